@@ -1,0 +1,33 @@
+# Two commands on a fresh machine: `make run` and `make test` (README.md).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test venv bench models clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $(STAMP)
+
+# The main job on embedded defaults: SQLite in ./var, the shipped ENSATSD policy, the demo roster.
+run: venv
+	$(BIN)/crossingguard run
+
+# The whole suite (unit, addon, end-to-end). Uses both cores.
+test: venv
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: venv
+	$(BIN)/python bench/run_all.py
+
+# Retrain the shipped classifier models from ../shared/data (see classifiers/models/README.md).
+models: venv
+	$(BIN)/crossingguard train
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

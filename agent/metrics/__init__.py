@@ -1,0 +1,92 @@
+"""Metric names and the in-process counters the exporter reads at scrape time.
+
+Hot-path code only does `COUNTERS.inc(NAME, label, ...)`: one dict increment, no
+locks, no prometheus-client objects per request. The exporter's collector
+(`agent/metrics/exporter.py`) turns these counters, plus state that already exists
+(activity queue depth, spool depth, open sessions), into metric families when
+Prometheus scrapes. Labels are bounded sets only: never a student, device, IP or URL.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+# name -> label names (the order of `inc()` positional labels)
+REQUESTS = "crossingguard_requests_total"                 # platform, verdict, action, cohort
+BLOCKS = "crossingguard_blocks_total"                     # platform, guideline
+TUNNELS = "crossingguard_tunnels_total"                   # reason: passthrough | ignored | intercepted
+POSTS = "crossingguard_posts_total"                       # platform, kind
+POSTS_CLASSIFIED = "crossingguard_posts_classified_total" # platform
+INCIDENTS = "crossingguard_incidents_total"               # category, severity
+EXTRACTION_FAILURES = "crossingguard_extraction_failures_total"  # platform, reason
+IDENTITY = "crossingguard_identity_resolutions_total"     # source: auth | device | dhcp | unknown
+ADDON_ERRORS = "crossingguard_addon_errors_total"         # addon
+ALERT_FAILURES = "crossingguard_alert_delivery_failures_total"   # channel
+SENSOR_EVENTS = "crossingguard_sensor_events_total"       # kind
+SENSOR_BYPASSES = "crossingguard_sensor_bypasses_total"   # kind
+CLASSIFIER_LATENCY = "crossingguard_classifier_latency_seconds"  # histogram, no labels
+
+LABELS: dict[str, tuple[str, ...]] = {
+    REQUESTS: ("platform", "verdict", "action", "cohort"),
+    BLOCKS: ("platform", "guideline"),
+    TUNNELS: ("reason",),
+    POSTS: ("platform", "kind"),
+    POSTS_CLASSIFIED: ("platform",),
+    INCIDENTS: ("category", "severity"),
+    EXTRACTION_FAILURES: ("platform", "reason"),
+    IDENTITY: ("source",),
+    ADDON_ERRORS: ("addon",),
+    ALERT_FAILURES: ("channel",),
+    SENSOR_EVENTS: ("kind",),
+    SENSOR_BYPASSES: ("kind",),
+}
+
+# Histogram buckets in seconds for classifier latency (a post takes ~0.3 ms; batches more).
+LATENCY_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+
+
+class Counters:
+    """Plain in-process counters keyed by (name, label values)."""
+
+    def __init__(self) -> None:
+        self.values: defaultdict[tuple[str, tuple[str, ...]], float] = defaultdict(float)
+        self.observations: defaultdict[str, list[float]] = defaultdict(lambda: [0.0] * (len(LATENCY_BUCKETS) + 2))
+
+    def inc(self, name: str, *labels: str, by: float = 1.0) -> None:
+        self.values[(name, labels)] += by
+
+    def observe(self, name: str, seconds: float) -> None:
+        """Histogram observation: per-bucket counts, then sum and count at the end."""
+        row = self.observations[name]
+        for i, bound in enumerate(LATENCY_BUCKETS):
+            if seconds <= bound:
+                row[i] += 1
+                break
+        row[-2] += seconds
+        row[-1] += 1
+
+    def reset(self) -> None:
+        self.values.clear()
+        self.observations.clear()
+
+
+COUNTERS = Counters()
+
+
+class StateSources:
+    """State that already exists elsewhere, read only when Prometheus scrapes.
+
+    Components register a zero-argument callable once (e.g. the activity log its queue
+    depth); the exporter's collect() calls them. kind is "gauge" or "counter".
+    """
+
+    def __init__(self) -> None:
+        self.sources: dict[str, tuple[str, str, object]] = {}
+
+    def register(self, name: str, help: str, fn, kind: str = "gauge") -> None:
+        self.sources[name] = (kind, help, fn)
+
+    def unregister(self, name: str) -> None:
+        self.sources.pop(name, None)
+
+
+STATE = StateSources()
