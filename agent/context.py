@@ -21,7 +21,14 @@ class AppContext:
         self.home = Path(home or os.environ.get("CROSSINGGUARD_HOME") or "var").resolve()
         self.policy_path = Path(policy) if policy else DEFAULT_POLICY
         self.roster_path = Path(roster) if roster else DEFAULT_ROSTER
-        self.devices_path = Path(devices) if devices else None
+        # The demo roster ships with a demo device registry (127.0.0.x addresses) so that
+        # `make run` identifies demo devices out of the box; a real roster brings its own.
+        if devices:
+            self.devices_path: Path | None = Path(devices)
+        elif not roster:
+            self.devices_path = DEFAULT_ROSTER / "devices.csv"
+        else:
+            self.devices_path = None
 
     @classmethod
     def from_args(cls, args) -> "AppContext":
