@@ -1,0 +1,365 @@
+"""Load and validate a policy file: `load_policy(path) -> Policy`.
+
+The policy file format
+======================
+
+A policy is one YAML file (the shipped one is `agent/policies/ensatsd.yaml`, which is
+also the commented reference). Top-level keys, all but `district`, `guidelines`,
+`cohorts` and `rules` optional:
+
+``version: 1``
+    Format version.
+
+``district:``
+    ``name`` (shown on block pages), ``short_name``, ``timezone`` (IANA name, default
+    ``America/New_York``: ages and schedules are computed in it), ``logo_phash``
+    (optional perceptual hash of the district logo, hex, for impersonation checks).
+
+``guidelines:``
+    Clause id (``student.preamble``, ``student.10``, ``staff.personal.9``) -> our own short
+    summary of the clause. Every rule cites one of these ids.
+
+``unknown_subject: under13 | teen``
+    How an unidentified device is treated. ``under13`` (default): a student of unknown
+    age, which is treated as under 13. ``teen``: a student aged 13 or over.
+
+``cohorts:``
+    Name -> conditions, all of which must hold: ``roles`` (OneRoster roles, or
+    ``unknown`` for an unidentified device), ``age_min`` / ``age_max`` (inclusive, on
+    the request's local date), ``grades``, ``schools`` (org sourcedIds). A subject whose
+    age is unknown (no birth date, or the unknown subject) is treated as under 13: it
+    falls in an age band only when the band admits ages under 13.
+
+``schedules:``
+    Name -> ``days`` (mon..sun, or weekdays / weekend / every_day) and ``windows``
+    (``"07:30-14:30"``, local time in the district time zone; a window never crosses
+    midnight). Quote times: ``"07:30"``.
+
+``rules:``
+    An ordered list; the first rule that matches decides. Each rule: ``id`` (unique),
+    ``cohorts`` (one or a list; omitted = everyone), what it matches: ``platforms``
+    (catalog ids) and/or ``categories`` (either matching is enough; both omitted = every
+    catalog platform), optionally narrowed by ``hosts`` (domains inside those
+    platforms), ``schedule`` (only inside its windows), ``teacher_session`` (true: only
+    while a teacher session for the subject's class and this platform is open; false:
+    only while none is), ``action`` (allow, block, read_only = GET/HEAD/OPTIONS pass and
+    every other method is blocked, monitor = allowed and flagged), ``guideline`` (a
+    clause id from ``guidelines``) and ``reason`` (plain words a student understands,
+    shown on the block page). A host that no rule matches is allowed (rule "default").
+
+``safesearch:``
+    ``cohorts`` that get ``youtube_restrict`` (strict | moderate | off) and forced Google
+    (``google: true``) and Bing (``bing: true``) SafeSearch.
+
+``ignore_hosts:``
+    Certificate-pinned hosts passed through untouched (never intercepted). A domain
+    (matches its subdomains) or ``regex:<pattern>`` matched against the whole host.
+
+``fail_mode:``
+    Role -> ``block`` | ``allow``: what a flow gets when a filter fails. Default: staff
+    roles allow, everyone else (students, unknown) block.
+
+``activity:``
+    ``retention_days`` (at least 1) and ``categories`` (catalog categories whose
+    requests are written to the activity log).
+
+``incidents:``
+    Classifier category (bullying, threat, self_harm, pii, impersonation) -> ``flag``
+    (an incident for review) or ``hold`` (the post is held and an incident opened).
+
+``store:``
+    ``url``: omitted or null = SQLite under ``--home``; ``sqlite:///path`` or
+    ``postgresql://...``.
+
+``catalog:``
+    Extends the shipped platform catalog: ``platforms`` (id -> name, category, domains,
+    hosts; an existing id is replaced) and ``add_domains`` (platform id -> more domains).
+
+Every mistake is a ConfigError naming the file, the line, the dotted key path
+(``rules[3].action``) and what was expected.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from agent.config import (Bool, Enum, Field, Int, ListOf, MapOf, OneOrList, Record, Str, YMap,
+                          line_of, load_yaml, suggest)
+from agent.errors import ConfigError
+from agent.policy.catalog import (CATEGORIES, PLATFORM_ID, PLATFORM_SCHEMA, DOMAIN, Catalog, Platform,
+                                  build_platforms, domain_owners, shipped_platforms, CATALOG_PATH)
+from agent.policy.model import (ACTIONS, INCIDENT_CATEGORIES, ROLES, STAFF_ROLES, Cohort, Policy, Rule,
+                                SafeSearchSettings)
+from agent.policy.schedules import DAY_GROUPS, DAYS, Schedule, parse_window
+
+DEFAULT_TIMEZONE = "America/New_York"
+NAME = Str(what="a name (letters, digits, _ or -)", pattern=r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+CLAUSE_ID = Str(what="a clause id like student.10 or staff.personal.9",
+                pattern=r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+")
+
+
+def _valid_timezone(name: str) -> str | None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"expected an IANA time zone like America/New_York; got {name!r}{suggest(name, _zone_names())}"
+    return None
+
+
+def _zone_names() -> list[str]:
+    try:
+        from zoneinfo import available_timezones
+        return sorted(available_timezones())
+    except Exception:  # pragma: no cover - tzdata missing
+        return []
+
+
+def _valid_window(text: str) -> str | None:
+    r = parse_window(text)
+    return r if isinstance(r, str) else None
+
+
+def _valid_ignore(entry: str) -> str | None:
+    if entry.startswith("regex:"):
+        try:
+            re.compile(entry[6:])
+        except re.error as exc:
+            return f"expected a valid regular expression after 'regex:'; got {entry[6:]!r} ({exc})"
+        return None
+    from agent.policy.catalog import valid_domain
+    return valid_domain(entry)
+
+
+def _valid_store_url(url: str) -> str | None:
+    if not re.match(r"(sqlite|postgresql|postgres)://", url):
+        return f"expected sqlite:///PATH or postgresql://...; got {url!r}"
+    return None
+
+
+DISTRICT = Record({
+    "name": Field(Str(what="the district's full name"), required=True),
+    "short_name": Field(Str(what="a short name like ENSATSD"), required=True),
+    "timezone": Field(Str(what="an IANA time zone", validate=_valid_timezone), default=DEFAULT_TIMEZONE),
+    "logo_phash": Field(Str(what="a perceptual hash in hex (16 hex digits per 64 bits)",
+                            pattern=r"(?:[0-9a-f]{16})+", lower=True)),
+})
+COHORT = Record({
+    "roles": Field(OneOrList(Enum(*ROLES), min_items=1, unique=True, what="a list of roles")),
+    "age_min": Field(Int(min=0, max=120)),
+    "age_max": Field(Int(min=0, max=120)),
+    "grades": Field(OneOrList(Str(what="a grade like 09 or KG"), min_items=1, unique=True, what="a list of grades")),
+    "schools": Field(OneOrList(Str(what="a school org sourcedId"), min_items=1, unique=True,
+                               what="a list of school ids")),
+    "description": Field(Str(what="a description")),
+}, what="a cohort: roles, age_min, age_max, grades, schools")
+DAY = Enum(*DAYS, *DAY_GROUPS)
+SCHEDULE = Record({
+    "days": Field(OneOrList(DAY, min_items=1, unique=True, what="a list of days"), required=True),
+    "windows": Field(OneOrList(Str(what="a time window like 07:30-14:30", validate=_valid_window), min_items=1,
+                               what="a list of time windows"), required=True),
+    "description": Field(Str(what="a description")),
+}, what="a schedule: days, windows")
+RULE = Record({
+    "id": Field(NAME, required=True),
+    "cohorts": Field(OneOrList(NAME, min_items=1, unique=True, what="a cohort name or a list of them")),
+    "platforms": Field(OneOrList(PLATFORM_ID, min_items=1, unique=True, what="a platform id or a list of them")),
+    "categories": Field(OneOrList(Enum(*CATEGORIES), min_items=1, unique=True, what="a category or a list of them")),
+    "hosts": Field(OneOrList(DOMAIN, min_items=1, unique=True, what="a domain or a list of them")),
+    "schedule": Field(NAME),
+    "teacher_session": Field(Bool()),
+    "action": Field(Enum(*ACTIONS), required=True),
+    "guideline": Field(CLAUSE_ID, required=True),
+    "reason": Field(Str(what="a reason in plain words"), required=True),
+}, what="a rule: id, cohorts, platforms/categories, action, guideline, reason")
+SAFESEARCH = Record({
+    "cohorts": Field(OneOrList(NAME, unique=True, what="a list of cohort names"), default=list),
+    "youtube_restrict": Field(Enum("strict", "moderate", "off"), default="strict"),
+    "google": Field(Bool(), default=True),
+    "bing": Field(Bool(), default=True),
+})
+ACTIVITY = Record({
+    "retention_days": Field(Int(min=1, max=36500, what="a whole number of days, at least 1"), default=365),
+    "categories": Field(OneOrList(Enum(*CATEGORIES), unique=True, what="a list of categories"),
+                        default=lambda: list(CATEGORIES)),
+})
+CATALOG_EXT = Record({
+    "platforms": Field(MapOf(PLATFORM_SCHEMA, key=PLATFORM_ID, what="a mapping of platform id to platform"),
+                       default=dict),
+    "add_domains": Field(MapOf(OneOrList(DOMAIN, min_items=1, unique=True, what="a list of domains"),
+                               key=PLATFORM_ID, what="a mapping of platform id to domains"), default=dict),
+})
+POLICY = Record({
+    "version": Field(Int(min=1, max=1, what="1 (the only format version)"), default=1),
+    "district": Field(DISTRICT, required=True),
+    "guidelines": Field(MapOf(Str(what="a short summary of the clause"), key=CLAUSE_ID, min_items=1,
+                              what="a mapping of clause id to summary"), required=True),
+    "unknown_subject": Field(Enum("under13", "teen"), default="under13"),
+    "cohorts": Field(MapOf(COHORT, key=NAME, min_items=1, what="a mapping of cohort name to cohort"), required=True),
+    "schedules": Field(MapOf(SCHEDULE, key=NAME, what="a mapping of schedule name to schedule"), default=dict),
+    "rules": Field(ListOf(RULE, min_items=1, what="a list of rules"), required=True),
+    "safesearch": Field(SAFESEARCH, default=None),
+    "ignore_hosts": Field(ListOf(Str(what="a domain or regex:<pattern>", validate=_valid_ignore), unique=True,
+                                 what="a list of hosts"), default=list),
+    "fail_mode": Field(MapOf(Enum("block", "allow"), key=Enum(*ROLES), what="a mapping of role to block|allow"),
+                       default=dict),
+    "activity": Field(ACTIVITY, default=None),
+    "incidents": Field(MapOf(Enum("flag", "hold"), key=Enum(*INCIDENT_CATEGORIES),
+                             what="a mapping of category to flag|hold"), default=dict),
+    "store": Field(Record({"url": Field(Str(what="a database URL", validate=_valid_store_url))}), default=None),
+    "catalog": Field(CATALOG_EXT, default=None),
+}, what="a policy mapping (district, guidelines, cohorts, rules, ...)")
+
+
+def _unknown_ref(file, line, key, kind, name, known) -> ConfigError:
+    listed = ", ".join(sorted(known)) or "none defined"
+    return ConfigError(file, line, key, f"unknown {kind} {name!r}{suggest(name, known)}; expected one of {listed}")
+
+
+def load_policy(path: str | Path) -> Policy:
+    path = Path(path)
+    file = str(path)
+    raw = load_yaml(path)
+    data = POLICY.check(raw, file, "", 1)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    district = data["district"]
+    tz = ZoneInfo(district["timezone"])
+    catalog = _build_catalog(data["catalog"], file)
+
+    guidelines = dict(data["guidelines"])
+
+    cohorts: dict[str, Cohort] = {}
+    for name, c in data["cohorts"].items():
+        if c["age_min"] is not None and c["age_max"] is not None and c["age_min"] > c["age_max"]:
+            raise ConfigError(file, c.line_of("age_max"), f"cohorts.{name}.age_max",
+                              f"expected age_max ({c['age_max']}) to be at least age_min ({c['age_min']})")
+        cohorts[name] = Cohort(
+            name=name,
+            roles=frozenset(c["roles"]) if c["roles"] is not None else None,
+            age_min=c["age_min"], age_max=c["age_max"],
+            grades=frozenset(c["grades"]) if c["grades"] is not None else None,
+            schools=frozenset(c["schools"]) if c["schools"] is not None else None,
+            description=c["description"] or "",
+        )
+
+    schedules: dict[str, Schedule] = {}
+    for name, s in data["schedules"].items():
+        days: set[int] = set()
+        for d in s["days"]:
+            for day in DAY_GROUPS.get(d, (d,)):
+                days.add(DAYS.index(day))
+        windows = tuple(sorted(parse_window(w) for w in s["windows"]))  # validated above
+        for (a_start, a_end), (b_start, _b_end) in zip(windows, windows[1:]):
+            if b_start < a_end:
+                raise ConfigError(file, s.line_of("windows"), f"schedules.{name}.windows",
+                                  "expected windows that do not overlap")
+        schedules[name] = Schedule(name, frozenset(days), windows, tz)
+
+    rules = _build_rules(data["rules"], file, catalog, cohorts, schedules, guidelines)
+
+    ss = data["safesearch"]
+    if ss is not None:
+        for i, name in enumerate(ss["cohorts"]):
+            if name not in cohorts:
+                raise _unknown_ref(file, line_of(ss["cohorts"], i), f"safesearch.cohorts[{i}]", "cohort", name, cohorts)
+        safesearch = SafeSearchSettings(
+            cohorts=frozenset(ss["cohorts"]),
+            youtube=None if ss["youtube_restrict"] == "off" else ss["youtube_restrict"],
+            google=ss["google"], bing=ss["bing"])
+    else:
+        safesearch = SafeSearchSettings(cohorts=frozenset())
+
+    activity = data["activity"] or {"retention_days": 365, "categories": list(CATEGORIES)}
+    ignore = tuple(h for h in data["ignore_hosts"] if not h.startswith("regex:"))
+    ignore_re = tuple(h[6:] for h in data["ignore_hosts"] if h.startswith("regex:"))
+    incidents = {cat: data["incidents"].get(cat, "flag") for cat in INCIDENT_CATEGORIES}
+    store = data["store"] or {"url": None}
+
+    return Policy(
+        path=path, digest=digest,
+        district_name=district["name"], district_short=district["short_name"], timezone=tz,
+        logo_phash=district["logo_phash"], catalog=catalog, unknown_as=data["unknown_subject"],
+        fail_mode=_fail_modes(data["fail_mode"]), retention_days=activity["retention_days"],
+        activity_categories=frozenset(activity["categories"]), ignore_hosts=ignore, ignore_patterns=ignore_re,
+        safesearch=safesearch, store_url=store["url"], incidents=incidents, guidelines=guidelines,
+        cohorts=cohorts, schedules=schedules, rules=rules, version=data["version"],
+    )
+
+
+def _fail_modes(written) -> dict[str, str]:
+    """Every role gets a fail mode: the policy's, else staff allow and everyone else block
+    (fail closed for students and unidentified devices; staff work is not stopped)."""
+    return {role: written.get(role, "allow" if role in STAFF_ROLES else "block") for role in ROLES}
+
+
+def _build_catalog(ext: YMap | None, file: str) -> Catalog:
+    from agent.policy.catalog import default_catalog
+    if ext is None or (not ext["platforms"] and not ext["add_domains"]):
+        return default_catalog()
+    base = shipped_platforms()
+    owners = domain_owners(base, str(CATALOG_PATH))
+    platforms = build_platforms(ext["platforms"], file, "catalog.platforms", base, owners)
+    owners = domain_owners(platforms, file)
+    for pid, domains in ext["add_domains"].items():
+        p = platforms.get(pid)
+        if p is None:
+            raise _unknown_ref(file, line_of(ext["add_domains"], pid), f"catalog.add_domains.{pid}", "platform",
+                               pid, platforms)
+        for i, d in enumerate(domains):
+            prev = owners.get(d)
+            if prev and prev[0] != pid:
+                raise ConfigError(file, line_of(domains, i), f"catalog.add_domains.{pid}[{i}]",
+                                  f"domain {d!r} already belongs to platform '{prev[0]}'")
+            owners[d] = (pid, file, line_of(domains, i))
+        extra = tuple(d for d in domains if d not in p.domains)
+        platforms[pid] = Platform(p.id, p.name, p.category, p.domains + extra, p.hosts)
+    return Catalog(list(platforms.values()))
+
+
+def _build_rules(raw_rules, file, catalog: Catalog, cohorts, schedules, guidelines) -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    seen: dict[str, int | None] = {}
+    for i, r in enumerate(raw_rules):
+        at = f"rules[{i}]"
+        rid = r["id"]
+        if rid in seen or rid == "default":
+            first = f" (first used on line {seen[rid]})" if rid in seen else " (reserved for hosts no rule matches)"
+            raise ConfigError(file, r.line_of("id"), f"{at}.id", f"duplicate rule id {rid!r}{first}")
+        seen[rid] = r.line_of("id")
+        for key, kind, known in (("cohorts", "cohort", cohorts),):
+            for j, name in enumerate(r[key] or ()):
+                if name not in known:
+                    raise _unknown_ref(file, line_of(r[key], j), f"{at}.{key}[{j}]", kind, name, known)
+        for j, pid in enumerate(r["platforms"] or ()):
+            if pid not in catalog:
+                raise _unknown_ref(file, line_of(r["platforms"], j), f"{at}.platforms[{j}]", "platform", pid,
+                                   catalog.ids())
+        if r["schedule"] is not None and r["schedule"] not in schedules:
+            raise _unknown_ref(file, r.line_of("schedule"), f"{at}.schedule", "schedule", r["schedule"], schedules)
+        if r["guideline"] not in guidelines:
+            raise _unknown_ref(file, r.line_of("guideline"), f"{at}.guideline", "guideline clause", r["guideline"],
+                               guidelines)
+        platforms = tuple(r["platforms"] or ())
+        categories = tuple(r["categories"] or ())
+        for j, host in enumerate(r["hosts"] or ()):
+            owner = catalog.match(host)
+            if owner is None:
+                raise ConfigError(file, line_of(r["hosts"], j), f"{at}.hosts[{j}]",
+                                  f"host {host!r} is not in the platform catalog; expected a domain of a catalog "
+                                  f"platform (add one under catalog.platforms)")
+            if (platforms or categories) and owner.id not in platforms and owner.category not in categories:
+                raise ConfigError(file, line_of(r["hosts"], j), f"{at}.hosts[{j}]",
+                                  f"host {host!r} belongs to platform '{owner.id}', which this rule's platforms/"
+                                  f"categories do not include")
+        rules.append(Rule(
+            id=rid, line=raw_rules.line_of(i), action=r["action"], guideline=r["guideline"], reason=r["reason"].strip(),
+            cohorts=tuple(r["cohorts"]) if r["cohorts"] is not None else None,
+            platforms=platforms, categories=categories, hosts=tuple(r["hosts"] or ()),
+            schedule=r["schedule"], teacher_session=r["teacher_session"],
+        ))
+    return tuple(rules)
+
+
+__all__ = ["load_policy", "POLICY", "DEFAULT_TIMEZONE"]
