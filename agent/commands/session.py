@@ -1,0 +1,135 @@
+"""`crossingguard session open|list|close`: teacher-directed sessions (DESIGN.md).
+
+    session open --teacher USER_ID --class CLASS_ID --platform PLATFORM --minutes N [--at ISO8601]
+    session list [--at ISO8601] [--all]
+    session close ID [--at ISO8601]
+
+A session lets one class's students use one platform fully until it ends (student guidelines
+preamble: social media on district devices only under a teacher's direction). It expires by
+itself; `close` ends it early. Every open and close is written to the audit trail.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+from agent.errors import CrossingGuardError, UsageError
+
+MAX_MINUTES = 480   # a school day; longer is almost certainly a typo (minutes vs hours)
+MAY_OPEN_ANY_CLASS = ("administrator",)   # school leaders may direct any class (student preamble)
+
+
+def parse_instant(text: str | None, option: str, tz: ZoneInfo | None = None) -> datetime:
+    """ISO 8601 with any offset; naive = UTC (as everywhere in CrossingGuard); a bare date is
+    local midnight that day in the district's zone. None -> now."""
+    if text is None:
+        return datetime.now(timezone.utc)
+    s = text.strip()
+    try:
+        if len(s) == 10:
+            day = datetime.fromisoformat(s).date()
+            return datetime.combine(day, time(0), tz or timezone.utc)
+        at = datetime.fromisoformat(s)
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not an ISO 8601 date or date-time") from None
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def leaf_common(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The common options again for nested subcommands, with SUPPRESS defaults: argparse lets a
+    subparser's defaults overwrite values parsed by its parent, so `session --home X open`
+    would otherwise lose --home."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("common options")
+    for action in common._actions:  # noqa: SLF001 - argparse has no public accessor
+        if action.option_strings:
+            g.add_argument(*action.option_strings, dest=action.dest, metavar=action.metavar,
+                           help=action.help, default=argparse.SUPPRESS)
+    return p
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("session", parents=[common], help="open, list or close teacher-directed sessions")
+    leaf = leaf_common(common)
+    ss = p.add_subparsers(dest="session_command", metavar="ACTION")
+    ss.required = True
+
+    o = ss.add_parser("open", parents=[leaf], help="let a class use a platform fully for N minutes")
+    o.add_argument("--teacher", required=True, metavar="USER_ID", help="the teacher's roster id or username")
+    o.add_argument("--class", dest="class_id", required=True, metavar="CLASS_ID", help="roster class sourcedId")
+    o.add_argument("--platform", required=True, metavar="PLATFORM", help="catalog platform id (e.g. youtube)")
+    o.add_argument("--minutes", required=True, type=int, metavar="N", help=f"1 to {MAX_MINUTES}")
+    o.add_argument("--at", metavar="ISO8601", help="when it starts (default now; naive = UTC)")
+    o.set_defaults(func=run_open)
+
+    ls = ss.add_parser("list", parents=[leaf], help="sessions active now (or --at), or --all")
+    ls.add_argument("--at", metavar="ISO8601", help="active at this instant (default now)")
+    ls.add_argument("--all", action="store_true", help="every session, past and future")
+    ls.set_defaults(func=run_list)
+
+    c = ss.add_parser("close", parents=[leaf], help="end a session early")
+    c.add_argument("id", metavar="ID")
+    c.add_argument("--at", metavar="ISO8601", help="when it closes (default now)")
+    c.set_defaults(func=run_close)
+
+
+def _ctx(args):
+    from agent.context import AppContext
+    return AppContext.from_args(args)
+
+
+def _tz(ctx) -> ZoneInfo:
+    return ctx.policy.timezone
+
+
+def session_json(s, at: datetime | None = None) -> dict:
+    out = {"id": s.id, "teacher": s.teacher, "class": s.class_id, "platform": s.platform,
+           "starts": s.starts.isoformat(), "ends": s.ends.isoformat()}
+    if at is not None:
+        out["closed"] = s.closed.isoformat() if s.closed else None
+        out["active"] = s.active_at(at)
+    return out
+
+
+def run_open(args) -> int:
+    ctx = _ctx(args)
+    if not 1 <= args.minutes <= MAX_MINUTES:
+        raise UsageError(f"--minutes {args.minutes}: expected 1 to {MAX_MINUTES}")
+    roster = ctx.roster
+    teacher = roster.get(args.teacher)
+    if teacher is None:
+        raise UsageError(f"--teacher {args.teacher!r}: no such user in the roster ({ctx.roster_path})")
+    info = roster.class_info(args.class_id)
+    if info is None:
+        raise UsageError(f"--class {args.class_id!r}: no such class in the roster ({ctx.roster_path})")
+    if teacher.user_id not in info.teachers and teacher.role not in MAY_OPEN_ANY_CLASS:
+        raise UsageError(f"--teacher {args.teacher!r} ({teacher.role}) does not teach class "
+                         f"{args.class_id!r}; only its teachers or an administrator may open a session")
+    platform = ctx.policy.catalog.get(args.platform)
+    if platform is None:
+        raise UsageError(f"--platform {args.platform!r}: not in the platform catalog")
+    starts = parse_instant(args.at, "--at", _tz(ctx))
+    session = ctx.store.open_session(teacher.user_id, info.class_id, platform.id, starts, args.minutes)
+    print(json.dumps(session_json(session), ensure_ascii=False))
+    return 0
+
+
+def run_list(args) -> int:
+    ctx = _ctx(args)
+    at = parse_instant(args.at, "--at", _tz(ctx))
+    sessions = ctx.store.sessions(None if args.all else at)
+    for s in sessions:
+        print(json.dumps(session_json(s, at), ensure_ascii=False))
+    return 0
+
+
+def run_close(args) -> int:
+    ctx = _ctx(args)
+    at = parse_instant(args.at, "--at", _tz(ctx))
+    session = ctx.store.close_session(args.id, at, actor="cli")
+    if session is None:
+        raise CrossingGuardError(f"no session {args.id!r}")
+    print(json.dumps(session_json(session, at), ensure_ascii=False))
+    return 0

@@ -1,0 +1,156 @@
+"""The small seam between the store's SQL and a database engine.
+
+The store writes portable SQL (TEXT/INTEGER columns, `?` placeholders, `INSERT ... ON CONFLICT
+DO NOTHING`, which SQLite >= 3.24 and PostgreSQL both speak). A dialect only knows how to
+connect, how to start a write transaction that serialises writers (the audit chain reads the
+head and appends under one lock), how to spell placeholders, and which driver errors mean
+"the database is unavailable right now" (the store then spools instead of losing the write).
+A PostgreSQL dialect (psycopg) is sketched here so the seam is real; issue "PostgreSQL at
+scale" finishes and tests it.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+class Unavailable(Exception):
+    """The database cannot take this operation now (locked past the timeout, disk error,
+    cannot connect). Writes that can be spooled are spooled; reads report it."""
+
+
+class Dialect:
+    name = "abstract"
+    placeholder = "?"
+    lock_suffix = ""          # appended to the SELECT that reads the audit head inside a write
+
+    def connect(self):
+        raise NotImplementedError
+
+    def begin_write(self, conn) -> None:
+        raise NotImplementedError
+
+    def lock_migrations(self, conn) -> None:
+        """Inside the migration's write transaction: keep a second process from migrating too."""
+
+    def sql(self, statement: str) -> str:
+        return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
+
+    def is_unavailable(self, exc: BaseException) -> bool:
+        raise NotImplementedError
+
+    def secure(self) -> None:
+        """Restrict who can read the data at rest (FERPA); nothing to do for a server."""
+
+    def describe(self) -> str:
+        return self.name
+
+
+class SQLiteDialect(Dialect):
+    name = "sqlite"
+
+    def __init__(self, path: Path, timeout: float = 5.0):
+        self.path = Path(path)
+        self.timeout = timeout
+
+    def connect(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Create the file 0600 before SQLite does, so student data is never world-readable,
+        # not even for the instant between creation and a chmod. SQLite gives the -wal and
+        # -shm files the database file's mode.
+        if not self.path.exists():
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            os.close(fd)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves (explicit write transactions).
+        conn = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout = %d" % int(self.timeout * 1000))
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except BaseException:
+            conn.close()
+            raise
+        self.secure()
+        return conn
+
+    def secure(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            p = Path(str(self.path) + suffix)
+            try:
+                if p.exists() and stat.S_IMODE(p.stat().st_mode) != 0o600:
+                    os.chmod(p, 0o600)
+            except OSError:
+                pass  # not our file to fix (e.g. read-only mount); opening still works or fails
+
+    def begin_write(self, conn) -> None:
+        # IMMEDIATE takes the write lock now, so two processes cannot both read the same audit
+        # head and fork the chain.
+        conn.execute("BEGIN IMMEDIATE")
+
+    def is_unavailable(self, exc: BaseException) -> bool:
+        # OperationalError: locked/busy past the timeout, unable to open, disk I/O error,
+        # read-only database. DatabaseError also covers a corrupt or vanished file.
+        # Not IntegrityError/ProgrammingError (also DatabaseError subclasses): those are bugs in
+        # the record or the SQL, and spooling them would only replay the same failure forever.
+        return (isinstance(exc, (sqlite3.OperationalError, OSError))
+                or type(exc) is sqlite3.DatabaseError)
+
+    def describe(self) -> str:
+        return f"sqlite:{self.path}"
+
+
+class PostgresDialect(Dialect):
+    name = "postgresql"
+    placeholder = "%s"
+    lock_suffix = " FOR UPDATE"
+
+    def __init__(self, url: str, timeout: float = 5.0):
+        self.url = url
+        self.timeout = timeout
+
+    def connect(self):
+        try:
+            import psycopg  # optional dependency: only PostgreSQL deployments need it
+        except ImportError as exc:
+            raise Unavailable("the PostgreSQL driver psycopg is not installed "
+                              "(pip install 'psycopg[binary]')") from exc
+        try:
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=max(1, int(self.timeout)))
+        except psycopg.Error as exc:
+            raise Unavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+
+    def begin_write(self, conn) -> None:
+        conn.execute("BEGIN")
+
+    def lock_migrations(self, conn) -> None:
+        conn.execute("LOCK TABLE schema_version IN EXCLUSIVE MODE")
+
+    def is_unavailable(self, exc: BaseException) -> bool:
+        try:
+            import psycopg
+        except ImportError:
+            return False
+        return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+
+    def describe(self) -> str:
+        u = urlparse(self.url)
+        return f"postgresql://{u.hostname or ''}{':%d' % u.port if u.port else ''}{u.path}"  # no password
+
+
+def dialect_for(url: str | None, home: Path, timeout: float = 5.0) -> Dialect:
+    """None or "sqlite://" -> SQLite at home/crossingguard.db; "sqlite:///abs/path.db" -> that file;
+    "postgresql://..." (or "postgres://") -> PostgreSQL."""
+    if not url or url in ("sqlite://", "sqlite:///", "sqlite"):
+        return SQLiteDialect(Path(home) / "crossingguard.db", timeout)
+    if url.startswith("sqlite:///"):
+        return SQLiteDialect(Path(url[len("sqlite:///"):] if url.startswith("sqlite:////")
+                                  else Path(home) / url[len("sqlite:///"):]), timeout)
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresDialect(url, timeout)
+    from agent.errors import UsageError
+    raise UsageError(f"store url {url!r}: expected sqlite:///PATH or postgresql://...")

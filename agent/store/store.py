@@ -1,0 +1,381 @@
+"""The store: teacher sessions, incidents and the audit trail over one database connection.
+
+Threading: one connection guarded by a lock (the proxy writes incidents from worker threads,
+the CLI from its main thread); SQLite in WAL mode lets other processes read meanwhile.
+
+Availability (write down where it is decided): incidents and audit entries must never be lost,
+so when the database is unavailable they are appended to the spool and replayed, in order,
+before the next write that reaches the database (or on `replay_spool()`). Teacher sessions are
+not spooled: opening one must be visible to the proxy at once, so a teacher gets a clear error
+instead of a session that silently does not exist. Reads report `StoreUnavailable`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from agent.errors import CrossingGuardError
+from agent.store import audit as auditchain
+from agent.store.dialect import Dialect, Unavailable
+from agent.store.records import Incident, iso, new_id, parse_iso, utc
+from agent.store.schema import LATEST, MIGRATIONS
+from agent.store.spool import Spool, SpoolEntry
+
+log = logging.getLogger("crossingguard.store")
+
+SPOOL_DEPTH_METRIC = "crossingguard_store_spool_depth"
+
+
+class StoreUnavailable(CrossingGuardError):
+    """The database cannot be reached and this operation cannot be spooled."""
+
+
+def _session_cls():
+    # The policy engine owns TeacherSession; import late so `agent.store` imports stay light.
+    from agent.policy.sessions import TeacherSession
+    return TeacherSession
+
+
+class Store:
+    def __init__(self, dialect: Dialect, home: Path):
+        self.dialect = dialect
+        self.home = Path(home)
+        self.spool = Spool(self.home / "spool")
+        self.last_error: str | None = None
+        self._lock = threading.RLock()
+        self._conn = None
+        self._connect()
+        # The gauge reads the spool files (not this Store), so it stays true after the Store that
+        # registered it is closed; any store over the same home reports the same number.
+        from agent.metrics import STATE
+        STATE.register(SPOOL_DEPTH_METRIC, "Incident and audit records waiting in the spool for the database",
+                       self.spool.depth, "gauge")
+
+    # ------------------------------------------------------------------ connection
+    def _connect(self):
+        """Connect and migrate; on failure stay open in spool-only mode (returns None)."""
+        if self._conn is not None:
+            return self._conn
+        try:
+            conn = self.dialect.connect()
+        except Unavailable as exc:
+            return self._down(exc)
+        except Exception as exc:  # noqa: BLE001 - classified just below
+            if self.dialect.is_unavailable(exc):
+                return self._down(exc)
+            raise
+        try:
+            self._migrate(conn)
+        except Exception as exc:
+            conn.close()
+            if self.dialect.is_unavailable(exc):
+                return self._down(exc)
+            raise
+        self._conn = conn
+        self.last_error = None
+        return conn
+
+    def _down(self, exc: BaseException):
+        msg = f"{self.dialect.describe()}: {exc}"
+        if msg != self.last_error:
+            log.warning("database unavailable, spooling writes under %s: %s", self.spool.directory, msg)
+        self.last_error = msg
+        return None
+
+    def _migrate(self, conn) -> None:
+        d = self.dialect
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
+        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        current = row[0] or 0
+        if current > LATEST:
+            raise CrossingGuardError(f"{d.describe()}: schema version {current} is newer than this "
+                                     f"crossingguard understands ({LATEST}); upgrade crossingguard")
+        for version, statements in MIGRATIONS:
+            if version <= current:
+                continue
+            d.begin_write(conn)
+            try:
+                d.lock_migrations(conn)
+                # Re-check under the write lock: another process may have migrated meanwhile.
+                again = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
+                if again < version:
+                    for stmt in statements:
+                        conn.execute(stmt)
+                    conn.execute(d.sql("INSERT INTO schema_version (version, applied) VALUES (?, ?)"),
+                                 (version, iso(datetime.now(timezone.utc))))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        d.secure()
+
+    def _write(self, fn):
+        """Run fn(conn) in one write transaction; Unavailable if the database cannot take it."""
+        conn = self._connect()
+        if conn is None:
+            raise Unavailable(self.last_error or "database unavailable")
+        try:
+            self.dialect.begin_write(conn)
+            try:
+                result = fn(conn)
+                conn.execute("COMMIT")
+                return result
+            except BaseException:
+                try:
+                    conn.execute("ROLLBACK")
+                except Exception:  # noqa: BLE001 - the original error matters more
+                    pass
+                raise
+        except Exception as exc:
+            if self.dialect.is_unavailable(exc):
+                self._reset(exc)
+                raise Unavailable(self.last_error) from exc
+            raise
+
+    def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            conn = self._connect()
+            if conn is None:
+                raise StoreUnavailable(f"database unavailable: {self.last_error}")
+            try:
+                return conn.execute(self.dialect.sql(sql), params).fetchall()
+            except Exception as exc:
+                if self.dialect.is_unavailable(exc):
+                    self._reset(exc)
+                    raise StoreUnavailable(f"database unavailable: {self.last_error}") from exc
+                raise
+
+    def _reset(self, exc: BaseException) -> None:
+        """Drop a connection that failed, so the next call reconnects (the disk may come back)."""
+        self._down(exc)
+        # A lock timeout leaves the connection healthy; only I/O-type failures warrant a reconnect.
+        if "locked" in str(exc) or "busy" in str(exc):
+            return
+        try:
+            self._conn.close()
+        except Exception:  # noqa: BLE001
+            pass
+        self._conn = None
+
+    # ------------------------------------------------------------------ spool
+    @property
+    def spool_depth(self) -> int:
+        return self.spool.depth()
+
+    def replay_spool(self) -> int:
+        """Replay spooled records into the database, in order. Returns how many were applied;
+        raises StoreUnavailable if the database is still down (the records stay spooled)."""
+        with self._lock:
+            try:
+                return self._replay()
+            except Unavailable as exc:
+                raise StoreUnavailable(f"database unavailable, spool kept: {exc}") from exc
+
+    def _replay(self) -> int:
+        if not self.spool.files():
+            return 0
+        if self._connect() is None:
+            raise Unavailable(self.last_error or "database unavailable")
+        n = self.spool.replay(self._apply_spooled)
+        if n:
+            log.info("replayed %d spooled records into %s", n, self.dialect.describe())
+        return n
+
+    def _apply_spooled(self, entry: SpoolEntry) -> None:
+        try:
+            if entry.kind == "incident":
+                inc = Incident.from_record(entry.payload)
+                self._write(lambda conn: self._insert_incident(conn, inc))
+            elif entry.kind == "audit":
+                p = entry.payload
+                self._write(lambda conn: self._append_audit(conn, p["entry_id"], p["at"], p["actor"],
+                                                            p["action"], p["target"], p["detail"]))
+            else:
+                raise ValueError(f"unknown record kind {entry.kind!r}")
+        except Unavailable:
+            raise  # the database went away again: stop, the rest stays spooled
+        except Exception as exc:  # noqa: BLE001 - one bad record must not block every later write
+            log.error("spooled %s record cannot be stored, kept in spool/rejected.jsonl: %s", entry.kind, exc)
+            self.spool.reject_entry(entry, f"{type(exc).__name__}: {exc}")
+
+    def _spoolable(self, kind: str, payload: dict, write) -> None:
+        """Write through the database if it is up (replaying older spooled records first, so the
+        order is kept); otherwise append to the spool. Either way the record is durable."""
+        with self._lock:
+            try:
+                try:
+                    self._replay()
+                except Unavailable:
+                    raise
+                except Exception:  # noqa: BLE001 - trouble reading the spool must not stop new writes
+                    log.exception("spool replay failed; the spool is kept for the next attempt")
+                self._write(write)
+            except Unavailable:
+                self.spool.append(kind, payload)
+
+    # ------------------------------------------------------------------ teacher sessions
+    def open_session(self, teacher: str, class_id: str, platform: str, starts: datetime, minutes: int):
+        if minutes <= 0:
+            raise ValueError("minutes must be positive")
+        TeacherSession = _session_cls()
+        starts = utc(starts)
+        session = TeacherSession(id=new_id("ses"), teacher=teacher, class_id=class_id, platform=platform,
+                                 starts=starts, ends=starts + timedelta(minutes=minutes))
+        now = datetime.now(timezone.utc)
+
+        def write(conn):
+            conn.execute(self.dialect.sql(
+                "INSERT INTO teacher_sessions (id, teacher, class_id, platform, starts, ends, closed, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, NULL, ?)"),
+                (session.id, teacher, class_id, platform, iso(session.starts), iso(session.ends), iso(now)))
+            self._append_audit(conn, new_id("aud"), iso(now), teacher, "session.open", session.id,
+                               auditchain.canonical_detail(self._session_detail(session)))
+
+        self._session_write(write)
+        return session
+
+    def close_session(self, session_id: str, at: datetime, actor: str = "cli"):
+        at = utc(at)
+        now = datetime.now(timezone.utc)
+
+        def write(conn):
+            row = conn.execute(self.dialect.sql(
+                "SELECT id, teacher, class_id, platform, starts, ends, closed FROM teacher_sessions "
+                "WHERE id = ?" + self.dialect.lock_suffix), (session_id,)).fetchone()
+            if row is None:
+                return None
+            session = self._session(row)
+            if session.closed is None:
+                conn.execute(self.dialect.sql("UPDATE teacher_sessions SET closed = ? WHERE id = ?"),
+                             (iso(at), session_id))
+                session = self._session(row[:6] + (iso(at),))
+                self._append_audit(conn, new_id("aud"), iso(now), actor, "session.close", session_id,
+                                   auditchain.canonical_detail(self._session_detail(session)))
+            return session
+
+        return self._session_write(write)
+
+    def _session_write(self, write):
+        with self._lock:
+            try:
+                self._replay()  # keep the audit trail in order behind anything spooled
+                return self._write(write)
+            except Unavailable as exc:
+                raise StoreUnavailable(f"cannot record the teacher session, database unavailable: {exc}") from exc
+
+    def sessions(self, active_at: datetime | None = None) -> list:
+        """All sessions (active_at None), or those active at that instant, oldest first."""
+        cols = "SELECT id, teacher, class_id, platform, starts, ends, closed FROM teacher_sessions"
+        if active_at is None:
+            rows = self._read(cols + " ORDER BY starts, id")
+            return [self._session(r) for r in rows]
+        at = utc(active_at)
+        rows = self._read(cols + " WHERE starts <= ? AND ends > ? ORDER BY starts, id", (iso(at), iso(at)))
+        # The SQL narrows by time; the policy's own definition of "active" decides.
+        return [s for s in (self._session(r) for r in rows) if s.active_at(at)]
+
+    @staticmethod
+    def _session(row):
+        return _session_cls()(id=row[0], teacher=row[1], class_id=row[2], platform=row[3],
+                              starts=parse_iso(row[4]), ends=parse_iso(row[5]), closed=parse_iso(row[6]))
+
+    @staticmethod
+    def _session_detail(s) -> dict:
+        return {"teacher": s.teacher, "class": s.class_id, "platform": s.platform,
+                "starts": iso(s.starts), "ends": iso(s.ends), "closed": iso(s.closed)}
+
+    # ------------------------------------------------------------------ incidents
+    def add_incident(self, incident: Incident) -> str:
+        self._spoolable("incident", incident.to_record(), lambda conn: self._insert_incident(conn, incident))
+        return incident.id
+
+    def _insert_incident(self, conn, inc: Incident) -> None:
+        r = inc.to_record()
+        conn.execute(self.dialect.sql(
+            "INSERT INTO incidents (id, created, user_id, platform, kind, text, labels, scores, evidence, "
+            "severity, guidelines, status, request_id, school) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO NOTHING"),
+            (r["id"], r["created"], r["user"], r["platform"], r["kind"], r["text"],
+             json.dumps(r["labels"]), json.dumps(r["scores"]), json.dumps(r["evidence"], ensure_ascii=False),
+             r["severity"], json.dumps(r["guidelines"]), r["status"], r["request_id"], r["school"]))
+
+    def incidents(self, since: datetime | None = None, status: str | None = None) -> list[Incident]:
+        sql = ("SELECT id, created, user_id, platform, kind, text, labels, scores, evidence, severity, "
+               "guidelines, status, request_id, school FROM incidents")
+        where, params = [], []
+        if since is not None:
+            where.append("created >= ?")
+            params.append(iso(since))
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self._read(sql + " ORDER BY created, id", tuple(params))
+        return [Incident.from_record({
+            "id": r[0], "created": r[1], "user": r[2], "platform": r[3], "kind": r[4], "text": r[5],
+            "labels": json.loads(r[6]), "scores": json.loads(r[7]), "evidence": json.loads(r[8]),
+            "severity": r[9], "guidelines": json.loads(r[10]), "status": r[11], "request_id": r[12],
+            "school": r[13]}) for r in rows]
+
+    # ------------------------------------------------------------------ audit trail
+    def audit(self, actor: str, action: str, target: str, detail: dict | None = None) -> None:
+        entry_id, at, det = new_id("aud"), iso(datetime.now(timezone.utc)), auditchain.canonical_detail(detail)
+        payload = {"entry_id": entry_id, "at": at, "actor": actor, "action": action, "target": target,
+                   "detail": det}
+        self._spoolable("audit", payload,
+                        lambda conn: self._append_audit(conn, entry_id, at, actor, action, target, det))
+
+    def _append_audit(self, conn, entry_id: str, at: str, actor: str, action: str, target: str,
+                      detail: str) -> None:
+        """Append one row under the open write transaction (which serialises writers)."""
+        d = self.dialect
+        if conn.execute(d.sql("SELECT 1 FROM audit WHERE entry_id = ?"), (entry_id,)).fetchone():
+            return  # already replayed from the spool
+        seq, prev = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1" + d.lock_suffix).fetchone()
+        seq += 1
+        h = auditchain.row_hash(seq, entry_id, at, actor, action, target, detail, prev)
+        conn.execute(d.sql("INSERT INTO audit (seq, entry_id, at, actor, action, target, detail, prev, hash) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                     (seq, entry_id, at, actor, action, target, detail, prev, h))
+        conn.execute(d.sql("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"), (seq, h))
+
+    def _audit_rows(self, since: datetime | None = None) -> list[dict]:
+        sql = "SELECT seq, entry_id, at, actor, action, target, detail, prev, hash FROM audit"
+        params: tuple = ()
+        if since is not None:
+            sql += " WHERE at >= ?"
+            params = (iso(since),)
+        keys = ("seq", "entry_id", "at", "actor", "action", "target", "detail", "prev", "hash")
+        return [dict(zip(keys, r)) for r in self._read(sql + " ORDER BY seq", params)]
+
+    def audit_entries(self, since: datetime | None = None) -> list[dict]:
+        out = []
+        for row in self._audit_rows(since):
+            row = dict(row)
+            row["detail"] = json.loads(row["detail"])
+            out.append(row)
+        return out
+
+    def verify_audit(self) -> list[str]:
+        """[] when the audit trail is intact; otherwise each problem, naming the row's seq."""
+        head = self._read("SELECT seq, hash FROM audit_head WHERE id = 1")
+        return auditchain.verify_rows(self._audit_rows(), tuple(head[0]) if head else None)
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.close()
+                finally:
+                    self._conn = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

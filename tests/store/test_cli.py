@@ -1,0 +1,157 @@
+"""`crossingguard session` and `crossingguard incidents list` through agent.cli.main, with the
+shipped ENSATSD policy and the synthetic demo roster (tch-2001 teaches cls-main-dmp)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from agent.cli import main
+from agent.store import Incident, open_store
+
+AT = "2026-03-02T09:00:00-05:00"
+
+
+@pytest.fixture
+def cg(tmp_path, capsys):
+    """Run the CLI in-process; returns (exit code, JSON lines on stdout, stderr)."""
+    def run(*argv):
+        rc = main([*argv, "--home", str(tmp_path)])
+        out, err = capsys.readouterr()
+        return rc, [json.loads(x) for x in out.splitlines()], err
+    return run
+
+
+def test_session_open_list_close(cg, tmp_path):
+    rc, [s], _ = cg("session", "open", "--teacher", "tch-2001", "--class", "cls-main-dmp",
+                    "--platform", "youtube", "--minutes", "45", "--at", AT)
+    assert rc == 0
+    assert list(s) == ["id", "teacher", "class", "platform", "starts", "ends"]
+    assert (s["teacher"], s["class"], s["platform"]) == ("tch-2001", "cls-main-dmp", "youtube")
+    assert s["starts"] == "2026-03-02T14:00:00+00:00" and s["ends"] == "2026-03-02T14:45:00+00:00"
+
+    rc, listed, _ = cg("session", "list", "--at", "2026-03-02T14:30:00Z")
+    assert rc == 0 and [x["id"] for x in listed] == [s["id"]] and listed[0]["active"] is True
+    rc, listed, _ = cg("session", "list", "--at", "2026-03-02T14:45:00Z")   # expired by itself
+    assert rc == 0 and listed == []
+    rc, listed, _ = cg("session", "list", "--all", "--at", "2026-03-02T14:45:00Z")
+    assert [x["id"] for x in listed] == [s["id"]] and listed[0]["active"] is False
+
+    rc, [closed], _ = cg("session", "close", s["id"], "--at", "2026-03-02T14:10:00Z")
+    assert rc == 0 and closed["closed"] == "2026-03-02T14:10:00+00:00"
+    rc, listed, _ = cg("session", "list", "--at", "2026-03-02T14:20:00Z")
+    assert listed == []
+
+    store = open_store(None, tmp_path)
+    assert [(e["actor"], e["action"], e["target"]) for e in store.audit_entries()] == [
+        ("tch-2001", "session.open", s["id"]), ("cli", "session.close", s["id"])]
+    assert store.verify_audit() == []
+    store.close()
+
+
+def test_session_open_by_username_and_administrator(cg):
+    rc, [s], _ = cg("session", "open", "--teacher", "dana.whitlock", "--class", "cls-main-dmp",
+                    "--platform", "instagram", "--minutes", "10")
+    assert rc == 0 and s["teacher"] == "tch-2001"
+    rc, [s], _ = cg("session", "open", "--teacher", "adm-3001", "--class", "cls-mid-sci7",
+                    "--platform", "youtube", "--minutes", "10")
+    assert rc == 0 and s["teacher"] == "adm-3001"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--teacher", "nobody", "--class", "cls-main-dmp", "--platform", "youtube", "--minutes", "30"],
+     "--teacher 'nobody': no such user"),
+    (["--teacher", "tch-2001", "--class", "cls-nope", "--platform", "youtube", "--minutes", "30"],
+     "--class 'cls-nope': no such class"),
+    (["--teacher", "tch-2003", "--class", "cls-main-dmp", "--platform", "youtube", "--minutes", "30"],
+     "does not teach class 'cls-main-dmp'"),
+    (["--teacher", "stu-1001", "--class", "cls-mid-sci7", "--platform", "youtube", "--minutes", "30"],
+     "(student) does not teach class"),
+    (["--teacher", "tch-2001", "--class", "cls-main-dmp", "--platform", "myspace", "--minutes", "30"],
+     "--platform 'myspace': not in the platform catalog"),
+    (["--teacher", "tch-2001", "--class", "cls-main-dmp", "--platform", "youtube", "--minutes", "0"],
+     "--minutes 0: expected 1 to 480"),
+    (["--teacher", "tch-2001", "--class", "cls-main-dmp", "--platform", "youtube", "--minutes", "481"],
+     "--minutes 481"),
+    (["--teacher", "tch-2001", "--class", "cls-main-dmp", "--platform", "youtube", "--minutes", "5",
+      "--at", "next tuesday"], "--at 'next tuesday' is not an ISO 8601"),
+])
+def test_session_open_rejects(cg, tmp_path, argv, message):
+    rc, out, err = cg("session", "open", *argv)
+    assert rc == 2 and out == []
+    assert message in err
+    store = open_store(None, tmp_path)
+    assert store.sessions() == [] and store.audit_entries() == []
+    store.close()
+
+
+def test_session_close_unknown(cg):
+    rc, out, err = cg("session", "close", "ses-nope")
+    assert rc == 1 and out == [] and "no session 'ses-nope'" in err
+
+
+def test_common_options_before_the_action(tmp_path, capsys):
+    assert main(["session", "--home", str(tmp_path), "open", "--teacher", "tch-2001", "--class",
+                 "cls-main-dmp", "--platform", "youtube", "--minutes", "5"]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "crossingguard.db").exists()
+
+
+# ---------------------------------------------------------------- incidents list
+
+def add_incidents(home):
+    store = open_store(None, home)
+    t0 = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)
+    incs = [Incident.new(user=f"stu-100{i}", platform="instagram", kind="comment", text=f"synthetic post {i}",
+                         created=t0 + timedelta(hours=i), labels=("bullying",), severity="medium",
+                         guidelines=("student.5",), status="open" if i < 2 else "closed")
+            for i in range(3)]
+    for inc in incs:
+        store.add_incident(inc)
+    store.close()
+    return incs
+
+
+def test_incidents_list_contract(cg, tmp_path):
+    incs = add_incidents(tmp_path)
+    rc, out, _ = cg("incidents", "list")
+    assert rc == 0
+    assert [o["id"] for o in out] == [i.id for i in incs]
+    assert list(out[0]) == ["id", "created", "user", "platform", "kind", "labels", "severity", "guidelines",
+                            "status"]
+    assert out[0]["labels"] == ["bullying"] and out[0]["guidelines"] == ["student.5"]
+    store = open_store(None, tmp_path)
+    assert store.audit_entries() == []        # no text shown: not a view of post text
+    store.close()
+
+
+def test_incidents_list_filters(cg, tmp_path):
+    incs = add_incidents(tmp_path)
+    rc, out, _ = cg("incidents", "list", "--since", "2026-03-02T10:00:00-05:00")
+    assert [o["id"] for o in out] == [i.id for i in incs[1:]]
+    rc, out, _ = cg("incidents", "list", "--status", "closed")
+    assert [o["id"] for o in out] == [incs[2].id]
+    rc, out, err = cg("incidents", "list", "--status", "bogus")
+    assert rc == 2 and "--status 'bogus'" in err
+
+
+def test_incidents_with_text_is_audited(cg, tmp_path):
+    incs = add_incidents(tmp_path)
+    rc, out, _ = cg("incidents", "list", "--with-text", "--status", "open")
+    assert rc == 0 and [o["text"] for o in out] == ["synthetic post 0", "synthetic post 1"]
+    store = open_store(None, tmp_path)
+    [entry] = store.audit_entries()
+    assert (entry["actor"], entry["action"]) == ("cli", "incidents.view_text")
+    assert entry["detail"]["ids"] == [incs[0].id, incs[1].id] and entry["detail"]["status"] == "open"
+    store.close()
+
+
+def test_incidents_list_as_a_subprocess(tmp_path):
+    add_incidents(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "agent.cli", "incidents", "list", "--home", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 3
