@@ -1,0 +1,194 @@
+"""Extraction and classification off the proxy's event loop: a process pool fed in batches.
+
+Why a process pool: one scikit-learn call costs 0.4-0.7 ms here, a third of mitmproxy's own
+cost per request, and threads do not help CPU-bound Python (measured: `@concurrent` threads
+252 requests/s against 354 with a process pool). Why batches: 64 posts in one call cost about
+25 microseconds each instead of several hundred, so under load the collector waits at most
+`max_delay` seconds to fill a batch; an idle proxy sends a single post at once.
+
+The worker does both extraction (decompression, multipart, image hashing: all CPU) and
+classification, so the event loop only moves bytes. Workers are started with the `spawn`
+method: the proxy process runs threads (activity writer, session cache) and forking a
+threaded process is unsafe.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+
+from classifiers.types import Classification, Post, PostInput
+
+
+@dataclass(frozen=True)
+class Job:
+    """One write request (or WebSocket message) to read and judge."""
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    author: str | None = None
+    websocket: bool = False
+
+
+@dataclass
+class JudgedPost:
+    post: Post
+    classification: Classification
+
+
+@dataclass
+class JobResult:
+    platform: str | None
+    posts: list[JudgedPost] = field(default_factory=list)
+    error: str | None = None       # extraction error (malformed body): counted, no posts
+    skipped: str | None = None     # e.g. "too_large": logged as skipped, never parsed
+    seconds: float = 0.0           # classifier time for this job's posts
+
+
+# --- worker side -------------------------------------------------------------------------
+
+_WORKER: dict = {}
+
+
+def _worker_init(roster_path: str | None, policy_path: str | None, max_bytes: int) -> None:
+    # Workers never touch the proxy's state; they load their own copy of the models once.
+    from classifiers.pipeline import Classifier
+
+    roster = policy = None
+    if roster_path:
+        from agent.roster import Roster
+        roster = Roster.load(roster_path)
+    if policy_path:
+        from agent.policy.loader import load_policy
+        policy = load_policy(policy_path)
+    _WORKER["classifier"] = Classifier.load(roster=roster, policy=policy)
+    _WORKER["max_bytes"] = max_bytes
+
+
+def _worker_ping() -> int:
+    return os.getpid()
+
+
+def run_batch(jobs: list[Job]) -> list[JobResult]:
+    """Extract every job's posts, classify all posts of the batch in one call."""
+    from classifiers.extract import extract_request, extract_websocket
+    from urllib.parse import urlsplit
+
+    classifier = _WORKER["classifier"]
+    max_bytes = _WORKER.get("max_bytes", 1_000_000)
+    results: list[JobResult] = []
+    inputs: list[PostInput] = []
+    owners: list[tuple[JobResult, Post]] = []
+    for job in jobs:
+        try:
+            if job.websocket:
+                parts = urlsplit(job.url)
+                ex = extract_websocket(parts.hostname or "", parts.path, job.body)
+            else:
+                ex = extract_request(job.method, job.url, dict(job.headers), job.body, max_bytes=max_bytes)
+        except Exception as exc:  # extractors promise not to raise; a bug must not lose the batch
+            results.append(JobResult(platform=None, error=f"extractor crashed: {type(exc).__name__}"))
+            continue
+        result = JobResult(platform=ex.platform, error=ex.error, skipped=ex.skipped)
+        results.append(result)
+        for post in ex.posts:
+            inputs.append(PostInput(text=post.text, author=job.author, platform=ex.platform, kind=post.kind,
+                                    account=post.account, attachments=post.attachments))
+            owners.append((result, post))
+    if inputs:
+        started = time.perf_counter()
+        judged = classifier.classify(inputs)
+        elapsed = time.perf_counter() - started
+        per_post = elapsed / len(inputs)
+        for (result, post), classification in zip(owners, judged):
+            result.posts.append(JudgedPost(post, classification))
+            result.seconds += per_post
+    return results
+
+
+# --- proxy side --------------------------------------------------------------------------
+
+class ClassifierService:
+    """Batches jobs from the event loop into a process pool and awaits the results."""
+
+    def __init__(self, *, roster_path: str | None = None, policy_path: str | None = None,
+                 workers: int = 1, batch_size: int = 64, max_delay: float = 0.002,
+                 max_bytes: int = 1_000_000, timeout: float = 10.0) -> None:
+        self.roster_path = roster_path
+        self.policy_path = policy_path
+        self.workers = workers
+        self.batch_size = batch_size
+        self.max_delay = max_delay
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._queue: asyncio.Queue | None = None
+        self._collector: asyncio.Task | None = None
+
+    def start(self) -> None:
+        """Start the workers (spawned, models loaded once each) without waiting for them."""
+        if self._pool is not None:
+            return
+        self._pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(self.roster_path, self.policy_path, self.max_bytes),
+        )
+        # Warm every worker now so the first student post does not wait for model loading.
+        for _ in range(self.workers):
+            self._pool.submit(_worker_ping)
+
+    async def judge(self, job: Job) -> JobResult:
+        if self._pool is None:
+            self.start()
+        loop = asyncio.get_running_loop()
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            self._collector = loop.create_task(self._collect())
+        fut: asyncio.Future = loop.create_future()
+        await self._queue.put((job, fut))
+        return await asyncio.wait_for(fut, self.timeout)
+
+    async def _collect(self) -> None:
+        assert self._queue is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            deadline = loop.time() + self.max_delay
+            while len(batch) < self.batch_size:
+                remaining = deadline - loop.time()
+                if remaining <= 0 and self._queue.empty():
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(self._queue.get(), max(remaining, 0)))
+                except (asyncio.TimeoutError, TimeoutError):
+                    break
+            loop.create_task(self._dispatch(batch))
+
+    async def _dispatch(self, batch: list) -> None:
+        jobs = [job for job, _ in batch]
+        try:
+            results = await asyncio.get_running_loop().run_in_executor(self._pool, run_batch, jobs)
+        except Exception as exc:  # a dead worker fails these jobs, not the proxy
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        for (_, fut), result in zip(batch, results):
+            if not fut.done():
+                fut.set_result(result)
+
+    def close(self) -> None:
+        if self._collector is not None:
+            self._collector.cancel()
+            self._collector = None
+        self._queue = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
