@@ -1,0 +1,100 @@
+"""Reading what a student wrote out of an outgoing request (issue 3, PLATFORMS.md).
+
+`extract_request` and `extract_websocket` never raise on bad input: a body that cannot be read
+comes back as `Extraction(error=reason)` for the caller to count; a body not read because of a
+limit or a precondition as `skipped=reason` (too_large, not_a_write, not_a_platform). Bodies that
+simply hold no user text (media uploads, telemetry, Discord gateway frames) come back with no
+posts and neither field set, so callers that count `skipped` do not count normal traffic. Cost matters: these run on the
+proxy's event loop for every write request, so parsing is lazy and bounded (size, depth, count).
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from classifiers.extract.decode import decode_body
+from classifiers.extract.generic import generic_extract, walk
+from classifiers.extract.platforms import resolve
+from classifiers.extract.posts import PostList
+from classifiers.extract.registry import EXTRACTORS, TELEMETRY
+from classifiers.extract.request import Request
+from classifiers.extract.result import ExtractError, Extraction, TooLarge
+from classifiers.extract.sites import twitch
+
+__all__ = ["Extraction", "extract_request", "extract_websocket", "WRITE_METHODS", "DEFAULT_MAX_BYTES"]
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+DEFAULT_MAX_BYTES = 1_000_000
+
+
+def extract_request(method: str, url: str, headers: Mapping[str, str] | None, body: bytes | None, *,
+                    max_bytes: int = DEFAULT_MAX_BYTES, platform: str | None = None, catalog=None) -> Extraction:
+    """`platform`: the id the caller already resolved (the policy decision's), else found from the host
+    with `catalog` (a policy's extended Catalog; default: the shipped one)."""
+    try:
+        req = Request(method, url, dict(headers or {}), body or b"")
+    except Exception as exc:                         # an unparsable URL
+        return Extraction(None, error=f"bad_url: {type(exc).__name__}")
+    platform = platform or resolve(req.host, req.path, catalog)
+    if platform is None:
+        # Only catalog platforms are read (privacy: the filter reads posts to social platforms, not the web).
+        return Extraction(None, skipped="not_a_platform")
+    if req.method not in WRITE_METHODS:
+        return Extraction(platform, skipped="not_a_write")
+    if len(req.body) > max_bytes:
+        return Extraction(platform, skipped="too_large")
+    if any(t in req.path for t in TELEMETRY):
+        return Extraction(platform)                  # benign: not counted as a failure by the caller
+    try:
+        req.body = decode_body(req.body, req.headers.get("content-encoding"), max_bytes)
+        req.platform = platform
+        if req.kind == "garbage":
+            raise ExtractError("binary_garbage")
+        if req.kind == "binary" and platform != "snapchat":
+            return Extraction(platform)              # media upload bodies: nothing to read, not a failure
+        out = PostList(req.attachments)
+        extractor = EXTRACTORS.get(platform)
+        if extractor is None or not extractor(req, out):
+            generic_extract(req, out)
+        return Extraction(req.platform, out.posts)
+    except TooLarge:
+        return Extraction(platform, skipped="too_large")
+    except ExtractError as exc:
+        return Extraction(platform, error=exc.reason)
+    except Exception as exc:                         # fail-open for the proxy: a bug here never kills a flow
+        return Extraction(platform, error=f"internal_{type(exc).__name__}")
+
+
+def extract_websocket(host: str, path: str, message: bytes | str, *,
+                      max_bytes: int = DEFAULT_MAX_BYTES) -> Extraction:
+    """One client-to-server WebSocket message (mitmproxy's websocket_message hook, from_client only)."""
+    try:
+        host = (host or "").lower().rstrip(".")
+        platform = resolve(host, path or "/")
+        if platform is None:
+            return Extraction(None, skipped="not_a_platform")
+        if len(message) > max_bytes:
+            return Extraction(platform, skipped="too_large")
+        if platform == "discord" and host.startswith("gateway"):
+            # the gateway carries presence, heartbeats and received events; messages are sent over REST
+            return Extraction(platform)
+        if isinstance(message, bytes):
+            try:
+                message = message.decode("utf-8")
+            except UnicodeDecodeError:
+                return Extraction(platform)         # binary frames (protobuf, compressed): not read, not a failure
+        out = PostList()
+        if platform == "twitch":
+            twitch.irc_lines(message, out)
+            return Extraction(platform, out.posts)
+        stripped = message.lstrip()
+        if stripped[:1] not in ("{", "["):
+            return Extraction(platform)
+        import json
+        try:
+            data = json.loads(message)
+        except (ValueError, RecursionError):
+            return Extraction(platform, error="malformed_json")
+        walk(data, out, "message")
+        return Extraction(platform, out.posts)
+    except Exception as exc:
+        return Extraction(None, error=f"internal_{type(exc).__name__}")
