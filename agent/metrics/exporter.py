@@ -1,0 +1,234 @@
+"""The Prometheus exporter: a custom collector that reads COUNTERS and STATE at scrape time.
+
+client_python style for state that already exists: nothing per request but the dict increment
+in `COUNTERS.inc`; when Prometheus scrapes, `collect()` turns the counters, the histogram row and
+the registered state sources into metric families. Label values pass through `LabelGuard`
+(bounded sets only: no student, device, user, IP or URL ever reaches a scrape).
+
+The registry is a dedicated `CollectorRegistry` (not the global default), holding this collector
+plus prometheus_client's process and platform collectors, so tests and several proxies in one
+interpreter never see each other's series.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from typing import Callable, Iterable, Iterator
+
+from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector, start_http_server
+from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily,
+                                    InfoMetricFamily)
+from prometheus_client.registry import Collector
+
+from agent import metrics as m
+from agent.metrics import names_extra as x
+from agent.metrics.labels import LabelGuard
+
+log = logging.getLogger(__name__)
+
+HELP: dict[str, str] = {
+    m.REQUESTS: "Requests to catalogued platforms, by platform, verdict, policy action and cohort.",
+    m.BLOCKS: "Requests blocked, by platform and the guideline clause the rule cites.",
+    m.TUNNELS: "CONNECT tunnels by handling: intercepted, passed through (pinned) or ignored.",
+    m.POSTS: "Posts (user-written content in write requests) seen, by platform and kind.",
+    m.POSTS_CLASSIFIED: "Posts scored by the classifiers, by platform.",
+    m.INCIDENTS: "Incidents created, by category, severity and school (roster org).",
+    m.EXTRACTION_FAILURES: "Write requests whose post extraction failed, by platform and reason.",
+    m.IDENTITY: "Identity resolutions by outcome: auth, device, dhcp or unknown.",
+    m.ADDON_ERRORS: "Exceptions caught in a proxy addon (the flow continued per its fail mode), by addon.",
+    m.ALERT_FAILURES: "Alert deliveries (incident notifications) that failed, by channel.",
+    m.SENSOR_EVENTS: "Events seen by the network sensor, by kind.",
+    m.SENSOR_BYPASSES: "Social-media traffic that did not go through the proxy, by kind.",
+    m.CLASSIFIER_LATENCY: "Time to classify one batch of posts, in seconds.",
+    x.METRICS_SOURCE_ERRORS: "Scrape-time state sources that raised (their metric was skipped).",
+}
+
+# Series exported as 0 before anything happened, for closed label sets, so that dashboards and
+# alerts see 0 rather than "no data". Open sets (platform, guideline, addon, ...) start empty:
+# dashboards wrap their sums in `or vector(0)`.
+ZERO_SERIES: dict[str, tuple[tuple[str, ...], ...]] = {
+    m.IDENTITY: (("auth",), ("device",), ("dhcp",), ("unknown",)),
+    m.TUNNELS: (("intercepted",), ("passthrough",), ("ignored",)),
+    m.SENSOR_EVENTS: (("dns",), ("tls",), ("quic",), ("http",), ("dhcp",)),
+    m.INCIDENTS: tuple((c, s, "unassigned") for c in ("bullying", "threat", "self_harm", "pii", "impersonation")
+                       for s in ("low", "medium", "high", "critical")),
+}
+
+
+def counter_names() -> tuple[str, ...]:
+    """Every hot-path counter family, exported even before its first increment (no series, or
+    the zero series above), so `absent()` never confuses "nothing happened" with "not running"."""
+    return tuple(dict.fromkeys((*m.LABELS, *x.EXTRA_LABELS)))
+
+
+def _fill(names: tuple[str, ...], values: tuple) -> tuple:
+    """Callers passing fewer labels than declared (e.g. incidents before `school` was added) get
+    "unassigned" for the missing ones; extra labels are dropped."""
+    if len(values) == len(names):
+        return values
+    return tuple(values[:len(names)]) + ("unassigned",) * (len(names) - len(values))
+
+
+def _snapshot(d: dict) -> list:
+    """Copy a dict another thread mutates (the proxy loop increments while we scrape)."""
+    for _ in range(5):
+        try:
+            return list(d.copy().items())
+        except RuntimeError:  # changed size during copy: retry (bounded)
+            continue
+    return []
+
+
+class CrossingGuardCollector(Collector):
+    def __init__(self, counters: m.Counters | None = None, state: m.StateSources | None = None,
+                 guard: LabelGuard | None = None, info: Callable[[], dict[str, str]] | None = None):
+        self.counters = counters if counters is not None else m.COUNTERS
+        self.state = state if state is not None else m.STATE
+        self.guard = guard or LabelGuard()
+        self.info = info or (lambda: {"version": package_version(), "policy_hash": "unknown"})
+        self._lock = threading.Lock()   # collect() may run in several server threads at once
+        self._source_errors: defaultdict[str, int] = defaultdict(int)
+
+    def describe(self) -> Iterable:
+        return []   # families are dynamic; skip the registration-time collect()
+
+    def collect(self) -> Iterator:
+        with self._lock:
+            state = list(self._state())   # first: a failing source is counted in this scrape
+            yield from self._build_info()
+            yield from self._counters()
+            yield self._histogram(m.CLASSIFIER_LATENCY)
+            yield from state
+
+    # ---- families ----
+    def _build_info(self):
+        try:
+            info = {k: str(v)[:64] for k, v in self.info().items()}
+        except Exception:  # never fail a scrape on metadata
+            log.exception("build info")
+            info = {"version": package_version(), "policy_hash": "unknown"}
+        fam = InfoMetricFamily(x.BUILD_INFO[: -len("_info")], "CrossingGuard version and policy file hash.")
+        fam.add_metric([], info)
+        yield fam
+
+    def _counters(self):
+        grouped: dict[str, defaultdict[tuple, float]] = {}
+        for (name, values), amount in _snapshot(self.counters.values):
+            names = x.label_names(name)
+            if name not in m.LABELS and name not in x.EXTRA_LABELS:
+                continue   # undeclared name (a typo): its label names are unknown, so not exported
+            clean = self.guard.clean_all(names, _fill(names, values))
+            grouped.setdefault(name, defaultdict(float))[clean] += amount
+        for name, errors in ((x.METRICS_SOURCE_ERRORS, dict(self._source_errors)),):
+            grouped.setdefault(name, defaultdict(float)).update({(k,): float(v) for k, v in errors.items()})
+        for name in counter_names():
+            series = grouped.get(name, defaultdict(float))
+            for zero in ZERO_SERIES.get(name, ()):
+                series.setdefault(zero, 0.0)
+            fam = CounterMetricFamily(name, HELP.get(name, name.replace("_", " ")),
+                                      labels=list(x.label_names(name)))
+            for labels, value in sorted(series.items()):
+                fam.add_metric(list(labels), value)
+            yield fam
+
+    def _histogram(self, name: str):
+        row = list(self.counters.observations.get(name) or [0.0] * (len(m.LATENCY_BUCKETS) + 2))
+        total, count = row[-2], row[-1]
+        buckets, running = [], 0.0
+        for bound, n in zip(m.LATENCY_BUCKETS, row):
+            running += n   # Counters.observe stores per-bucket counts; Prometheus wants cumulative
+            buckets.append((_le(bound), running))
+        # observe() bumps bucket, sum, count in turn without a lock: a scrape between two of those
+        # steps must still see +Inf >= every bucket (Prometheus requires monotonic buckets).
+        count = max(count, running)
+        buckets.append(("+Inf", count))
+        return HistogramMetricFamily(name, HELP[name], buckets=buckets, sum_value=total)
+
+    def _state(self):
+        for name, (kind, help_text, fn) in list(self.state.sources.items()):
+            try:
+                value = fn()
+            except Exception:
+                self._source_errors[name] += 1
+                log.warning("metrics source %s raised", name, exc_info=True)
+                continue
+            if value is None:
+                continue   # source not ready (e.g. the first store snapshot not taken yet)
+            names = x.STATE_LABELS.get(name, ())
+            family = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+            fam = family(name, help_text, labels=list(names))
+            if names:
+                merged: defaultdict[tuple, float] = defaultdict(float)
+                for key, v in dict(value).items():
+                    key = key if isinstance(key, tuple) else (key,)
+                    merged[self.guard.clean_all(names, _fill(names, key))] += float(v)
+                for labels, v in sorted(merged.items()):
+                    fam.add_metric(list(labels), v)
+            else:
+                fam.add_metric([], float(value))
+            yield fam
+
+
+def _le(bound: float) -> str:
+    return repr(float(bound))
+
+
+def package_version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("crossingguard")
+    except Exception:
+        return "unknown"
+
+
+def build_registry(collector: CrossingGuardCollector | None = None, *,
+                   process: bool = True) -> CollectorRegistry:
+    """A dedicated registry: our collector plus process_* and python_info."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector or CrossingGuardCollector())
+    if process:
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+    return registry
+
+
+class MetricsServer:
+    """prometheus_client's threaded HTTP server (/metrics) on host:port, stoppable."""
+
+    def __init__(self, registry: CollectorRegistry, host: str = "127.0.0.1", port: int = 9464):
+        self.registry, self.host, self.port = registry, host, port
+        self._server = self._thread = None
+
+    def start(self) -> "MetricsServer":
+        self._server, self._thread = start_http_server(self.port, addr=self.host, registry=self.registry)
+        self.port = self._server.server_address[1]   # port 0 in tests: the one the OS chose
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=5)
+            self._server = self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+
+def serve(port: int, host: str = "127.0.0.1", app=None) -> MetricsServer:
+    """Start /metrics for a process that is not the proxy (e.g. `crossingguard sensor
+    --metrics-port N`): the same collector, counters of this process. `app`: an AppContext for
+    bounded label sets and the policy hash. Returns the running server (call .stop())."""
+    guard = LabelGuard.from_context(app) if app is not None else LabelGuard()
+
+    def info() -> dict[str, str]:
+        digest = "unknown"
+        if app is not None:
+            try:
+                digest = app.policy.digest[:16]
+            except Exception:
+                pass
+        return {"version": package_version(), "policy_hash": digest}
+    return MetricsServer(build_registry(CrossingGuardCollector(guard=guard, info=info)), host, port).start()
