@@ -31,6 +31,7 @@ class Job:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     author: str | None = None
+    platform: str | None = None    # the policy decision's platform id (no second host lookup)
     websocket: bool = False
 
 
@@ -87,13 +88,14 @@ def run_batch(jobs: list[Job]) -> list[JobResult]:
         try:
             if job.websocket:
                 parts = urlsplit(job.url)
-                ex = extract_websocket(parts.hostname or "", parts.path, job.body)
+                ex = extract_websocket(parts.hostname or "", parts.path, job.body, max_bytes=max_bytes)
             else:
-                ex = extract_request(job.method, job.url, dict(job.headers), job.body, max_bytes=max_bytes)
+                ex = extract_request(job.method, job.url, dict(job.headers), job.body, max_bytes=max_bytes,
+                                     platform=job.platform)
         except Exception as exc:  # extractors promise not to raise; a bug must not lose the batch
             results.append(JobResult(platform=None, error=f"extractor crashed: {type(exc).__name__}"))
             continue
-        result = JobResult(platform=ex.platform, error=ex.error, skipped=ex.skipped)
+        result = JobResult(platform=ex.platform or job.platform, error=ex.error, skipped=ex.skipped)
         results.append(result)
         for post in ex.posts:
             inputs.append(PostInput(text=post.text, author=job.author, platform=ex.platform, kind=post.kind,

@@ -1,0 +1,77 @@
+"""`crossingguard evaluate`: how the shipped text models do on labelled data.
+
+`--data CSV` (columns text,label) scores every row for one category (`--category`, default
+bullying). `--split NAME` scores our held-out part of a shared data set instead (NAME is a source
+such as olid, kaggle_insults, formspring, threatgram, suicidal_tweets, optionally `:val` or
+`:train`; `all` for every source). Prints one JSON line per evaluation: ROC-AUC, PR-AUC, and
+precision and recall at the shipped threshold. Scores are what the pipeline uses (model combined
+with the intent patterns); `--model-only` leaves the patterns out.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+HELP = __doc__.split("\n", 2)[2]
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("evaluate", parents=[common], help="ROC-AUC, PR-AUC, precision and recall of the text models",
+                       description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", metavar="CSV", help="labelled CSV with text,label columns")
+    src.add_argument("--split", metavar="NAME", help="a held-out part of the shared data (source[:test|val|train] or all)")
+    p.add_argument("--category", choices=("bullying", "threat", "self_harm"), default=None,
+                   help="category to score (--data: default bullying; --split: the source's own)")
+    p.add_argument("--shared", metavar="DIR", default=None,
+                   help="shared data folder for --split (default $CROSSINGGUARD_DATA, else ../shared/data)")
+    p.add_argument("--models", metavar="DIR", default=None, help="model folder (default: the shipped models)")
+    p.add_argument("--model-only", action="store_true", help="score with the model alone, without intent patterns")
+    p.set_defaults(func=run)
+
+
+def evaluate_part(models, category: str, texts: list[str], labels: list[int], model_only: bool) -> dict:
+    from classifiers.train.metrics import binary_metrics
+
+    if category not in models.categories:
+        from agent.errors import UsageError
+        raise UsageError(f"--category: no shipped model for {category!r}")
+    probs = models.model_proba(texts) if model_only else models.predict_proba(texts)
+    return binary_metrics(labels, probs[category], models.thresholds[category])
+
+
+def run(args) -> int:
+    from agent.errors import UsageError
+    from classifiers.datasets import SOURCES, default_data_dir, read_labelled_csv, split_source
+    from classifiers.textmodels import ModelFileError, TextModels
+
+    try:
+        models = TextModels.load(args.models)
+    except ModelFileError as exc:
+        raise UsageError(str(exc)) from exc
+    if args.data:
+        category = args.category or "bullying"
+        part = read_labelled_csv(Path(args.data))
+        if not len(part):
+            raise UsageError(f"{args.data}: no rows")
+        out = {"category": category, "data": args.data,
+               **evaluate_part(models, category, part.texts, part.labels, args.model_only)}
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    name, _, which = args.split.partition(":")
+    which = which or "test"
+    if which not in ("test", "val", "train"):
+        raise UsageError(f"--split: part must be test, val or train, got {which!r}")
+    names = sorted(SOURCES) if name == "all" else [name]
+    for n in names:
+        if n not in SOURCES:
+            raise UsageError(f"--split: unknown source {n!r} (one of {', '.join(sorted(SOURCES))}, all)")
+    data_dir = Path(args.shared) if args.shared else default_data_dir()
+    for n in names:
+        category = args.category or SOURCES[n].category
+        part = split_source(n, data_dir)[which]
+        out = {"category": category, "split": f"{n}:{which}",
+               **evaluate_part(models, category, part.texts, part.labels, args.model_only)}
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 0

@@ -1,0 +1,189 @@
+"""Quality, robustness, speed and memory of the text classifiers, each next to a baseline.
+
+    .venv/bin/python bench/bench_classifiers.py [--data DIR] [--obfuscation-n 300] [--json]
+
+In one run, on our seeded held-out parts of ../shared/data (classifiers/datasets.py; the shipped
+models never saw them):
+1. ROC-AUC per held-out part (pipeline score = model + intent patterns, and model alone) next to
+   alt-profanity-check's predict_prob on the same texts, with the issue's bars
+   (bullying: OLID >= 0.86, Kaggle insults >= 0.85, Formspring >= 0.90; threat >= 0.95;
+   self-harm >= 0.88).
+2. Obfuscation: positive test examples rewritten with leetspeak, a spaced-out word and stretched
+   letters; mean |score delta| against the original and the fraction within 0.1.
+3. Dialect check: how often bullying fires on Davidson tweets the annotators called "neither"
+   (inoffensive), split by a small African-American English marker lexicon, next to
+   alt-profanity-check (which was trained on Davidson, so its figure is optimistic).
+4. Latency: all five categories for one post (median, target < 300 us) and per post in batches
+   of 64 (target < 50 us); baseline alt-profanity-check predict_prob on the same posts.
+5. Memory of the loaded models (target < 150 MB), measured with tracemalloc, next to
+   alt-profanity-check's loaded model.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
+
+from classifiers.datasets import SOURCES, default_data_dir, read_rows, split_source  # noqa: E402
+from classifiers.types import PostInput  # noqa: E402
+
+BARS = {"olid": 0.86, "kaggle_insults": 0.85, "formspring": 0.90, "threatgram": 0.95, "suicidal_tweets": 0.88}
+ORDER = ("olid", "kaggle_insults", "formspring", "threatgram", "suicidal_tweets")
+# Lexical markers of African-American English common on Twitter (a crude proxy for a dialect
+# model, after Blodgett et al. 2016 / Davidson et al. 2019); enough to compare two subsets.
+AAE_MARKERS = re.compile(r"\b(?:finna|tryna|bruh|dat|dis|dem|ion|ima|imma|aint|ain't|nah|yall|y'all|"
+                         r"bout|lil|homie|gon|boutta|thang|deadass|yo|da|wit|fr|ya)\b", re.I)
+
+LEET = str.maketrans({"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"})
+
+
+def obfuscate(text: str, kind: str, rng: random.Random) -> str:
+    words = text.split()
+    if kind == "leet":
+        return text.translate(LEET)
+    long_idx = [i for i, w in enumerate(words) if w.isalpha() and len(w) >= 4]
+    if not long_idx:
+        return text
+    if kind == "spacing":      # one word spelled out, as an evader does with the word that matters
+        i = rng.choice(long_idx)
+        words[i] = " ".join(words[i])
+        return " ".join(words)
+    if kind == "repeat":       # stretch a vowel in up to three words
+        for i in rng.sample(long_idx, min(3, len(long_idx))):
+            w = words[i]
+            j = next((k for k, c in enumerate(w) if c.lower() in "aeiou"), len(w) - 1)
+            words[i] = w[:j] + w[j] * 5 + w[j + 1:]
+        return " ".join(words)
+    raise ValueError(kind)
+
+
+def median_us(fn, reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter_ns()
+        fn()
+        times.append(time.perf_counter_ns() - t0)
+    return statistics.median(times) / 1000
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=None, help="shared data folder (default $CROSSINGGUARD_DATA, else ../shared/data)")
+    ap.add_argument("--obfuscation-n", type=int, default=300, help="positive examples per category for the obfuscation test")
+    ap.add_argument("--json", action="store_true", help="also print one JSON line with every figure")
+    args = ap.parse_args()
+    data_dir = Path(args.data) if args.data else default_data_dir()
+    figures: dict = {}
+
+    # memory first, before anything else is loaded
+    tracemalloc.start()
+    snap = tracemalloc.take_snapshot()
+    from classifiers.pipeline import Classifier
+    from classifiers.textmodels import TextModels
+    models = TextModels.load()
+    ours_mem = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(snap, "filename"))
+    snap = tracemalloc.take_snapshot()
+    from profanity_check import predict_prob
+    predict_prob(["warm up"])
+    apc_mem = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(snap, "filename"))
+    tracemalloc.stop()
+    clf = Classifier(models)
+
+    print("== ROC-AUC on our held-out parts (pipeline / model only / alt-profanity-check)")
+    rows = []
+    auc = {}
+    parts = {}
+    for name in ORDER:
+        cat = SOURCES[name].category
+        part = split_source(name, data_dir)["test"]
+        parts[name] = part
+        y = np.array(part.labels)
+        ours = models.predict_proba(part.texts)[cat]
+        alone = models.model_proba(part.texts)[cat]
+        apc = predict_prob(part.texts)
+        a = (roc_auc_score(y, ours), roc_auc_score(y, alone), roc_auc_score(y, apc))
+        auc[name] = {"category": cat, "n": len(y), "positives": int(y.sum()), "pipeline": round(a[0], 4),
+                     "model": round(a[1], 4), "alt_profanity_check": round(a[2], 4), "bar": BARS[name]}
+        ok_bar = "PASS" if a[0] >= BARS[name] else "MISS"
+        ok_peer = "better" if a[0] > a[2] else "WORSE"
+        rows.append(f"  {cat:9s} {name:16s} n={len(y):5d} pos={int(y.sum()):4d}  ours {a[0]:.3f} (model {a[1]:.3f})"
+                    f"  apc {a[2]:.3f}  bar {BARS[name]:.2f} {ok_bar}, {ok_peer} than apc")
+    print("\n".join(rows))
+    figures["roc_auc"] = auc
+
+    print(f"== Obfuscated positives (n <= {args.obfuscation_n} per category; |score delta| vs original)")
+    rng = random.Random(11)
+    obf = {}
+    for cat, names in (("bullying", ("olid", "kaggle_insults", "formspring")), ("threat", ("threatgram",)),
+                       ("self_harm", ("suicidal_tweets",))):
+        pos = [t for n in names for t, y in zip(parts[n].texts, parts[n].labels) if y == 1 and len(t) < 300]
+        rng.shuffle(pos)
+        pos = pos[:args.obfuscation_n]
+        base = models.predict_proba(pos)[cat]
+        for kind in ("leet", "spacing", "repeat"):
+            variants = [obfuscate(t, kind, rng) for t in pos]
+            got = models.predict_proba(variants)[cat]
+            d = np.abs(got - base)
+            obf[f"{cat}/{kind}"] = {"n": len(pos), "mean_abs_delta": round(float(d.mean()), 4),
+                                    "within_0.1": round(float((d <= 0.1).mean()), 4)}
+            print(f"  {cat:9s} {kind:8s} n={len(pos):4d}  mean |delta| {d.mean():.3f}  within 0.1: {100 * (d <= 0.1).mean():.1f}%")
+    figures["obfuscation"] = obf
+
+    print("== Dialect check: bullying flag rate on Davidson 'neither' tweets (not trained on)")
+    dav = [r["text"] for r in read_rows(data_dir / "davidson" / "train.csv") if r["category"] == "neither"]
+    aae = [t for t in dav if AAE_MARKERS.search(t)]
+    other = [t for t in dav if not AAE_MARKERS.search(t)]
+    thr = models.thresholds["bullying"]
+    dial = {}
+    for label, texts in (("aae_markers", aae), ("other", other)):
+        ours = float((models.predict_proba(texts)["bullying"] >= thr).mean())
+        apc = float((predict_prob(texts) >= 0.5).mean())
+        dial[label] = {"n": len(texts), "ours": round(ours, 4), "alt_profanity_check": round(apc, 4)}
+        print(f"  {label:12s} n={len(texts):5d}  ours {100 * ours:.1f}% flagged  apc {100 * apc:.1f}% (trained on these)")
+    figures["dialect"] = dial
+
+    print("== Latency (all five categories; median)")
+    posts = [t for n in ORDER for t in parts[n].texts if len(t) <= 280][:2000]
+    rng.shuffle(posts)
+    inputs = [PostInput(t, platform="x", kind="post") for t in posts]
+    clf.classify(inputs[:64])
+    single = [median_us(lambda p=p: clf.classify([p]), 1) for p in inputs[:1000]]
+    single_med = statistics.median(single)
+    batches = [inputs[i:i + 64] for i in range(0, 1024, 64)]
+    per_post_batch = statistics.median([median_us(lambda b=b: clf.classify(b), 1) / len(b) for b in batches * 3])
+    text_only = statistics.median([median_us(lambda p=p: models.predict_proba([p.text]), 1) for p in inputs[:1000]])
+    text_batch = statistics.median([median_us(lambda b=b: models.predict_proba([p.text for p in b]), 1) / len(b)
+                                    for b in batches * 3])
+    apc_single = statistics.median([median_us(lambda p=p: predict_prob([p.text]), 1) for p in inputs[:300]])
+    apc_batch = statistics.median([median_us(lambda b=b: predict_prob([p.text for p in b]), 1) / len(b) for b in batches])
+    lat = {"single_us": round(single_med, 1), "batch64_per_post_us": round(per_post_batch, 1),
+           "text_models_single_us": round(text_only, 1), "text_models_batch64_per_post_us": round(text_batch, 1),
+           "apc_single_us": round(apc_single, 1), "apc_batch64_per_post_us": round(apc_batch, 1)}
+    print(f"  one post, all categories:   {single_med:7.1f} us (target < 300)   text models only {text_only:.1f} us"
+          f"   | apc predict_prob one post {apc_single:.1f} us")
+    print(f"  batch of 64, per post:      {per_post_batch:7.1f} us (target < 50)    text models only {text_batch:.1f} us"
+          f"   | apc predict_prob per post in 64 {apc_batch:.1f} us")
+    figures["latency"] = lat
+
+    print("== Memory of the loaded models")
+    print(f"  ours {ours_mem / 1e6:.1f} MB (tracemalloc; estimate {models.memory_bytes() / 1e6:.1f} MB; target < 150)"
+          f"   | alt-profanity-check {apc_mem / 1e6:.1f} MB")
+    figures["memory_mb"] = {"ours": round(ours_mem / 1e6, 2), "alt_profanity_check": round(apc_mem / 1e6, 2)}
+    if args.json:
+        print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Protected help-seeking: asking for help, or offering it, is never misconduct.
+
+Policy (written down in classifiers/models/README.md as well):
+- A post that asks for help ("how do I talk to a counselor", "I need help", "who do I tell, my
+  friend said she wants to hurt herself") or offers it ("call 988", "text HOME to 741741", "you can
+  talk to me") is *help-seeking*. The pipeline never routes it as misconduct: its bullying and
+  threat labels are suppressed (a student reporting a threat quotes the threat; punishing the
+  report would teach students not to report).
+- Self-harm disclosure together with help-seeking keeps its self_harm score and label, and the
+  Classification carries help_seeking=True, so the incident can be routed as a supportive
+  check-in (the district's counselors decide; the policy's incidents setting chooses flag/hold).
+- A plain first-person threat ("I will shoot up the school") keeps its threat label even next to
+  help-seeking words: a mandated reporter must never miss it, and "help" must not be a password.
+- Scores are left as computed: only labels are suppressed, so an auditor can see what the models
+  thought.
+Detection is by rule on normalized text (classifiers.normalize), so it is cheap and explainable.
+"""
+from __future__ import annotations
+
+import re
+
+from classifiers.normalize import normalize_text
+
+_HELPERS = (r"(?:counselou?r|counseling|guidance|therapist|therapy|psychologist|psychiatrist|social worker|"
+            r"school nurse|nurse|teacher|principal|trusted adult|an adult|a grown up|my parents?|mom|dad|"
+            r"someone|somebody|anyone|hotline|helpline|crisis line|lifeline|crisis text line|988|"
+            r"911|the police|a doctor|doctor|help)")
+
+_RULES = (
+    # asking how to reach help
+    re.compile(rf"\b(?:how (?:do|can|should) (?:i|you|we|someone)|where (?:do|can) (?:i|you|we)|"
+               rf"who (?:do|can|should) (?:i|you|we)|is it ok to|should i|can i|how to)\s+"
+               rf"(?:\w+\s+){{0,3}}?(?:talk|speak|reach out|go|reach|call|text|tell|contact|see|get|find|report|message)"
+               rf"(?:\s+(?:to|with|a|an|the|my|some|in touch with|help|for))*\s*(?:\w+\s+){{0,4}}?{_HELPERS}"),
+    re.compile(r"\bwho (?:do|can|should) (?:i|we) tell\b|\bwhat (?:do|should) i do\b.{0,60}\b(?:hurt|kill|die|suicid|threat|bull)"),
+    # stating a need for help
+    re.compile(r"\b(?:i|we|my friend|she|he|they)\s+(?:really |seriously |just |desperately )?"
+               r"(?:need|needs|want|wants|am looking for|'m looking for|m looking for|looking for|am asking for|"
+               r"asking for)\s+(?:some |professional |real )?(?:help|support|someone to talk to|to talk to someone|"
+               r"a counselou?r|a therapist)\b"),
+    re.compile(r"\b(?:please|pls|plz|someone|somebody|anyone) (?:please )?help me\b|\b(?:can|could|will) (?:someone|anyone|somebody) (?:please )?help\b|"
+               r"\b(?:is there|are there|any|know of)\s+(?:a |an |any |some )?(?:hotline|helpline|crisis line|"
+               r"counselou?r|therapist|support group|someone (?:i|we) can talk to)\b"),
+    re.compile(r"\b(?:talk(?:ed|ing)? to|told|tell|see|saw|seeing|call(?:ed|ing)?|text(?:ed|ing)?|reach(?:ed|ing)? out to)\s+"
+               r"(?:my |a |the |our |school |guidance )*(?:counselou?r|therapist|trusted adult|school nurse|"
+               r"psychologist|social worker|hotline|helpline|lifeline|crisis line|988)\b"),
+    # offering help / resources
+    re.compile(r"\b(?:call|text|dial)\s+(?:or text\s+)?988\b|\b988\b.{0,40}\b(?:lifeline|crisis|suicide|hotline)\b|"
+               r"\btext (?:home|hello|talk) to 741741\b|\b741741\b|\b1[- .]?800[- .]?273[- .]?8255\b|"
+               r"\b(?:suicide|crisis) (?:prevention )?(?:hotline|lifeline|line|text line)\b|\bcrisis text line\b"),
+    re.compile(r"\b(?:you can|u can|you could|feel free to)\s+(?:always\s+)?(?:talk to|text|call|dm|message)\s+me\b|"
+               r"\b(?:i'?m|i am) (?:here|always here) (?:for you|if you need)\b|\bplease (?:talk to|tell) (?:someone|an adult|a counselou?r)\b|"
+               r"\bare you safe\b"),
+    # reporting someone else's danger to get them help
+    re.compile(r"\bmy (?:friend|bestie|best friend|sister|brother|classmate|cousin|girlfriend|boyfriend)\b.{0,80}"
+               r"\b(?:said|says|told me|posted|texted|wants to|is going to|is gonna)\b.{0,60}"
+               r"\b(?:hurt|kill|die|suicid|cut|end it|shoot|bring a gun)\w*\b.{0,80}"
+               r"\b(?:who|what|how|help|tell|report|do i|should i)\b"),
+)
+
+
+# Every rule needs one of these; one search rules most posts out.
+_TRIGGER = re.compile(r"help|counsel|therap|hotline|helpline|lifeline|crisis|988|741741|8255|support|talk|tell|told|"
+                      r"report|call|text|dial|here for you|safe|adult|nurse|doctor|police|psych|social worker|"
+                      r"guidance|principal|teacher|what (?:do|should) i do")
+
+
+def is_help_seeking(text: str, *, normalized: str | None = None) -> bool:
+    """True when the post asks for or offers help (see module docstring for the policy)."""
+    t = normalized if normalized is not None else normalize_text(text)
+    return bool(_TRIGGER.search(t)) and any(r.search(t) for r in _RULES)

@@ -1,0 +1,238 @@
+"""Explicit first-person statements of intent to hurt others (threat) or oneself (self_harm), and
+two plain forms of bullying: telling someone to hurt themselves ("kys", "go kill yourself") and
+exclusion aimed at the reader ("nobody likes you", "you have no friends").
+
+The public threat and self-harm data transfer poorly to school posts (political Telegram replies,
+flattened Reddit posts), so plain statements a mandated reporter must never miss are caught here
+by rule: "I'm going to kill myself", "i want to die", "i will shoot up the school", "im gonna stab
+him tomorrow". The rules run on normalized text (classifiers.normalize), so `k i l l`, `k1ll` and
+Cyrillic look-alikes do not evade them.
+
+A statement is weakened, not dropped, when
+- it is negated in the same clause ("I would never kill myself", "I don't want to die"): no
+  pattern score, and the model's own score for that category is damped (see NEGATED_DAMP);
+- it is quoted or reported ("he said 'I will kill you'", "the song goes ..."): a lower score,
+  because a report of a threat may still be worth a counselor's look.
+Jokes and song lyrics are not detected (a known limit, written in the model card).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_DOUBLE_RE = re.compile(r"([a-z])\1+")
+
+
+def _c(source: str) -> re.Pattern:
+    """Compile a rule for squeezed text: every doubled letter written in the rule becomes one,
+    exactly as the text it runs on ("i wil kil you"), so "kiiill" and "diiie" cannot evade it."""
+    return re.compile(_DOUBLE_RE.sub(r"\1", source))
+
+
+def squeeze(text: str) -> tuple[str, list[int], list[int]]:
+    """`text` with runs of a repeated letter cut to one, and each kept character's [start, end)."""
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for m in _DOUBLE_RE.finditer(text):
+        a, b = m.span()
+        out.append(text[pos:a + 1])
+        starts.extend(range(pos, a + 1))
+        ends.extend(range(pos + 1, a + 1))
+        ends.append(b)
+        pos = b
+    out.append(text[pos:])
+    starts.extend(range(pos, len(text)))
+    ends.extend(range(pos + 1, len(text) + 1))
+    return "".join(out), starts, ends
+
+PLAIN_SCORE = 0.97        # an explicit first-person statement: over every shipped threshold
+QUOTED_SCORE = 0.35       # reported speech: visible in scores, normally under the thresholds
+NEGATED_DAMP = 0.5        # the model score is halved when the only intent phrases are negated/quoted
+
+# first person + modality ("i will", "im gonna", "i want to", "i'm about to", "ima", "i'll")
+_I = r"(?:i|i'm|im|i am|ima|imma|i'll|ill|i'd|i will|i wil|i shall|i have|i've)"
+_MOD = (r"(?:(?:am |'m |m )?(?:going to|gonna|gunna|finna|about to|bout to|planning to|plan to|"
+        r"want to|wanna|need to|have to|gotta|will|wil|'ll|ll|shall|should|would|'d|could|might|"
+        r"am|really want to|just want to|want to just|will just|'m just|am just|am gonna|'m gonna|"
+        r"m gonna|am going to|'m going to|m going to|'ll just|ll just|can't wait to|cant wait to|"
+        r"wish i could|hope i|wish i)\s+)?")
+# an optional negation between subject and verb, so "i would never ..." matches and is then
+# recognised as negated instead of slipping past every rule
+_NEG = (r"(?:(?:don't|dont|do not|never|won't|wont|will never|would never|wouldn't|wouldnt|would not|"
+        r"am not|'m not|m not|not|could never|can't|cant)\s+)?")
+_ADV = r"(?:(?:just|finally|really|actually|literally|seriously|totally|probably|definitely|so|gonna|go|to)\s+)*"
+
+_VIOLENT_VERB = (r"(?:kill|murder|stab|shoot|shoot up|gun down|blow up|strangle|choke|hang|"
+                 r"beat up|beat the shit out of|beat the crap out of|jump|punch|hurt|slit|curb stomp|"
+                 r"run over|torture|slaughter|execute|knife|cut up)")
+# "i will destroy you at chess": competition talk, not violence
+_NOT_GAME = (r"(?!\s+(?:at|in|on)\s+(?:\w+\s+){0,2}?(?:game|games|chess|fortnite|minecraft|roblox|"
+             r"valorant|cod|2k|fifa|madden|basketball|soccer|football|tennis|math|trivia|practice|"
+             r"match|tournament|race)\b)")
+_OTHER_TARGET = (r"(?:you|u|ya|him|her|them|y'all|yall|you all|everyone|everybody|all of you|"
+                 r"this school|the school|that school|our school|school|class|the class|my class|"
+                 r"(?:my|his|her|your|that|the) (?:teacher|teachers|principal|sister|brother|mom|dad|"
+                 r"friend|friends|ex|bf|gf|boyfriend|girlfriend|class|classmates?)|"
+                 r"@user|[a-z]+(?:'s)? (?:face|head|house|car))")
+_SCHOOL_ATTACK = (r"(?:shoot up|shoot|bomb|blow up|burn down|attack|shooting at|shoot at|bring a gun to|"
+                  r"bring (?:a |my )?(?:gun|knife|bomb) to|show up with a gun at)\s+(?:the |this |our |my |that )?"
+                  r"(?:school|class|cafeteria|gym|campus|bus|assembly|hallway|building|prom|game)")
+
+_SELF_VERB = (r"(?:kill|k1ll|end|hurt|cut|harm|hang|shoot|stab|starve|drown|off|unalive|burn|poison)")
+_SELF_TARGET = r"(?:myself|my self|my life|it all|my wrists?|me)"
+
+THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
+    ("i_will_verb_you", _c(
+        rf"\b{_I}\s+{_NEG}{_MOD}{_NEG}{_ADV}{_VIOLENT_VERB}\s+{_OTHER_TARGET}\b{_NOT_GAME}")),
+    ("i_will_attack_school", _c(rf"\b{_I}\s+{_NEG}{_MOD}{_NEG}{_ADV}{_SCHOOL_ATTACK}\b")),
+    ("bringing_weapon", _c(
+        rf"\b{_I}\s+{_NEG}{_MOD}{_NEG}{_ADV}(?:bring|bringing|brought|have|got|carry|carrying)\s+(?:a |my |my dad's |my dads )?"
+        r"(?:gun|knife|pistol|rifle|ar|ar15|bomb|glock|weapon)\s+(?:to|into|at|in)\s+(?:the |this |our |my )?"
+        r"(?:school|class|campus|bus)\b")),
+    ("you_will_die", _c(
+        r"\b(?:you(?:'re| are|re)? (?:gonna|going to|will) (?:die|be dead|get (?:shot|stabbed|hurt|killed))|"
+        r"you(?:'re| are|re)? dead (?:tomorrow|tonight|meat|after school)|watch your back|"
+        r"(?:everyone|everybody|y'all|yall) (?:is |are )?(?:gonna|going to|will) die)\b")),
+    ("i_know_where_you_live", _c(
+        r"\bi know where (?:you|u|he|she|they) (?:live|lives|sleep|sleeps)\b|"
+        r"\b(?:i'm|im|i am) (?:coming|comin) for (?:you|u|him|her|them|all of you|y'all|yall)\b"
+        r"(?!\s+(?:guys|all|at|to|in|with|later|soon|around|after|when|tomorrow|tonight|in a bit))|"
+        r"\b(?:you're|youre|you are|ur) (?:next|gonna pay|going to pay)\b|\byou(?:'ll| will) pay for this\b|"
+        r"\b(?:you|u) (?:won't|wont|will not) (?:live|survive|make it) (?:to see|through|past|until)\b")),
+    ("kill_you_imperative", _c(r"\b(?:gonna|going to|will|i'll|ill)\s+(?:fucking\s+)?"
+                                       rf"{_VIOLENT_VERB}\s+(?:you|u|ya|him|her|them|everyone)\b{_NOT_GAME}")),
+)
+
+SELF_HARM_RULES: tuple[tuple[str, re.Pattern], ...] = (
+    ("i_will_kill_myself", _c(
+        rf"\b{_I}\s+{_NEG}{_MOD}{_NEG}{_ADV}{_SELF_VERB}\s+{_SELF_TARGET}\b")),
+    ("i_want_to_die", _c(
+        rf"\b{_I}\s+{_NEG}(?:(?:really |just |honestly |literally |seriously )*)(?:want to|wanna|wish i could|wish i was|wish i were|"
+        r"am going to|'m going to|m going to|m gonna|am gonna|'m gonna|gonna|will|'ll|ll|should|just want to|"
+        r"want to just|am ready to|'m ready to|m ready to)\s+(?:just\s+)?(?:die|be dead|not exist|disappear forever|"
+        r"not wake up|stop living|not be alive|not be here anymore|end it|end it all|commit suicide|unalive myself)\b")),
+    ("i_cut_myself", _c(
+        rf"\b{_I}\s+(?:(?:just |still |always |sometimes |have been |'ve been |ve been |keep |started |"
+        r"again |am |'m |m )*)(?:cut|cutting|cuts|hurt|hurting|burned|burning|starving|harming|hit|hitting)\s+"
+        r"(?:myself|my self|my wrists?|my arms?|my legs?|my thighs?)\b")),
+    ("suicidal_self", _c(
+        r"\b(?:i'm|im|i am|i feel|feeling|i've been|ive been)\s+(?:so |really |very |kinda |pretty )?"
+        r"(?:suicidal|going to commit suicide)\b|\bi (?:tried|attempted) (?:to )?(?:kill myself|suicide|overdose|end my life)\b|"
+        r"\b(?:my|writing my|wrote my) suicide note\b|\bi don't want to (?:live|be alive|exist) anymore\b|"
+        r"\bi dont want to (?:live|be alive|exist) anymore\b|\bno reason (?:for me )?to (?:live|keep going)\b|"
+        r"\bi (?:can't|cant) (?:do this|go on|keep going) anymore\b|\bgoodbye (?:everyone|world|forever)\b")),
+    ("kms", _c(r"\bkill myself\b")),   # "kms" expands to this in normalization
+)
+
+# Telling someone to hurt or kill themselves is the sharpest form of bullying a school sees
+# ("kys" is normalized to "kill yourself"); it needs no model to be recognised.
+BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
+    ("harm_yourself_directive", _c(
+        r"\b(?:go |just |pls |please |u should |you should |you need to |why don't you |why dont you )?"
+        r"(?:kill|hang|cut|shoot|drown|end|unalive|off) (?:yourself|urself|your self|ur self|yourselves)\b|"
+        r"\b(?:go|just|pls|please|you should|u should|hope you|i hope you|i hope u) (?:go )?(?:die|drink bleach|jump off a (?:bridge|building))\b|"
+        r"\bslit your wrists\b|\bnobody would (?:miss|care if) (?:you|u)\b|\bthe world (?:would be|is) better without (?:you|u)\b|"
+        r"\beveryone would be happier if you (?:died|were dead|disappeared)\b")),
+    # exclusion and contempt aimed at the reader: the relational bullying of school years, which
+    # the adult training sets barely contain
+    ("exclusion", _c(
+        r"\b(?:nobody|no one|noone|no1)\s+(?:here |at school |in (?:this|our) (?:school|class) )?"
+        r"(?:likes|wants|cares about|will ever like|will ever love|loves)\s+(?:you|u)\b|"
+        r"\b(?:everyone|everybody|the whole (?:school|class|grade))\s+(?:here |at school |in (?:this|our) (?:school|class) )?"
+        r"(?:hates|is laughing at|laughs at|thinks (?:you're|youre|you are|your|ur) (?:a )?(?:loser|freak|weird|ugly|gross|disgusting))"
+        r"\s*(?:you|u)?\b|"
+        r"\b(?:nobody|no one|noone) wants (?:you|u) (?:here|around|at)\b|"
+        r"\b(?:you|u) (?:have|got|ve got|'ve got) no friends\b|\b(?:you|u) (?:don't|dont|do not) belong (?:here|at this school|with us)\b|"
+        r"\bwhy (?:are|r) (?:you|u) (?:even )?(?:alive|here|breathing)\b|\bwhy do (?:you|u) (?:even )?exist\b|"
+        r"\b(?:no one|nobody|noone) would (?:care|notice|miss you) if (?:you|u) (?:disappeared|died|left|were gone|weren't here)\b|"
+        r"\b(?:you're|youre|you are|ur|u r) (?:a |such a )?waste of (?:space|oxygen|air|skin)\b")),
+)
+
+_NEGATION = _c(
+    r"\b(?:never|not|no|don't|dont|do not|won't|wont|will not|wouldn't|wouldnt|would not|can't|cant|"
+    r"cannot|didn't|didnt|isn't|ain't|aint|stop|stopped|quit|nobody)\b")
+# "I don't want to live anymore" is negated grammatically but is ideation: these rules carry the
+# negation inside their own pattern, so only a negation before the match counts.
+_NEGATION_INSIDE = {"suicidal_self", "harm_yourself_directive", "exclusion"}
+_REPORT = _c(
+    r"\b(?:said|says|say|saying|told|tells|wrote|writes|posted|posts|texted|texts|quote|quoted|"
+    r"lyrics?|song|sings?|sang|character|movie|book)\b")
+_CLAUSE_BREAK = _c(r"[.;!?\n]|\b(?:but|and then|although|though)\b")
+
+
+@dataclass(frozen=True)
+class PatternHit:
+    category: str        # threat | self_harm
+    rule: str
+    start: int           # offsets into the normalized text
+    end: int
+    score: float
+    negated: bool = False
+    quoted: bool = False
+
+
+def _clause_prefix(text: str, start: int) -> str:
+    """The text from the start of the clause holding `start` up to it (negation and quotes there)."""
+    prefix = text[max(0, start - 80):start]
+    cut = None
+    for cut in _CLAUSE_BREAK.finditer(prefix):
+        pass
+    return prefix[cut.end():] if cut else prefix
+
+
+def _quoted(text: str, start: int) -> bool:
+    before = text[:start]
+    # an odd number of double quote marks before the match: we are inside a quotation. Single
+    # quotes are not counted (apostrophes: "i'm"); a reporting verb in the clause covers them.
+    if (before.count('"') + before.count("“") + before.count("”")) % 2 == 1:
+        return True
+    return bool(_REPORT.search(_clause_prefix(text, start)))
+
+
+# Every rule needs one of these words; most posts have none, and one search rules them out.
+_TRIGGER = _c(
+    r"\b(?:kill|murder|stab|shoot|shot|gun|strangl|choke|hang|beat|jump|punch|hurt|slit|stomp|run over|tortur|"
+    r"slaughter|execut|knife|cut|bomb|blow|burn|attack|weapon|pistol|rifle|ar15|glock|die|dead|"
+    r"watch your back|end|harm|starv|drown|off|unalive|poison|suicid|exist|disappear|wake up|living|"
+    r"alive|live|go on|keep going|goodbye|overdose|myself|yourself|urself|your self|ur self|"
+    r"bleach|jump of|wrists|miss|care if|better without|happier|know where|coming for|comin for|next|pay|"
+    r"survive|make it|likes|wants|cares|hates|laugh|friends|belong|why|notice|waste|thinks|loves|nobody|no one|noone|no1)")
+
+
+def find_intent(normalized: str) -> list[PatternHit]:
+    """Every first-person intent statement in already-normalized text (offsets into it)."""
+    hits: list[PatternHit] = []
+    text, starts, ends = squeeze(normalized)
+    if not _TRIGGER.search(text):
+        return hits
+    for category, rules in (("bullying", BULLYING_RULES), ("threat", THREAT_RULES), ("self_harm", SELF_HARM_RULES)):
+        for rule, pattern in rules:
+            for m in pattern.finditer(text):
+                s, e = m.span()
+                if e <= s:
+                    continue
+                # rules that spell out their own negation ("nobody would miss you") look for
+                # a negation only before the match
+                scope = _clause_prefix(text, s) + ("" if rule in _NEGATION_INSIDE else " " + text[s:e])
+                negated = bool(_NEGATION.search(scope))
+                quoted = _quoted(text, s)
+                score = 0.0 if negated else QUOTED_SCORE if quoted else PLAIN_SCORE
+                hits.append(PatternHit(category, rule, starts[s], ends[e - 1], score, negated, quoted))
+    return hits
+
+
+def pattern_scores(normalized: str) -> dict[str, tuple[float, float, list[PatternHit]]]:
+    """category -> (pattern score, damp factor for the model score, hits)."""
+    out: dict[str, tuple[float, float, list[PatternHit]]] = {}
+    hits = find_intent(normalized)
+    for category in ("bullying", "threat", "self_harm"):
+        mine = [h for h in hits if h.category == category]
+        if not mine:
+            out[category] = (0.0, 1.0, [])
+            continue
+        best = max(h.score for h in mine)
+        plain = any(not h.negated and not h.quoted for h in mine)
+        out[category] = (best, 1.0 if plain else NEGATED_DAMP, mine)
+    return out

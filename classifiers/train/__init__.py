@@ -1,0 +1,1 @@
+"""Training and evaluation of the shipped text models (`crossingguard train` / `evaluate`)."""

@@ -1,0 +1,133 @@
+"""The classify / evaluate / train command contracts, through agent.cli.main."""
+import csv
+import io
+import json
+import random
+
+import pytest
+
+from agent.cli import main
+from classifiers.types import CATEGORIES
+
+
+def run_cli(argv, capsys, monkeypatch, stdin=""):
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    rc = main(argv)
+    out, err = capsys.readouterr()
+    return rc, [json.loads(line) for line in out.splitlines() if line.strip()], err
+
+
+def test_classify_contract(capsys, monkeypatch):
+    lines = [
+        {"id": 1, "text": "u r s0 ugly, nobody likes you"},
+        {"id": "b", "text": "I will shoot up the school tomorrow", "platform": "x", "kind": "post"},
+        {"id": 3, "text": "i want to die"},
+        {"id": 4, "text": "see you at practice!"},
+    ]
+    rc, out, err = run_cli(["classify"], capsys, monkeypatch, "\n".join(json.dumps(x) for x in lines) + "\n")
+    assert rc == 0, err
+    assert [o["id"] for o in out] == [1, "b", 3, 4]
+    for o in out:
+        assert set(o["scores"]) == set(CATEGORIES)
+        assert all(0.0 <= v <= 1.0 for v in o["scores"].values())
+        assert set(o["labels"]) <= set(CATEGORIES)
+        for e in o["evidence"]:
+            assert {"category", "kind", "text"} <= set(e)
+    assert "bullying" in out[0]["labels"]
+    assert "threat" in out[1]["labels"]
+    assert any(e["kind"] == "pattern" and e["text"] == "I will shoot up the school" for e in out[1]["evidence"])
+    assert "self_harm" in out[2]["labels"]
+    assert out[3]["labels"] == []
+
+
+def test_classify_bad_lines_are_reported_with_line_numbers_and_the_rest_scored(capsys, monkeypatch):
+    stdin = "\n".join([
+        json.dumps({"id": 1, "text": "hello"}),
+        "this is not json",
+        json.dumps({"id": 2}),
+        json.dumps(["a list"]),
+        json.dumps({"id": 3, "text": "you are an idiot", "author": 5}),
+        json.dumps({"id": 4, "text": "bye"}),
+    ]) + "\n"
+    rc, out, err = run_cli(["classify"], capsys, monkeypatch, stdin)
+    assert rc == 1
+    assert [o["id"] for o in out] == [1, 4]
+    assert "<stdin>:2: not JSON" in err
+    assert "<stdin>:3: text: missing" in err
+    assert "<stdin>:4: not a JSON object" in err
+    assert "<stdin>:5: author: not a string" in err
+
+
+def test_classify_author_must_be_in_the_roster(capsys, monkeypatch):
+    rc, out, err = run_cli(["classify", "--author", "nobody-here"], capsys, monkeypatch, "")
+    assert rc == 2 and "not in the roster" in err
+
+
+def test_classify_author_option_feeds_pii(capsys, monkeypatch):
+    stdin = json.dumps({"id": 1, "text": "call me at 978-555-0142"}) + "\n"
+    rc, out, err = run_cli(["classify", "--author", "stu-1001"], capsys, monkeypatch, stdin)
+    assert rc == 0, err
+    assert "pii" in out[0]["labels"]
+    assert any(e["category"] == "pii" and e["text"] == "978-555-0142" for e in out[0]["evidence"])
+
+
+def write_csv(path, rows):
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label"])
+        w.writerows(rows)
+    return path
+
+
+def test_evaluate_on_a_small_csv(tmp_path, capsys, monkeypatch):
+    rows = [("you are so ugly and stupid", 1), ("shut up loser", 1), ("ur an idiot", 1), ("you fat clown", 1),
+            ("see you at practice", 0), ("thanks for the notes", 0), ("what time is lunch", 0), ("nice shot today", 0)]
+    path = write_csv(tmp_path / "eval.csv", rows)
+    rc, out, err = run_cli(["evaluate", "--data", str(path), "--category", "bullying"], capsys, monkeypatch)
+    assert rc == 0, err
+    (res,) = out
+    assert res["category"] == "bullying" and res["n"] == 8 and res["positives"] == 4
+    assert res["roc_auc"] == 1.0          # these are easy: the shipped model must rank them right
+    assert 0 <= res["pr_auc"] <= 1 and "precision" in res and "recall" in res and "threshold" in res
+
+
+def test_evaluate_bad_csv_names_file_and_line(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "bad.csv"
+    path.write_text("text,label\nhello,0\nbye,maybe\n")
+    rc, out, err = run_cli(["evaluate", "--data", str(path)], capsys, monkeypatch)
+    assert rc == 2
+    assert f"{path}:3: label: expected 0 or 1" in err
+
+
+def test_evaluate_unknown_split(capsys, monkeypatch):
+    rc, out, err = run_cli(["evaluate", "--split", "nope"], capsys, monkeypatch)
+    assert rc == 2 and "unknown source" in err
+
+
+@pytest.mark.slow
+def test_smoke_train_from_csv_then_classify_with_it(tmp_path, capsys, monkeypatch):
+    rng = random.Random(7)
+    insults = ["ugly", "stupid", "loser", "idiot", "freak", "clown", "trash", "pathetic"]
+    nice = ["great", "funny", "kind", "smart", "cool", "awesome", "helpful", "brave"]
+    rows = []
+    for _ in range(150):
+        rows.append((f"you are so {rng.choice(insults)} and {rng.choice(insults)}", 1))
+        rows.append((f"you are so {rng.choice(nice)} and {rng.choice(nice)} today", 0))
+    csv_path = write_csv(tmp_path / "train.csv", rows)
+    out_dir = tmp_path / "models"
+    rc, out, err = run_cli(["train", "--csv", str(csv_path), "--category", "bullying", "--out", str(out_dir)],
+                           capsys, monkeypatch)
+    assert rc == 0, err
+    assert "train" in err                      # the tqdm progress bar went to stderr
+    assert (out_dir / "bullying.npz").is_file() and (out_dir / "bullying.json").is_file()
+    stdin = json.dumps({"id": 1, "text": "you are so pathetic"}) + "\n" + json.dumps({"id": 2, "text": "you are so kind"}) + "\n"
+    rc, res, err = run_cli(["classify", "--models", str(out_dir)], capsys, monkeypatch, stdin)
+    assert rc == 0, err
+    assert res[0]["scores"]["bullying"] > 0.5 > res[1]["scores"]["bullying"]
+    # a model folder with only bullying still gives all five scores
+    assert set(res[0]["scores"]) == set(CATEGORIES) and res[0]["scores"]["threat"] == 0.0
+
+
+def test_train_with_a_missing_data_dir_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    rc, out, err = run_cli(["train", "--data", str(tmp_path), "--out", str(tmp_path / "m")], capsys, monkeypatch)
+    assert rc == 2 and "train.csv: missing" in err

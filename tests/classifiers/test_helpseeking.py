@@ -1,0 +1,40 @@
+import pytest
+
+from classifiers.helpseeking import is_help_seeking
+
+HELP = [
+    "how do I talk to a counselor",
+    "call 988",
+    "is there a hotline I can call",
+    "I need help",
+    "my friend said she wants to hurt herself, who do I tell",
+    "i want to kill myself and i need help",
+    "how can i get help for depression",
+    "text HOME to 741741",
+    "you can always talk to me",
+    "I talked to my counselor today",
+    "where can I find a therapist",
+    "please help me",
+    "are you ok? i am here for you",
+    "h0w d0 i t4lk t0 a c0uns3l0r",          # obfuscated still counts
+]
+NOT_HELP = [
+    "you are so ugly",
+    "I will shoot up the school",
+    "i want to die",
+    "help yourself to the snacks you loser",
+    "nobody can help you, you freak",
+    "kys",
+    "help me with homework",
+    "call me later",
+]
+
+
+@pytest.mark.parametrize("text", HELP)
+def test_help_seeking(text):
+    assert is_help_seeking(text)
+
+
+@pytest.mark.parametrize("text", NOT_HELP)
+def test_not_help_seeking(text):
+    assert not is_help_seeking(text)

@@ -1,0 +1,76 @@
+import pytest
+
+from classifiers.normalize import normalize
+
+CASES = [
+    ("u r s0 ugly", "you are so ugly"),
+    ("U R S0 UGLY", "you are so ugly"),
+    ("sooooo stupiiiid", "soo stupiid"),
+    ("k i l l yourself", "kill yourself"),
+    ("k.i.l.l u", "kill you"),
+    ("k 1 l l", "kill"),
+    ("ki11 y0urself", "kill yourself"),
+    ("1diot", "idiot"),
+    ("$hit b!tch", "shit bitch"),
+    ("f@t l0s3r", "fat loser"),
+    ("5tup1d", "stupid"),
+    ("g0 7o h3ll", "go to hell"),
+    ("Hеllo уou іdiot", "hello you idiot"),          # Cyrillic е, у, і
+    ("κιll", "kill"),                                  # Greek kappa, iota
+    ("ｙｏｕ ａｒｅ ｕｇｌｙ", "you are ugly"),         # full-width (NFKC)
+    ("kíll", "kill"),                                  # accents stripped
+    ("ki\u200bll", "kill"),                            # zero-width space removed
+    ("@Jayden_22 you suck", "@user you suck"),
+    ("see https://example.com/x?y=1 now", "see url now"),
+    ("go to www.example.org", "go to url"),
+    ("i'll 🔪 you", "i'll knife you"),
+    ("lol 😂", "lol laughing "),
+    ("nice ✨", "nice "),                            # other emoji dropped
+    ("kys", "kill yourself"),
+    ("u r a loser", "you are a loser"),                # "u r a" is not a spaced-out word
+    ("i h8 u", "i hate you"),
+    ("in 2019 at 3am", "in 2019 at 3am"),              # numbers are not leetspeak
+    ("you are ugly!", "you are ugly!"),                # punctuation stays punctuation
+    ("email me: jay@example.com", "email me: email"),
+    ("k i l l   y o u r s e l f", "kill yourself"),    # wide gaps separate spaced-out words
+    ("k  i  l  l  yourself", "kill yourself"),
+    ("1 w4n7 70 d13", "i want to die"),                # a leet post: digit-only words are letters too
+    ("line1 and jay2010", "line1 and jay2010"),        # a word followed by a number is not leet
+    ("on the 2nd at 4pm", "on the 2nd at 4pm"),
+]
+
+
+@pytest.mark.parametrize("raw,expected", CASES)
+def test_normalize_table(raw, expected):
+    assert normalize(raw).text == expected
+
+
+@pytest.mark.parametrize("raw", [c[0] for c in CASES] + ["", "   ", "ÄÖÜ straße", "😂😂😂"])
+def test_offsets_cover_text_and_stay_in_bounds(raw):
+    n = normalize(raw)
+    assert len(n.offsets) == len(n.text) == len(n.ends)
+    for s, e in zip(n.offsets, n.ends):
+        assert 0 <= s < e <= len(raw)
+    assert list(n.offsets) == sorted(n.offsets)
+
+
+@pytest.mark.parametrize("raw,word,original", [
+    ("@Jay u r s0 UGLY", "ugly", "UGLY"),
+    ("Hеllo уou іdiot", "idiot", "іdiot"),
+    ("you are sooooo stuuuupid", "stuupid", "stuuuupid"),
+    ("k i l l yourself", "kill", "k i l l"),
+    ("ki11 y0urself", "yourself", "y0urself"),
+    ("ｙｏｕ ａｒｅ ｕｇｌｙ", "ugly", "ｕｇｌｙ"),
+])
+def test_span_maps_back_to_original(raw, word, original):
+    n = normalize(raw)
+    i = n.text.index(word)
+    s, e = n.span(i, i + len(word))
+    assert raw[s:e] == original
+
+
+def test_shorthand_maps_to_its_token():
+    raw = "u r"
+    n = normalize(raw)
+    s, e = n.span(0, 3)          # "you" came from "u"
+    assert raw[s:e] == "u"

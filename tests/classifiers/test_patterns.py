@@ -1,0 +1,99 @@
+import pytest
+
+from classifiers.normalize import normalize_text
+from classifiers.patterns import NEGATED_DAMP, PLAIN_SCORE, QUOTED_SCORE, pattern_scores
+
+
+def scores(text):
+    return {cat: (s, damp) for cat, (s, damp, _) in pattern_scores(normalize_text(text)).items()}
+
+
+PLAIN = [
+    ("I will shoot up the school", "threat"),
+    ("im gonna stab him tomorrow", "threat"),
+    ("i'm going to kill you", "threat"),
+    ("I'm bringing a gun to school monday", "threat"),
+    ("im gonna jump him after school", "threat"),
+    ("you're dead after school", "threat"),
+    ("I'm going to kill myself", "self_harm"),
+    ("i want to die", "self_harm"),
+    ("i cut myself again", "self_harm"),
+    ("I dont want to live anymore", "self_harm"),
+    ("im suicidal", "self_harm"),
+    ("kms", "self_harm"),
+    # obfuscated: patterns run on normalized text
+    ("i w1ll k i l l u", "threat"),
+    ("I'm g0nna k1ll mys3lf", "self_harm"),
+    ("Ι wаnt tо diе", "self_harm"),                   # Greek/Cyrillic look-alikes
+    ("i want to dieeeee", "self_harm"),
+]
+
+
+@pytest.mark.parametrize("text,category", PLAIN)
+def test_plain_first_person_statements_score_high(text, category):
+    assert scores(text)[category] == (PLAIN_SCORE, 1.0)
+
+
+@pytest.mark.parametrize("text,category", [
+    ("I would never kill myself", "self_harm"),
+    ("i dont want to die", "self_harm"),
+    ("I will never hurt you", "threat"),
+    ("im not going to kill myself, relax", "self_harm"),
+])
+def test_negated_statements_give_no_pattern_score_and_damp_the_model(text, category):
+    assert scores(text)[category] == (0.0, NEGATED_DAMP)
+
+
+@pytest.mark.parametrize("text,category", [
+    ("he said 'I will kill you'", "threat"),
+    ('my brother texted "im gonna kill you" lol', "threat"),
+    ("she told me i want to die is her favorite song", "self_harm"),
+])
+def test_quoted_or_reported_statements_score_lower(text, category):
+    s, damp = scores(text)[category]
+    assert s == QUOTED_SCORE and damp == NEGATED_DAMP
+
+
+@pytest.mark.parametrize("text", [
+    "I will destroy you in chess",
+    "i will beat you at fortnite",
+    "this test is killing me",
+    "I am going to kill it at the game tonight",
+    "he wants to kill himself",            # third person: for the model, not a first-person rule
+    "have a nice day",
+    "",
+])
+def test_no_intent(text):
+    assert all(s == 0.0 and damp == 1.0 for s, damp in scores(text).values())
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("kys", (PLAIN_SCORE, 1.0)),
+    ("go kill yourself", (PLAIN_SCORE, 1.0)),
+    ("nobody would miss you", (PLAIN_SCORE, 1.0)),
+    ("i hope you die", (PLAIN_SCORE, 1.0)),
+    ("please dont kill yourself", (0.0, NEGATED_DAMP)),
+    ("i would never say kys", (0.0, NEGATED_DAMP)),
+])
+def test_harm_yourself_directives_are_bullying(text, expected):
+    assert scores(text)["bullying"] == expected
+
+
+@pytest.mark.parametrize("text", ["I have a gun and I know where you live", "im coming for you", "youre next",
+                                  "you will pay for this"])
+def test_veiled_threats(text):
+    assert scores(text)["threat"] == (PLAIN_SCORE, 1.0)
+
+
+@pytest.mark.parametrize("text", ["nobody likes you", "everyone hates you", "you have no friends",
+                                  "no one would care if you disappeared", "why are you even alive",
+                                  "sit somewhere else, nobody wants you here", "you are a waste of space",
+                                  "everyone thinks ur a loser"])
+def test_exclusion_is_bullying(text):
+    assert scores(text)["bullying"] == (PLAIN_SCORE, 1.0)
+
+
+@pytest.mark.parametrize("text", ["everyone likes you!", "nobody likes mondays", "not everyone hates you, cheer up",
+                                  "she said nobody likes you and im so sad"])
+def test_exclusion_near_misses(text):
+    assert scores(text)["bullying"][0] < PLAIN_SCORE

@@ -1,0 +1,146 @@
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from classifiers.models_features import analyze
+from classifiers.normalize import normalize_text
+from classifiers.textmodels import TEXT_CATEGORIES, CategoryModel, ModelFileError, TextModels, default_model_dir
+from classifiers.train.fit import _fit
+
+
+@pytest.mark.parametrize("category", TEXT_CATEGORIES)
+def test_shipped_model_files_load_without_pickle(category):
+    d = default_model_dir()
+    with np.load(d / f"{category}.npz", allow_pickle=False) as z:
+        assert set(z.files) == {"vocab", "idf", "coef"}
+        assert all(z[k].dtype != object for k in z.files)
+    with zipfile.ZipFile(d / f"{category}.npz") as zf:      # only .npy arrays inside
+        assert all(n.endswith(".npy") for n in zf.namelist())
+    doc = json.loads((d / f"{category}.json").read_text())
+    assert doc["format"] == "crossingguard-textmodel/1"
+    assert 0 < doc["threshold"] < 1
+    assert doc["threshold_choice"]["precision_target"] > 0.5
+
+
+def test_shipped_models_are_small():
+    total = sum(p.stat().st_size for p in default_model_dir().glob("*.npz"))
+    assert total < 5_000_000
+
+
+def test_memory_budget(models):
+    assert models.memory_bytes() < 150_000_000
+
+
+def test_loading_a_pickled_array_is_refused(tmp_path):
+    m = CategoryModel.load(default_model_dir(), "threat")
+    m.save(tmp_path)
+    np.savez(tmp_path / "threat.npz", vocab=np.array([{"x": 1}], dtype=object),
+             idf=m.idf, coef=m.coef)
+    with pytest.raises(ModelFileError):
+        CategoryModel.load(tmp_path, "threat")
+
+
+def test_missing_model_dir_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelFileError, match="no model files"):
+        TextModels.load(tmp_path)
+
+
+def test_scoring_matches_scikit_learn_exactly(tmp_path):
+    """Our vocabulary lookup must reproduce TfidfVectorizer + LogisticRegression decisions."""
+    texts = ["you are so ugly", "have a great day", "ur a loser and everyone hates u", "nice game today",
+             "shut up idiot", "see you at practice", "you stupid clown", "thanks for the help"] * 5
+    labels = [1, 0, 1, 0, 1, 0, 1, 0] * 5
+    norm = [normalize_text(t) for t in texts]
+    import classifiers.train.fit as fit
+    old = fit.MIN_DF
+    fit.MIN_DF = 1
+    try:
+        vec, clf = _fit(norm, labels)
+    finally:
+        fit.MIN_DF = old
+    m = CategoryModel("bullying", vec.get_feature_names_out().tolist(), vec.idf_.astype(np.float32),
+                      clf.coef_[0].astype(np.float32), float(clf.intercept_[0]),
+                      {"method": "platt", "a": 1.0, "b": 0.0}, 0.5)
+    m.save(tmp_path)
+    tm = TextModels.load(tmp_path)
+    probe = ["u r so ugly lol", "great practice today", "idiot", "", "zzz unseen words"]
+    ours = tm.decision([normalize_text(t) for t in probe])[:, 0]
+    ref = clf.decision_function(vec.transform([normalize_text(t) for t in probe]))
+    np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-4)
+    assert analyze("ab") == ["#ab", " ab", "ab ", " ab "]
+
+
+POSITIVES = [
+    ("bullying", "you are so ugly and stupid"),
+    ("bullying", "shut up you fat loser nobody likes you"),
+    ("bullying", "ur such an idiot, everyone hates you"),
+    ("threat", "i am going to kill you tomorrow"),
+    ("threat", "hang them all, those traitors deserve to die"),
+    ("self_harm", "i want to kill myself, i cant do this anymore"),
+    ("self_harm", "i feel so empty and worthless, i just want to end it all"),
+]
+
+
+def _obfuscations(text):
+    words = text.split()
+    leet = text.translate(str.maketrans({"o": "0", "e": "3", "a": "4", "s": "5", "i": "1"}))
+    spaced = " ".join(" ".join(w) if len(w) >= 4 and w.isalpha() else w for w in words[:4]) + " " + " ".join(words[4:])
+    stretched = " ".join(w[:2] + w[2] * 4 + w[3:] if len(w) > 3 else w for w in words)
+    upper = text.upper()
+    return {"leet": leet, "spaced": spaced.strip(), "stretched": stretched, "upper": upper}
+
+
+@pytest.mark.parametrize("category,text", POSITIVES)
+def test_obfuscated_variants_score_within_0_1(models, category, text):
+    base = float(models.predict_proba([text])[category][0])
+    variants = _obfuscations(text)
+    got = models.predict_proba(list(variants.values()))[category]
+    for (kind, variant), p in zip(variants.items(), got):
+        assert abs(float(p) - base) <= 0.1, (kind, variant, base, float(p))
+
+
+@pytest.mark.parametrize("category,text", POSITIVES)
+def test_positives_score_above_negatives(models, category, text):
+    p = models.predict_proba([text, "see you at lunch, thanks for the notes"])[category]
+    assert p[0] > p[1]
+
+
+@pytest.mark.parametrize("text,category", [
+    ("I will shoot up the school", "threat"),
+    ("im gonna stab him tomorrow", "threat"),
+    ("I'm going to kill myself", "self_harm"),
+    ("i want to die", "self_harm"),
+    ("i cut myself again", "self_harm"),
+])
+def test_plain_statements_are_over_threshold(models, text, category):
+    assert models.predict_proba([text])[category][0] >= models.thresholds[category]
+
+
+def test_negation_lowers_the_score(models):
+    p = models.predict_proba(["I'm going to kill myself", "I would never kill myself"])["self_harm"]
+    assert p[1] < models.thresholds["self_harm"] < p[0]
+
+
+@pytest.mark.parametrize("text,category,needle", [
+    ("@Jay u r s0 UGLY and stuuupid", "bullying", "UGLY"),
+    ("honestly I will SHOOT UP the school tmrw", "threat", "I will SHOOT UP the school"),
+    ("Ι wаnt tо kіll mysеlf", "self_harm", "Ι wаnt tо kіll mysеlf"),
+])
+def test_evidence_spans_point_into_the_original(models, text, category, needle):
+    ev = models.evidence(text, category)
+    assert ev, "no evidence"
+    for e in ev:
+        assert e.category == category
+        assert text[e.start:e.end] == e.text
+    assert any(needle in e.text or e.text in needle for e in ev)
+
+
+def test_batch_and_single_agree(models):
+    texts = ["you are so ugly", "i want to die", "have a nice day", "I will shoot up the school"]
+    batch = models.predict_proba(texts)
+    for i, t in enumerate(texts):
+        one = models.predict_proba([t])
+        for c in TEXT_CATEGORIES:
+            assert abs(float(one[c][0]) - float(batch[c][i])) < 1e-9
