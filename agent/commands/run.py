@@ -1,0 +1,120 @@
+"""`crossingguard run`: the filtering proxy (mitmproxy in-process with all CrossingGuard addons).
+
+    crossingguard run [--listen-host H] [--listen-port P] [--metrics-port M] [-- MITMPROXY_ARGS...]
+
+Policy, roster and devices are loaded (and their errors reported, exit 2) before mitmproxy starts;
+the district CA is created under <home>/ca on first run. Arguments after `--` go to mitmproxy
+unchanged and after ours, so they can override anything (e.g. `--mode upstream:http://host:port`,
+`--set ssl_insecure=true`, `--proxyauth @users.htpasswd`). Runs lean: no per-flow console output.
+"""
+from __future__ import annotations
+
+import argparse
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("run", parents=[common], help="start the filtering proxy",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--listen-host", default=DEFAULT_HOST, metavar="H", help=f"default {DEFAULT_HOST}")
+    p.add_argument("--listen-port", type=int, default=DEFAULT_PORT, metavar="P", help=f"default {DEFAULT_PORT}")
+    p.add_argument("--metrics-port", type=int, default=None, metavar="M",
+                   help="Prometheus /metrics port (0 disables; default: the exporter's default)")
+    p.add_argument("mitmproxy_args", nargs=argparse.REMAINDER, metavar="-- MITMPROXY_ARGS",
+                   help="passed to mitmproxy unchanged")
+    p.set_defaults(func=run)
+
+
+def mitmproxy_arguments(args, context, has_metrics: bool) -> list[str]:
+    """mitmdump command-line arguments: ours first, the user's (after `--`) last so they win."""
+    extra = list(args.mitmproxy_args or [])
+    if extra and extra[0] == "--":
+        extra = extra[1:]
+    argv = [
+        "--listen-host", args.listen_host, "--listen-port", str(args.listen_port),
+        "--set", f"confdir={context.confdir}",
+        "--set", "termlog_verbosity=warn",   # lean: no per-connection or per-flow lines
+        "--set", "flow_detail=0",
+        "--set", f"crossingguard_home={context.home}",
+        "--set", f"crossingguard_policy={context.policy_path}",
+        "--set", f"crossingguard_roster={context.roster_path}",
+    ]
+    if context.devices_path:
+        argv += ["--set", f"crossingguard_devices={context.devices_path}"]
+    if has_metrics and args.metrics_port is not None:
+        argv += ["--set", f"crossingguard_metrics_port={args.metrics_port}"]
+    return argv + extra
+
+
+def banner(args, context, policy, leaf_days: float) -> str:
+    ca = context.confdir / "mitmproxy-ca-cert.pem"
+    host = args.listen_host
+    shown = "<this server's address>" if host in ("0.0.0.0", "::", "") else host
+    return "\n".join([
+        f"CrossingGuard proxy for {policy.district_name}",
+        f"  listening on   {host}:{args.listen_port}   (state in {context.home})",
+        f"  district CA    {ca}",
+        "                 (also .cer/.p12 there; `crossingguard ca export --out DIR` for MDM)",
+        f"  leaf certs     {leaf_days:g} days (notBefore is backdated 2 days for clock skew)",
+        "Point a device at the proxy:",
+        f"  manual proxy   HTTP and HTTPS proxy {shown}:{args.listen_port}",
+        f"  PAC file       function FindProxyForURL(url, host) {{ return \"PROXY {shown}:{args.listen_port}\"; }}",
+        "  then install and trust the district CA certificate above on the device.",
+        "Stop with Ctrl-C.",
+    ])
+
+
+def run(args) -> int:
+    from agent.context import AppContext
+    from proxy_addons.bundle import build_addons
+    from proxy_addons.certs import ca_names, ensure_ca, shorten_leaf_lifetime
+    from proxy_addons.core import load_state
+
+    context = AppContext.from_args(args)
+    context.ensure_home()
+    state = load_state(context)            # ConfigError -> `crossingguard run: FILE:LINE: KEY: ...`, exit 2
+    organization, cn = ca_names(state.policy)
+    ensure_ca(context.confdir, organization, cn)
+    leaf = shorten_leaf_lifetime()
+
+    addons = build_addons(state)
+    has_metrics = any(_declares_metrics_port(a) for a in addons)
+    argv = mitmproxy_arguments(args, context, has_metrics)
+    print(banner(args, context, state.policy, leaf.total_seconds() / 86400), flush=True)
+
+    from mitmproxy.tools import cmdline
+    from mitmproxy.tools.dump import DumpMaster
+    from mitmproxy.tools.main import run as mitmproxy_run
+
+    class CrossingGuardMaster(DumpMaster):
+        def __init__(self, options, *a, **kw):
+            # with_dumper=False: no per-flow console output (it costs 15-20% throughput).
+            super().__init__(options, with_termlog=True, with_dumper=False)
+            self.addons.add(*addons)
+
+    mitmproxy_run(CrossingGuardMaster, cmdline.mitmdump, argv)
+    return 0
+
+
+def _declares_metrics_port(addon) -> bool:
+    """Does this addon declare the crossingguard_metrics_port option? (load() is cheap to probe)."""
+    class _Probe:
+        found = False
+
+        def add_option(self, name, *a, **kw):
+            if name == "crossingguard_metrics_port":
+                _Probe.found = True
+
+        def add_command(self, *a, **kw):
+            pass
+
+    load = getattr(addon, "load", None)
+    if load is None:
+        return False
+    try:
+        load(_Probe())
+    except Exception:
+        return False
+    return _Probe.found

@@ -1,0 +1,181 @@
+"""Proxy throughput with all CrossingGuard addons, as a ratio to bare `mitmdump` (intercepting
+everything), on the same local HTTPS workload in the same run. Loopback only, bounded loops.
+
+Workload: "visits". A visit opens a NEW proxy connection (CONNECT + TLS handshake through the
+proxy) and makes REQUESTS_PER_VISIT keep-alive GETs on it, then closes: how a browser loads a
+page from one host. Several client threads run visits concurrently, with a lean raw-socket client
+(tests/support/loadgen.py) so that the client's own CPU does not dominate the measurement. The origin (HTTPS echo) and
+the upstream CONNECT forwarder run in their own processes; both proxies use the same upstream.
+
+  (a) catalog:  every visit goes to a catalog platform the student may read (YouTube hosts),
+                so CrossingGuard intercepts and decides every request.        target >= 0.85
+  (b) mix:      80% of visits go to ordinary sites (passed through untouched by CrossingGuard,
+                intercepted by bare mitmdump), 20% to catalog platforms.      target >= 3.0
+
+The client is a 15-year-old's registered device (source address 127.0.0.12).
+Usage: python bench/bench_proxy.py [--visits N] [--threads T] [--rounds R]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.support import loadgen  # noqa: E402
+from tests.support import (CrossingGuardProcess, ManagedProcess, cert_lifetime_days, free_port,  # noqa: E402
+                           make_pki, mitmdump_argv, peer_certificate, spawn_forwarder,
+                           spawn_origin, trust, write_devices, write_test_roster)
+
+DEFAULT_REQUESTS_PER_VISIT = 4
+REQUESTS_PER_VISIT = DEFAULT_REQUESTS_PER_VISIT
+CLIENT_IP = "127.0.0.12"
+CATALOG_HOSTS = ("www.youtube.com", "m.youtube.com", "youtube.com")
+ORDINARY_HOSTS = ("www.example.org", "www.example.com", "ordinary.test", "docs.example.org")
+
+
+def plan(kind: str, visits: int) -> list[str]:
+    """The host of each visit, deterministic: catalog only, or 4 ordinary visits in every 5."""
+    if kind == "catalog":
+        return [CATALOG_HOSTS[i % len(CATALOG_HOSTS)] for i in range(visits)]
+    return [CATALOG_HOSTS[i % 3] if i % 5 == 0 else ORDINARY_HOSTS[i % len(ORDINARY_HOSTS)]
+            for i in range(visits)]
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User+system CPU of a process (all threads), from /proc (Linux); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+CONNECT_TO: str | None = None   # "127.0.0.1:<origin port>" in --route direct
+
+
+def run_workload(proxy_url: str, ssl_ctx, hosts: list[str], threads: int) -> tuple[float, int, int]:
+    """(requests per second, requests ok, errors) with the lean raw-socket client."""
+    host, port = proxy_url.rsplit("//", 1)[1].rsplit(":", 1)
+    return loadgen.run((host, int(port)), hosts, REQUESTS_PER_VISIT, ssl_ctx, threads, CLIENT_IP,
+                       connect_to=CONNECT_TO)
+
+
+def measure(proc, url: str, ctx, hosts: list[str], threads: int) -> tuple[float, float | None, int]:
+    """(requests/s, proxy CPU ms per request or None, errors) for one run of the workload."""
+    before = process_cpu_seconds(proc.proc.pid)
+    rps, ok, err = run_workload(url, ctx, hosts, threads)
+    after = process_cpu_seconds(proc.proc.pid)
+    cpu_ms = (after - before) * 1000 / ok if before is not None and after is not None and ok else None
+    return rps, cpu_ms, err
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--visits", type=int, default=150, help="visits per measurement (default 150)")
+    ap.add_argument("--threads", type=int, default=8, help="concurrent client threads (default 8)")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating measurements per proxy (median)")
+    ap.add_argument("--route", choices=("direct", "upstream"), default="direct",
+                    help="direct: proxies in regular mode, CONNECT 127.0.0.1:<origin> with the real host "
+                         "name as SNI and Host (as in production, no extra hop); upstream: "
+                         "--mode upstream: via the CONNECT forwarder (as the end-to-end tests do)")
+    ap.add_argument("--requests-per-visit", type=int, default=DEFAULT_REQUESTS_PER_VISIT,
+                    help=f"keep-alive requests per new connection (default {DEFAULT_REQUESTS_PER_VISIT}, about what "
+                         "a page load makes per connection; more requests per connection favour pass-through)")
+    a = ap.parse_args(argv)
+    global REQUESTS_PER_VISIT
+    REQUESTS_PER_VISIT = max(1, a.requests_per_visit)
+
+    with tempfile.TemporaryDirectory(prefix="cg-bench-") as tmpdir:
+        return _run(a, Path(tmpdir))
+
+
+def _run(a, tmp: Path) -> int:
+    global CONNECT_TO
+    pki = make_pki(tmp / "pki")
+    roster = write_test_roster(tmp / "roster")
+    devices = write_devices(tmp / "devices.csv", [("dev-teen", roster.teen, CLIENT_IP, "")])
+    with spawn_origin(pki.leaf_cert, pki.leaf_key) as origin:
+        https_port, http_port = origin.ports
+        with spawn_forwarder(https_port, http_port) as fwd:
+            if a.route == "upstream":
+                upstream = ["--mode", f"upstream:http://127.0.0.1:{fwd.ports[0]}", "--set", "ssl_insecure=true"]
+            else:
+                upstream = ["--set", "ssl_insecure=true"]
+                CONNECT_TO = f"127.0.0.1:{https_port}"
+            bare_port = free_port()
+            bare = ManagedProcess(mitmdump_argv("-q", "--listen-host", "127.0.0.1", "--listen-port", str(bare_port),
+                                                "--set", f"confdir={tmp / 'bare-ca'}", *upstream),
+                                  bare_port, tmp / "bare.log")
+            cg = CrossingGuardProcess(tmp / "home", roster=roster.directory, devices=devices, mitm_args=upstream)
+            # Reference: mitmproxy's own pass-through (--ignore-hosts) for the ordinary sites, no addons.
+            ref_port = free_port()
+            ignore = "|".join(h.replace(".", r"\.") for h in ORDINARY_HOSTS)
+            ref = ManagedProcess(mitmdump_argv("-q", "--listen-host", "127.0.0.1", "--listen-port", str(ref_port),
+                                               "--set", f"confdir={tmp / 'bare-ca'}", "--ignore-hosts", ignore,
+                                               *upstream), ref_port, tmp / "ref.log")
+            with bare, cg, ref:
+                ctx_bare = trust([tmp / "bare-ca" / "mitmproxy-ca-cert.pem", pki.ca_cert])
+                ctx_cg = trust([cg.ca_file, pki.ca_cert])
+                # warm-up (CA load, leaf generation for each host), not measured
+                for url, ctx in ((bare.url, ctx_bare), (cg.url, ctx_cg)):
+                    run_workload(url, ctx, list(CATALOG_HOSTS + ORDINARY_HOSTS) * 2, 2)
+                leaf_days = cert_lifetime_days(peer_certificate(cg.host, cg.port, "www.instagram.com",
+                                                                source_ip=CLIENT_IP, connect_to=CONNECT_TO))
+                print(f"workload: visits of {REQUESTS_PER_VISIT} keep-alive HTTPS GETs on a new proxy "
+                      f"connection each; {a.visits} visits x {a.rounds} rounds, {a.threads} client threads; "
+                      f"route {a.route}")
+                for kind, target in (("catalog", 0.85), ("mix", 3.0)):
+                    hosts = plan(kind, a.visits)
+                    rates = {"bare": [], "cg": []}
+                    cpus = {"bare": [], "cg": []}
+                    errors = {"bare": 0, "cg": 0}
+                    for _ in range(a.rounds):   # alternate, so drifting machine load hits both alike
+                        for name, proc, ctx in (("bare", bare, ctx_bare), ("cg", cg, ctx_cg)):
+                            rps, cpu_ms, err = measure(proc, proc.url, ctx, hosts, a.threads)
+                            rates[name].append(rps)
+                            if cpu_ms is not None:
+                                cpus[name].append(cpu_ms)
+                            errors[name] += err
+                    if kind == "mix":
+                        ref_rates, ref_cpus = [], []
+                        for _ in range(a.rounds):
+                            rps, cpu_ms, _err = measure(ref, ref.url, ctx_bare, hosts, a.threads)
+                            ref_rates.append(rps)
+                            if cpu_ms is not None:
+                                ref_cpus.append(cpu_ms)
+                    b, c = statistics.median(rates["bare"]), statistics.median(rates["cg"])
+                    label = "(a) every request to a catalog platform" if kind == "catalog" else \
+                        "(b) 80% ordinary sites / 20% catalog"
+                    print(f"{label}:")
+                    print(f"    throughput  bare mitmdump {b:7.1f} req/s, crossingguard {c:7.1f} req/s, "
+                          f"ratio {c / b:.2f} (target >= {target}) {'OK' if c / b >= target else 'BELOW TARGET'}"
+                          f"   [rounds: bare {', '.join(f'{x:.0f}' for x in rates['bare'])}; "
+                          f"cg {', '.join(f'{x:.0f}' for x in rates['cg'])}]")
+                    if cpus["bare"] and cpus["cg"]:
+                        cb, cc = statistics.median(cpus["bare"]), statistics.median(cpus["cg"])
+                        print(f"    proxy CPU   bare mitmdump {cb:.2f} ms/req, crossingguard {cc:.2f} ms/req, "
+                              f"CPU-normalized ratio {cb / cc:.2f} (throughput ratio when the proxy is the "
+                              f"bottleneck; robust to other load on the machine)")
+                    print(f"    errors      bare {errors['bare']}, crossingguard {errors['cg']}")
+                    if kind == "mix":
+                        r = statistics.median(ref_rates)
+                        extra = f", {statistics.median(ref_cpus):.2f} ms/req proxy CPU" if ref_cpus else ""
+                        print(f"    reference   bare mitmdump --ignore-hosts <ordinary sites>, no addons: {r:.1f} req/s"
+                              f" (ratio {r / b:.2f} to bare{extra}): the ceiling mitmproxy's own pass-through allows")
+                try:
+                    load = os.getloadavg()[0]
+                    print(f"machine load average during the run: {load:.1f} on {os.cpu_count()} CPUs")
+                except OSError:
+                    pass
+                print(f"leaf certificate lifetime (from a real handshake through crossingguard): {leaf_days:.1f} days")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""Posts addon: read what a student sends to a platform, judge it, and raise incidents.
+
+Runs on write requests (POST/PUT/PATCH) and client WebSocket messages that the policy let
+through (Enforce already decided; this addon never overrides a block). Extraction and the
+classifiers run in a process pool (classifiers.service): the event loop only awaits.
+
+Per category the policy chooses (policy `incidents:`):
+  flag  the post goes through and an incident is written for counselors;
+  hold  the post is not sent; the student gets a page saying why (e.g. another student's
+        personal information, student guideline 4) and an incident is written.
+
+FAIL-OPEN, written down where it is made: if the classifier pool fails or times out, the post
+is let through and the failure is logged and counted (ADDON_ERRORS "posts"). The policy had
+already allowed the write; classification is a safety net on top, and failing closed here would
+silently drop every post on the network whenever a worker dies. IT sees the error count rise.
+
+Privacy: post text leaves this process only inside an incident; nothing is logged per post.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+
+from mitmproxy import ctx, exceptions, http
+
+from agent.incidents import guidelines_of, held_categories, incident_labels, severity_of
+from agent.metrics import (ADDON_ERRORS, CLASSIFIER_LATENCY, COUNTERS, EXTRACTION_FAILURES, INCIDENTS,
+                           POSTS, POSTS_CLASSIFIED)
+from classifiers.service import ClassifierService, Job, JobResult
+from proxy_addons.blockpage import block_response
+from proxy_addons.verdict import verdict_of
+
+log = logging.getLogger("crossingguard.posts")
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def should_judge(method: str, decision) -> bool:
+    """Only writes the policy allowed, to a known platform, are read."""
+    return (decision is not None and decision.verdict == "allow" and decision.platform is not None
+            and method.upper() in WRITE_METHODS)
+
+
+def hold_decision(decision, held: list[str], guidelines: list[str]):
+    """A block Decision for a held post, reusing the block page (reason in plain words)."""
+    words = {
+        "pii": "it shares personal information (a name, address, phone number, school or birthday)",
+        "impersonation": "it looks like it pretends to be someone else or to speak for the district",
+        "bullying": "it looks like it is aimed at hurting someone",
+        "threat": "it looks like a threat of violence",
+        "self_harm": "it suggests someone may be in danger; a trusted adult will check in",
+    }
+    because = "; ".join(words.get(c, c) for c in held)
+    return dataclasses.replace(
+        decision, verdict="block", action="hold", rule=f"incident-hold:{'+'.join(held)}",
+        guideline=guidelines[0] if guidelines else decision.guideline,
+        reason=f"This post was not sent because {because}. A staff member may follow up.")
+
+
+class Posts:
+    name = "crossingguard_posts"
+
+    def __init__(self, core) -> None:
+        self.core = core
+        self.service: ClassifierService | None = None
+        self.enabled = True
+
+    def load(self, loader) -> None:
+        loader.add_option("crossingguard_classify", bool, True,
+                          "Read outgoing posts on social platforms and judge them (bullying, threats, "
+                          "self-harm, impersonation, personal information). Off: writes are only logged.")
+        loader.add_option("crossingguard_classify_workers", int, 1,
+                          "Worker processes for extraction and classification (CPU-bound; one per spare core).")
+        loader.add_option("crossingguard_post_max_bytes", int, 1_000_000,
+                          "Largest request body read for posts; larger bodies are logged as skipped, never parsed.")
+
+    def configure(self, updated) -> None:
+        if not {"crossingguard_classify", "crossingguard_classify_workers", "crossingguard_post_max_bytes",
+                "crossingguard_policy", "crossingguard_roster"} & set(updated):
+            return
+        o = ctx.options
+        if o.crossingguard_classify_workers < 1:
+            raise exceptions.OptionsError("crossingguard_classify_workers must be at least 1")
+        if o.crossingguard_post_max_bytes < 1024:
+            raise exceptions.OptionsError("crossingguard_post_max_bytes must be at least 1024")
+        self.enabled = o.crossingguard_classify
+        if self.service is not None:
+            self.service.close()
+            self.service = None
+        if not self.enabled or self.core.state is None:
+            return
+        context = self.core.state.context
+        self.service = ClassifierService(roster_path=str(context.roster_path),
+                                         policy_path=str(context.policy_path),
+                                         workers=o.crossingguard_classify_workers,
+                                         max_bytes=o.crossingguard_post_max_bytes)
+
+    def running(self) -> None:
+        if self.service is not None:
+            self.service.start()   # spawn and warm the workers before the first post
+
+    def done(self) -> None:
+        if self.service is not None:
+            self.service.close()
+            self.service = None
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or self.service is None:
+            return
+        v = verdict_of(flow)
+        if not should_judge(flow.request.method, v.decision):
+            return
+        job = Job(method=flow.request.method, url=flow.request.pretty_url,
+                  headers=tuple((k, v_) for k, v_ in flow.request.headers.items(multi=True)),
+                  body=flow.request.raw_content or b"", author=_user(v), platform=v.decision.platform)
+        held = await self._judge(job, v, flow.request.headers.get("accept", ""))
+        if held is not None:
+            flow.response = held
+
+    async def websocket_message(self, flow: http.HTTPFlow) -> None:
+        if self.service is None or flow.websocket is None:
+            return
+        message = flow.websocket.messages[-1]
+        if not message.from_client:
+            return
+        v = verdict_of(flow)
+        if v.decision is None or v.decision.verdict != "allow" or v.decision.platform is None:
+            return
+        job = Job(method="WEBSOCKET", url=flow.request.pretty_url, headers=(), body=message.content,
+                  author=_user(v), platform=v.decision.platform, websocket=True)
+        if await self._judge(job, v, "") is not None:
+            message.drop()   # held: the message is not relayed
+
+    async def _judge(self, job: Job, v, accept: str) -> http.Response | None:
+        """Judge one request; returns the hold page when the post must not be sent."""
+        platform = v.decision.platform
+        try:
+            result: JobResult = await self.service.judge(job)
+        except Exception:  # fail open: see module doc
+            COUNTERS.inc(ADDON_ERRORS, "posts")
+            log.exception("crossingguard posts: classification failed; post let through")
+            return None
+        if result.error:
+            COUNTERS.inc(EXTRACTION_FAILURES, platform, _reason(result.error))
+        elif result.skipped == "too_large":   # not_a_write / not_a_platform are not failures
+            COUNTERS.inc(EXTRACTION_FAILURES, platform, "too_large")
+        state = self.core.state
+        policy = state.policy
+        hold_labels: list[str] = []
+        hold_guidelines: list[str] = []
+        for judged in result.posts:
+            COUNTERS.inc(POSTS, platform, judged.post.kind)
+            COUNTERS.inc(POSTS_CLASSIFIED, platform)
+            COUNTERS.observe(CLASSIFIER_LATENCY, result.seconds / max(len(result.posts), 1))
+            c = judged.classification
+            labels = incident_labels(c, getattr(policy, "help_seeking", "checkin"))
+            if not labels:
+                continue
+            guidelines = guidelines_of(labels, c.evidence)
+            severity = severity_of(labels)
+            incident_school = await self._record(v, platform, judged, labels, guidelines, severity)
+            for label in labels:
+                COUNTERS.inc(INCIDENTS, label, severity, incident_school or "unassigned")
+            held = held_categories(labels, policy.incidents)
+            if held:
+                hold_labels += [h for h in held if h not in hold_labels]
+                hold_guidelines += [g for g in guidelines if g not in hold_guidelines]
+        if hold_labels:
+            decision = hold_decision(v.decision, hold_labels, hold_guidelines)
+            v.decision = decision
+            return block_response(policy, decision, v.request_id, accept)
+        return None
+
+    async def _record(self, v, platform, judged, labels, guidelines, severity) -> str | None:
+        """Write the incident off the loop; returns its school (a bounded metric label)."""
+        from agent.store.records import Incident
+
+        c = judged.classification
+        subject = v.subject
+        incident = Incident.new(
+            user=getattr(subject, "user_id", "unknown"), platform=platform, kind=judged.post.kind,
+            text=_incident_text(judged.post), labels=tuple(labels),
+            scores={k: round(float(s), 4) for k, s in c.scores.items()},
+            evidence=tuple(e.to_json() for e in c.evidence), severity=severity,
+            guidelines=tuple(guidelines), request_id=v.request_id,
+            school=(subject.schools[0] if getattr(subject, "schools", None) else None))
+        store = self.core.state.context.store
+        started = time.perf_counter()
+        # The store takes a lock and may touch disk (or spool): never on the event loop.
+        await asyncio.to_thread(store.add_incident, incident)
+        if time.perf_counter() - started > 1.0:
+            log.warning("crossingguard posts: writing an incident took %.1f s", time.perf_counter() - started)
+        return incident.school
+
+
+def _user(v) -> str | None:
+    subject = v.subject
+    user = getattr(subject, "user_id", None)
+    return None if user in (None, "unknown") else user
+
+
+def _incident_text(post) -> str:
+    if post.account and post.account not in post.text:
+        return f"[{post.account}] {post.text}".strip()
+    return post.text
+
+
+def _reason(error: str | None) -> str:
+    """A bounded label value from an extraction error message (first word only)."""
+    if not error:
+        return "unknown"
+    word = error.split(":", 1)[0].split()[0].lower() if error.split() else "unknown"
+    return word if word.replace("_", "").isalnum() and len(word) <= 32 else "other"
+
+
+def make_addons(core) -> list:
+    return [Posts(core)]

@@ -1,0 +1,117 @@
+"""Teacher sessions for the policy engine, refreshed from the store off the event loop.
+
+A worker thread opens the store (SQLite connections stay in the thread that made them) and every
+`crossingguard_session_refresh_ms` milliseconds replaces `self.snapshot` with the sessions active now. Hooks
+read the snapshot (one attribute read): never a database call on the event loop.
+
+Fail choice: when the store cannot be read, the last snapshot stays in force; sessions in it still
+end on time because the engine checks `active_at` for each request. With no snapshot at all nobody
+has a session, i.e. students stay read-only (fail closed for posting).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timezone
+
+from agent.metrics import ADDON_ERRORS, COUNTERS, STATE
+
+log = logging.getLogger("crossingguard.sessions")
+
+try:  # proposed names (agent/metrics/names_extra.py) until they move into agent/metrics
+    from agent.metrics.names_extra import SESSIONS_ACTIVE
+except ImportError:  # pragma: no cover
+    SESSIONS_ACTIVE = "crossingguard_teacher_sessions_active"
+
+
+class SessionCache:
+    name = "crossingguard_sessions"   # mitmproxy addon name (unique; built-ins use short names)
+
+    def __init__(self, core) -> None:
+        self.core = core
+        self.snapshot: tuple = ()
+        self.refreshed_at: float | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._generation = -1
+
+    def load(self, loader) -> None:
+        # mitmproxy options have no float type: milliseconds.
+        loader.add_option("crossingguard_session_refresh_ms", int, 3000,
+                          "Milliseconds between reloads of teacher sessions from the store.")
+
+    def running(self) -> None:
+        self.start()
+
+    def configure(self, updated) -> None:
+        # A reloaded policy may point at another store: restart the worker.
+        if self._thread is not None and self.core.generation != self._generation:
+            self.stop()
+            self.start()
+
+    def start(self) -> None:
+        if self._thread is not None or self.core.state is None:
+            return
+        from mitmproxy import ctx
+        try:
+            interval = ctx.options.crossingguard_session_refresh_ms / 1000
+        except (AttributeError, KeyError):
+            interval = 3.0
+        self._generation = self.core.generation
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, args=(self.core.state, max(interval, 0.2)),
+                                        name="crossingguard-sessions", daemon=True)
+        self._thread.start()
+        STATE.register(SESSIONS_ACTIVE, "Teacher sessions active now.", self.active_count, "gauge")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._thread = None
+
+    def done(self) -> None:
+        self.stop()
+        STATE.unregister(SESSIONS_ACTIVE)
+
+    def refresh_now(self) -> None:
+        """Ask the worker for an immediate reload (tests, admin hooks)."""
+        self._wake.set()
+
+    def active(self, at: datetime) -> tuple:
+        return tuple(s for s in self.snapshot if s.active_at(at))
+
+    def active_count(self) -> int:
+        return len(self.active(datetime.now(timezone.utc)))
+
+    def _run(self, state, interval: float) -> None:
+        store = None
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                if store is None:
+                    from agent.store import open_store
+                    store = open_store(state.policy.store_url, state.home)
+                self.snapshot = tuple(store.sessions(active_at=datetime.now(timezone.utc)))
+                self.refreshed_at = datetime.now(timezone.utc).timestamp()
+                failures = 0
+            except Exception:
+                COUNTERS.inc(ADDON_ERRORS, "sessions")
+                if failures == 0:
+                    log.exception("crossingguard: reading teacher sessions failed; keeping the last ones")
+                failures += 1
+                if store is not None:
+                    try:
+                        store.close()
+                    except Exception:
+                        pass
+                    store = None
+            self._wake.wait(interval)
+            self._wake.clear()
+        if store is not None:
+            try:
+                store.close()
+            except Exception:
+                pass

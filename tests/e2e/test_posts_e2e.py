@@ -1,0 +1,112 @@
+"""A post through the running proxy becomes an incident (issue 3, end to end).
+
+A real `crossingguard run` with the classifier process pool, the 15-year-old inside an open
+teacher session on YouTube, posting InnerTube comments. The shipped ENSATSD policy flags
+bullying (the comment goes through, an incident is written) and holds threats and personal
+information (the comment is not sent; the student sees why).
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.e2e.conftest import TEEN_IP
+
+pytestmark = pytest.mark.e2e
+
+COMMENT_URL = "https://www.youtube.com/youtubei/v1/comment/create_comment"
+
+
+def comment(text: str) -> dict:
+    return {"context": {"client": {"clientName": "WEB", "clientVersion": "2.20261101"}},
+            "createCommentParams": "Eg0SC2FiY2RlZmdoaWpr", "commentText": text}
+
+
+def incidents(proxy, *extra: str) -> list[dict]:
+    out = proxy.cli("incidents", "list", *extra)
+    assert out.returncode == 0, out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def session(proxy, district):
+    _, roster, _ = district
+    opened = proxy.cli("session", "open", "--teacher", roster.teacher, "--class", roster.class_id,
+                       "--platform", "youtube", "--minutes", "30")
+    assert opened.returncode == 0, opened.stderr
+    session_id = json.loads(opened.stdout.splitlines()[-1])["id"]
+    yield session_id
+    proxy.cli("session", "close", session_id)
+
+
+@pytest.fixture
+def poster(session, client_for):
+    c = client_for(TEEN_IP, timeout=30)
+    deadline = time.monotonic() + 30   # the proxy reloads sessions every 0.5 s (fixture option)
+    while True:
+        r = c.post(COMMENT_URL, json=comment("Our class project video is up, thanks everyone"))
+        if r.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    assert r.status_code == 200, r.text[:300]
+    return c
+
+
+def test_benign_comment_passes_without_an_incident(poster, proxy, district):
+    _, roster, _ = district
+    r = poster.post(COMMENT_URL, json=comment("Great video about volcanoes, I learned a lot"))
+    assert r.status_code == 200
+    mine = [i for i in incidents(proxy, "--with-text") if "volcanoes" in i.get("text", "")]
+    assert mine == []
+
+
+def test_bullying_comment_is_flagged_and_delivered(poster, proxy, district):
+    _, roster, _ = district
+    text = "you are so ugly and stupid, nobody at this school likes you, loser"
+    r = poster.post(COMMENT_URL, json=comment(text))
+    assert r.status_code == 200, r.text[:300]          # flag: delivered
+    assert r.json()["method"] == "POST"
+    found = [i for i in incidents(proxy, "--with-text") if i.get("text") == text]
+    assert len(found) == 1, incidents(proxy, "--with-text")
+    inc = found[0]
+    assert "bullying" in inc["labels"]
+    assert inc["severity"] in ("high", "critical")
+    assert inc["user"] == roster.teen and inc["platform"] == "youtube" and inc["kind"] == "comment"
+    assert "student.9" in inc["guidelines"]
+    # Without --with-text the listing carries no post text (privacy by default).
+    plain = [i for i in incidents(proxy) if i["id"] == inc["id"]]
+    assert plain and "text" not in plain[0]
+
+
+def test_threat_is_held_with_a_page_and_becomes_a_critical_incident(poster, proxy):
+    text = "I will shoot up the school tomorrow, everyone is going to pay"
+    r = poster.post(COMMENT_URL, json=comment(text), headers={"Accept": "application/json"})
+    assert r.status_code == 403, r.text[:300]
+    body = r.json()
+    assert body["blocked"] is True and body["action"] == "hold"
+    assert "not sent" in body["reason"]
+    found = [i for i in incidents(proxy, "--with-text") if i.get("text") == text]
+    assert len(found) == 1
+    assert "threat" in found[0]["labels"] and found[0]["severity"] == "critical"
+    assert "student.6" in found[0]["guidelines"]
+
+
+def test_personal_information_about_another_student_is_held(poster, proxy):
+    text = "Ada Example lives at 14 Maple Street, Danvers MA, text her at 978-555-0142"
+    r = poster.post(COMMENT_URL, json=comment(text))
+    assert r.status_code == 403
+    assert "personal information" in r.text
+    found = [i for i in incidents(proxy, "--with-text") if i.get("text") == text]
+    assert len(found) == 1 and "pii" in found[0]["labels"]
+    assert "student.4" in found[0]["guidelines"]
+
+
+def test_help_seeking_is_never_misconduct(poster, proxy):
+    text = "how do I talk to a counselor at school? I have been feeling really down lately"
+    r = poster.post(COMMENT_URL, json=comment(text))
+    assert r.status_code == 200
+    for inc in incidents(proxy, "--with-text"):
+        if inc.get("text") == text:
+            assert not {"bullying", "threat"} & set(inc["labels"])
