@@ -57,6 +57,11 @@ _WORKER: dict = {}
 
 def _worker_init(roster_path: str | None, policy_path: str | None, max_bytes: int) -> None:
     # Workers never touch the proxy's state; they load their own copy of the models once.
+    # Ctrl-C goes to the whole process group: the proxy shuts the pool down itself, so workers
+    # ignore SIGINT instead of dying mid-batch with a traceback.
+    import gc
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from classifiers.pipeline import Classifier
 
     roster = policy = None
@@ -68,6 +73,7 @@ def _worker_init(roster_path: str | None, policy_path: str | None, max_bytes: in
         policy = load_policy(policy_path)
     _WORKER["classifier"] = Classifier.load(roster=roster, policy=policy)
     _WORKER["max_bytes"] = max_bytes
+    gc.freeze()   # the loaded models are permanent: keep them out of full collections (latency spikes)
 
 
 def _worker_ping() -> int:

@@ -11,6 +11,7 @@ import importlib
 import logging
 
 from proxy_addons.activity import Activity
+from proxy_addons.authguard import AuthGuard
 from proxy_addons.certs import shorten_leaf_lifetime
 from proxy_addons.core import Core
 from proxy_addons.enforce import Enforce
@@ -51,7 +52,7 @@ def build_addons(preloaded=None, *, with_optional: bool = True) -> list:
     core = Core(preloaded)
     sessions = SessionCache(core)
     identity = IdentityAddon(core)
-    addons = [core, sessions, identity, Passthrough(core, identity), Enforce(core, sessions),
+    addons = [core, AuthGuard(), sessions, identity, Passthrough(core, identity), Enforce(core, sessions),
               SafeSearch(core), Activity(core)]
     if with_optional:
         addons += optional_addons(core)

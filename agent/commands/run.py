@@ -83,6 +83,11 @@ def run(args) -> int:
     has_metrics = any(_declares_metrics_port(a) for a in addons)
     argv = mitmproxy_arguments(args, context, has_metrics)
     print(banner(args, context, state.policy, leaf.total_seconds() / 86400), flush=True)
+    # Policy, roster and catalog live as long as the process: move them out of the garbage
+    # collector's view so full collections do not pause the event loop for milliseconds.
+    import gc
+    gc.collect()
+    gc.freeze()
 
     from mitmproxy.tools import cmdline
     from mitmproxy.tools.dump import DumpMaster
