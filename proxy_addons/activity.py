@@ -14,17 +14,11 @@ from datetime import datetime, timezone
 
 from mitmproxy import http
 
-from agent.metrics import STATE
+from agent.metrics import ACTIVITY_LINES, ACTIVITY_QUEUE, STATE
 from proxy_addons.guard import guarded
 from proxy_addons.verdict import KEY, host_of
 
 log = logging.getLogger("crossingguard.activity")
-
-try:  # proposed names (agent/metrics/names_extra.py) until they move into agent/metrics
-    from agent.metrics.names_extra import ACTIVITY_LINES, ACTIVITY_QUEUE
-except ImportError:  # pragma: no cover
-    ACTIVITY_LINES = "crossingguard_activity_lines_written_total"
-    ACTIVITY_QUEUE = "crossingguard_activity_queue_depth"
 
 
 def make_record(flow: http.HTTPFlow, v, policy) -> dict | None:

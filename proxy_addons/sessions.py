@@ -14,14 +14,9 @@ import logging
 import threading
 from datetime import datetime, timezone
 
-from agent.metrics import ADDON_ERRORS, COUNTERS, STATE
+from agent.metrics import ADDON_ERRORS, COUNTERS, SESSIONS_ACTIVE, STATE
 
 log = logging.getLogger("crossingguard.sessions")
-
-try:  # proposed names (agent/metrics/names_extra.py) until they move into agent/metrics
-    from agent.metrics.names_extra import SESSIONS_ACTIVE
-except ImportError:  # pragma: no cover
-    SESSIONS_ACTIVE = "crossingguard_teacher_sessions_active"
 
 
 class SessionCache:

@@ -16,7 +16,7 @@ BLOCKS = "crossingguard_blocks_total"                     # platform, guideline
 TUNNELS = "crossingguard_tunnels_total"                   # reason: passthrough | ignored | intercepted
 POSTS = "crossingguard_posts_total"                       # platform, kind
 POSTS_CLASSIFIED = "crossingguard_posts_classified_total" # platform
-INCIDENTS = "crossingguard_incidents_total"               # category, severity
+INCIDENTS = "crossingguard_incidents_total"               # category, severity, school
 EXTRACTION_FAILURES = "crossingguard_extraction_failures_total"  # platform, reason
 IDENTITY = "crossingguard_identity_resolutions_total"     # source: auth | device | dhcp | unknown
 ADDON_ERRORS = "crossingguard_addon_errors_total"         # addon
@@ -24,6 +24,17 @@ ALERT_FAILURES = "crossingguard_alert_delivery_failures_total"   # channel
 SENSOR_EVENTS = "crossingguard_sensor_events_total"       # kind
 SENSOR_BYPASSES = "crossingguard_sensor_bypasses_total"   # kind
 CLASSIFIER_LATENCY = "crossingguard_classifier_latency_seconds"  # histogram, no labels
+METRICS_SOURCE_ERRORS = "crossingguard_metrics_source_errors_total"  # metric: a state source that raised
+BUILD_INFO = "crossingguard_build_info"                   # gauge 1: version, policy_hash (exporter)
+
+# State read at scrape time (registered by their owners through STATE.register).
+ACTIVITY_LINES = "crossingguard_activity_lines_written_total"    # counter (ActivityLog.lines_written)
+ACTIVITY_QUEUE = "crossingguard_activity_queue_depth"            # gauge (ActivityLog.queue_depth)
+SPOOL_DEPTH = "crossingguard_store_spool_depth"                  # gauge: records waiting in home/spool/
+SESSIONS_ACTIVE = "crossingguard_teacher_sessions_active"        # gauge: teacher sessions active now
+INCIDENTS_OPEN = "crossingguard_incidents_open"                  # gauge by severity: status "open"
+INCIDENTS_OVERDUE = "crossingguard_incidents_overdue"            # gauge by severity: open past its SLA
+INCIDENTS_OLDEST_OPEN = "crossingguard_incidents_oldest_open_timestamp_seconds"  # gauge by severity
 
 LABELS: dict[str, tuple[str, ...]] = {
     REQUESTS: ("platform", "verdict", "action", "cohort"),
@@ -31,14 +42,26 @@ LABELS: dict[str, tuple[str, ...]] = {
     TUNNELS: ("reason",),
     POSTS: ("platform", "kind"),
     POSTS_CLASSIFIED: ("platform",),
-    INCIDENTS: ("category", "severity"),
+    INCIDENTS: ("category", "severity", "school"),
     EXTRACTION_FAILURES: ("platform", "reason"),
     IDENTITY: ("source",),
     ADDON_ERRORS: ("addon",),
     ALERT_FAILURES: ("channel",),
     SENSOR_EVENTS: ("kind",),
     SENSOR_BYPASSES: ("kind",),
+    METRICS_SOURCE_ERRORS: ("metric",),
 }
+
+# Label names of labelled state sources (their callables return {label value: number}).
+STATE_LABELS: dict[str, tuple[str, ...]] = {
+    INCIDENTS_OPEN: ("severity",),
+    INCIDENTS_OVERDUE: ("severity",),
+    INCIDENTS_OLDEST_OPEN: ("severity",),
+}
+
+
+def label_names(name: str) -> tuple[str, ...]:
+    return LABELS.get(name, ())
 
 # Histogram buckets in seconds for classifier latency (a post takes ~0.3 ms; batches more).
 LATENCY_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)

@@ -22,7 +22,7 @@ from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily, Hist
 from prometheus_client.registry import Collector
 
 from agent import metrics as m
-from agent.metrics import names_extra as x
+from agent import metrics as x
 from agent.metrics.labels import LabelGuard
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ ZERO_SERIES: dict[str, tuple[tuple[str, ...], ...]] = {
 def counter_names() -> tuple[str, ...]:
     """Every hot-path counter family, exported even before its first increment (no series, or
     the zero series above), so `absent()` never confuses "nothing happened" with "not running"."""
-    return tuple(dict.fromkeys((*m.LABELS, *x.EXTRA_LABELS)))
+    return tuple(m.LABELS)
 
 
 def _fill(names: tuple[str, ...], values: tuple) -> tuple:
@@ -116,7 +116,7 @@ class CrossingGuardCollector(Collector):
         grouped: dict[str, defaultdict[tuple, float]] = {}
         for (name, values), amount in _snapshot(self.counters.values):
             names = x.label_names(name)
-            if name not in m.LABELS and name not in x.EXTRA_LABELS:
+            if name not in m.LABELS:
                 continue   # undeclared name (a typo): its label names are unknown, so not exported
             clean = self.guard.clean_all(names, _fill(names, values))
             grouped.setdefault(name, defaultdict(float))[clean] += amount

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from agent.metrics import STATE, StateSources
-from agent.metrics import names_extra as x
+from agent import metrics as x
 
 log = logging.getLogger(__name__)
 

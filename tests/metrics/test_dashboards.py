@@ -8,7 +8,7 @@ import re
 import pytest
 
 from agent import metrics as m
-from agent.metrics import names_extra as x
+from agent import metrics as x
 from tests.metrics.helpers import DASHBOARDS, TARGET_LABELS, dashboard_panels, promql_metric_names
 
 REQUIRED = {"crossingguard-it.json", "crossingguard-student-services.json"}

@@ -6,7 +6,7 @@ import pytest
 from prometheus_client import generate_latest
 
 from agent import metrics as m
-from agent.metrics import names_extra as x
+from agent import metrics as x
 from agent.metrics.exporter import CrossingGuardCollector, build_registry
 from agent.metrics.labels import LabelGuard
 from agent.metrics.store_state import StoreGauges, snapshot, spool_depth

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from agent import metrics as m
-from agent.metrics import names_extra as x
+from agent import metrics as x
 from tests.metrics.helpers import (PROMETHEUS_SYNTHETIC, TEACHER_IP, TEEN_IP, UNKNOWN_IP, YOUNG_IP,
                                    dashboard_exprs, promql_metric_names, realistic_run, recorded_names,
                                    rule_exprs, scrape)
