@@ -214,17 +214,7 @@ class ImpersonationDetector:
 
     # ------------------------------------------------------------------------------ (a) accounts
     def _author_id(self, author: Any) -> str | None:
-        if author is None:
-            return None
-        if not isinstance(author, str):
-            return str(getattr(author, "user_id", "")) or None
-        if author in self.names.people:
-            return author
-        if self._roster is not None:
-            p = self._roster.get(author)
-            if p is not None:
-                return str(p.user_id)
-        return self.names.usernames.get(author.lower(), author)
+        return self.names.author_id(author, self._roster)
 
     def account_matches(self, account: str) -> dict[str, tuple[float, str]]:
         """user id -> (weight, how) for every roster person the account name points at."""

@@ -306,6 +306,20 @@ class NameIndex:
         if not any(s == seq and u == uid for s, u, _ in bucket):
             bucket.append((seq, uid, how))
 
+    def author_id(self, author: Any, roster: Any = None) -> str | None:
+        """The roster user id of a post's author: given as an id, a username, or a Person."""
+        if author is None:
+            return None
+        if not isinstance(author, str):
+            return str(getattr(author, "user_id", "")) or None
+        if author in self.people:
+            return author
+        if roster is not None:
+            p = roster.get(author)
+            if p is not None:
+                return str(p.user_id)
+        return self.usernames.get(author.lower(), author)
+
     def mentions(self, text: str, toks: Tokens | None = None) -> list[Mention]:
         """Every roster name in `text`: full names (given or nickname + family, any role) and
         a title followed by a staff family name ("Ms. Rivera", "principal Kincaid")."""
