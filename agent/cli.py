@@ -43,6 +43,19 @@ def common_parser() -> argparse.ArgumentParser:
     return p
 
 
+def nested_common(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The common options again for nested subcommands (`session open`, `ca export`), with SUPPRESS
+    defaults: argparse lets a subparser's defaults overwrite values parsed by its parent, so
+    `crossingguard session --home X open` would otherwise lose --home."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("common options")
+    for action in common._actions:  # noqa: SLF001 - argparse has no public accessor
+        if action.option_strings:
+            g.add_argument(*action.option_strings, dest=action.dest, metavar=action.metavar,
+                           help=action.help, default=argparse.SUPPRESS)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crossingguard",

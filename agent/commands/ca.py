@@ -7,27 +7,16 @@ The CA is generated under <home>/ca (mitmproxy's confdir) if it does not exist y
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 from pathlib import Path
 
 
-def _leaf_common(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The common options for `ca export|show`, defaulting to SUPPRESS: otherwise argparse lets the
-    nested parser's defaults overwrite `crossingguard ca --home X export`'s --home."""
-    p = argparse.ArgumentParser(add_help=False)
-    for action in common._actions:  # noqa: SLF001 - argparse has no public accessor
-        if action.option_strings:
-            p.add_argument(*action.option_strings, dest=action.dest, metavar=action.metavar,
-                           help=action.help, default=argparse.SUPPRESS)
-    return p
-
-
 def register(sub, common) -> None:
     p = sub.add_parser("ca", parents=[common], help="export or show the district CA certificate")
-    leaf = _leaf_common(common)
+    from agent.cli import nested_common
+    leaf = nested_common(common)
     ca_sub = p.add_subparsers(dest="ca_command", metavar="ACTION")
     ca_sub.required = True
     ex = ca_sub.add_parser("export", parents=[leaf], help="write the CA certificate (PEM and DER) for MDM")

@@ -15,8 +15,8 @@ from agent.store.records import INCIDENT_STATUSES
 
 def register(sub, common) -> None:
     p = sub.add_parser("incidents", parents=[common], help="list flagged posts")
-    from agent.commands.session import leaf_common
-    leaf = leaf_common(common)
+    from agent.cli import nested_common
+    leaf = nested_common(common)
     ss = p.add_subparsers(dest="incidents_command", metavar="ACTION")
     ss.required = True
     ls = ss.add_parser("list", parents=[leaf], help="one JSON line per incident, oldest first")

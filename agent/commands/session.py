@@ -10,7 +10,6 @@ itself; `close` ends it early. Every open and close is written to the audit trai
 """
 from __future__ import annotations
 
-import argparse
 import json
 from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo
@@ -37,22 +36,10 @@ def parse_instant(text: str | None, option: str, tz: ZoneInfo | None = None) -> 
     return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
-def leaf_common(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The common options again for nested subcommands, with SUPPRESS defaults: argparse lets a
-    subparser's defaults overwrite values parsed by its parent, so `session --home X open`
-    would otherwise lose --home."""
-    p = argparse.ArgumentParser(add_help=False)
-    g = p.add_argument_group("common options")
-    for action in common._actions:  # noqa: SLF001 - argparse has no public accessor
-        if action.option_strings:
-            g.add_argument(*action.option_strings, dest=action.dest, metavar=action.metavar,
-                           help=action.help, default=argparse.SUPPRESS)
-    return p
-
-
 def register(sub, common) -> None:
     p = sub.add_parser("session", parents=[common], help="open, list or close teacher-directed sessions")
-    leaf = leaf_common(common)
+    from agent.cli import nested_common
+    leaf = nested_common(common)
     ss = p.add_subparsers(dest="session_command", metavar="ACTION")
     ss.required = True
 
