@@ -100,8 +100,9 @@ class Activity:
 
     def _write(self, flow) -> None:
         v = flow.metadata.get(KEY)
-        if v is None or self.log is None:
+        if v is None or self.log is None or v.logged:
             return
+        v.logged = True
         record = make_record(flow, v, self.core.require().policy)
         if record is None:
             return
@@ -123,8 +124,15 @@ class Activity:
         for record in records:
             self.log.write(record)
 
+    # Logged when the request is complete, after Posts (earlier in the addon list) may have held
+    # it, so the line carries the final verdict. mitmproxy runs the `request` hook for blocked
+    # flows too; a flow that dies before it (client gone mid-body) is logged from `error`.
     @guarded("activity")
-    def requestheaders(self, flow: http.HTTPFlow) -> None:
+    def request(self, flow: http.HTTPFlow) -> None:
+        self._write(flow)
+
+    @guarded("activity")
+    def error(self, flow: http.HTTPFlow) -> None:
         self._write(flow)
 
     @guarded("activity")

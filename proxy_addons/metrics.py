@@ -135,10 +135,6 @@ class Metrics:
             self.server = None
 
 
-def make_addons(core) -> list:
-    """Hook for proxy_addons.bundle.optional_addons: the exporter shares Core's loaded state."""
-    return [Metrics(core)]
-
 
 # For `mitmdump -s proxy_addons/metrics.py` on its own (counters and process metrics only).
 addons = [Metrics()]

@@ -1,36 +1,111 @@
 """Pass-through addon: intercept only what the policy must see, tunnel everything else untouched.
 
-Decided per TLS connection in `tls_clienthello` (SNI, or the CONNECT target when there is no SNI):
+What is intercepted, per TLS connection, judged on every name the connection is addressed to (the
+TLS SNI and the CONNECT host name; an IP literal is no name and decides nothing while an SNI exists):
   - a configured certificate-pinned host (policy ignore_hosts)  -> tunnel untouched   (TUNNELS "ignored")
   - engine.must_intercept(host): catalog platforms, DoH resolvers, hosts blocked with a page
                                                                -> intercept         (TUNNELS "intercepted")
   - a search/YouTube host for a subject that gets SafeSearch    -> intercept (headers/params are added)
   - anything else                                              -> tunnel untouched   (TUNNELS "passthrough")
-Interception costs ~2 ms CPU per request and ~10 ms per TLS handshake here; a tunnel ~0.09 ms.
+When the SNI and the CONNECT name disagree, the stricter answer wins (domain fronting: "CONNECT
+ordinary.example" with SNI instagram.com is intercepted, and Enforce then judges it as Instagram).
+
+Where it is decided, earliest first (a tunnel costs less the earlier it is recognised):
+  1. `next_layer` on an explicit proxy's first bytes (TunnelDecider.DirectTunnel): a complete
+     `CONNECT name:port` to a host NAME that passes through for everyone (not pinned, not in the
+     catalog, not a SafeSearch host) is answered by us; we read the ClientHello, check its SNI, and
+     relay raw bytes. No HTTP layer, no flow, no TLS layer: the ~8 hook rounds of a CONNECT flow
+     and the per-chunk HTTP/TLS wrapping are skipped. If the SNI needs interception, or the bytes
+     are not a TLS ClientHello (plain HTTP inside CONNECT is inspected), the connection continues
+     on mitmproxy's normal stack exactly as after its own CONNECT handling.
+     Not used when proxyauth is configured (mitmproxy checks the credentials on the CONNECT flow,
+     which this path would skip) nor in upstream/transparent modes.
+  2. `next_layer` after a CONNECT, or on a transparent connection: the ClientHello is already in
+     the buffer; if it passes through, a raw TCP layer is chosen and no TLS layer is built.
+  3. `tls_clienthello` (the layer built by mitmproxy anyway, e.g. a ClientHello split over several
+     reads, or the decider not placed before mitmproxy's own next_layer addon): same decision.
+An IP-literal CONNECT therefore always waits for the SNI (steps 2/3), so an app that connects to an
+address and names instagram.com in its ClientHello is intercepted like any Instagram connection.
+
+Why a name alone may decide (step 1): a CONNECT by name reaches whatever that name resolves to, and
+SNI is still checked against the policy before any byte is relayed. What remains possible is what
+pass-through of ordinary sites allows anyway: someone who controls an ordinary domain can run any
+service behind it. That is the accepted cost of not decrypting ordinary sites.
+
+Costs measured here: interception ~2 ms CPU per request and ~10 ms per TLS handshake; see
+bench/bench_proxy.py for the tunnel path.
 
 Pinned hosts the subject may not use: in explicit-proxy mode the CONNECT is refused (403, the
 tunnel never opens) in `http_connect` rather than intercepted. In transparent mode there is no
-CONNECT to refuse; `tls_clienthello` then intercepts instead of tunnelling, and the request is
+CONNECT to refuse; the decision then intercepts instead of tunnelling, and the request is
 blocked with a page (a pinned client fails its TLS check: the connection dies either way).
+
+Fail mode: any error while deciding leaves the connection to mitmproxy's default, interception
+(guard.py: connection-level hooks fail towards inspection); the per-request hooks then decide.
 """
 from __future__ import annotations
 
+import ipaddress
+import logging
+import re
 from datetime import datetime, timezone
 
-from mitmproxy import http
+from mitmproxy import ctx, http
+from mitmproxy.net.tls import starts_like_tls_record
+from mitmproxy.proxy import commands, events, layer
+from mitmproxy.proxy.layers import TCPLayer, modes
+from mitmproxy.proxy.layers.tls import parse_client_hello
 
 from agent.metrics import BLOCKS, COUNTERS, REQUESTS, TUNNELS
 from proxy_addons.guard import guarded
 from proxy_addons.safesearch import is_safesearch_host
 from proxy_addons.verdict import verdict_of
 
+log = logging.getLogger("crossingguard.passthrough")
 
-def _host_of(data) -> str | None:
-    sni = data.client_hello.sni
+MAX_CLIENT_HELLO = 64 * 1024   # bytes buffered while waiting for a complete ClientHello; then: normal stack
+MAX_CONNECT_HEAD = 8 * 1024     # a longer CONNECT head is left to mitmproxy's own parser
+# "CONNECT host:port HTTP/1.x" - strict on purpose; anything unusual goes the normal (slower) way.
+_CONNECT_LINE = re.compile(rb"CONNECT ([A-Za-z0-9.-]{1,253}):([0-9]{1,5}) (HTTP/1\.[01])\r\n")
+
+
+def is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _norm(host) -> str:
+    return str(host or "").lower().rstrip(".")
+
+
+def connection_names(sni: str | None, address_host: str | None) -> list[str]:
+    """The names a TLS connection is addressed to: its SNI, and the CONNECT/destination host when
+    that is a name (an IP literal only counts when there is nothing else to go by)."""
+    names = []
+    sni, host = _norm(sni), _norm(address_host)
     if sni:
-        return sni
-    address = data.context.server.address
-    return str(address[0]) if address else None
+        names.append(sni)
+    if host and host not in names and (not is_ip_literal(host) or not names):
+        names.append(host)
+    return names
+
+
+def parse_connect_head(data: bytes) -> tuple[str, int, str, int] | None:
+    """(host, port, http_version, head length) of a complete, plain `CONNECT name:port` request head
+    (any headers), or None when the bytes are anything else (incomplete, odd, an IP literal...)."""
+    end = data.find(b"\r\n\r\n", 0, MAX_CONNECT_HEAD)
+    if end < 0:
+        return None
+    m = _CONNECT_LINE.match(data)
+    if m is None:
+        return None
+    host, port = m.group(1).decode("ascii").lower().rstrip("."), int(m.group(2))
+    if not host or not 0 < port < 65536 or is_ip_literal(host) or ".." in host:
+        return None
+    return host, port, m.group(3).decode("ascii"), end + 4
 
 
 class Passthrough:
@@ -43,7 +118,7 @@ class Passthrough:
     def should_intercept(self, host: str, client_conn) -> tuple[bool, str]:
         """(intercept?, reason) for a TLS connection to `host` from `client_conn`."""
         engine = self.core.require().engine
-        host = host.lower().rstrip(".")
+        host = _norm(host)
         if engine.is_ignored(host):
             if self._blocked_for(host, client_conn):
                 # Transparent mode (no CONNECT was refused): never tunnel a platform the subject
@@ -58,6 +133,24 @@ class Passthrough:
                 return True, "intercepted"
         return False, "passthrough"
 
+    def decide_names(self, names: list[str], client_conn) -> tuple[bool, str]:
+        """Stricter of the answers for every name: intercept if any name needs it."""
+        reasons = []
+        for name in names:
+            intercept, reason = self.should_intercept(name, client_conn)
+            if intercept:
+                return True, reason
+            reasons.append(reason)
+        return False, ("ignored" if "ignored" in reasons else "passthrough")
+
+    def passes_by_name(self, host: str) -> bool:
+        """Whether a CONNECT to this host NAME passes through for every subject (no identity needed):
+        the condition for the direct tunnel (module doc, step 1)."""
+        engine = self.core.require().engine
+        host = _norm(host)
+        return bool(host) and not is_ip_literal(host) and not engine.is_ignored(host) and \
+            not engine.must_intercept(host) and not is_safesearch_host(host)
+
     def _blocked_for(self, host: str, client_conn) -> bool:
         engine = self.core.require().engine
         if engine.catalog.match(host) is None:
@@ -69,10 +162,11 @@ class Passthrough:
     def tls_clienthello(self, data) -> None:
         if data.ignore_connection:
             return   # someone (e.g. mitmproxy's own --ignore-hosts) already decided
-        host = _host_of(data)
-        if not host:
+        address = data.context.server.address
+        names = connection_names(data.client_hello.sni, address[0] if address else None)
+        if not names:
             return   # nothing to decide on: mitmproxy's default (intercept)
-        intercept, reason = self.should_intercept(host, data.context.client)
+        intercept, reason = self.decide_names(names, data.context.client)
         COUNTERS.inc(TUNNELS, reason)
         if not intercept:
             data.ignore_connection = True
@@ -98,3 +192,182 @@ class Passthrough:
             flow.response = http.Response.make(
                 403, f"Blocked by district policy ({decision.guideline}). Request id {v.request_id}\n".encode(),
                 {"Content-Type": "text/plain; charset=utf-8", "X-CrossingGuard-Request-Id": v.request_id})
+
+
+class DirectTunnel(layer.Layer):
+    """Answers an explicit proxy's `CONNECT name:port` itself, then relays raw bytes once the
+    ClientHello's SNI is known to pass; otherwise continues on mitmproxy's normal stack.
+
+    Replaces, for ordinary sites only, what mitmproxy's HTTP layer does for a CONNECT (eager
+    server connection, 502 when it fails, "200 Connection established").
+    """
+
+    def __init__(self, context, passthrough: Passthrough, host: str, port: int, version: str, head_len: int):
+        super().__init__(context)
+        self.passthrough = passthrough
+        self.host, self.port, self.version = host, port, version
+        self.head_left = head_len       # CONNECT head bytes not consumed yet
+        self.buffer = b""               # client bytes after the head, before a decision
+        self.state = "head"             # head -> connecting -> hello -> child | closed
+        self.child: layer.Layer | None = None
+
+    def _handle_event(self, event: events.Event) -> layer.CommandGenerator[None]:
+        if self.child is not None:
+            yield from self.child.handle_event(event)
+            return
+        client = self.context.client
+        if isinstance(event, events.ConnectionClosed):
+            if event.connection == client:
+                self.state = "closed"
+                yield commands.CloseConnection(client)
+                if self.context.server.connected:
+                    yield commands.CloseConnection(self.context.server)
+            return
+        if not isinstance(event, events.DataReceived) or event.connection != client or self.state == "closed":
+            return   # Start, or nothing else can happen before a decision
+        data = event.data
+        if self.head_left:
+            taken = min(self.head_left, len(data))
+            self.head_left -= taken
+            data = data[taken:]
+        self.buffer += data
+        if self.state == "head" and not self.head_left:
+            self.state = "connecting"
+            yield from self._connect()
+        if self.state == "hello":
+            yield from self._check_hello()
+
+    def _connect(self) -> layer.CommandGenerator[None]:
+        server, client = self.context.server, self.context.client
+        server.address = (self.host, self.port)
+        err = yield commands.OpenConnection(server)
+        if err:
+            body = f"Cannot connect to {self.host}:{self.port}: {err}".encode()
+            yield commands.SendData(client, b"%s 502 Bad Gateway\r\ncontent-length: %d\r\n"
+                                    b"content-type: text/plain\r\nconnection: close\r\n\r\n%s"
+                                    % (self.version.encode(), len(body), body))
+            yield commands.CloseConnection(client)
+            self.state = "closed"
+            return
+        yield commands.SendData(client, f"{self.version} 200 Connection established\r\n\r\n".encode())
+        self.state = "hello"
+
+    def _check_hello(self) -> layer.CommandGenerator[None]:
+        data = self.buffer
+        if not data:
+            return
+        if len(data) < 3 and data == b"\x16\x03"[:len(data)]:
+            return   # too little to tell yet
+        relay = False
+        if starts_like_tls_record(data):
+            try:
+                hello = parse_client_hello(data)
+            except ValueError:
+                hello = None   # not a valid ClientHello: the normal stack decides (and logs) it
+            else:
+                if hello is None and len(data) < MAX_CLIENT_HELLO:
+                    return   # wait for the rest of the ClientHello
+            if hello is not None:
+                relay = self._sni_passes(hello.sni)
+        self.buffer = b""
+        if relay:
+            COUNTERS.inc(TUNNELS, "passthrough")
+            self.child = TCPLayer(self.context, ignore=True)
+        else:
+            # SNI needs interception, or not TLS: continue exactly as after mitmproxy's own CONNECT
+            # handling (next_layer, TLS layers, tls_clienthello, HTTP layer and our request hooks).
+            self.child = layer.NextLayer(self.context)
+        yield from self.child.handle_event(events.Start())
+        yield from self.child.handle_event(events.DataReceived(self.context.client, data))
+
+    def _sni_passes(self, sni: str | None) -> bool:
+        try:
+            names = connection_names(sni, self.host)
+            intercept, _ = self.passthrough.decide_names(names, self.context.client)
+            return not intercept
+        except Exception:   # fail towards inspection (module doc)
+            log.exception("crossingguard: deciding a direct tunnel failed; intercepting it")
+            return False
+
+
+class TunnelDecider:
+    """`next_layer`: recognises tunnels before mitmproxy builds HTTP/TLS layers (module doc, 1-2).
+
+    Must run before mitmproxy's own `nextlayer` addon (which builds the TLS layers, with side
+    effects on the connection, and never overrides a choice already made). Built-in addons come
+    first in the chain, so on `running` this addon moves itself in front of it; if that is not
+    possible (a changed mitmproxy API), it stays where it is and does nothing: `tls_clienthello`
+    still decides (correct, only slower).
+    """
+    name = "crossingguard_tunnel_decider"
+
+    def __init__(self, passthrough: Passthrough) -> None:
+        self.passthrough = passthrough
+        self.core = passthrough.core   # for @guarded
+        self.placed = False
+
+    def running(self) -> None:
+        self.placed = place_before(ctx.master.addons, self, "nextlayer")
+        if not self.placed:
+            log.info("crossingguard: could not place the tunnel decider before mitmproxy's next_layer; "
+                     "tunnels are decided on the ClientHello instead")
+
+    @guarded("passthrough")
+    def next_layer(self, nextlayer) -> None:
+        if nextlayer.layer is not None or not self.placed:
+            return
+        context = nextlayer.context
+        if context.client.transport_protocol != "tcp":
+            return
+        data = nextlayer.data_client()
+        if not data:
+            return
+        stack = context.layers
+        if len(stack) == 1 and type(stack[0]) is modes.HttpProxy:
+            self._explicit_proxy_start(nextlayer, data)
+        elif stack and context.server.address and starts_like_tls_record(data):
+            self._tls_start(nextlayer, data)
+
+    def _explicit_proxy_start(self, nextlayer, data: bytes) -> None:
+        if getattr(ctx.options, "proxyauth", None):
+            return   # credentials are checked on mitmproxy's CONNECT flow (module doc)
+        head = parse_connect_head(data)
+        if head is None:
+            return
+        host, port, version, head_len = head
+        if not self.passthrough.passes_by_name(host):
+            return
+        nextlayer.layer = DirectTunnel(nextlayer.context, self.passthrough, host, port, version, head_len)
+
+    def _tls_start(self, nextlayer, data: bytes) -> None:
+        try:
+            hello = parse_client_hello(data)
+        except ValueError:
+            return   # mitmproxy's TLS layer will report the broken ClientHello
+        if hello is None:
+            return   # incomplete: let the TLS layer wait for it; tls_clienthello decides
+        context = nextlayer.context
+        names = connection_names(hello.sni, context.server.address[0])
+        if not names:
+            return
+        intercept, reason = self.passthrough.decide_names(names, context.client)
+        if intercept:
+            return   # mitmproxy builds the TLS layers; tls_clienthello counts it
+        COUNTERS.inc(TUNNELS, reason)
+        nextlayer.layer = TCPLayer(context, ignore=True)
+
+
+def place_before(manager, addon, builtin_name: str) -> bool:
+    """Move `addon` (already registered) in `manager.chain` to just before the named built-in."""
+    chain = getattr(manager, "chain", None)
+    if not isinstance(chain, list) or addon not in chain:
+        return False
+    try:
+        target = manager.get(builtin_name)
+    except Exception:
+        return False
+    if target is None or target not in chain:
+        return False
+    chain.remove(addon)
+    chain.insert(chain.index(target), addon)
+    return True

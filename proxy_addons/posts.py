@@ -214,6 +214,3 @@ def _reason(error: str | None) -> str:
     word = error.split(":", 1)[0].split()[0].lower() if error.split() else "unknown"
     return word if word.replace("_", "").isalnum() and len(word) <= 32 else "other"
 
-
-def make_addons(core) -> list:
-    return [Posts(core)]

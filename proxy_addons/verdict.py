@@ -37,6 +37,7 @@ class FlowVerdict:
     failed: str | None = None     # name of the addon whose hook raised (fail mode applied)
     fail_action: str | None = None  # "block" | "allow": what the fail mode did
     host: str | None = None       # the request's host (Host header / authority), computed once
+    logged: bool = False          # written to the activity log (exactly once per flow)
 
 
 def host_of(flow) -> str:

@@ -39,11 +39,14 @@ class Stack:
     def state(self):
         return self.core.state
 
-    def requestheaders(self, flow):
-        for addon in self.chain:
-            hook = getattr(addon, "requestheaders", None)
-            if hook:
-                hook(flow)
+    def send(self, flow):
+        """What mitmproxy does for one complete request: every addon's `requestheaders`, then
+        every addon's `request` (in list order)."""
+        for event in ("requestheaders", "request"):
+            for addon in self.chain:
+                hook = getattr(addon, event, None)
+                if hook:
+                    hook(flow)
         return flow
 
 

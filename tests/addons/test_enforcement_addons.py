@@ -15,11 +15,11 @@ from tests.addons.conftest import TEACHER_IP, TEEN_IP, UNKNOWN_IP, YOUNG_IP, mak
 
 def test_identity_from_device_registry_and_unknown(stack, district):
     _, roster, _ = district
-    f = stack.requestheaders(make_flow(YOUNG_IP, "www.youtubekids.com"))
+    f = stack.send(make_flow(YOUNG_IP, "www.youtubekids.com"))
     v = f.metadata[KEY]
     assert (v.identity.user_id, v.identity.source, v.identity.device) == (roster.young, "device", "dev-young")
     assert v.subject.age == 11
-    f = stack.requestheaders(make_flow(UNKNOWN_IP, "www.youtubekids.com"))
+    f = stack.send(make_flow(UNKNOWN_IP, "www.youtubekids.com"))
     assert f.metadata[KEY].identity.user_id == "unknown"
     assert f.metadata[KEY].identity.device == UNKNOWN_IP
 
@@ -28,7 +28,7 @@ def test_identity_from_proxy_auth_wins_over_the_address(stack, district):
     _, roster, _ = district
     f = make_flow(UNKNOWN_IP, "www.youtube.com")
     f.metadata["proxyauth"] = ("teen.student", "pw")
-    stack.requestheaders(f)
+    stack.send(f)
     assert f.metadata[KEY].identity.user_id == roster.teen
     assert f.metadata[KEY].identity.source == "auth"
 
@@ -45,9 +45,9 @@ def test_identity_is_resolved_once_per_connection(stack):
     object.__setattr__(stack.state, "resolver", Counting())
     before = COUNTERS.values[(IDENTITY, ("device",))]
     first = make_flow(TEEN_IP, "www.youtube.com")
-    stack.requestheaders(first)
+    stack.send(first)
     second = tflow.tflow(client_conn=first.client_conn, req=make_flow(TEEN_IP, "www.youtube.com").request)
-    stack.requestheaders(second)
+    stack.send(second)
     assert len(calls) == 1
     assert COUNTERS.values[(IDENTITY, ("device",))] == before + 1
     assert second.metadata[KEY].identity == first.metadata[KEY].identity
@@ -55,7 +55,7 @@ def test_identity_is_resolved_once_per_connection(stack):
 
 def test_young_student_is_blocked_with_a_page(stack):
     before = COUNTERS.values[(BLOCKS, ("instagram", "student.preamble"))]
-    f = stack.requestheaders(make_flow(YOUNG_IP, "www.instagram.com", headers={"Accept": "text/html"}))
+    f = stack.send(make_flow(YOUNG_IP, "www.instagram.com", headers={"Accept": "text/html"}))
     assert f.response.status_code == 403
     page = f.response.get_text()
     v = f.metadata[KEY]
@@ -66,7 +66,7 @@ def test_young_student_is_blocked_with_a_page(stack):
 
 
 def test_json_clients_get_json(stack):
-    f = stack.requestheaders(make_flow(YOUNG_IP, "i.instagram.com", headers={"Accept": "application/json"}))
+    f = stack.send(make_flow(YOUNG_IP, "i.instagram.com", headers={"Accept": "application/json"}))
     body = json.loads(f.response.content)
     assert f.response.status_code == 403 and body["platform"] == "instagram"
     assert body["request_id"] == f.metadata[KEY].request_id
@@ -74,7 +74,7 @@ def test_json_clients_get_json(stack):
 
 def test_kids_platform_is_allowed_for_the_young_student(stack):
     before = sum(n for (name, labels), n in COUNTERS.values.items() if name == REQUESTS and labels[0] == "youtube_kids")
-    f = stack.requestheaders(make_flow(YOUNG_IP, "www.youtubekids.com"))
+    f = stack.send(make_flow(YOUNG_IP, "www.youtubekids.com"))
     assert f.response is None and f.metadata[KEY].decision.verdict == "allow"
     after = sum(n for (name, labels), n in COUNTERS.values.items() if name == REQUESTS and labels[0] == "youtube_kids")
     assert after == before + 1
@@ -83,7 +83,7 @@ def test_kids_platform_is_allowed_for_the_young_student(stack):
 @pytest.mark.parametrize("method,blocked", [("GET", False), ("HEAD", False), ("OPTIONS", False),
                                             ("POST", True), ("PUT", True), ("DELETE", True), ("PATCH", True)])
 def test_read_only_outside_a_session(stack, method, blocked):
-    f = stack.requestheaders(make_flow(TEEN_IP, "www.youtube.com", method=method, path="/comment"))
+    f = stack.send(make_flow(TEEN_IP, "www.youtube.com", method=method, path="/comment"))
     assert (f.response is not None and f.response.status_code == 403) is blocked
     assert f.metadata[KEY].decision.action == "read_only"
 
@@ -93,13 +93,13 @@ def test_teacher_session_allows_posting_for_the_class(stack, district):
     now = datetime.now(timezone.utc)
     stack.sessions.snapshot = (TeacherSession("s-1", roster.teacher, roster.class_id, "youtube",
                                               now - timedelta(minutes=1), now + timedelta(minutes=30)),)
-    f = stack.requestheaders(make_flow(TEEN_IP, "www.youtube.com", method="POST", path="/comment"))
+    f = stack.send(make_flow(TEEN_IP, "www.youtube.com", method="POST", path="/comment"))
     assert f.response is None
     assert f.metadata[KEY].decision.session == "s-1"
     # an expired session in the snapshot does not count
     stack.sessions.snapshot = (TeacherSession("s-2", roster.teacher, roster.class_id, "youtube",
                                               now - timedelta(hours=2), now - timedelta(hours=1)),)
-    f = stack.requestheaders(make_flow(TEEN_IP, "www.youtube.com", method="POST", path="/comment"))
+    f = stack.send(make_flow(TEEN_IP, "www.youtube.com", method="POST", path="/comment"))
     assert f.response.status_code == 403
 
 
@@ -114,7 +114,7 @@ def test_teacher_session_allows_posting_for_the_class(stack, district):
     (TEACHER_IP, "www.google.com", "/search?q=x", None),
 ])
 def test_safesearch(stack, ip, host, path, expect):
-    f = stack.requestheaders(make_flow(ip, host, path=path))
+    f = stack.send(make_flow(ip, host, path=path))
     assert f.response is None
     if expect is None:
         assert "YouTube-Restrict" not in f.request.headers
@@ -128,9 +128,9 @@ def test_safesearch(stack, ip, host, path, expect):
 
 def test_activity_records_catalog_requests_only_without_query(stack, district):
     _, roster, _ = district
-    stack.requestheaders(make_flow(YOUNG_IP, "www.instagram.com", path="/p/abc?igsh=secret"))
-    stack.requestheaders(make_flow(TEEN_IP, "www.example.org", path="/news"))
-    stack.requestheaders(make_flow(TEEN_IP, "www.youtube.com", method="POST", path="/c?x=1"))
+    stack.send(make_flow(YOUNG_IP, "www.instagram.com", path="/p/abc?igsh=secret"))
+    stack.send(make_flow(TEEN_IP, "www.example.org", path="/news"))
+    stack.send(make_flow(TEEN_IP, "www.youtube.com", method="POST", path="/c?x=1"))
     stack.activity.done()
     lines = [json.loads(line) for f in sorted((stack.state.home / "activity").glob("*.jsonl"))
              for line in f.read_text().splitlines()]
@@ -151,11 +151,11 @@ def test_activity_hands_records_over_in_bursts_on_the_event_loop(stack, district
 
     async def scenario():
         for i in range(5):
-            stack.requestheaders(make_flow(YOUNG_IP, "www.instagram.com", path=f"/p/{i}"))
+            stack.send(make_flow(YOUNG_IP, "www.instagram.com", path=f"/p/{i}"))
         assert len(stack.activity._buffer) == 5           # nothing handed over yet
         await asyncio.sleep(FLUSH_INTERVAL * 3)
         assert stack.activity._buffer == []
-        stack.requestheaders(make_flow(YOUNG_IP, "www.instagram.com", path="/last"))
+        stack.send(make_flow(YOUNG_IP, "www.instagram.com", path="/last"))
 
     asyncio.run(scenario())
     stack.activity.done()                                 # drains what is still buffered
@@ -173,7 +173,7 @@ def test_activity_hands_records_over_in_bursts_on_the_event_loop(stack, district
 def test_host_and_sni_disagreeing_are_judged_by_the_stricter(stack, sni, host, blocked):
     f = make_flow(YOUNG_IP, host)
     f.client_conn.sni = sni
-    stack.requestheaders(f)
+    stack.send(f)
     assert (f.response is not None and f.response.status_code == 403) is blocked
 
 
@@ -183,5 +183,5 @@ def test_absolute_url_host_counts_too(stack):
     f.client_conn.sni = None
     f.request.host = "www.instagram.com"
     f.request.headers["Host"] = "www.example.org"
-    stack.requestheaders(f)
+    stack.send(f)
     assert f.response is not None and f.response.status_code == 403

@@ -46,7 +46,7 @@ def exploding(stack):
 
 def test_student_gets_the_fail_page_and_the_error_is_counted(exploding):
     before = COUNTERS.values[(ADDON_ERRORS, ("enforce",))]
-    f = exploding.requestheaders(make_flow(TEEN_IP, "www.youtube.com", headers={"Accept": "text/html"}))
+    f = exploding.send(make_flow(TEEN_IP, "www.youtube.com", headers={"Accept": "text/html"}))
     assert f.response is not None and f.response.status_code == 503
     assert "filter had a problem" in f.response.get_text()
     assert f.metadata[KEY].request_id in f.response.get_text()
@@ -56,26 +56,26 @@ def test_student_gets_the_fail_page_and_the_error_is_counted(exploding):
 
 @pytest.mark.parametrize("ip", [UNKNOWN_IP, YOUNG_IP])
 def test_unknown_and_young_fail_closed(exploding, ip):
-    f = exploding.requestheaders(make_flow(ip, "www.youtubekids.com", headers={"Accept": "application/json"}))
+    f = exploding.send(make_flow(ip, "www.youtubekids.com", headers={"Accept": "application/json"}))
     assert f.response.status_code == 503
     assert json.loads(f.response.content)["reason"] == "filter_error"
 
 
 def test_staff_fail_open(exploding):
-    f = exploding.requestheaders(make_flow(TEACHER_IP, "www.youtube.com"))
+    f = exploding.send(make_flow(TEACHER_IP, "www.youtube.com"))
     assert f.response is None
     assert f.metadata[KEY].fail_action == "allow"
 
 
 def test_the_proxy_continues_after_a_failure(exploding, stack):
-    exploding.requestheaders(make_flow(TEEN_IP, "www.youtube.com"))
+    exploding.send(make_flow(TEEN_IP, "www.youtube.com"))
     object.__setattr__(stack.state, "engine", exploding.state.engine.real)
-    f = stack.requestheaders(make_flow(TEEN_IP, "www.youtube.com"))
+    f = stack.send(make_flow(TEEN_IP, "www.youtube.com"))
     assert f.response is None and f.metadata[KEY].decision.verdict == "allow"
 
 
 def test_failed_requests_are_in_the_activity_log(exploding):
-    exploding.requestheaders(make_flow(TEEN_IP, "www.youtube.com", path="/watch?v=1"))
+    exploding.send(make_flow(TEEN_IP, "www.youtube.com", path="/watch?v=1"))
     exploding.activity.done()
     lines = [json.loads(x) for f in (exploding.state.home / "activity").glob("*.jsonl")
              for x in f.read_text().splitlines()]
@@ -88,7 +88,7 @@ def test_identity_failure_fails_closed_as_unknown(stack):
         def resolve(self, **kw):
             raise KeyError("simulated")
     object.__setattr__(stack.state, "resolver", Broken())
-    f = stack.requestheaders(make_flow(TEACHER_IP, "www.youtube.com"))
+    f = stack.send(make_flow(TEACHER_IP, "www.youtube.com"))
     assert f.response.status_code == 503      # role unknown -> block
     assert COUNTERS.values[(ADDON_ERRORS, ("identity",))] >= 1
 
