@@ -93,6 +93,25 @@ def test_threat_is_held_with_a_page_and_becomes_a_critical_incident(poster, prox
     assert "student.6" in found[0]["guidelines"]
 
 
+def test_held_post_is_in_the_activity_log_as_held(poster, proxy, district):
+    _, roster, _ = district
+    r = poster.post(COMMENT_URL, json=comment("im gonna stab him tomorrow after school"))
+    assert r.status_code == 403
+    request_id = r.headers["X-CrossingGuard-Request-Id"]
+    deadline = time.monotonic() + 15   # the addon hands records over every 0.1 s; the writer batches
+    line = None
+    while line is None and time.monotonic() < deadline:
+        for f in sorted((proxy.home / "activity").glob("activity-*.jsonl")):
+            for raw in f.read_text().splitlines():
+                rec = json.loads(raw)
+                if rec.get("request_id") == request_id:
+                    line = rec
+        time.sleep(0.2)
+    assert line is not None, "held post missing from the activity log"
+    assert (line["verdict"], line["action"], line["user"], line["platform"]) == ("block", "hold", roster.teen, "youtube")
+    assert "stab" not in json.dumps(line)      # the log never carries post text
+
+
 def test_personal_information_about_another_student_is_held(poster, proxy):
     text = "Ada Example lives at 14 Maple Street, Danvers MA, text her at 978-555-0142"
     r = poster.post(COMMENT_URL, json=comment(text))
