@@ -12,8 +12,18 @@ the upstream CONNECT forwarder run in their own processes; both proxies use the 
   (b) mix:      80% of visits go to ordinary sites (passed through untouched by CrossingGuard,
                 intercepted by bare mitmdump), 20% to catalog platforms.      target >= 3.0
 
+How the client reaches the local origin (--connect):
+  name: `CONNECT www.example.org:443` by host name, as a browser configured with a proxy does; every
+        proxy in the comparison (bare, reference and CrossingGuard alike) loads this file as a
+        script (`-s bench/bench_proxy.py`), whose RouteToOrigin addon points each upstream
+        connection at the local origin in `server_connect` (we have no DNS for those names here).
+  ip:   `CONNECT 127.0.0.1:<origin port>` with the host name only in the SNI and Host header, as an
+        app connecting to an address does (CrossingGuard must then wait for the ClientHello).
+
+The load generator and the origin run on the same machine as the proxy and share its CPUs, so the
+throughput ratio is capped by their cost; the proxy-CPU-per-request ratio measures the proxy alone.
 The client is a 15-year-old's registered device (source address 127.0.0.12).
-Usage: python bench/bench_proxy.py [--visits N] [--threads T] [--rounds R]
+Usage: python bench/bench_proxy.py [--visits N] [--threads T] [--rounds R] [--connect name|ip]
 """
 from __future__ import annotations
 
@@ -22,10 +32,13 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from mitmproxy import ctx as mitm_ctx  # noqa: E402
 
 from tests.support import loadgen  # noqa: E402
 from tests.support import (CrossingGuardProcess, ManagedProcess, cert_lifetime_days, free_port,  # noqa: E402
@@ -56,7 +69,23 @@ def process_cpu_seconds(pid: int) -> float | None:
         return None
 
 
-CONNECT_TO: str | None = None   # "127.0.0.1:<origin port>" in --route direct
+CONNECT_TO: str | None = None   # "127.0.0.1:<origin port>" in --route direct --connect ip
+
+
+class RouteToOrigin:
+    """Loaded into every proxy of the comparison (`-s bench/bench_proxy.py`) for --connect name:
+    sends each upstream connection to the local origin, whatever name the client asked for."""
+
+    def load(self, loader) -> None:
+        loader.add_option("bench_origin", str, "", "host:port every upstream connection goes to (bench only)")
+
+    def server_connect(self, data) -> None:
+        if mitm_ctx.options.bench_origin:
+            host, _, port = mitm_ctx.options.bench_origin.rpartition(":")
+            data.server.address = (host, int(port))
+
+
+addons = [RouteToOrigin()]   # when mitmproxy loads this file as a script
 
 
 def run_workload(proxy_url: str, ssl_ctx, hosts: list[str], threads: int) -> tuple[float, int, int]:
@@ -66,12 +95,22 @@ def run_workload(proxy_url: str, ssl_ctx, hosts: list[str], threads: int) -> tup
                        connect_to=CONNECT_TO)
 
 
-def measure(proc, url: str, ctx, hosts: list[str], threads: int) -> tuple[float, float | None, int]:
-    """(requests/s, proxy CPU ms per request or None, errors) for one run of the workload."""
+ORIGIN_PID: int | None = None
+SIDE_CPU: dict[str, list[float]] = {}   # proxy name -> load generator + origin CPU ms/request per run
+
+
+def measure(proc, url: str, ctx, hosts: list[str], threads: int, name: str = "") -> tuple[float, float | None, int]:
+    """(requests/s, proxy CPU ms per request or None, errors) for one run of the workload; the CPU the
+    load generator (this process) and the origin spent per request goes to SIDE_CPU[name]."""
     before = process_cpu_seconds(proc.proc.pid)
+    side_before = (time.process_time(), process_cpu_seconds(ORIGIN_PID) if ORIGIN_PID else None)
     rps, ok, err = run_workload(url, ctx, hosts, threads)
     after = process_cpu_seconds(proc.proc.pid)
+    side_after = (time.process_time(), process_cpu_seconds(ORIGIN_PID) if ORIGIN_PID else None)
     cpu_ms = (after - before) * 1000 / ok if before is not None and after is not None and ok else None
+    if ok and side_before[1] is not None and side_after[1] is not None:
+        side = (side_after[0] - side_before[0]) + (side_after[1] - side_before[1])
+        SIDE_CPU.setdefault(name, []).append(side * 1000 / ok)
     return rps, cpu_ms, err
 
 
@@ -87,6 +126,9 @@ def main(argv=None) -> int:
     ap.add_argument("--requests-per-visit", type=int, default=DEFAULT_REQUESTS_PER_VISIT,
                     help=f"keep-alive requests per new connection (default {DEFAULT_REQUESTS_PER_VISIT}, about what "
                          "a page load makes per connection; more requests per connection favour pass-through)")
+    ap.add_argument("--connect", choices=("name", "ip"), default="name",
+                    help="route direct: CONNECT by host name (as browsers do; default) or to the origin's "
+                         "IP address with the name only in the SNI (as an app connecting to an address)")
     a = ap.parse_args(argv)
     global REQUESTS_PER_VISIT
     REQUESTS_PER_VISIT = max(1, a.requests_per_visit)
@@ -96,18 +138,22 @@ def main(argv=None) -> int:
 
 
 def _run(a, tmp: Path) -> int:
-    global CONNECT_TO
+    global CONNECT_TO, ORIGIN_PID
     pki = make_pki(tmp / "pki")
     roster = write_test_roster(tmp / "roster")
     devices = write_devices(tmp / "devices.csv", [("dev-teen", roster.teen, CLIENT_IP, "")])
     with spawn_origin(pki.leaf_cert, pki.leaf_key) as origin:
         https_port, http_port = origin.ports
+        ORIGIN_PID = origin.proc.pid
         with spawn_forwarder(https_port, http_port) as fwd:
             if a.route == "upstream":
                 upstream = ["--mode", f"upstream:http://127.0.0.1:{fwd.ports[0]}", "--set", "ssl_insecure=true"]
             else:
                 upstream = ["--set", "ssl_insecure=true"]
-                CONNECT_TO = f"127.0.0.1:{https_port}"
+                if a.connect == "ip":
+                    CONNECT_TO = f"127.0.0.1:{https_port}"
+                else:
+                    upstream += ["-s", str(Path(__file__).resolve()), "--set", f"bench_origin=127.0.0.1:{https_port}"]
             bare_port = free_port()
             bare = ManagedProcess(mitmdump_argv("-q", "--listen-host", "127.0.0.1", "--listen-port", str(bare_port),
                                                 "--set", f"confdir={tmp / 'bare-ca'}", *upstream),
@@ -127,17 +173,21 @@ def _run(a, tmp: Path) -> int:
                     run_workload(url, ctx, list(CATALOG_HOSTS + ORDINARY_HOSTS) * 2, 2)
                 leaf_days = cert_lifetime_days(peer_certificate(cg.host, cg.port, "www.instagram.com",
                                                                 source_ip=CLIENT_IP, connect_to=CONNECT_TO))
+                how = "upstream forwarder" if a.route == "upstream" else \
+                    ("CONNECT by host name" if a.connect == "name" else "CONNECT to an IP address, name in SNI only")
                 print(f"workload: visits of {REQUESTS_PER_VISIT} keep-alive HTTPS GETs on a new proxy "
-                      f"connection each; {a.visits} visits x {a.rounds} rounds, {a.threads} client threads; "
-                      f"route {a.route}")
+                      f"connection each (TLS 1.3 handshake per visit); {a.visits} visits x {a.rounds} rounds, "
+                      f"{a.threads} client threads; route {a.route}, {how}; the load generator and origin share "
+                      f"the {os.cpu_count()} CPUs with the proxy")
                 for kind, target in (("catalog", 0.85), ("mix", 3.0)):
                     hosts = plan(kind, a.visits)
+                    SIDE_CPU.clear()
                     rates = {"bare": [], "cg": []}
                     cpus = {"bare": [], "cg": []}
                     errors = {"bare": 0, "cg": 0}
                     for _ in range(a.rounds):   # alternate, so drifting machine load hits both alike
                         for name, proc, ctx in (("bare", bare, ctx_bare), ("cg", cg, ctx_cg)):
-                            rps, cpu_ms, err = measure(proc, proc.url, ctx, hosts, a.threads)
+                            rps, cpu_ms, err = measure(proc, proc.url, ctx, hosts, a.threads, name)
                             rates[name].append(rps)
                             if cpu_ms is not None:
                                 cpus[name].append(cpu_ms)
@@ -162,6 +212,10 @@ def _run(a, tmp: Path) -> int:
                         print(f"    proxy CPU   bare mitmdump {cb:.2f} ms/req, crossingguard {cc:.2f} ms/req, "
                               f"CPU-normalized ratio {cb / cc:.2f} (throughput ratio when the proxy is the "
                               f"bottleneck; robust to other load on the machine)")
+                    if SIDE_CPU.get("bare") and SIDE_CPU.get("cg"):
+                        print(f"    client+origin CPU (same machine) with bare {statistics.median(SIDE_CPU['bare']):.2f} "
+                              f"ms/req, with crossingguard {statistics.median(SIDE_CPU['cg']):.2f} ms/req: "
+                              f"what caps the throughput ratio once the proxy is cheap")
                     print(f"    errors      bare {errors['bare']}, crossingguard {errors['cg']}")
                     if kind == "mix":
                         r = statistics.median(ref_rates)

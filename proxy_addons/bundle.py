@@ -15,6 +15,7 @@ from proxy_addons.core import Core
 from proxy_addons.enforce import Enforce
 from proxy_addons.identity import IdentityAddon
 from proxy_addons.metrics import Metrics
+from proxy_addons.leanlog import LeanLogging
 from proxy_addons.passthrough import Passthrough, TunnelDecider
 from proxy_addons.posts import Posts
 from proxy_addons.safesearch import SafeSearch
@@ -30,7 +31,7 @@ def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
     identity = IdentityAddon(core)
     passthrough = Passthrough(core, identity)
     # TunnelDecider moves itself before mitmproxy's next_layer addon at startup (passthrough.py).
-    addons = [core, AuthGuard(), sessions, identity, passthrough, TunnelDecider(passthrough),
+    addons = [core, LeanLogging(), AuthGuard(), sessions, identity, passthrough, TunnelDecider(passthrough),
               Enforce(core, sessions), SafeSearch(core)]
     if with_posts:
         addons.append(Posts(core))

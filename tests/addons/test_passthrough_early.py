@@ -10,7 +10,8 @@ from mitmproxy.addons.next_layer import NextLayer as BuiltinNextLayer
 from mitmproxy.addons.proxyauth import ProxyAuth
 from mitmproxy.proxy import commands, events, layer
 from mitmproxy.proxy import context as proxy_context
-from mitmproxy.proxy.layers import TCPLayer, modes
+from mitmproxy.proxy.layers import HttpLayer, TCPLayer, modes
+from mitmproxy.proxy.layers.http import HTTPMode
 from mitmproxy.test import taddons, tflow
 
 from agent.metrics import COUNTERS, TUNNELS
@@ -77,16 +78,19 @@ def decider(stack):
     return d
 
 
-def nextlayer_for(ip: str, data: bytes, *, after_connect: str | None = None) -> layer.NextLayer:
-    """A NextLayer as mitmproxy asks about it: at the top of an explicit proxy, or after a CONNECT to
-    `after_connect` (host)."""
+def nextlayer_for(ip: str, data: bytes, *, after_connect: str | None = None, mode=modes.HttpProxy,
+                  destination: str | None = None) -> layer.NextLayer:
+    """A NextLayer as mitmproxy asks about it: at the top of an explicit proxy, after a CONNECT to
+    `after_connect` (host), or at the top of another mode with a known `destination`."""
     client = tflow.tclient_conn()
     client.peername = (ip, 40000)
     context = proxy_context.Context(client, mctx.options)
-    modes.HttpProxy(context)                       # registers itself in context.layers
+    mode(context)                                  # registers itself in context.layers
     if after_connect is not None:
-        layer.Layer(context)                       # stands for the HTTP layer that handled the CONNECT
+        HttpLayer(context, HTTPMode.regular)       # the HTTP layer that handled the CONNECT
         context.server.address = (after_connect, 443)
+    if destination is not None:
+        context.server.address = (destination, 443)
     nl = layer.NextLayer(context)
     nl.events = [events.Start(), events.DataReceived(client, data)]
     return nl
@@ -155,6 +159,25 @@ def test_tls_after_connect_is_tunnelled_without_tls_layers_when_it_passes(decide
         assert COUNTERS.values[(TUNNELS, (reason,))] == before + 1
     else:
         assert nl.layer is None   # mitmproxy builds the TLS layers; tls_clienthello counts it
+
+
+def test_transparent_connections_are_decided_on_the_client_hello(decider):
+    nl = nextlayer_for(TEEN_IP, client_hello("www.example.org"), mode=modes.TransparentProxy,
+                       destination="93.184.215.14")
+    decider.next_layer(nl)
+    assert isinstance(nl.layer, TCPLayer)
+    nl = nextlayer_for(YOUNG_IP, client_hello("www.instagram.com"), mode=modes.TransparentProxy,
+                       destination="157.240.1.174")
+    decider.next_layer(nl)
+    assert nl.layer is None
+
+
+@pytest.mark.parametrize("mode", [modes.ReverseProxy, modes.HttpProxy, modes.HttpUpstreamProxy])
+def test_tls_spoken_to_the_proxy_itself_is_never_tunnelled(decider, mode):
+    """A reverse proxy's TLS, or TLS to the proxy's own port (secure web proxy), is mitmproxy's."""
+    nl = nextlayer_for(TEEN_IP, client_hello("www.example.org"), mode=mode, destination="www.example.org")
+    decider.next_layer(nl)
+    assert nl.layer is None
 
 
 def test_an_incomplete_or_broken_client_hello_is_left_to_mitmproxy(decider):
@@ -257,3 +280,31 @@ def test_direct_tunnel_closes_when_the_client_leaves_before_deciding(stack):
     t.context.server.state = ConnectionState.OPEN
     cmds = list(t.handle_event(events.ConnectionClosed(t.context.client)))
     assert [c.connection for c in cmds] == [t.context.client, t.context.server]
+
+
+def test_direct_tunnel_keeps_bytes_pipelined_after_the_connect_head(stack):
+    t, data = direct_tunnel(stack, TEEN_IP)
+    hello = client_hello("www.example.org")
+    list(t.handle_event(events.Start()))
+    cmds = list(t.handle_event(events.DataReceived(t.context.client, data + hello)))
+    assert isinstance(cmds[0], commands.OpenConnection)
+    t.context.server.timestamp_start = 1.0
+    out = list(t.handle_event(events.OpenConnectionCompleted(cmds[0], None)))
+    assert [(c.connection, c.data) for c in out] == [
+        (t.context.client, b"HTTP/1.1 200 Connection established\r\n\r\n"), (t.context.server, hello)]
+
+
+def test_direct_tunnel_lets_mitmproxy_decide_when_the_server_speaks_first(stack):
+    t, data = direct_tunnel(stack, TEEN_IP, "www.example.org:443")
+    open_server(t, data)
+    cmds = list(t.handle_event(events.DataReceived(t.context.server, b"220 mail.example.org ESMTP\r\n")))
+    assert isinstance(t.child, layer.NextLayer)
+    assert any(type(c).__name__ == "NextLayerHook" for c in cmds)
+    assert t.child.data_server() == b"220 mail.example.org ESMTP\r\n"   # nothing lost
+
+
+def test_direct_tunnel_closes_the_client_when_the_server_leaves_first(stack):
+    t, data = direct_tunnel(stack, TEEN_IP)
+    open_server(t, data)
+    cmds = list(t.handle_event(events.ConnectionClosed(t.context.server)))
+    assert t.context.client in [c.connection for c in cmds if isinstance(c, commands.CloseConnection)]
