@@ -51,7 +51,8 @@ _SPACED_SKIP = set("aiur")     # "u r a loser" must not become "ura loser"
 
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|ly|io|gg|co|me|tv)\b(?:/\S*)?")
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_MENTION_RE = re.compile(r"(?<![\w@])@\w+")
+_EMAIL_HINT_RE = re.compile(r"@[\w-]+\.")         # every e-mail address holds this
+_MENTION_RE = re.compile(r"@\w+")                   # not after a word or "@": checked in _mention
 _SPACED_RE = re.compile(r"(?<!\S)[a-z0-9@$!|]([ .\-_*+~])(?:[a-z0-9@$!|]\1)+[a-z0-9@$!|](?![^\s.,!?;:])")
 _LEET_TOKEN_RE = re.compile(r"(?<!\S)(?=[^\s]*[a-z])[^\s]*[0-9@$!|][^\s]*")
 _DIGIT_WORD_RE = re.compile(r"(?<!\S)[013457]{1,4}(?=[\s.,!?;:]|$)")
@@ -61,8 +62,11 @@ _NUMERIC_RE = re.compile(r"\d*(?:1st|2nd|3rd|[04-9]th|1[1-3]th)|\d+(?:am|pm|s|k|
 _SHORTHAND_RE = re.compile(r"(?<![\w'])(?:" + "|".join(sorted(map(re.escape, SHORTHAND), key=len, reverse=True)) + r")(?![\w'])")
 _SPACES_RE = re.compile(r"[^\S\n]{2,}|\t")
 _TLD_RE = re.compile(r"\.(?:com|net|org|ly|io|gg|co|me|tv)\b")
-_LEET_CHAR_RE = re.compile(r"[a-z][0-57@$!|]|[0-57@$!|][a-z]")
-_REPEAT_RE = re.compile(r"(.)\1{2,}")
+# Where the leetspeak pass can change something (see _leet_token): a leet digit, "$" or "|" next to
+# a letter, "!" before a letter, "@" after one. "@user" and "wow!" (most posts) do not count.
+# (Patterns that open with a character class scan fast; a leading lookbehind makes re slow.)
+_LEET_CHAR_RE = re.compile(r"[a-z][0-57$|@]|[0-57$|!][a-z]")
+_REPEAT_RE = re.compile(r"(.)\1\1+")        # same as (.)\1{2,}, but twice as fast in re
 _ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u180e"}
 
 
@@ -70,15 +74,29 @@ _ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u18
 class Normalized:
     """Normalized text; `offsets[i]` is where its i-th character starts in the original and
     `ends[i]` where that character's source ends (one normalized character may stand for a run
-    of original ones, e.g. a squeezed "ooooo")."""
+    of original ones, e.g. a squeezed "ooooo").
+
+    `normalize(text, offsets=False)` leaves the offsets out (most posts never need evidence, and
+    keeping the map costs more than the normalization itself); they are then computed from
+    `source` the first time `span()` is asked, giving exactly what `normalize(text)` would."""
     text: str
-    offsets: tuple[int, ...]
+    offsets: tuple[int, ...] = ()
     ends: tuple[int, ...] = ()
+    source: str | None = None
+
+    def _full(self) -> "Normalized":
+        if self.source is None or self.offsets or not self.text:
+            return self
+        full = normalize(self.source)
+        object.__setattr__(self, "offsets", full.offsets)   # a cache: the value is fixed by source
+        object.__setattr__(self, "ends", full.ends)
+        return self
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) of the normalized range [start, end)."""
         if not self.text or end <= start:
             return (0, 0)
+        self._full()
         end = min(end, len(self.text))
         ends = self.ends or tuple(o + 1 for o in self.offsets)
         return self.offsets[start], max(ends[start:end])
@@ -88,12 +106,16 @@ class _Buf:
     """A string with per-character original spans, rewritten by regex passes."""
     __slots__ = ("text", "starts", "ends")
 
-    def __init__(self, text: str, starts: list[int], ends: list[int]):
+    def __init__(self, text: str, starts: list[int] | None, ends: list[int] | None):
         self.text, self.starts, self.ends = text, starts, ends
 
     def sub(self, pattern: re.Pattern, repl) -> None:
         """Replace every match with repl(match) (None = leave it). A same-length replacement keeps
-        the per-character map; any other maps every new character to the whole matched span."""
+        the per-character map; any other maps every new character to the whole matched span.
+        Without a map (starts is None) this is one re.sub in C, giving the same text."""
+        if self.starts is None:
+            self.text = pattern.sub(lambda m: _keep(m, repl(m)), self.text)
+            return
         text = self.text
         pieces: list[str] = []
         starts: list[int] = []
@@ -126,6 +148,10 @@ class _Buf:
         self.text, self.starts, self.ends = "".join(pieces), starts, ends
 
 
+def _keep(m: re.Match, new: str | None) -> str:
+    return m.group(0) if new is None else new
+
+
 def _is_emoji(ch: str) -> bool:
     cp = ord(ch)
     return (0x1F000 <= cp <= 0x1FAFF or 0x2600 <= cp <= 0x27BF or 0x2B00 <= cp <= 0x2BFF
@@ -156,6 +182,24 @@ _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
 _FOLD_CACHE: dict[str, str] = {}
 
 
+_FOLD_TABLE: dict[int, str] = {}      # the same mapping as _fold, for str.translate
+
+
+def _fold_all(text: str) -> str:
+    """Every non-ASCII character folded at once (no offsets needed): str.translate in C."""
+    table = _FOLD_TABLE
+    for ch in set(_NON_ASCII_RE.findall(text)):
+        if ord(ch) not in table:
+            rep = _FOLD_CACHE.get(ch)
+            if rep is None:
+                rep = _fold_char(ch)
+            if len(table) < 50_000:
+                table[ord(ch)] = rep
+            else:
+                text = text.replace(ch, rep)
+    return text.translate(table)
+
+
 def _fold(m: re.Match) -> str:
     ch = m.group(0)
     rep = _FOLD_CACHE.get(ch)
@@ -176,8 +220,8 @@ def _leet_token(tok: str) -> str:
         elif c in LEET:
             prev_alpha = i > 0 and tok[i - 1].isalpha()
             next_alpha = i + 1 < n and tok[i + 1].isalpha()
-            if c == "@" and i == 0:
-                continue              # a leading "@" is the mention placeholder by now
+            if c == "@" and not any(map(str.isalnum, tok[:i])):
+                continue              # a leading "@" (".@user" too) is the mention placeholder by now
             if c in "!$@|" and not (prev_alpha or next_alpha):
                 continue              # "ugly!", "$5", a lone "@": punctuation, not a letter
             if c == "!" and not next_alpha:
@@ -217,27 +261,38 @@ def _spaced(m: re.Match) -> str | None:
     return word
 
 
+def _mention(m: re.Match) -> str | None:
+    i = m.start()
+    if i and (m.string[i - 1] == "@" or m.string[i - 1].isalnum() or m.string[i - 1] == "_"):
+        return None                   # inside an address or a word: not a mention
+    return MENTION
+
+
 def _shorthand(m: re.Match) -> str | None:
     return SHORTHAND.get(m.group(0))
 
 
-def normalize(text: str) -> Normalized:
-    """Normalize `text` for the models and patterns (see module docstring)."""
+def normalize(text: str, offsets: bool = True) -> Normalized:
+    """Normalize `text` for the models and patterns (see module docstring). offsets=False: the
+    map back to the original is computed later, only if `span()` is called (see Normalized)."""
     low = text.lower()
     if len(low) != len(text):        # a few characters grow when lower-cased ("İ"): fold one by one
         low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
     n = len(text)
-    buf = _Buf(low, list(range(n)), list(range(1, n + 1)))
+    buf = _Buf(low, list(range(n)), list(range(1, n + 1))) if offsets else _Buf(low, None, None)
     # Each pass is skipped when a cheap test shows it cannot match: most posts need few of them.
     if not low.isascii():
-        buf.sub(_NON_ASCII_RE, _fold)
+        if offsets:
+            buf.sub(_NON_ASCII_RE, _fold)
+        else:
+            buf.text = _fold_all(low)
     t = buf.text
-    if "@" in t:
+    if "@" in t and _EMAIL_HINT_RE.search(t):
         buf.sub(_EMAIL_RE, lambda m: EMAIL)
     if "http" in t or "www." in t or _TLD_RE.search(t):
         buf.sub(_URL_RE, lambda m: URL)
     if "@" in t:
-        buf.sub(_MENTION_RE, lambda m: MENTION)
+        buf.sub(_MENTION_RE, _mention)
     buf.sub(_SPACED_RE, _spaced)             # first, while wider gaps still separate words
     if "  " in buf.text or "\t" in buf.text:
         buf.sub(_SPACES_RE, lambda m: " ")   # emoji words, "k  i  l  l": one space between words
@@ -251,9 +306,11 @@ def normalize(text: str) -> Normalized:
             buf.sub(_DIGIT_WORD_RE, lambda m: m.group(0).translate(_DIGIT_LETTERS))
     buf.sub(_SHORTHAND_RE, _shorthand)
     buf.sub(_REPEAT_RE, lambda m: m.group(1) * 2)
+    if not offsets:
+        return Normalized(buf.text, source=text)
     return Normalized(buf.text, tuple(buf.starts), tuple(buf.ends))
 
 
 def normalize_text(text: str) -> str:
     """The normalized string only (training and scoring paths that need no offsets)."""
-    return normalize(text).text
+    return normalize(text, offsets=False).text

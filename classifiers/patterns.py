@@ -201,32 +201,77 @@ _TRIGGER = _c(
     r"survive|make it|likes|wants|cares|hates|laugh|friends|belong|why|notice|waste|thinks|loves|nobody|no one|noone|no1)")
 
 
+def _keys(*groups: str) -> tuple[tuple[str, ...], ...]:
+    """Keyword groups, written plainly and squeezed like the rules: a rule can only match text
+    holding at least one keyword of every group (checked with `in`, in C, before the regex)."""
+    return tuple(tuple(_DOUBLE_RE.sub(r"\1", k) for k in g.split("|")) for g in groups)
+
+
+_VIOLENT_KEYS = ("kill|murder|stab|shoot|gun|strangle|choke|hang|beat|jump|punch|hurt|slit|curb|stomp|"
+                 "run over|torture|slaughter|execute|knife|cut")
+# Necessary conditions, one entry per rule (tests/classifiers/test_patterns.py checks that every
+# rule match in its tables passes its keys). They only skip regexes that cannot match.
+# (At most two groups per rule: find_intent checks keys[0] and keys[1].)
+RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "i_will_verb_you": _keys(_VIOLENT_KEYS),
+    "kill_you_imperative": _keys(_VIOLENT_KEYS),
+    "i_will_attack_school": _keys("school|class|cafeteria|gym|campus|bus|assembly|hallway|building|prom|game"),
+    "bringing_weapon": _keys("school|class|campus|bus"),
+    "you_will_die": _keys("die|dead|shot|stab|hurt|kill|watch your back"),
+    "i_know_where_you_live": _keys("know where|coming for|comin for|next|pay|live|survive|make it"),
+    "i_will_kill_myself": _keys("kill|k1ll|end|hurt|cut|harm|hang|shoot|stab|starve|drown|off|unalive|burn|poison",
+                                "myself|my self|my life|it all|my wrist|me"),
+    "i_want_to_die": _keys("die|be dead|exist|disappear|wake up|living|alive|be here|end it|suicide|unalive"),
+    "i_cut_myself": _keys("myself|my self|my wrist|my arm|my leg|my thigh"),
+    "suicidal_self": _keys("suicid|tried|attempted|live|alive|exist|reason|anymore|goodbye"),
+    "kms": _keys("kill myself"),
+    "harm_yourself_directive": _keys("yoursel|ursel|your sel|ur sel|die|bleach|jump|slit|nobody would|"
+                                     "better without|happier"),
+    "exclusion": _keys("nobody|no one|noone|no1|everyone|everybody|the whole|friends|belong|why|waste"),
+}
+_ALL_RULES = tuple((category, rule, pattern, RULE_KEYS[rule])
+                   for category, rules in (("bullying", BULLYING_RULES), ("threat", THREAT_RULES),
+                                           ("self_harm", SELF_HARM_RULES))
+                   for rule, pattern in rules)
+
+
 def find_intent(normalized: str) -> list[PatternHit]:
     """Every first-person intent statement in already-normalized text (offsets into it)."""
     hits: list[PatternHit] = []
-    text, starts, ends = squeeze(normalized)
+    # The squeezed text (one re.sub in C) decides whether any rule can match, then each rule's
+    # keywords whether it can; the offset map back to `normalized` is built only on a match.
+    text = _DOUBLE_RE.sub(r"\1", normalized)
     if not _TRIGGER.search(text):
         return hits
-    for category, rules in (("bullying", BULLYING_RULES), ("threat", THREAT_RULES), ("self_harm", SELF_HARM_RULES)):
-        for rule, pattern in rules:
-            for m in pattern.finditer(text):
-                s, e = m.span()
-                if e <= s:
-                    continue
-                # rules that spell out their own negation ("nobody would miss you") look for
-                # a negation only before the match
-                scope = _clause_prefix(text, s) + ("" if rule in _NEGATION_INSIDE else " " + text[s:e])
-                negated = bool(_NEGATION.search(scope))
-                quoted = _quoted(text, s)
-                score = 0.0 if negated else QUOTED_SCORE if quoted else PLAIN_SCORE
-                hits.append(PatternHit(category, rule, starts[s], ends[e - 1], score, negated, quoted))
+    starts = ends = None
+    has = text.__contains__
+    for category, rule, pattern, keys in _ALL_RULES:
+        if not any(map(has, keys[0])) or (len(keys) > 1 and not any(map(has, keys[1]))):
+            continue
+        for m in pattern.finditer(text):
+            s, e = m.span()
+            if e <= s:
+                continue
+            if starts is None:
+                _, starts, ends = squeeze(normalized)
+            # rules that spell out their own negation ("nobody would miss you") look for
+            # a negation only before the match
+            scope = _clause_prefix(text, s) + ("" if rule in _NEGATION_INSIDE else " " + text[s:e])
+            negated = bool(_NEGATION.search(scope))
+            quoted = _quoted(text, s)
+            score = 0.0 if negated else QUOTED_SCORE if quoted else PLAIN_SCORE
+            hits.append(PatternHit(category, rule, starts[s], ends[e - 1], score, negated, quoted))
     return hits
 
 
 def pattern_scores(normalized: str) -> dict[str, tuple[float, float, list[PatternHit]]]:
     """category -> (pattern score, damp factor for the model score, hits)."""
+    return scores_from_hits(find_intent(normalized))
+
+
+def scores_from_hits(hits: list[PatternHit]) -> dict[str, tuple[float, float, list[PatternHit]]]:
+    """pattern_scores for hits already found (the batch path finds them once per post)."""
     out: dict[str, tuple[float, float, list[PatternHit]]] = {}
-    hits = find_intent(normalized)
     for category in ("bullying", "threat", "self_harm"):
         mine = [h for h in hits if h.category == category]
         if not mine:

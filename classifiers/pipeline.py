@@ -17,6 +17,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from classifiers.helpseeking import is_help_seeking
 from classifiers.normalize import normalize
 from classifiers.patterns import PLAIN_SCORE
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 PII_THRESHOLD = 0.5
 IMPERSONATION_THRESHOLD = 0.5
 MISCONDUCT = ("bullying", "threat")
+_ZERO_SCORES = {c: 0.0 for c in CATEGORIES}
 
 try:   # written by a sibling module; the pipeline must still score text without it
     from classifiers.pii import find_pii
@@ -89,30 +92,38 @@ class Classifier:
             return []
         texts = [p.text or "" for p in posts]
         # the text models read at most MAX_CHARS characters; normalizing more would be wasted work
-        norms = [normalize(t[:MAX_CHARS]) for t in texts]
+        norms = [normalize(t[:MAX_CHARS], offsets=False) for t in texts]   # offsets only if evidence is asked
         probs, hits = self.models.score(norms)
+        # one conversion per category instead of a numpy scalar per post and category
+        cols = {cat: np.clip(arr, 0.0, 1.0).round(4).tolist() for cat, arr in probs.items()}
+        text_cats = self.models.categories
+        thresholds = self.thresholds
         out: list[Classification] = []
         for i, post in enumerate(posts):
-            scores = {c: 0.0 for c in CATEGORIES}
-            for cat, arr in probs.items():
-                scores[cat] = round(min(1.0, max(0.0, float(arr[i]))), 4)
-            evidence: list[Evidence] = []
+            scores = dict(_ZERO_SCORES)
+            for cat, col in cols.items():
+                scores[cat] = col[i]
             pii = self._pii(post)
             imp = self._impersonation(post)
-            scores["pii"] = round(max((e.weight for e in pii), default=0.0), 4)
-            scores["impersonation"] = round(max((e.weight for e in imp), default=0.0), 4)
-            labels = [c for c in CATEGORIES if scores[c] >= self.thresholds.get(c, 1.01)]
+            if pii:
+                scores["pii"] = round(max(e.weight for e in pii), 4)
+            if imp:
+                scores["impersonation"] = round(max(e.weight for e in imp), 4)
+            labels = [c for c in CATEGORIES if scores[c] >= thresholds.get(c, 1.01)]
             help_seeking = is_help_seeking(texts[i], normalized=norms[i].text)
-            # evidence is computed for labelled categories only: it is what a counselor reads
-            text_ev = {cat: self.models.evidence(texts[i], cat, normalized=norms[i], hits=hits[i])
-                       for cat in self.models.categories if cat in labels}
-            if help_seeking:
-                plain_threat = any(e.kind == "pattern" and e.weight >= PLAIN_SCORE
-                                   for e in text_ev.get("threat", ()))
-                labels = [c for c in labels if c not in MISCONDUCT or (c == "threat" and plain_threat)]
-            for cat in self.models.categories:
-                if cat in labels:
-                    evidence.extend(text_ev.get(cat, ()))
+            evidence: list[Evidence] = []
+            if labels:
+                # evidence is computed for labelled categories only: it is what a counselor reads
+                # (and the only reason a post's normalization offsets are ever computed)
+                text_ev = {cat: self.models.evidence(texts[i], cat, normalized=norms[i], hits=hits[i])
+                           for cat in text_cats if cat in labels}
+                if help_seeking:
+                    plain_threat = any(e.kind == "pattern" and e.weight >= PLAIN_SCORE
+                                       for e in text_ev.get("threat", ()))
+                    labels = [c for c in labels if c not in MISCONDUCT or (c == "threat" and plain_threat)]
+                for cat in text_cats:
+                    if cat in labels:
+                        evidence.extend(text_ev.get(cat, ()))
             evidence.extend(pii)
             evidence.extend(imp)
             out.append(Classification(scores=scores, labels=labels, evidence=evidence, help_seeking=help_seeking))

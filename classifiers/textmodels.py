@@ -13,9 +13,11 @@ product then cost about 30 microseconds per post; normalization and the patterns
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
+import operator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +26,7 @@ import scipy.sparse as sp
 
 from classifiers.models_features import TOKEN_RE, WORD_PREFIX, char_grams
 from classifiers.normalize import Normalized, normalize
-from classifiers.patterns import PatternHit, pattern_scores
+from classifiers.patterns import PatternHit, find_intent, pattern_scores, scores_from_hits
 from classifiers.types import Evidence
 
 TEXT_CATEGORIES = ("bullying", "threat", "self_harm")
@@ -32,6 +34,8 @@ FORMAT = "crossingguard-textmodel/1"
 MAX_CHARS = 5000          # longer posts are scored on their first 5000 characters (bounded cost)
 _CACHE_MAX = 200_000
 _CSR_MIN_BATCH = 8        # from this many posts a sparse matrix product beats per-post numpy
+_BIGRAM = WORD_PREFIX + "{} {}"
+_NOT_NONE = functools.partial(operator.is_not, None)
 MIN_EVIDENCE_SHARE = 0.1  # a word shown as evidence carries at least 10% of the positive push
 
 
@@ -146,18 +150,15 @@ class TextModels:
         return hit
 
     def _raw_features(self, normalized: str) -> list[int]:
-        """Feature indices of a text, possibly repeated (a char gram shared by two words)."""
+        """Feature indices of a text, possibly repeated (a char gram shared by two words). The
+        loops over tokens and bigrams run in C (map over the token cache, str.format, dict.get)."""
         toks = TOKEN_RE.findall(normalized)
-        cache = self._token_cache
-        feats: list[int] = []
-        for t in toks:
-            hit = cache.get(t)
-            feats.extend(hit if hit is not None else self._token_features(t))
-        get = self.index.get
-        for a, b in zip(toks, toks[1:]):
-            j = get(f"{WORD_PREFIX}{a} {b}")
-            if j is not None:
-                feats.append(j)
+        hits = list(map(self._token_cache.get, toks))
+        if None in hits:
+            hits = [h if h is not None else self._token_features(t) for t, h in zip(toks, hits)]
+        feats = list(itertools.chain.from_iterable(hits))
+        if len(toks) > 1:
+            feats.extend(filter(_NOT_NONE, map(self.index.get, map(_BIGRAM.format, toks, toks[1:]))))
         return feats
 
     def _features(self, normalized: str) -> np.ndarray:
@@ -202,7 +203,7 @@ class TextModels:
     # --- public API ----------------------------------------------------------------------------
     def model_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Calibrated model probabilities only (no patterns): training/evaluation use this."""
-        d = self.decision([normalize(t[:MAX_CHARS]).text for t in texts])
+        d = self.decision([normalize(t[:MAX_CHARS], offsets=False).text for t in texts])
         return {c: self._calibrate(c, d[:, i]) for i, c in enumerate(self.categories)}
 
     def score(self, norms: list[Normalized]) -> tuple[dict[str, np.ndarray], list[list[PatternHit]]]:
@@ -212,9 +213,12 @@ class TextModels:
         out = {c: self._calibrate(c, d[:, i]) for i, c in enumerate(self.categories)}
         all_hits: list[list[PatternHit]] = []
         for r, n in enumerate(norms):
-            pats = pattern_scores(n.text[:MAX_CHARS])
+            found = find_intent(n.text[:MAX_CHARS])   # most posts: one trigger search, no hits
+            if not found:
+                all_hits.append(found)
+                continue
             hits: list[PatternHit] = []
-            for cat, (score, damp, h) in pats.items():
+            for cat, (score, damp, h) in scores_from_hits(found).items():
                 hits.extend(h)
                 if cat in out and h:
                     out[cat][r] = max(out[cat][r] * damp, score)
@@ -223,7 +227,7 @@ class TextModels:
 
     def predict_proba(self, texts: list[str], normalized: list[Normalized] | None = None) -> dict[str, np.ndarray]:
         """Model probability combined with the intent patterns: max(model * damp, pattern)."""
-        return self.score(normalized or [normalize(t[:MAX_CHARS]) for t in texts])[0]
+        return self.score(normalized or [normalize(t[:MAX_CHARS], offsets=False) for t in texts])[0]
 
     def evidence(self, text: str, category: str, *, normalized: Normalized | None = None,
                  hits: list[PatternHit] | None = None, limit: int = 3) -> list[Evidence]:

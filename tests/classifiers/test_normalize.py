@@ -74,3 +74,31 @@ def test_shorthand_maps_to_its_token():
     n = normalize(raw)
     s, e = n.span(0, 3)          # "you" came from "u"
     assert raw[s:e] == "u"
+
+
+LAZY = [c[0] for c in CASES] + ["ÄÖÜ straße 😂 k i l l", "@USER h@te u!!! www.x.com", "Ι wаnt tо diе 🔪🔪",
+                                "sooo    many   spaces\tand\ttabs", "1 w4nt 70 d13", "", "x-1 @user wow!"]
+
+
+@pytest.mark.parametrize("raw", LAZY)
+def test_offsets_free_normalization_gives_the_same_text_and_lazy_spans(raw):
+    # the batch path normalizes without the offset map; evidence computes it on demand
+    eager = normalize(raw)
+    lazy = normalize(raw, offsets=False)
+    assert lazy.text == eager.text
+    assert lazy.offsets == ()                   # not computed until asked
+    for a, b in ((0, len(eager.text)), (0, 1), (len(eager.text) // 2, len(eager.text))):
+        assert lazy.span(a, b) == eager.span(a, b)
+    assert lazy.offsets == eager.offsets and lazy.ends == eager.ends
+
+
+@pytest.mark.parametrize("raw,expected", [
+    (".@USER you are right", ".@user you are right"),       # OLID's quoting: still a mention
+    ('"@USER h@te u"', '"@user hate you"'),
+    ("mail me at jo.doe@example.com", "mail me at email"),
+    ("a@b is not an address", "aab is not an address"),    # no dot: no e-mail; "@" in a word is leet
+    ("sooooo gooood", "soo good"),
+])
+def test_mentions_emails_and_runs(raw, expected):
+    assert normalize(raw).text == expected
+    assert normalize(raw, offsets=False).text == expected

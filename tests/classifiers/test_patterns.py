@@ -97,3 +97,26 @@ def test_exclusion_is_bullying(text):
                                   "she said nobody likes you and im so sad"])
 def test_exclusion_near_misses(text):
     assert scores(text)["bullying"][0] < PLAIN_SCORE
+
+
+def _all_rule_texts():
+    texts = [t for t, _ in PLAIN] + ["I have a gun and I know where you live", "im coming for you", "youre next",
+                                     "you will pay for this", "nobody likes you", "why are you even alive",
+                                     "you are a waste of space", "go kill yourself", "kys", "i hope you die",
+                                     "I would never kill myself", "he said i will kill you", "i will bring a knife to class",
+                                     "everyone is gonna die", "i tried to overdose", "goodbye everyone",
+                                     "why dont you hang yourselves", "i keep hurting my arms"]
+    return texts
+
+
+@pytest.mark.parametrize("text", _all_rule_texts())
+def test_rule_keywords_are_necessary(text):
+    # RULE_KEYS lets a rule's regex be skipped; it must never skip a rule that would match
+    from classifiers.patterns import _ALL_RULES, _DOUBLE_RE
+    squeezed = _DOUBLE_RE.sub(r"\1", normalize_text(text))
+    matched = 0
+    for _, rule, pattern, keys in _ALL_RULES:
+        if pattern.search(squeezed):
+            matched += 1
+            assert all(any(k in squeezed for k in group) for group in keys), rule
+    assert matched, text

@@ -7,6 +7,9 @@ import pytest
 from classifiers.models_features import analyze
 from classifiers.normalize import normalize_text
 from classifiers.textmodels import TEXT_CATEGORIES, CategoryModel, ModelFileError, TextModels, default_model_dir
+from sklearn.linear_model import LogisticRegression
+
+import classifiers.train.fit as fit
 from classifiers.train.fit import _fit
 
 
@@ -47,28 +50,41 @@ def test_missing_model_dir_is_a_clear_error(tmp_path):
         TextModels.load(tmp_path)
 
 
+def test_aux_model_is_folded_into_one_linear_decision():
+    # threat ships main + AUX_WEIGHT x side model as one coefficient vector: check the sum
+    texts = ["hang them all", "lock them up", "they should be shot", "impeach him now", "have a nice day",
+             "see you later", "execute the traitors", "jail them all"] * 4
+    labels = [1, 0, 1, 0, 0, 0, 1, 0] * 4
+    aux = [1, 0, 1, 0, None, None, 1, 0] * 4
+    norm = [normalize_text(t) for t in texts]
+    vec, folded = _fit(norm, labels, min_df=1, aux=aux)
+    _, plain = _fit(norm, labels, min_df=1)
+    X = vec.transform(norm)
+    rows = [i for i, a in enumerate(aux) if a is not None]
+    side = LogisticRegression(C=fit.AUX_C, max_iter=3000, class_weight="balanced").fit(
+        X[rows], [aux[i] for i in rows])
+    np.testing.assert_allclose(folded.decision(X), plain.decision(X) + fit.AUX_WEIGHT * side.decision_function(X),
+                               rtol=1e-5, atol=1e-5)
+
+
 def test_scoring_matches_scikit_learn_exactly(tmp_path):
     """Our vocabulary lookup must reproduce TfidfVectorizer + LogisticRegression decisions."""
     texts = ["you are so ugly", "have a great day", "ur a loser and everyone hates u", "nice game today",
              "shut up idiot", "see you at practice", "you stupid clown", "thanks for the help"] * 5
     labels = [1, 0, 1, 0, 1, 0, 1, 0] * 5
     norm = [normalize_text(t) for t in texts]
-    import classifiers.train.fit as fit
-    old = fit.MIN_DF
-    fit.MIN_DF = 1
-    try:
-        vec, clf = _fit(norm, labels)
-    finally:
-        fit.MIN_DF = old
+    vec, clf = _fit(norm, labels, min_df=1)
     m = CategoryModel("bullying", vec.get_feature_names_out().tolist(), vec.idf_.astype(np.float32),
-                      clf.coef_[0].astype(np.float32), float(clf.intercept_[0]),
+                      clf.coef.astype(np.float32), float(clf.intercept),
                       {"method": "platt", "a": 1.0, "b": 0.0}, 0.5)
     m.save(tmp_path)
     tm = TextModels.load(tmp_path)
     probe = ["u r so ugly lol", "great practice today", "idiot", "", "zzz unseen words"]
     ours = tm.decision([normalize_text(t) for t in probe])[:, 0]
-    ref = clf.decision_function(vec.transform([normalize_text(t) for t in probe]))
-    np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-4)
+    X = vec.transform([normalize_text(t) for t in probe])
+    sk = LogisticRegression(C=fit.C, max_iter=3000, class_weight="balanced").fit(vec.transform(norm), labels)
+    np.testing.assert_allclose(clf.decision(X), sk.decision_function(X), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ours, sk.decision_function(X), rtol=1e-4, atol=1e-4)
     assert analyze("ab") == ["#ab", " ab", "ab ", " ab "]
 
 
