@@ -79,10 +79,27 @@ class RouteToOrigin:
     def load(self, loader) -> None:
         loader.add_option("bench_origin", str, "", "host:port every upstream connection goes to (bench only)")
 
+    def __init__(self) -> None:
+        self._asked: dict[str, tuple] = {}   # server connection id -> the address the client asked for
+
     def server_connect(self, data) -> None:
         if mitm_ctx.options.bench_origin:
             host, _, port = mitm_ctx.options.bench_origin.rpartition(":")
+            self._asked[data.server.id] = data.server.address
             data.server.address = (host, int(port))
+
+    def server_connected(self, data) -> None:
+        # Put the asked-for name back once connected, as real DNS resolution leaves it: mitmproxy
+        # reuses a server connection for the next request only if its address matches the request's
+        # host, so a rewritten address would cost every later request a new connection and TLS
+        # handshake (most visibly with connection_strategy=lazy, which `crossingguard run` uses).
+        # mitmproxy forbids setting address on an open connection, hence __dict__ (bench only).
+        asked = self._asked.pop(data.server.id, None)
+        if asked is not None:
+            data.server.__dict__["address"] = asked
+
+    def server_connect_error(self, data) -> None:
+        self._asked.pop(data.server.id, None)
 
 
 addons = [RouteToOrigin()]   # when mitmproxy loads this file as a script
@@ -129,6 +146,9 @@ def main(argv=None) -> int:
     ap.add_argument("--connect", choices=("name", "ip"), default="name",
                     help="route direct: CONNECT by host name (as browsers do; default) or to the origin's "
                          "IP address with the name only in the SNI (as an app connecting to an address)")
+    ap.add_argument("--cg-set", action="append", default=[], metavar="OPTION=VALUE",
+                    help="extra `--set OPTION=VALUE` for the crossingguard side only, after `--` as a district "
+                         "would pass it (A/B of a setting, e.g. connection_strategy=eager); repeatable")
     a = ap.parse_args(argv)
     global REQUESTS_PER_VISIT
     REQUESTS_PER_VISIT = max(1, a.requests_per_visit)
@@ -158,7 +178,9 @@ def _run(a, tmp: Path) -> int:
             bare = ManagedProcess(mitmdump_argv("-q", "--listen-host", "127.0.0.1", "--listen-port", str(bare_port),
                                                 "--set", f"confdir={tmp / 'bare-ca'}", *upstream),
                                   bare_port, tmp / "bare.log")
-            cg = CrossingGuardProcess(tmp / "home", roster=roster.directory, devices=devices, mitm_args=upstream)
+            # Exactly `crossingguard run` (its lean master and defaults), the bench's routing after `--`.
+            cg_args = upstream + [x for kv in a.cg_set for x in ("--set", kv)]
+            cg = CrossingGuardProcess(tmp / "home", roster=roster.directory, devices=devices, mitm_args=cg_args)
             # Reference: mitmproxy's own pass-through (--ignore-hosts) for the ordinary sites, no addons.
             ref_port = free_port()
             ignore = "|".join(h.replace(".", r"\.") for h in ORDINARY_HOSTS)
@@ -179,6 +201,8 @@ def _run(a, tmp: Path) -> int:
                       f"connection each (TLS 1.3 handshake per visit); {a.visits} visits x {a.rounds} rounds, "
                       f"{a.threads} client threads; route {a.route}, {how}; the load generator and origin share "
                       f"the {os.cpu_count()} CPUs with the proxy")
+                print(f"crossingguard: `crossingguard run -- {' '.join(cg_args)}` (its own master and defaults); "
+                      f"bare: stock `mitmdump` with the same routing")
                 for kind, target in (("catalog", 0.85), ("mix", 3.0)):
                     hosts = plan(kind, a.visits)
                     SIDE_CPU.clear()

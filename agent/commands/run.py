@@ -1,4 +1,5 @@
-"""`crossingguard run`: the filtering proxy (mitmproxy in-process with all CrossingGuard addons).
+"""`crossingguard run`: the filtering proxy (mitmproxy in-process with all CrossingGuard addons and
+only the built-in mitmproxy addons a filter needs: proxy_addons/master.py, docs/operations.md).
 
     crossingguard run [--listen-host H] [--listen-port P] [--metrics-port M] [-- MITMPROXY_ARGS...]
 
@@ -6,6 +7,8 @@ Policy, roster and devices are loaded (and their errors reported, exit 2) before
 the district CA is created under <home>/ca on first run. Arguments after `--` go to mitmproxy
 unchanged and after ours, so they can override anything (e.g. `--mode upstream:http://host:port`,
 `--set ssl_insecure=true`, `--proxyauth @users.htpasswd`). Runs lean: no per-flow console output.
+Options of the left-out mitmproxy addons are refused (exit 1); `mitmdump -s proxy_addons/entry.py`
+has them all.
 """
 from __future__ import annotations
 
@@ -28,24 +31,49 @@ def register(sub, common) -> None:
 
 
 def mitmproxy_arguments(args, context, has_metrics: bool) -> list[str]:
-    """mitmdump command-line arguments: ours first, the user's (after `--`) last so they win."""
+    """mitmdump command-line arguments: ours first, the user's (after `--`) last so they win.
+
+    mitmproxy refuses two `--set` of one single-valued option ("Received multiple values"), so a
+    default of ours is left out when the user sets the same option after `--`."""
     extra = list(args.mitmproxy_args or [])
     if extra and extra[0] == "--":
         extra = extra[1:]
-    argv = [
-        "--listen-host", args.listen_host, "--listen-port", str(args.listen_port),
-        "--set", f"confdir={context.confdir}",
-        "--set", "termlog_verbosity=warn",   # lean: no per-connection or per-flow lines
-        "--set", "flow_detail=0",
-        "--set", f"crossingguard_home={context.home}",
-        "--set", f"crossingguard_policy={context.policy_path}",
-        "--set", f"crossingguard_roster={context.roster_path}",
-    ]
+    defaults = {
+        "confdir": str(context.confdir),
+        "termlog_verbosity": "warn",   # lean: no per-connection lines (no dumper: no per-flow lines)
+        # Lazy: connect to a site only when a request is actually forwarded. A blocked request then
+        # never reaches the platform at all (nothing of the student's leaks there, not even a TLS
+        # handshake), and the block page shows even when the platform is unreachable. Measured not
+        # slower (docs/operations.md). `-- --set connection_strategy=eager` restores mitmproxy's default.
+        "connection_strategy": "lazy",
+        "crossingguard_home": str(context.home),
+        "crossingguard_policy": str(context.policy_path),
+        "crossingguard_roster": str(context.roster_path),
+    }
     if context.devices_path:
-        argv += ["--set", f"crossingguard_devices={context.devices_path}"]
+        defaults["crossingguard_devices"] = str(context.devices_path)
     if has_metrics and args.metrics_port is not None:
-        argv += ["--set", f"crossingguard_metrics_port={args.metrics_port}"]
+        defaults["crossingguard_metrics_port"] = str(args.metrics_port)
+    user_set = _set_option_names(extra)
+    argv = ["--listen-host", args.listen_host, "--listen-port", str(args.listen_port)]
+    for name, value in defaults.items():
+        if name not in user_set:
+            argv += ["--set", f"{name}={value}"]
     return argv + extra
+
+
+def _set_option_names(argv: list[str]) -> set[str]:
+    """Names of the options given with `--set NAME[=VALUE]` or `--set=NAME[=VALUE]`."""
+    names = set()
+    for i, token in enumerate(argv):
+        spec = None
+        if token == "--set" and i + 1 < len(argv):
+            spec = argv[i + 1]
+        elif token.startswith("--set="):
+            spec = token[len("--set="):]
+        if spec is not None:
+            names.add(spec.split("=", 1)[0])
+    return names
 
 
 def banner(args, context, policy, leaf_days: float) -> str:
@@ -89,17 +117,13 @@ def run(args) -> int:
     gc.collect()
     gc.freeze()
 
-    from mitmproxy.tools import cmdline
-    from mitmproxy.tools.dump import DumpMaster
     from mitmproxy.tools.main import run as mitmproxy_run
 
-    class CrossingGuardMaster(DumpMaster):
-        def __init__(self, options, *a, **kw):
-            # with_dumper=False: no per-flow console output (it costs 15-20% throughput).
-            super().__init__(options, with_termlog=True, with_dumper=False)
-            self.addons.add(*addons)
+    from proxy_addons.master import make_parser, master_class, reject_left_out_options
 
-    mitmproxy_run(CrossingGuardMaster, cmdline.mitmdump, argv)
+    # A lean Master: only the built-in addons a filter needs (proxy_addons/master.py); no dumper,
+    # so no per-flow console output (it costs 15-20% throughput).
+    mitmproxy_run(master_class(addons), make_parser, argv, reject_left_out_options)
     return 0
 
 
