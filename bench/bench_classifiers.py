@@ -5,7 +5,8 @@
 In one run, on our seeded held-out parts of ../shared/data (classifiers/datasets.py; the shipped
 models never saw them):
 1. ROC-AUC per held-out part (pipeline score = model + intent patterns, and model alone) next to
-   alt-profanity-check's predict_prob on the same texts, with the issue's bars
+   alt-profanity-check's predict_prob on the same texts, with a 95% bootstrap interval of ours
+   and the issue's bars
    (bullying: OLID >= 0.86, Kaggle insults >= 0.85, Formspring >= 0.90; threat >= 0.95;
    self-harm >= 0.88).
 2. Obfuscation: positive test examples rewritten with leetspeak, a spaced-out word and stretched
@@ -68,6 +69,19 @@ def obfuscate(text: str, kind: str, rng: random.Random) -> str:
     raise ValueError(kind)
 
 
+def bootstrap_ci(y: np.ndarray, scores: np.ndarray, reps: int = 200, seed: int = 0) -> tuple[float, float]:
+    """95% bootstrap interval of ROC-AUC (rows resampled with replacement): how far a held-out
+    figure can move by the luck of the split alone (Formspring's test part has only 42 positives)."""
+    rng = np.random.default_rng(seed)
+    got = []
+    for _ in range(reps):
+        idx = rng.integers(0, len(y), len(y))
+        if 0 < y[idx].sum() < len(idx):
+            got.append(roc_auc_score(y[idx], scores[idx]))
+    lo, hi = np.percentile(got, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
 def median_us(fn, reps: int) -> float:
     times = []
     for _ in range(reps):
@@ -113,12 +127,14 @@ def main() -> int:
         alone = models.model_proba(part.texts)[cat]
         apc = predict_prob(part.texts)
         a = (roc_auc_score(y, ours), roc_auc_score(y, alone), roc_auc_score(y, apc))
+        lo, hi = bootstrap_ci(y, ours)
         auc[name] = {"category": cat, "n": len(y), "positives": int(y.sum()), "pipeline": round(a[0], 4),
+                     "pipeline_ci95": [round(lo, 4), round(hi, 4)],
                      "model": round(a[1], 4), "alt_profanity_check": round(a[2], 4), "bar": BARS[name]}
         ok_bar = "PASS" if a[0] >= BARS[name] else "MISS"
         ok_peer = "better" if a[0] > a[2] else "WORSE"
         rows.append(f"  {cat:9s} {name:16s} n={len(y):5d} pos={int(y.sum()):4d}  ours {a[0]:.3f} (model {a[1]:.3f})"
-                    f"  apc {a[2]:.3f}  bar {BARS[name]:.2f} {ok_bar}, {ok_peer} than apc")
+                    f"  apc {a[2]:.3f}  bar {BARS[name]:.2f} {ok_bar}, {ok_peer} than apc  (ours 95% CI {lo:.3f}-{hi:.3f})")
     # OLID: the bar is scored on `label` (sub-task A, offensive; what DATA.md says published
     # numbers and an independent evaluation use). Targeted insults (TIN, level B) reported too.
     olid = parts["olid"]

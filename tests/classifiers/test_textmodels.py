@@ -67,6 +67,30 @@ def test_aux_model_is_folded_into_one_linear_decision():
                                rtol=1e-5, atol=1e-5)
 
 
+_FOLD_TEXTS = ["you are so ugly", "have a great day", "ur a loser and everyone hates u", "nice game today",
+               "shut up idiot", "see you at practice", "you stupid clown", "thanks for the help"] * 4
+_FOLD_LABELS = [1, 0, 1, 0, 1, 0, 1, 0] * 4
+
+
+def test_lsa_features_are_folded_into_one_linear_decision():
+    # bullying appends LSA components as dense features; the shipped vector must give exactly the
+    # decision of the logistic regression over [tf-idf, scale x tf-idf @ components.T]
+    import scipy.sparse as sp
+    from sklearn.decomposition import TruncatedSVD
+    norm = [normalize_text(t) for t in _FOLD_TEXTS]
+    unlabelled = [normalize_text(t) for t in ("what a lovely game", "you clown", "see you at the game")]
+    vec, folded = _fit(norm, _FOLD_LABELS, min_df=1, svd_k=4, unlabelled=unlabelled)
+    _, plain = _fit(norm, _FOLD_LABELS, min_df=1)
+    X = vec.transform(norm)
+    comps = TruncatedSVD(4, random_state=fit.SEED % 2**31).fit(
+        sp.vstack([X, vec.transform(unlabelled)]).tocsr()).components_
+    Xa = sp.hstack([X, sp.csr_matrix(fit.SVD_SCALE * (X @ comps.T))]).tocsr()
+    sk = LogisticRegression(C=fit.C, max_iter=3000, class_weight="balanced").fit(Xa, _FOLD_LABELS)
+    # (lbfgs stops at its tolerance: two fits of the same problem agree to about 1e-4)
+    np.testing.assert_allclose(folded.decision(X), sk.decision_function(Xa), rtol=1e-3, atol=1e-3)
+    assert not np.allclose(folded.decision(X), plain.decision(X))   # the dense part does contribute
+
+
 def test_scoring_matches_scikit_learn_exactly(tmp_path):
     """Our vocabulary lookup must reproduce TfidfVectorizer + LogisticRegression decisions."""
     texts = ["you are so ugly", "have a great day", "ur a loser and everyone hates u", "nice game today",
