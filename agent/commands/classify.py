@@ -13,6 +13,8 @@ import argparse
 import json
 import sys
 
+from agent.commands.jsonlines import LineError, json_object
+
 HELP = __doc__.split("\n", 2)[2]
 BATCH = 64
 
@@ -27,19 +29,10 @@ def register(sub, common) -> None:
     p.set_defaults(func=run)
 
 
-class LineError(ValueError):
-    pass
-
-
 def parse_line(line: str, default_author: str | None):
     from classifiers.types import PostInput
 
-    try:
-        obj = json.loads(line)
-    except ValueError as exc:
-        raise LineError(f"not JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(obj, dict):
-        raise LineError("not a JSON object")
+    obj = json_object(line)
     if "id" not in obj or obj["id"] is None or isinstance(obj["id"], (dict, list)):
         raise LineError("id: missing or not a string/number")
     if not isinstance(obj.get("text"), str):

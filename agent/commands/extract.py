@@ -13,6 +13,7 @@ import io
 import json
 import sys
 
+from agent.commands.jsonlines import LineError, json_object
 from agent.errors import CrossingGuardError
 
 HELP = """\
@@ -40,17 +41,8 @@ def register(sub, common) -> None:
     p.set_defaults(func=run)
 
 
-class LineError(ValueError):
-    pass
-
-
 def parse_line(line: str) -> tuple[str, str, dict, bytes]:
-    try:
-        obj = json.loads(line)
-    except ValueError as exc:
-        raise LineError(f"not JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(obj, dict):
-        raise LineError("not a JSON object")
+    obj = json_object(line)
     for key in ("method", "url"):
         if not isinstance(obj.get(key), str) or not obj.get(key):
             raise LineError(f"{key}: missing or not a string")
