@@ -14,13 +14,17 @@ threaded process is unsafe.
 from __future__ import annotations
 
 import asyncio
+import logging
 import concurrent.futures
+import concurrent.futures.process
 import multiprocessing
 import os
 import time
 from dataclasses import dataclass, field
 
 from classifiers.types import Classification, Post, PostInput
+
+log = logging.getLogger("crossingguard.classifiers")
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ class ClassifierService:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._queue: asyncio.Queue | None = None
         self._collector: asyncio.Task | None = None
+        self.restarts = 0               # worker pools replaced after a crash
 
     def start(self) -> None:
         """Start the workers (spawned, models loaded once each) without waiting for them."""
@@ -181,9 +186,19 @@ class ClassifierService:
 
     async def _dispatch(self, batch: list) -> None:
         jobs = [job for job, _ in batch]
+        loop = asyncio.get_running_loop()
+        pool = self._pool
         try:
-            results = await asyncio.get_running_loop().run_in_executor(self._pool, run_batch, jobs)
-        except Exception as exc:  # a dead worker fails these jobs, not the proxy
+            try:
+                results = await loop.run_in_executor(pool, run_batch, jobs)
+            except concurrent.futures.process.BrokenProcessPool:
+                # A worker died (killed, out of memory): the executor is unusable for good, so
+                # replace it and try this batch once more; otherwise every later post would
+                # fail open until the proxy restarts.
+                if self._pool is pool:          # not already replaced by another batch
+                    self._restart()
+                results = await loop.run_in_executor(self._pool, run_batch, jobs)
+        except Exception as exc:  # a batch that fails twice fails these jobs, not the proxy
             for _, fut in batch:
                 if not fut.done():
                     fut.set_exception(exc)
@@ -191,6 +206,14 @@ class ClassifierService:
         for (_, fut), result in zip(batch, results):
             if not fut.done():
                 fut.set_result(result)
+
+    def _restart(self) -> None:
+        self.restarts += 1
+        log.warning("classifier worker pool broke (a worker died); starting a new one")
+        old, self._pool = self._pool, None
+        if old is not None:
+            old.shutdown(wait=False, cancel_futures=True)
+        self.start()
 
     def close(self) -> None:
         if self._collector is not None:

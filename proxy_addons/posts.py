@@ -112,10 +112,15 @@ class Posts:
         v = verdict_of(flow)
         if not should_judge(flow.request.method, v.decision):
             return
-        job = Job(method=flow.request.method, url=flow.request.pretty_url,
-                  headers=tuple((k, v_) for k, v_ in flow.request.headers.items(multi=True)),
-                  body=flow.request.raw_content or b"", author=_user(v), platform=v.decision.platform)
-        held = await self._judge(job, v, flow.request.headers.get("accept", ""))
+        try:
+            job = Job(method=flow.request.method, url=flow.request.pretty_url,
+                      headers=tuple((k, v_) for k, v_ in flow.request.headers.items(multi=True)),
+                      body=flow.request.raw_content or b"", author=_user(v), platform=v.decision.platform)
+            held = await self._judge(job, v, flow.request.headers.get("accept", ""))
+        except Exception:   # fail open (module doc); guard.py's wrapper does not cover async hooks
+            COUNTERS.inc(ADDON_ERRORS, "posts")
+            log.exception("crossingguard posts: judging a request failed; post let through")
+            return
         if held is not None:
             flow.response = held
 
@@ -123,14 +128,20 @@ class Posts:
         if self.service is None or flow.websocket is None:
             return
         message = flow.websocket.messages[-1]
-        if not message.from_client:
+        if not message.from_client or message.dropped:   # Enforce may have dropped it already
             return
         v = verdict_of(flow)
         if v.decision is None or v.decision.verdict != "allow" or v.decision.platform is None:
             return
-        job = Job(method="WEBSOCKET", url=flow.request.pretty_url, headers=(), body=message.content,
-                  author=_user(v), platform=v.decision.platform, websocket=True)
-        if await self._judge(job, v, "") is not None:
+        try:
+            job = Job(method="WEBSOCKET", url=flow.request.pretty_url, headers=(), body=message.content,
+                      author=_user(v), platform=v.decision.platform, websocket=True)
+            held = await self._judge(job, v, "")
+        except Exception:   # fail open (module doc)
+            COUNTERS.inc(ADDON_ERRORS, "posts")
+            log.exception("crossingguard posts: judging a WebSocket message failed; message relayed")
+            return
+        if held is not None:
             message.drop()   # held: the message is not relayed
 
     async def _judge(self, job: Job, v, accept: str) -> http.Response | None:
@@ -160,13 +171,22 @@ class Posts:
                 continue
             guidelines = guidelines_of(labels, c.evidence)
             severity = severity_of(labels)
-            incident_school = await self._record(v, platform, judged, labels, guidelines, severity)
-            for label in labels:
-                COUNTERS.inc(INCIDENTS, label, severity, incident_school or "unassigned")
+            # The hold is decided from the labels before anything is written, so a failing
+            # store can never turn a held post into a published one.
             held = held_categories(labels, policy.incidents)
             if held:
                 hold_labels += [h for h in held if h not in hold_labels]
                 hold_guidelines += [g for g in guidelines if g not in hold_guidelines]
+            try:
+                school = await self._record(v, platform, judged, labels, guidelines, severity)
+            except Exception:
+                # The store spools when the database is down; anything else (a bug, a full
+                # disk) is logged and counted, and the remaining posts are still judged.
+                COUNTERS.inc(ADDON_ERRORS, "posts")
+                log.exception("crossingguard posts: writing an incident failed")
+                continue
+            for label in labels:
+                COUNTERS.inc(INCIDENTS, label, severity, school or "unassigned")
         if hold_labels:
             decision = hold_decision(v.decision, hold_labels, hold_guidelines)
             v.decision = decision

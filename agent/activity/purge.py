@@ -15,10 +15,16 @@ from agent.activity import chain
 
 
 def expired(directory: Path, retention_days: int, today: date) -> list[Path]:
+    """Day files past retention, never the newest one nor the one the writer last wrote to
+    (chain-head.json): a wrong `today` or clock must not delete the file being appended to."""
     if retention_days < 0:
         raise ValueError("retention_days must be >= 0")
-    return [p for p in chain.day_files(directory)
-            if (today - chain.file_date(p.name)).days > retention_days]
+    files = chain.day_files(directory)
+    live = {(chain.read_json(directory / chain.HEAD) or {}).get("file")}
+    if files:
+        live.add(files[-1].name)
+    return [p for p in files
+            if (today - chain.file_date(p.name)).days > retention_days and p.name not in live]
 
 
 def purge(directory: Path, retention_days: int, today: date, *, dry_run: bool = False) -> list[Path]:

@@ -30,8 +30,13 @@ def run(args) -> int:
             today = date.fromisoformat(args.today.strip())
         except ValueError:
             raise UsageError(f"--today {args.today!r}: expected a date YYYY-MM-DD") from None
-    else:
-        today = datetime.now(policy.timezone).date()
+    local_today = datetime.now(policy.timezone).date()
+    if not args.today:
+        today = local_today
+    elif today > local_today:
+        # A date in the future would purge records that are still inside retention.
+        raise UsageError(f"--today {today.isoformat()} is later than today ({local_today.isoformat()} "
+                         f"in {policy.timezone}); purging counts back from a past or present date")
     removed = purge(ctx.activity_dir, policy.retention_days, today, dry_run=args.dry_run)
     names = [p.name for p in removed]
     if removed and not args.dry_run:

@@ -20,16 +20,21 @@ table inet crossingguard {
     type nat hook prerouting priority dstnat; policy accept;
     iifname "$STUDENT_IF" tcp dport { 80, 443 } redirect to :$PROXY_PORT
     # Students resolve through the district resolver only (DNS filtering cannot be skipped).
-    iifname "$STUDENT_IF" udp dport 53 ip daddr != $DNS_SERVER dnat ip to $DNS_SERVER
-    iifname "$STUDENT_IF" tcp dport 53 ip daddr != $DNS_SERVER dnat ip to $DNS_SERVER
+    iifname "$STUDENT_IF" meta nfproto ipv4 udp dport 53 ip daddr != $DNS_SERVER dnat ip to $DNS_SERVER
+    iifname "$STUDENT_IF" meta nfproto ipv4 tcp dport 53 ip daddr != $DNS_SERVER dnat ip to $DNS_SERVER
   }
   chain forward {
+    # Default deny for the student side: web goes to the proxy (redirected above, so it is
+    # local traffic, not forwarded), DNS goes to the district resolver, nothing else leaves.
+    # This closes QUIC (UDP 443), DNS-over-TLS (853), IPv6 DNS to outside resolvers and apps
+    # that talk to social platforms on other ports (e.g. XMPP on 5222).
     type filter hook forward priority filter; policy accept;
-    # QUIC (HTTP/3) would carry social traffic past the proxy: reject it so browsers fall back to TCP.
-    iifname "$STUDENT_IF" udp dport 443 reject
-    # DNS-over-TLS bypasses the district resolver.
-    iifname "$STUDENT_IF" tcp dport 853 reject
+    iifname "$STUDENT_IF" ct state established,related accept
+    iifname "$STUDENT_IF" meta nfproto ipv4 ip daddr $DNS_SERVER meta l4proto { tcp, udp } th dport 53 accept
+    iifname "$STUDENT_IF" meta l4proto udp reject
+    iifname "$STUDENT_IF" meta l4proto tcp reject with tcp reset
+    iifname "$STUDENT_IF" reject
   }
 }
 NFT
-echo "transparent redirect on $STUDENT_IF -> :$PROXY_PORT; QUIC and DoT rejected"
+echo "transparent redirect on $STUDENT_IF -> :$PROXY_PORT; everything else from $STUDENT_IF rejected (QUIC, DoT, other ports)"

@@ -347,12 +347,27 @@ def test_purge_twice_and_keep_writing(tmp_path):
     assert len(anchor["history"]) == 2
 
 
-def test_purge_everything_then_new_lines_chain_to_the_anchor(tmp_path):
+def test_purge_keeps_the_newest_file_then_new_lines_chain_on(tmp_path):
     write_days(tmp_path, days=2, per_day=2)
-    purge(tmp_path, 0, date(2026, 4, 1))
-    assert chain.day_files(tmp_path) == [] and verify(tmp_path) == []
+    removed = purge(tmp_path, 0, date(2026, 4, 1))
+    assert [p.name for p in removed] == ["activity-2026-03-02.jsonl"]
+    assert [p.name for p in chain.day_files(tmp_path)] == ["activity-2026-03-03.jsonl"]
+    assert verify(tmp_path) == []
     write_days(tmp_path, days=1, per_day=2, start=datetime(2026, 4, 1, 15, tzinfo=timezone.utc))
     assert verify(tmp_path) == []
+
+
+def test_purge_never_removes_the_file_the_writer_is_appending_to(tmp_path):
+    """A wrong --today or clock must not delete the live file (its later lines would vanish)."""
+    with ActivityLog(tmp_path, NY) as log:
+        for i in range(3):
+            log.write(record(i, NOON + timedelta(minutes=i)))
+        log.flush()
+        assert purge(tmp_path, 0, date(2027, 1, 1)) == []
+        for i in range(3, 6):
+            log.write(record(i, NOON + timedelta(minutes=i)))
+    assert verify(tmp_path) == []
+    assert len(lines(day(tmp_path, "2026-03-02"))) == 6
 
 
 def test_crash_between_anchor_and_removal(tmp_path):

@@ -83,3 +83,9 @@ def test_purge_then_verify(home, policy, capsys):
 def test_purge_bad_date(home, capsys):
     rc, out, err = run(capsys, "purge", "--home", str(home), "--today", "06/03/2026")
     assert rc == 2 and out == [] and "--today '06/03/2026'" in err
+
+
+def test_purge_refuses_a_future_date(home, capsys):
+    rc, out, err = run(capsys, "purge", "--home", str(home), "--today", "2999-01-01")
+    assert rc == 2 and out == [] and "later than today" in err
+    assert len(chain.day_files(home / "activity")) == 5
