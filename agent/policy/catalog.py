@@ -7,9 +7,16 @@ labels. Matching is on label boundaries only: `notinstagram.com` is not Instagra
 `cdninstagram.com` (its own entry) and `scontent.xx.fbcdn.net` (a subdomain) are.
 
 Hosts are normalised before the walk: lower-cased, trailing dot and port stripped,
-internationalised names converted to their ASCII (IDNA) form. IP literals never
-match: a platform cannot be recognised from an address, and guessing would block
-unrelated sites sharing a CDN address.
+internationalised names converted to their ASCII (IDNA) form.
+
+IP literals match only addresses a platform lists exactly (`addresses:`), looked up in a
+second dict after the host is recognised as an address (`normalize_address`). This exists
+for DNS-over-HTTPS resolvers reached by address (`https://1.1.1.1/dns-query`, where a
+browser sends no SNI): their operators publish fixed anycast addresses that serve nothing
+else. It is deliberately not used for social platforms: their addresses are shared CDN
+space that changes, and guessing would block unrelated sites on the same address. Only
+exact addresses, no ranges: a range would need a scan or a trie, and the resolvers' own
+lists are short.
 
 The shipped catalog is `agent/policies/catalog.yaml`; a policy file may add platforms
 or domains (its `catalog:` section, see agent/policy/loader.py).
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -51,6 +59,7 @@ class Platform:
     category: str     # one of CATEGORIES
     domains: tuple[str, ...]   # each matches itself and its subdomains on label boundaries
     hosts: tuple[str, ...] = ()  # exact hosts only (e.g. www.google.com for search, not all of google.com)
+    addresses: tuple[str, ...] = ()  # exact IP addresses, canonical text (normalize_address)
 
 
 def normalize_host(host: str) -> str | None:
@@ -76,14 +85,88 @@ def normalize_host(host: str) -> str | None:
             return None
         if not h.isascii():
             try:
-                h = h.encode("idna").decode("ascii")
+                # Full-width and ideographic dots become "." here: strip a trailing one again.
+                h = h.encode("idna").decode("ascii").rstrip(".")
             except (UnicodeError, ValueError):
                 return None
+            if not h:
+                return None
         h = h.lower()
-    last = h.rpartition(".")[2]
-    if last.isdigit():
-        return None                       # IPv4 literal (no top-level domain is all digits)
+    # The last label is never empty here: h is non-empty and a trailing dot was refused or stripped.
+    if h.rpartition(".")[2][0] <= "9":
+        # An IPv4 literal: no top-level domain starts with a digit. This also catches the forms
+        # URL parsers and inet_aton read as addresses (16843009, 0x01010101, 1.1.1.0x1), which
+        # must go to the address lookup (normalize_address), not the domain walk. One character
+        # compare, cheaper than isdigit(): this line runs for every host.
+        return None
     return h
+
+
+_INET_ATON_RE = re.compile(r"[0-9a-fx.]{1,64}")
+
+
+def normalize_address(host: str) -> str | None:
+    """The canonical text of an IP literal host, or None for names and garbage.
+
+    Accepts what arrives from the wire: `1.1.1.1`, `1.1.1.1:443`, `[2606:4700:4700::1111]:443`,
+    a bare `2606:4700:4700::1111`, a zone id (`fe80::1%eth0`). IPv4-mapped IPv6
+    (`::ffff:1.1.1.1`) is its IPv4 address, and the shorthand forms the C resolver accepts
+    (`16843009`, `0x01010101`, `1.1.1.01`) are read as inet_aton reads them, because that is
+    the address a client naming them reaches. Never raises.
+    """
+    if not host or not isinstance(host, str):
+        return None
+    h = host.strip()
+    if h.startswith("["):                 # [v6] or [v6]:port
+        end = h.find("]")
+        if end < 0:
+            return None
+        h = h[1:end]
+    elif h.count(":") == 1:               # v4:port
+        h = h.partition(":")[0]
+    h = h.partition("%")[0]
+    if not h.isascii():                   # full-width digits and dots: what a resolver would read
+        try:
+            h = h.encode("idna").decode("ascii")
+        except (UnicodeError, ValueError):
+            return None
+    h = h.rstrip(".").lower()
+    try:
+        ip = ipaddress.ip_address(h)
+    except ValueError:
+        if not _INET_ATON_RE.fullmatch(h):
+            return None                   # inet_aton would accept trailing junk: refuse it first
+        try:
+            ip = ipaddress.IPv4Address(socket.inet_aton(h))
+        except OSError:
+            return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return str(ip)
+
+
+# Parsing an address costs 3-9 us (ipaddress); transparent mode asks about the same few
+# thousand server addresses over and over. Bounded, so hostile input cannot grow it.
+_address_key = lru_cache(maxsize=4096)(normalize_address)
+
+
+def valid_address(text: str) -> str | None:
+    """None when `text` is a single IP address (v4 or v6), else what is wrong with it."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        if "/" in text:
+            return f"expected a single IP address like 1.1.1.1 or 2606:4700:4700::1111 (no ranges); got {text!r}"
+        return f"expected an IP address like 1.1.1.1 or 2606:4700:4700::1111; got {text!r}"
+    return None
+
+
+def catalog_domain(name: str) -> str | None:
+    """valid_domain, pointing a catalog author at `addresses:` when they wrote an IP address."""
+    problem = valid_domain(name)
+    if problem and valid_address(name) is None:
+        return f"expected a domain name; got the IP address {name!r} (list IP addresses under 'addresses')"
+    return problem
 
 
 def valid_domain(name: str) -> str | None:
@@ -106,23 +189,27 @@ def valid_domain(name: str) -> str | None:
 
 
 class Catalog:
-    """Platforms by id, and a dict from every domain to its platform."""
+    """Platforms by id, and dicts from every domain, exact host and IP address to its platform."""
 
     def __init__(self, platforms: list[Platform]):
         self._platforms: dict[str, Platform] = {}
         self._domains: dict[str, Platform] = {}
         self._hosts: dict[str, Platform] = {}
+        self._addresses: dict[str, Platform] = {}
         for p in platforms:
             self._platforms[p.id] = p
             for d in p.domains:
                 self._domains[d] = p
             for h in p.hosts:
                 self._hosts[h] = p
+            for a in p.addresses:
+                self._addresses[normalize_address(a) or a] = p
 
     def match(self, host: str) -> Platform | None:
         h = normalize_host(host)
         if h is None:
-            return None
+            # Not a name: an IP literal (or garbage). Off the domain path, so names cost nothing more.
+            return self._match_address(host) if self._addresses else None
         p = self._hosts.get(h)
         if p is not None:
             return p
@@ -136,11 +223,20 @@ class Catalog:
                 return None
             h = h[i + 1:]
 
+    def _match_address(self, host: str) -> Platform | None:
+        p = self._addresses.get(host)      # already canonical (the usual "1.1.1.1"): no parsing
+        if p is not None:
+            return p
+        a = _address_key(host)
+        return self._addresses.get(a) if a is not None else None
+
     def matched_domain(self, host: str) -> str | None:
-        """The catalog entry that `host` matched (itself or its nearest listed parent)."""
+        """The catalog entry that `host` matched (itself or its nearest listed parent; for an
+        IP literal, the listed address)."""
         h = normalize_host(host)
         if h is None:
-            return None
+            a = normalize_address(host) if self._addresses else None
+            return a if a is not None and a in self._addresses else None
         if h in self._hosts:
             return h
         while True:
@@ -158,8 +254,8 @@ class Catalog:
         return list(self._platforms)
 
     def owner_of(self, domain: str) -> Platform | None:
-        """The platform that lists exactly this domain or host."""
-        return self._domains.get(domain) or self._hosts.get(domain)
+        """The platform that lists exactly this domain, host or address."""
+        return self._domains.get(domain) or self._hosts.get(domain) or self._addresses.get(domain)
 
     def __iter__(self) -> Iterator[Platform]:
         return iter(self._platforms.values())
@@ -174,13 +270,16 @@ class Catalog:
 # --------------------------------------------------------------------------- loading
 
 DOMAIN = Str(what="a domain name like example.com", validate=valid_domain)
+CATALOG_DOMAIN = Str(what="a domain name like example.com", validate=catalog_domain)
+ADDRESS = Str(what="an IP address like 1.1.1.1", validate=valid_address)
 PLATFORM_SCHEMA = Record({
     "name": Field(Str(what="the platform's display name"), required=True),
     "category": Field(Enum(*CATEGORIES), required=True),
-    "domains": Field(ListOf(DOMAIN, unique=True, what="a list of domain names"), default=list),
-    "hosts": Field(ListOf(DOMAIN, unique=True, what="a list of exact host names"), default=list),
+    "domains": Field(ListOf(CATALOG_DOMAIN, unique=True, what="a list of domain names"), default=list),
+    "hosts": Field(ListOf(CATALOG_DOMAIN, unique=True, what="a list of exact host names"), default=list),
+    "addresses": Field(ListOf(ADDRESS, unique=True, what="a list of IP addresses"), default=list),
     "note": Field(Str(what="a note")),
-}, what="a platform: name, category, domains")
+}, what="a platform: name, category, domains (and/or hosts, addresses)")
 PLATFORM_ID = Str(what="a platform id (lower-case letters, digits, _)", pattern=PLATFORM_ID_RE.pattern)
 CATALOG_SCHEMA = Record({
     "platforms": Field(MapOf(PLATFORM_SCHEMA, key=PLATFORM_ID, what="a mapping of platform id to platform",
@@ -190,33 +289,44 @@ CATALOG_SCHEMA = Record({
 
 def build_platforms(raw: YMap, file: str, path: str, base: dict[str, Platform] | None = None,
                     owners: dict[str, tuple[str, str, int | None]] | None = None) -> dict[str, Platform]:
-    """Validated platform mappings -> Platform objects, refusing a domain listed twice.
+    """Validated platform mappings -> Platform objects, refusing a domain or address listed twice.
 
-    `owners` maps domain -> (platform id, file, line) for the error message.
+    `owners` maps domain or canonical address -> (platform id, file, line) for the error message.
+    Addresses are compared canonically: `2620:00fe::fe` and `2620:fe::fe` are the same entry.
     """
     platforms = dict(base or {})
     owners = dict(owners or {})
     for pid, spec in raw.items():
-        if not spec["domains"] and not spec["hosts"]:
+        if not spec["domains"] and not spec["hosts"] and not spec["addresses"]:
             raise ConfigError(file, line_of(raw, pid), f"{path}.{pid}.domains",
-                              "expected at least one domain or host for the platform")
-        if pid in platforms:   # a policy replacing a shipped platform frees its domains
-            for d in platforms[pid].domains + platforms[pid].hosts:
+                              "expected at least one domain, host or address for the platform")
+        if pid in platforms:   # a policy replacing a shipped platform frees its domains and addresses
+            old = platforms[pid]
+            for d in old.domains + old.hosts + old.addresses:
                 owners.pop(d, None)
-        for key in ("domains", "hosts"):
+        addresses: list[str] = []
+        for key in ("domains", "hosts", "addresses"):
             for i, d in enumerate(spec[key]):
+                if key == "addresses":
+                    d = normalize_address(d)   # valid_address passed: never None
+                    if d in addresses:
+                        raise ConfigError(file, line_of(spec[key], i), f"{path}.{pid}.{key}[{i}]",
+                                          f"address {spec[key][i]!r} is listed twice (as {d!r})")
+                    addresses.append(d)
                 prev = owners.get(d)
                 if prev and prev[0] != pid:
                     where = f"{prev[1]}:{prev[2]}" if prev[2] else prev[1]
+                    what = "address" if key == "addresses" else "domain"
                     raise ConfigError(file, line_of(spec[key], i), f"{path}.{pid}.{key}[{i}]",
-                                      f"domain {d!r} already belongs to platform '{prev[0]}' ({where})")
+                                      f"{what} {d!r} already belongs to platform '{prev[0]}' ({where})")
                 owners[d] = (pid, file, line_of(spec[key], i))
-        platforms[pid] = Platform(pid, spec["name"], spec["category"], tuple(spec["domains"]), tuple(spec["hosts"]))
+        platforms[pid] = Platform(pid, spec["name"], spec["category"], tuple(spec["domains"]), tuple(spec["hosts"]),
+                                  tuple(addresses))
     return platforms
 
 
 def domain_owners(platforms: dict[str, Platform], file: str) -> dict[str, tuple[str, str, int | None]]:
-    return {d: (p.id, file, None) for p in platforms.values() for d in p.domains + p.hosts}
+    return {d: (p.id, file, None) for p in platforms.values() for d in p.domains + p.hosts + p.addresses}
 
 
 def load_catalog(path: str | Path = CATALOG_PATH) -> Catalog:
@@ -235,5 +345,6 @@ def shipped_platforms() -> dict[str, Platform]:
     return {p.id: p for p in default_catalog()}
 
 
-__all__ = ["Platform", "Catalog", "CATEGORIES", "normalize_host", "valid_domain", "load_catalog",
+__all__ = ["Platform", "Catalog", "CATEGORIES", "normalize_host", "normalize_address", "valid_domain",
+           "valid_address", "load_catalog",
            "default_catalog", "CATALOG_PATH", "PLATFORM_ID_RE"]

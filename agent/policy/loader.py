@@ -80,6 +80,7 @@ Every mistake is a ConfigError naming the file, the line, the dotted key path
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from pathlib import Path
@@ -314,7 +315,7 @@ def _build_catalog(ext: YMap | None, file: str) -> Catalog:
                                   f"domain {d!r} already belongs to platform '{prev[0]}'")
             owners[d] = (pid, file, line_of(domains, i))
         extra = tuple(d for d in domains if d not in p.domains)
-        platforms[pid] = Platform(p.id, p.name, p.category, p.domains + extra, p.hosts)
+        platforms[pid] = dataclasses.replace(p, domains=p.domains + extra)   # keeps hosts and addresses
     return Catalog(list(platforms.values()))
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.policy.catalog import (CATEGORIES, Catalog, Platform, default_catalog, load_catalog, normalize_host,
-                                  valid_domain)
+from agent.policy.catalog import (CATEGORIES, Catalog, Platform, default_catalog, load_catalog,
+                                  normalize_address, normalize_host, valid_address, valid_domain)
 
 DESIGN_IDS = ("x", "instagram", "facebook", "threads", "tiktok", "snapchat", "youtube", "pinterest", "linkedin",
               "reddit", "discord", "tumblr", "twitch", "bluesky", "mastodon", "bereal", "whatsapp", "telegram",
@@ -51,9 +51,10 @@ DESIGN_IDS = ("x", "instagram", "facebook", "threads", "tiktok", "snapchat", "yo
     ("docs.google.com", None), ("mail.google.com", None), ("storage.googleapis.com", None),
     ("googleapis.com", None), ("www.googleapis.com", None), ("classroom.google.com", None),
     ("quad9.net", None), ("example.com", None), ("com", None), ("", None), (".", None),
-    # IP literals never match
+    # IP literals match only listed (DoH resolver) addresses, never a platform's CDN address
     ("157.240.1.35", None), ("157.240.1.35:443", None), ("[2a03:2880:f10c::1]:443", None),
-    ("2a03:2880:f10c::1", None), ("8.8.8.8", None), ("1.1.1.1", None),
+    ("2a03:2880:f10c::1", None), ("93.184.216.34", None), ("127.0.0.1", None), ("[::1]", None),
+    ("1.1.1.2.example", None), ("1.1.1.1.nip.io", None),
 ])
 def test_match(host, platform):
     p = default_catalog().match(host)

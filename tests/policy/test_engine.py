@@ -252,7 +252,7 @@ def test_rules_are_compiled_per_platform(engine):
 
 @pytest.mark.parametrize("host,intercept,ignored", [
     ("www.youtube.com", True, False), ("dns.google", True, False), ("example.com", False, False),
-    ("1.1.1.1", False, False), ("push.apple.com", False, True), ("a.push.apple.com", False, True),
+    ("1.1.1.1", True, False), ("192.0.2.80", False, False), ("push.apple.com", False, True), ("a.push.apple.com", False, True),
     ("x.pinned.example", False, True), ("pinned.example", False, False),
     ("www.instagram.com", False, True), ("i.instagram.com", True, False),
 ])
