@@ -1,7 +1,7 @@
 """Pass-through addon: intercept only what the policy must see, tunnel everything else untouched.
 
 What is intercepted, per TLS connection, judged on every name the connection is addressed to (the
-TLS SNI and the CONNECT host name; an IP literal is no name and decides nothing while an SNI exists):
+TLS SNI and the CONNECT host, a name or an address (the catalog lists DoH resolver addresses)):
   - a configured certificate-pinned host (policy ignore_hosts)  -> tunnel untouched   (TUNNELS "ignored")
   - engine.must_intercept(host): catalog platforms, DoH resolvers, hosts blocked with a page
                                                                -> intercept         (TUNNELS "intercepted")
@@ -39,6 +39,22 @@ layers and ~2 ms via step 1 (with leanlog.py). What remains is mitmproxy's per-c
 (about 6 hook rounds over ~47 addons at ~70 us each, asyncio transports, tasks); a bare asyncio
 relay does the same visit in ~0.8 ms.
 
+Tunnels we cannot read (FAIL CLOSED, decided in `next_layer`): a tunnel to a name that must be
+inspected (the intercept answer above: catalog platform, DoH resolver, blocked host, SafeSearch
+host) whose client does not start with a TLS ClientHello or an HTTP request line is refused: both
+connections are closed, nothing is relayed, and it is counted (TUNNELS "refused"; BLOCKS with the
+platform and guideline when the policy blocks the platform for that subject). mitmproxy would
+otherwise relay such bytes raw (its `rawtcp` fallback), e.g. WhatsApp's own protocol after
+`CONNECT g.whatsapp.net:443`, unseen by the policy. The same rule applies to the bytes inside
+TLS we intercepted for such a name (e.g. MQTT over TLS to a platform host: decrypted, not HTTP),
+and when the server speaks first (no client byte yet, a server greeting): refused. Bytes that
+do not tell yet (fewer than 3 bytes, or the first letters of a request line) are held until they
+do (GuardedTunnel); HTTP goes to an HTTP layer chosen by us (not mitmproxy's `tcp_hosts`/raw
+fallback), TLS to the TLS layers and `tls_clienthello`. If deciding the name raises, the name
+counts as one to inspect (so TLS and HTTP are inspected and anything else is refused). The cost:
+nobody, staff included, can use a platform's own non-web protocol through the proxy (WhatsApp's
+native app, MQTT push); its web version works as before. Ordinary hosts keep raw pass-through.
+
 Pinned hosts the subject may not use: in explicit-proxy mode the CONNECT is refused (403, the
 tunnel never opens) in `http_connect` rather than intercepted. In transparent mode there is no
 CONNECT to refuse; the decision then intercepts instead of tunnelling, and the request is
@@ -58,6 +74,7 @@ from mitmproxy import ctx, http
 from mitmproxy.net.tls import starts_like_tls_record
 from mitmproxy.proxy import commands, events, layer
 from mitmproxy.proxy.layers import ClientTLSLayer, HttpLayer, ServerTLSLayer, TCPLayer, modes
+from mitmproxy.proxy.layers.http import HTTPMode
 from mitmproxy.proxy.layers.tls import parse_client_hello
 
 from agent.metrics import BLOCKS, COUNTERS, REQUESTS, TUNNELS
@@ -73,6 +90,26 @@ MAX_CONNECT_HEAD = 8 * 1024     # a longer CONNECT head is left to mitmproxy's o
 _CONNECT_LINE = re.compile(rb"CONNECT ([A-Za-z0-9.-]{1,253}):([0-9]{1,5}) (HTTP/1\.[01])\r\n")
 
 
+MAX_METHOD = 16                 # an HTTP method longer than this is not HTTP
+
+
+def first_bytes_kind(data: bytes) -> str:
+    """What a client's first bytes in a tunnel are: "tls" (a TLS record), "http" (a request line:
+    letters then a space), "more" (too few bytes to tell) or "other"."""
+    if not data:
+        return "more"
+    if data[0] == 0x16:
+        if starts_like_tls_record(data):
+            return "tls"
+        return "more" if len(data) < 3 and data == b"\x16\x03"[:len(data)] else "other"
+    n = 0
+    while n < len(data) and n <= MAX_METHOD and (65 <= data[n] <= 90 or 97 <= data[n] <= 122):
+        n += 1
+    if n == len(data):
+        return "more" if n <= MAX_METHOD else "other"
+    return "http" if 3 <= n <= MAX_METHOD and data[n] == 0x20 else "other"
+
+
 def is_ip_literal(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
@@ -86,13 +123,14 @@ def _norm(host) -> str:
 
 
 def connection_names(sni: str | None, address_host: str | None) -> list[str]:
-    """The names a TLS connection is addressed to: its SNI, and the CONNECT/destination host when
-    that is a name (an IP literal only counts when there is nothing else to go by)."""
+    """The names a TLS connection is addressed to: its SNI and the CONNECT/destination host, name or
+    address. An address counts even when there is an SNI: a DoH client may connect to 1.1.1.1 and
+    name an ordinary host in its ClientHello (the catalog matches listed addresses exactly)."""
     names = []
     sni, host = _norm(sni), _norm(address_host)
     if sni:
         names.append(sni)
-    if host and host not in names and (not is_ip_literal(host) or not names):
+    if host and host not in names:
         names.append(host)
     return names
 
@@ -154,6 +192,32 @@ class Passthrough:
         host = _norm(host)
         return bool(host) and not is_ip_literal(host) and not engine.is_ignored(host) and \
             not engine.must_intercept(host) and not is_safesearch_host(host)
+
+    def must_inspect(self, names: list[str], client_conn) -> bool:
+        """Whether a connection to these names may not pass unread; an error counts as yes
+        (fail closed: TLS/HTTP are then inspected, anything else is refused; module doc)."""
+        try:
+            return bool(names) and self.decide_names(names, client_conn)[0]
+        except Exception:
+            log.exception("crossingguard: deciding a tunnel failed; treating it as one to inspect")
+            return True
+
+    def count_refused(self, names: list[str], client_conn) -> None:
+        """Counts a refused tunnel; a block too when the policy blocks its platform for the subject."""
+        COUNTERS.inc(TUNNELS, "refused")
+        try:
+            engine = self.core.require().engine
+            _, subject = self.identity.subject_for_connection(client_conn)
+            now = datetime.now(timezone.utc)
+            for name in names:
+                if engine.catalog.match(name) is None:
+                    continue
+                decision = engine.decide(subject, name, "GET", now, ())
+                if decision.verdict == "block":
+                    COUNTERS.inc(BLOCKS, decision.platform or "other", decision.guideline or "none")
+                    return
+        except Exception:   # counting only: the connection is refused anyway
+            log.exception("crossingguard: counting a refused tunnel failed")
 
     def _blocked_for(self, host: str, client_conn) -> bool:
         engine = self.core.require().engine
@@ -319,6 +383,67 @@ def _coalesce(pending: list) -> list:
     return out
 
 
+class RefusedTunnel(layer.Layer):
+    """Closes both sides at once; nothing is relayed (module doc: tunnels we cannot read)."""
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.closed = False
+
+    def _handle_event(self, event: events.Event) -> layer.CommandGenerator[None]:
+        if self.closed:
+            return   # whatever else arrives is dropped
+        self.closed = True
+        yield commands.CloseConnection(self.context.client)
+        if self.context.server.connected:
+            yield commands.CloseConnection(self.context.server)
+
+
+class GuardedTunnel(layer.Layer):
+    """A tunnel to a name that must be inspected whose first bytes do not tell the protocol yet:
+    holds every event until they do, then continues on the layer for what they are (module doc).
+    Never relays anything itself; a server speaking first, or the client leaving, ends it."""
+
+    def __init__(self, context, passthrough: Passthrough, names: list[str]):
+        super().__init__(context)
+        self.passthrough, self.names = passthrough, names
+        self.data = b""                          # client bytes so far
+        self.child: layer.Layer | None = None
+
+    def _handle_event(self, event: events.Event) -> layer.CommandGenerator[None]:
+        if self.child is not None:
+            yield from self.child.handle_event(event)
+            return
+        client = self.context.client
+        if isinstance(event, events.ConnectionClosed):
+            yield from self._refuse(event)
+            return
+        if not isinstance(event, events.DataReceived):
+            return   # Start: nothing to do until bytes arrive
+        if event.connection == client:
+            self.data += event.data
+            kind = first_bytes_kind(self.data)
+            if kind == "more":
+                return
+        else:
+            kind = "other"   # the server spoke first
+        if kind == "other":
+            self.passthrough.count_refused(self.names, client)
+            yield from self._refuse(event)
+            return
+        # TLS goes back to the normal stack (TLS layers, tls_clienthello); HTTP to an HTTP layer.
+        # Either way the child sees the bytes as ONE event, so it decides on all of them.
+        self.child = HttpLayer(self.context, HTTPMode.transparent) if kind == "http" \
+            else layer.NextLayer(self.context)
+        data, self.data = self.data, b""
+        yield from self.child.handle_event(events.Start())
+        yield from self.child.handle_event(events.DataReceived(client, data))
+
+    def _refuse(self, event: events.Event) -> layer.CommandGenerator[None]:
+        self.child = RefusedTunnel(self.context)
+        yield from self.child.handle_event(event)
+
+
 class TunnelDecider:
     """`next_layer`: recognises tunnels before mitmproxy builds HTTP/TLS layers (module doc, 1-2).
 
@@ -343,19 +468,62 @@ class TunnelDecider:
 
     @guarded("passthrough")
     def next_layer(self, nextlayer) -> None:
-        if nextlayer.layer is not None or not self.placed:
-            return
         context = nextlayer.context
         if context.client.transport_protocol != "tcp":
             return
-        data = nextlayer.data_client()
-        if not data:
+        if nextlayer.layer is not None or not self.placed:
+            # Placed after mitmproxy's next_layer (or another addon chose): only make sure a tunnel
+            # we must read is not relayed raw.
+            if isinstance(nextlayer.layer, TCPLayer) or nextlayer.layer is None:
+                self._unreadable_tunnel(nextlayer, override=True)
             return
+        data = nextlayer.data_client()
         stack = context.layers
+        if not data:
+            if nextlayer.data_server():
+                self._unreadable_tunnel(nextlayer)   # the server spoke first
+            return
         if len(stack) == 1 and type(stack[0]) is modes.HttpProxy:
             self._explicit_proxy_start(nextlayer, data)
         elif context.server.address and starts_like_tls_record(data) and _tunnel_position(stack):
             self._tls_start(nextlayer, data)
+        else:
+            self._unreadable_tunnel(nextlayer)
+
+    def _unreadable_tunnel(self, nextlayer, override: bool = False) -> None:
+        """A tunnel to a name that must be inspected, whose bytes are neither TLS nor HTTP: refused
+        (module doc). Right after the CONNECT / on a transparent connection, and inside the TLS we
+        intercepted there (decrypted bytes that are not HTTP would otherwise be relayed unread)."""
+        context = nextlayer.context
+        if not context.server.address:
+            return
+        inner = _inside_intercepted_tls(context.layers)
+        if not inner and not _tunnel_position(context.layers):
+            return
+        data = nextlayer.data_client()
+        kind = first_bytes_kind(data)
+        if kind == "tls":
+            if not inner:
+                return   # the TLS layers and tls_clienthello decide
+            kind = "other"   # TLS inside the TLS we opened: nothing we can read
+        names = connection_names(context.client.sni if inner else None, context.server.address[0])
+        asked = _connect_name(context.layers)
+        if asked and asked not in names:
+            names.append(asked)   # an addon may have re-addressed the server; the client's name counts
+        if not self.passthrough.must_inspect(names, context.client):
+            return
+        if override and nextlayer.layer is not None and nextlayer.layer in context.layers:
+            context.layers.remove(nextlayer.layer)   # replacing mitmproxy's raw TCP choice
+        if kind == "http":
+            nextlayer.layer = HttpLayer(context, HTTPMode.transparent)
+            return
+        if kind == "more" and not nextlayer.data_server():
+            if any(isinstance(x, GuardedTunnel) for x in context.layers):
+                return   # cannot happen (GuardedTunnel replays complete bytes); never stack two
+            nextlayer.layer = GuardedTunnel(context, self.passthrough, names)
+            return
+        self.passthrough.count_refused(names, context.client)
+        nextlayer.layer = RefusedTunnel(context)
 
     def _explicit_proxy_start(self, nextlayer, data: bytes) -> None:
         if getattr(ctx.options, "proxyauth", None):
@@ -386,10 +554,34 @@ class TunnelDecider:
         nextlayer.layer = TCPLayer(context, ignore=True)
 
 
+def _connect_name(stack: list) -> str:
+    """The host of the CONNECT request that opened this tunnel (mitmproxy's HTTP stream layer
+    keeps that flow), or "" when there is none (transparent mode, DirectTunnel)."""
+    for x in stack:
+        flow = getattr(x, "flow", None)
+        request = getattr(flow, "request", None)
+        if request is not None and request.method == "CONNECT":
+            return _norm(request.host)
+    return ""
+
+
+def _inside_intercepted_tls(stack: list) -> bool:
+    """Whether this is the first layer inside TLS we intercepted at a tunnel position (module doc)."""
+    stack = [x for x in stack if not isinstance(x, GuardedTunnel)]
+    return len(stack) >= 3 and isinstance(stack[-2], ServerTLSLayer) and \
+        isinstance(stack[-1], ClientTLSLayer) and _tunnel_position(_without_http_streams(stack[:-2]))
+
+
+def _without_http_streams(stack: list) -> list:
+    """The stack without mitmproxy's per-request HTTP stream layers (a CONNECT leaves one)."""
+    return [x for x in stack if type(x).__name__ != "HttpStream"]
+
+
 def _tunnel_position(stack: list) -> bool:
     """Whether a ClientHello at this point of the layer stack is a client's TLS to a site: right after
     an explicit proxy's CONNECT (or our DirectTunnel), or on a transparent/SOCKS connection. Not a
     reverse proxy's own TLS, not TLS spoken to the proxy itself, not inside an intercepted TLS layer."""
+    stack = [x for x in stack if not isinstance(x, GuardedTunnel)]
     if not stack or any(isinstance(x, (ServerTLSLayer, ClientTLSLayer)) for x in stack):
         return False
     first = type(stack[0])

@@ -13,7 +13,7 @@ from collections import defaultdict
 # name -> label names (the order of `inc()` positional labels)
 REQUESTS = "crossingguard_requests_total"                 # platform, verdict, action, cohort
 BLOCKS = "crossingguard_blocks_total"                     # platform, guideline
-TUNNELS = "crossingguard_tunnels_total"                   # reason: passthrough | ignored | intercepted
+TUNNELS = "crossingguard_tunnels_total"                   # reason: passthrough | ignored | intercepted | refused
 POSTS = "crossingguard_posts_total"                       # platform, kind
 POSTS_CLASSIFIED = "crossingguard_posts_classified_total" # platform
 INCIDENTS = "crossingguard_incidents_total"               # category, severity, school

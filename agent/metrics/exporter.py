@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 HELP: dict[str, str] = {
     m.REQUESTS: "Requests to catalogued platforms, by platform, verdict, policy action and cohort.",
     m.BLOCKS: "Requests blocked, by platform and the guideline clause the rule cites.",
-    m.TUNNELS: "CONNECT tunnels by handling: intercepted, passed through (pinned) or ignored.",
+    m.TUNNELS: "Tunnels by handling: intercepted, passed through, ignored (pinned) or refused (unreadable bytes to a platform).",
     m.POSTS: "Posts (user-written content in write requests) seen, by platform and kind.",
     m.POSTS_CLASSIFIED: "Posts scored by the classifiers, by platform.",
     m.INCIDENTS: "Incidents created, by category, severity and school (roster org).",
@@ -49,7 +49,7 @@ HELP: dict[str, str] = {
 # dashboards wrap their sums in `or vector(0)`.
 ZERO_SERIES: dict[str, tuple[tuple[str, ...], ...]] = {
     m.IDENTITY: (("auth",), ("device",), ("dhcp",), ("unknown",)),
-    m.TUNNELS: (("intercepted",), ("passthrough",), ("ignored",)),
+    m.TUNNELS: (("intercepted",), ("passthrough",), ("ignored",), ("refused",)),
     m.SENSOR_EVENTS: (("dns",), ("tls",), ("quic",), ("http",), ("dhcp",)),
     m.INCIDENTS: tuple((c, s, "unassigned") for c in ("bullying", "threat", "self_harm", "pii", "impersonation")
                        for s in ("low", "medium", "high", "critical")),

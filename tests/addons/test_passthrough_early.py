@@ -59,7 +59,7 @@ def test_parse_connect_head(data, expected):
 
 @pytest.mark.parametrize("sni,host,expected", [
     ("www.example.org", "www.example.org", ["www.example.org"]),
-    ("www.instagram.com", "127.0.0.1", ["www.instagram.com"]),          # IP literal adds nothing
+    ("www.instagram.com", "127.0.0.1", ["www.instagram.com", "127.0.0.1"]),  # an address counts too (DoH by IP)
     ("www.instagram.com", "www.example.org", ["www.instagram.com", "www.example.org"]),
     ("WWW.Example.org.", "www.example.org", ["www.example.org"]),
     (None, "127.0.0.1", ["127.0.0.1"]),                                  # nothing else to go by

@@ -146,8 +146,6 @@ def test_a_resolver_address_is_not_reachable_by_a_tunnel_at_all(proxy):
         open_tls_without_sni(proxy, "192.0.2.80:443", YOUNG_IP, no_sni_context(proxy.ca_file)).close()
 
 
-@pytest.mark.xfail(strict=True, reason="proxy_addons/passthrough.py connection_names() drops an IP-literal "
-                   "CONNECT target whenever an SNI exists; fix pending there (strict: remove this mark when it lands)")
 def test_doh_by_address_with_an_ordinary_sni_is_still_intercepted(proxy):
     """A DoH client may name any host in its ClientHello while connecting to 1.1.1.1: the address alone
     must be enough to intercept (the stricter answer of SNI and CONNECT target wins)."""
