@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 
 from mitmproxy import http
 
-from agent.metrics import ACTIVITY_LINES, ACTIVITY_QUEUE, STATE
 from proxy_addons.guard import guarded
 from proxy_addons.verdict import KEY, host_of
 
@@ -92,11 +91,7 @@ class Activity:
         directory = state.home / "activity"
         directory.mkdir(parents=True, exist_ok=True)
         self.log = ActivityLog(directory, state.policy.timezone)
-        self._generation = self.core.generation
-        log_ = self.log
-        STATE.register(ACTIVITY_QUEUE, "Activity records waiting for the writer thread.",
-                       lambda: log_.queue_depth, "gauge")
-        STATE.register(ACTIVITY_LINES, "Activity log lines written.", lambda: log_.lines_written, "counter")
+        self._generation = self.core.generation   # the log registers its own metrics
 
     def _write(self, flow) -> None:
         v = flow.metadata.get(KEY)
@@ -151,5 +146,3 @@ class Activity:
 
     def done(self) -> None:
         self.close()
-        STATE.unregister(ACTIVITY_QUEUE)
-        STATE.unregister(ACTIVITY_LINES)

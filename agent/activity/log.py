@@ -30,10 +30,6 @@ from agent.errors import CrossingGuardError
 
 log = logging.getLogger("crossingguard.activity")
 
-QUEUE_DEPTH_METRIC = "crossingguard_activity_queue_depth"
-LINES_WRITTEN_METRIC = "crossingguard_activity_lines_written_total"
-DROPPED_METRIC = "crossingguard_activity_dropped_total"
-
 RECORD_KEYS = ("time", "request_id", "user", "device", "school", "cohort", "platform", "host",
                "method", "path", "verdict", "action", "rule", "guideline")
 
@@ -87,10 +83,11 @@ class ActivityLog:
         def read(attr):
             return lambda: (getattr(ref(), attr) if ref() is not None else 0)
 
-        from agent.metrics import STATE
-        STATE.register(QUEUE_DEPTH_METRIC, "Activity records waiting for the writer thread", read("queue_depth"), "gauge")
-        STATE.register(LINES_WRITTEN_METRIC, "Activity log lines written", read("lines_written"), "counter")
-        STATE.register(DROPPED_METRIC, "Activity records dropped because the writer queue was full",
+        # The log owns this state, so it registers it for the exporter (read at scrape time).
+        from agent.metrics import ACTIVITY_DROPPED, ACTIVITY_LINES, ACTIVITY_QUEUE, STATE
+        STATE.register(ACTIVITY_QUEUE, "Activity records waiting for the writer thread", read("queue_depth"), "gauge")
+        STATE.register(ACTIVITY_LINES, "Activity log lines written", read("lines_written"), "counter")
+        STATE.register(ACTIVITY_DROPPED, "Activity records dropped because the writer queue was full",
                        read("dropped"), "counter")
 
     # ------------------------------------------------------------------ caller side (event loop)

@@ -30,6 +30,7 @@ BUILD_INFO = "crossingguard_build_info"                   # gauge 1: version, po
 # State read at scrape time (registered by their owners through STATE.register).
 ACTIVITY_LINES = "crossingguard_activity_lines_written_total"    # counter (ActivityLog.lines_written)
 ACTIVITY_QUEUE = "crossingguard_activity_queue_depth"            # gauge (ActivityLog.queue_depth)
+ACTIVITY_DROPPED = "crossingguard_activity_dropped_total"        # counter (ActivityLog.dropped: queue full)
 SPOOL_DEPTH = "crossingguard_store_spool_depth"                  # gauge: records waiting in home/spool/
 SESSIONS_ACTIVE = "crossingguard_teacher_sessions_active"        # gauge: teacher sessions active now
 INCIDENTS_OPEN = "crossingguard_incidents_open"                  # gauge by severity: status "open"

@@ -89,7 +89,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from agent.config import (Bool, Enum, Field, Int, ListOf, MapOf, OneOrList, Record, Str, YMap,
                           line_of, load_yaml, suggest)
 from agent.errors import ConfigError
-from agent.policy.catalog import (CATEGORIES, PLATFORM_ID, PLATFORM_SCHEMA, DOMAIN, Catalog, Platform,
+from agent.policy.catalog import (CATEGORIES, PLATFORM_ID, PLATFORM_SCHEMA, DOMAIN, Catalog,
                                   build_platforms, domain_owners, shipped_platforms, CATALOG_PATH)
 from agent.policy.model import (ACTIONS, INCIDENT_CATEGORIES, ROLES, STAFF_ROLES, Cohort, Policy, Rule,
                                 SafeSearchSettings)

@@ -26,7 +26,6 @@ from agent.store.spool import Spool, SpoolEntry
 
 log = logging.getLogger("crossingguard.store")
 
-SPOOL_DEPTH_METRIC = "crossingguard_store_spool_depth"
 
 
 class StoreUnavailable(CrossingGuardError):
@@ -50,8 +49,8 @@ class Store:
         self._connect()
         # The gauge reads the spool files (not this Store), so it stays true after the Store that
         # registered it is closed; any store over the same home reports the same number.
-        from agent.metrics import STATE
-        STATE.register(SPOOL_DEPTH_METRIC, "Incident and audit records waiting in the spool for the database",
+        from agent.metrics import SPOOL_DEPTH, STATE
+        STATE.register(SPOOL_DEPTH, "Incident and audit records waiting in the spool for the database",
                        self.spool.depth, "gauge")
 
     # ------------------------------------------------------------------ connection
