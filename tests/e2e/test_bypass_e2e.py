@@ -20,13 +20,13 @@ import socket
 import ssl
 import threading
 import time
-import urllib.request
 
 import pytest
 
 from tests.e2e.conftest import TEEN_IP, YOUNG_IP
 from tests.support import CrossingGuardProcess, connect_tunnel, trust
 from tests.support.proxy import free_port
+from tests.support.scrape import scrape
 
 pytestmark = pytest.mark.e2e
 
@@ -76,8 +76,8 @@ class Capture:
             except OSError:
                 return
             t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            t.start()                 # started before it is listed: seen() may join it at once
             self.threads.append(t)
-            t.start()
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(5)
@@ -288,22 +288,8 @@ def eager(tmp_path_factory, district, greeter):
         proxy.stop()
 
 
-def metric(metrics_port: int, name: str, *labels: str) -> float:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + 15      # the exporter may start a moment after the proxy port
-    while True:
-        try:
-            text = opener.open(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith(name + "{") and all(label in line for label in labels):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+def metric(metrics_port: int, name: str, **labels: str) -> float:
+    return scrape(metrics_port).value(name, **labels)
 
 
 def read_all(s: socket.socket, limit: float = 5.0) -> bytes:
@@ -350,18 +336,18 @@ def tunnel_send(proxy, host: str, port: int, data: bytes, ip: str = YOUNG_IP) ->
 def test_unreadable_bytes_to_a_platform_are_not_relayed(lazy, capture, ip, host, data):
     proxy, metrics_port = lazy
     capture.reset()
-    before = metric(metrics_port, "crossingguard_tunnels_total", 'reason="refused"')
+    before = metric(metrics_port, "crossingguard_tunnels_total", reason="refused")
     reply = tunnel_send(proxy, host, 443, data, ip)
     assert reply == b""                      # closed, nothing from "upstream"
     assert data not in capture.seen()        # nothing reached the platform
-    assert metric(metrics_port, "crossingguard_tunnels_total", 'reason="refused"') == before + 1
+    assert metric(metrics_port, "crossingguard_tunnels_total", reason="refused") == before + 1
 
 
 def test_refused_whatsapp_for_an_11_year_old_counts_a_block(lazy, capture):
     proxy, metrics_port = lazy
-    before = metric(metrics_port, "crossingguard_blocks_total", 'platform="whatsapp"')
+    before = metric(metrics_port, "crossingguard_blocks_total", platform="whatsapp")
     tunnel_send(proxy, "g.whatsapp.net", 443, WA_HANDSHAKE, YOUNG_IP)
-    assert metric(metrics_port, "crossingguard_blocks_total", 'platform="whatsapp"') == before + 1
+    assert metric(metrics_port, "crossingguard_blocks_total", platform="whatsapp") == before + 1
 
 
 def test_bytes_split_before_they_tell_are_still_refused(lazy, capture):
@@ -387,7 +373,7 @@ def test_decrypted_bytes_that_are_not_http_are_not_relayed(lazy, tls_capture):
     bytes are not HTTP, so they are refused rather than relayed raw to the platform."""
     proxy, metrics_port = lazy
     tls_capture.reset()
-    before = metric(metrics_port, "crossingguard_tunnels_total", 'reason="refused"')
+    before = metric(metrics_port, "crossingguard_tunnels_total", reason="refused")
     s, _ = open_tunnel(proxy, "edge-mqtt.facebook.com", 8883, YOUNG_IP)
     tls = trust(proxy.ca_file).wrap_socket(s, server_hostname="edge-mqtt.facebook.com")
     try:
@@ -400,7 +386,7 @@ def test_decrypted_bytes_that_are_not_http_are_not_relayed(lazy, tls_capture):
     finally:
         tls.close()
     assert MQTT_CONNECT not in tls_capture.seen()
-    assert metric(metrics_port, "crossingguard_tunnels_total", 'reason="refused"') == before + 1
+    assert metric(metrics_port, "crossingguard_tunnels_total", reason="refused") == before + 1
 
 
 def test_ordinary_hosts_keep_raw_pass_through(lazy, capture):
@@ -413,10 +399,10 @@ def test_ordinary_hosts_keep_raw_pass_through(lazy, capture):
 
 def test_server_speaking_first_on_a_platform_tunnel_is_not_relayed(eager, greeter):
     proxy, metrics_port = eager
-    before = metric(metrics_port, "crossingguard_tunnels_total", 'reason="refused"')
+    before = metric(metrics_port, "crossingguard_tunnels_total", reason="refused")
     reply = tunnel_send(proxy, "g.whatsapp.net", 5222, b"", YOUNG_IP)
     assert GREETING not in reply and reply == b""
-    assert metric(metrics_port, "crossingguard_tunnels_total", 'reason="refused"') == before + 1
+    assert metric(metrics_port, "crossingguard_tunnels_total", reason="refused") == before + 1
 
 
 def test_server_speaking_first_on_an_ordinary_tunnel_is_relayed(eager, greeter):
@@ -466,7 +452,7 @@ def relayed(tls, text: bytes, wait: float = 1.5) -> bool:
 
 def test_websocket_messages_are_writes_under_read_only(lazy, ws_origin):
     proxy, metrics_port = lazy
-    before = metric(metrics_port, "crossingguard_blocks_total", 'platform="youtube"')
+    before = metric(metrics_port, "crossingguard_blocks_total", platform="youtube")
     tls = open_websocket(proxy, TEEN_IP)
     try:
         assert not relayed(tls, b"a comment under read_only")
@@ -474,7 +460,7 @@ def test_websocket_messages_are_writes_under_read_only(lazy, ws_origin):
     finally:
         tls.close()
     assert b"a comment under read_only" not in ws_origin.received
-    assert metric(metrics_port, "crossingguard_blocks_total", 'platform="youtube"') == before + 1
+    assert metric(metrics_port, "crossingguard_blocks_total", platform="youtube") == before + 1
 
 
 def test_websocket_messages_stop_when_the_teacher_session_ends(lazy, district, ws_origin):

@@ -181,10 +181,17 @@ def test_every_proxy_mode_starts_together(tmp_path, district):
         "--mode", "regular", "--mode", f"socks5@127.0.0.1:{socks}", "--mode", f"wireguard@127.0.0.1:{wg}",
         "--mode", f"transparent@127.0.0.1:{transparent}", "--set", "termlog_verbosity=info"])
     with p:
-        socket.create_connection(("127.0.0.1", socks), timeout=5).close()
-        socket.create_connection(("127.0.0.1", transparent), timeout=5).close()
         import time
-        deadline = time.monotonic() + 10   # the listeners log just after they bind: poll, bounded
+        deadline = time.monotonic() + 15   # readiness is the regular port; the others bind just after
+        for port in (socks, transparent):
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+                    break
+                except ConnectionRefusedError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
         while f"WireGuard server listening at 127.0.0.1:{wg}" not in p.output() and time.monotonic() < deadline:
             time.sleep(0.1)
         out = p.output()

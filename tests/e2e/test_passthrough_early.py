@@ -8,8 +8,6 @@ goes to the origin, whatever host the client named, exactly like a real site wou
 from __future__ import annotations
 
 import socket
-import time
-import urllib.request
 
 import pytest
 
@@ -17,6 +15,7 @@ from tests.e2e.conftest import TEEN_IP, YOUNG_IP
 from tests.support import CrossingGuardProcess, cert_issuer_org, connect_tunnel, peer_certificate, trust
 from tests.support import loadgen
 from tests.support.proxy import free_port
+from tests.support.scrape import scrape
 
 pytestmark = pytest.mark.e2e
 
@@ -59,20 +58,7 @@ def direct(tmp_path_factory, district, upstream):
 
 
 def tunnels(metrics_port: int, reason: str) -> float:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + 15      # the exporter may start a moment after the proxy port
-    while True:
-        try:
-            text = opener.open(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-    for line in text.splitlines():
-        if line.startswith("crossingguard_tunnels_total{") and f'reason="{reason}"' in line:
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
+    return scrape(metrics_port).value("crossingguard_tunnels_total", reason=reason)
 
 
 def test_connect_by_name_to_an_ordinary_site_is_tunnelled_untouched(direct, origin_pki):

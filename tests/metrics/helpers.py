@@ -7,11 +7,12 @@ import datetime as dt
 import json
 import re
 import time
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from tests.support.scrape import Scrape, parse_scrape, scrape  # noqa: F401  (re-exported for the metrics tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = sorted((ROOT / "dashboards").glob("*.json"))
@@ -25,64 +26,6 @@ TARGET_LABELS = {"instance", "job", "site"}
 
 
 # ---------------------------------------------------------------- exposition
-@dataclass
-class Scrape:
-    text: str
-    types: dict[str, str] = field(default_factory=dict)          # family name -> type
-    samples: dict[str, list[dict[str, str]]] = field(default_factory=dict)   # sample name -> label sets
-    values: dict[tuple[str, tuple], float] = field(default_factory=dict)
-
-    def declared(self) -> set[str]:
-        """Sample names each declared family can produce (histogram: _bucket/_sum/_count)."""
-        out = set()
-        for name, kind in self.types.items():
-            if kind == "histogram":
-                out |= {f"{name}_bucket", f"{name}_sum", f"{name}_count"}
-            elif kind == "summary":
-                out |= {name, f"{name}_sum", f"{name}_count"}
-            elif kind == "counter" and not name.endswith("_total"):
-                out |= {f"{name}_total"}
-            else:
-                out.add(name)
-        return out
-
-    def value(self, name: str, **labels) -> float:
-        """Sum of the samples of `name` whose labels include `labels`."""
-        total = 0.0
-        for (n, key), v in self.values.items():
-            if n == name and all(dict(key).get(k) == val for k, val in labels.items()):
-                total += v
-        return total
-
-    def label_names(self, name: str) -> set[str]:
-        return {k for ls in self.samples.get(name, []) for k in ls}
-
-
-_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)')
-_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def parse_scrape(text: str) -> Scrape:
-    s = Scrape(text)
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            _, _, name, kind = line.split(maxsplit=3)
-            s.types[name] = kind
-        elif line and not line.startswith("#"):
-            m = _SAMPLE.match(line)
-            assert m, f"unparseable exposition line: {line!r}"
-            labels = dict(_LABEL.findall(m.group(3) or ""))
-            s.samples.setdefault(m.group(1), []).append(labels)
-            s.values[(m.group(1), tuple(sorted(labels.items())))] = float(m.group(4))
-    return s
-
-
-def scrape(port: int, host: str = "127.0.0.1") -> Scrape:
-    with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=10) as resp:
-        assert resp.status == 200
-        return parse_scrape(resp.read().decode())
-
-
 # ---------------------------------------------------------------- PromQL
 PROMQL_KEYWORDS = {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right",
                    "offset", "bool", "inf", "nan", "atan2",
