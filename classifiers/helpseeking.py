@@ -18,8 +18,11 @@ Detection is by rule on normalized text (classifiers.normalize), so it is cheap 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from typing import Sequence
 
 from classifiers.normalize import normalize_text
+from classifiers.textscan import REST_OF_POST, SEP, anchored_any, join, without_word_boundary
 
 _HELPERS = (r"(?:counselou?r|counseling|guidance|therapist|therapy|psychologist|psychiatrist|social worker|"
             r"school nurse|nurse|teacher|principal|trusted adult|an adult|a grown up|my parents?|mom|dad|"
@@ -69,3 +72,53 @@ def is_help_seeking(text: str, *, normalized: str | None = None) -> bool:
     """True when the post asks for or offers help (see module docstring for the policy)."""
     t = normalized if normalized is not None else normalize_text(text)
     return bool(_TRIGGER.search(t)) and any(r.search(t) for r in _RULES)
+
+
+def _trigger_words() -> list[str]:
+    words = []
+    for w in _TRIGGER.pattern.split("|"):
+        if w == "what (?:do":                   # the one alternation inside: spelled out
+            continue
+        if w == "should) i do":
+            words += ["what do i do", "what should i do"]
+            continue
+        if re.escape(w) != w.replace(" ", "\\ "):
+            raise ValueError(f"_TRIGGER word {w!r} is not a plain literal")
+        words.append(w)
+    return words
+
+
+# The batch forms of _TRIGGER and _RULES (is_help_seeking_batch). The trigger, anchored on its
+# words' rare letters (textscan.anchored_any), runs once over the batch joined by NUL: a trigger
+# word holds no NUL, so a match is inside one post, and "[^\0]*" takes the rest of the post
+# (one match per post). The rules become one alternation: a search finds a match of the
+# alternation exactly where one rule matches (no rule has groups or flags of its own), for one
+# call per post instead of eight.
+_TRIGGER_BATCH = re.compile(anchored_any(_trigger_words()) + REST_OF_POST)
+_ANY_RULE = re.compile("|".join(f"(?:{r.pattern})" for r in _RULES))
+# Every rule is a choice of `\b`-led branches, so the alternation can start at the non-word
+# character before a branch instead (searched in NUL + text): the engine then skips in C from
+# one space or punctuation mark to the next (textscan.without_word_boundary).
+_ANY_RULE_AFTER_NON_WORD = re.compile(without_word_boundary([r.pattern for r in _RULES]) or "(?!)")
+_RULES_AFTER_NON_WORD = _ANY_RULE_AFTER_NON_WORD.pattern != "(?!)"
+
+
+def is_help_seeking_batch(texts: Sequence[str], normalized: Sequence[str]) -> list[bool]:
+    """`is_help_seeking(text, normalized=n)` for each pair, in order: as there, the normalized
+    text is what is read (a text is normalized here only where its normalized form is None).
+    The trigger runs once over the whole batch; the rules only for the posts it finds."""
+    if len(texts) != len(normalized):
+        raise ValueError(f"{len(texts)} texts but {len(normalized)} normalized texts")
+    # (a missing normalized text is made from the text, as is_help_seeking does)
+    norms = [n if n is not None else normalize_text(t) for t, n in zip(texts, normalized)]
+    out = [False] * len(norms)
+    if not norms:
+        return out
+    joined, starts = join(norms)
+    for m in _TRIGGER_BATCH.finditer(joined):
+        i = bisect_right(starts, m.start()) - 1
+        if _RULES_AFTER_NON_WORD:
+            out[i] = _ANY_RULE_AFTER_NON_WORD.search(SEP + norms[i]) is not None
+        else:
+            out[i] = _ANY_RULE.search(norms[i]) is not None
+    return out

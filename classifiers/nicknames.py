@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 NICKNAMES: dict[str, tuple[str, ...]] = {
     "abigail": ("abby", "abbie", "gail"),
@@ -196,7 +196,8 @@ class Tokens:
         if text.isascii():
             self.words = _TOKEN.findall(text.lower())     # same boundaries as the original
         else:
-            self.words = [fold(w) for w in _TOKEN.findall(text)]
+            # (most words of a non-ASCII post are ASCII: lower() is their fold, without a call)
+            self.words = [w.lower() if w.isascii() else fold(w) for w in _TOKEN.findall(text)]
         self._spans: list[tuple[int, int]] | None = None
 
     def __len__(self) -> int:
@@ -221,6 +222,13 @@ def tokens(text: str) -> Tokens:
     toks = Tokens(text)
     _last_tokens = (text, toks)
     return toks
+
+
+def ascii_words(texts: Sequence[str]) -> set[str]:
+    """Every word of the ASCII texts among `texts` together (the union of their
+    `tokens(t).words`; the others are left to the caller), so a batch in which no roster name
+    can start costs one scan."""
+    return set(_TOKEN.findall("\0".join(t for t in texts if t.isascii()).lower()))
 
 
 def name_tokens(name: str | None) -> tuple[str, ...]:

@@ -18,7 +18,12 @@ Jokes and song lyrics are not detected (a known limit, written in the model card
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from operator import itemgetter
+from typing import Sequence
+
+from classifiers.textscan import REST_OF_POST, SEP, join, literal_trie, word_start
 
 _DOUBLE_RE = re.compile(r"([a-z])\1+")
 
@@ -52,7 +57,11 @@ QUOTED_SCORE = 0.35       # reported speech: visible in scores, normally under t
 NEGATED_DAMP = 0.5        # the model score is halved when the only intent phrases are negated/quoted
 
 # first person + modality ("i will", "im gonna", "i want to", "i'm about to", "ima", "i'll")
-_I = r"(?:i|i'm|im|i am|ima|imma|i'll|ill|i'd|i will|i wil|i shall|i have|i've)"
+_I_FORMS = ("i", "i'm", "im", "i am", "ima", "imma", "i'll", "ill", "i'd", "i will", "i wil", "i shall", "i have",
+            "i've")
+_I = "(?:" + "|".join(_I_FORMS) + ")"
+_BI = word_start(_I_FORMS)          # `\b{_I}`, faster (see word_start)
+_WILL_FORMS = ("gonna", "going to", "will", "i'll", "ill")
 _MOD = (r"(?:(?:am |'m |m )?(?:going to|gonna|gunna|finna|about to|bout to|planning to|plan to|"
         r"want to|wanna|need to|have to|gotta|will|wil|'ll|ll|shall|should|would|'d|could|might|"
         r"am|really want to|just want to|want to just|will just|'m just|am just|am gonna|'m gonna|"
@@ -85,10 +94,10 @@ _SELF_TARGET = r"(?:myself|my self|my life|it all|my wrists?|me)"
 
 THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
     ("i_will_verb_you", _c(
-        rf"\b{_I}\s+{_NEG}{_MOD}{_NEG}{_ADV}{_VIOLENT_VERB}\s+{_OTHER_TARGET}\b{_NOT_GAME}")),
-    ("i_will_attack_school", _c(rf"\b{_I}\s+{_NEG}{_MOD}{_NEG}{_ADV}{_SCHOOL_ATTACK}\b")),
+        rf"{_BI}\s+{_NEG}{_MOD}{_NEG}{_ADV}{_VIOLENT_VERB}\s+{_OTHER_TARGET}\b{_NOT_GAME}")),
+    ("i_will_attack_school", _c(rf"{_BI}\s+{_NEG}{_MOD}{_NEG}{_ADV}{_SCHOOL_ATTACK}\b")),
     ("bringing_weapon", _c(
-        rf"\b{_I}\s+{_NEG}{_MOD}{_NEG}{_ADV}(?:bring|bringing|brought|have|got|carry|carrying)\s+(?:a |my |my dad's |my dads )?"
+        rf"{_BI}\s+{_NEG}{_MOD}{_NEG}{_ADV}(?:bring|bringing|brought|have|got|carry|carrying)\s+(?:a |my |my dad's |my dads )?"
         r"(?:gun|knife|pistol|rifle|ar|ar15|bomb|glock|weapon)\s+(?:to|into|at|in)\s+(?:the |this |our |my )?"
         r"(?:school|class|campus|bus)\b")),
     ("you_will_die", _c(
@@ -101,20 +110,20 @@ THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"(?!\s+(?:guys|all|at|to|in|with|later|soon|around|after|when|tomorrow|tonight|in a bit))|"
         r"\b(?:you're|youre|you are|ur) (?:next|gonna pay|going to pay)\b|\byou(?:'ll| will) pay for this\b|"
         r"\b(?:you|u) (?:won't|wont|will not) (?:live|survive|make it) (?:to see|through|past|until)\b")),
-    ("kill_you_imperative", _c(r"\b(?:gonna|going to|will|i'll|ill)\s+(?:fucking\s+)?"
+    ("kill_you_imperative", _c(word_start(_WILL_FORMS) + r"\s+(?:fucking\s+)?"
                                        rf"{_VIOLENT_VERB}\s+(?:you|u|ya|him|her|them|everyone)\b{_NOT_GAME}")),
 )
 
 SELF_HARM_RULES: tuple[tuple[str, re.Pattern], ...] = (
     ("i_will_kill_myself", _c(
-        rf"\b{_I}\s+{_NEG}{_MOD}{_NEG}{_ADV}{_SELF_VERB}\s+{_SELF_TARGET}\b")),
+        rf"{_BI}\s+{_NEG}{_MOD}{_NEG}{_ADV}{_SELF_VERB}\s+{_SELF_TARGET}\b")),
     ("i_want_to_die", _c(
-        rf"\b{_I}\s+{_NEG}(?:(?:really |just |honestly |literally |seriously )*)(?:want to|wanna|wish i could|wish i was|wish i were|"
+        rf"{_BI}\s+{_NEG}(?:(?:really |just |honestly |literally |seriously )*)(?:want to|wanna|wish i could|wish i was|wish i were|"
         r"am going to|'m going to|m going to|m gonna|am gonna|'m gonna|gonna|will|'ll|ll|should|just want to|"
         r"want to just|am ready to|'m ready to|m ready to)\s+(?:just\s+)?(?:die|be dead|not exist|disappear forever|"
         r"not wake up|stop living|not be alive|not be here anymore|end it|end it all|commit suicide|unalive myself)\b")),
     ("i_cut_myself", _c(
-        rf"\b{_I}\s+(?:(?:just |still |always |sometimes |have been |'ve been |ve been |keep |started |"
+        rf"{_BI}\s+(?:(?:just |still |always |sometimes |have been |'ve been |ve been |keep |started |"
         r"again |am |'m |m )*)(?:cut|cutting|cuts|hurt|hurting|burned|burning|starving|harming|hit|hitting)\s+"
         r"(?:myself|my self|my wrists?|my arms?|my legs?|my thighs?)\b")),
     ("suicidal_self", _c(
@@ -237,16 +246,23 @@ _ALL_RULES = tuple((category, rule, pattern, RULE_KEYS[rule])
 
 def find_intent(normalized: str) -> list[PatternHit]:
     """Every first-person intent statement in already-normalized text (offsets into it)."""
-    hits: list[PatternHit] = []
     # The squeezed text (one re.sub in C) decides whether any rule can match, then each rule's
     # keywords whether it can; the offset map back to `normalized` is built only on a match.
-    text = _DOUBLE_RE.sub(r"\1", normalized)
+    text = _DOUBLE_RE.sub(_FIRST_GROUP, normalized)
     if not _TRIGGER.search(text):
-        return hits
+        return []
+    return _rule_hits(normalized, text)
+
+
+def _rule_hits(normalized: str, text: str, rules: Sequence[int] | None = None) -> list[PatternHit]:
+    """The rules whose keywords `text` (the squeezed `normalized`) holds, run on it; `rules`:
+    the indices into _ALL_RULES whose keywords are already known to be there."""
+    hits: list[PatternHit] = []
     starts = ends = None
     has = text.__contains__
-    for category, rule, pattern, keys in _ALL_RULES:
-        if not any(map(has, keys[0])) or (len(keys) > 1 and not any(map(has, keys[1]))):
+    for index in range(len(_ALL_RULES)) if rules is None else rules:
+        category, rule, pattern, keys = _ALL_RULES[index]
+        if rules is None and (not any(map(has, keys[0])) or (len(keys) > 1 and not any(map(has, keys[1])))):
             continue
         for m in pattern.finditer(text):
             s, e = m.span()
@@ -262,6 +278,98 @@ def find_intent(normalized: str) -> list[PatternHit]:
             score = 0.0 if negated else QUOTED_SCORE if quoted else PLAIN_SCORE
             hits.append(PatternHit(category, rule, starts[s], ends[e - 1], score, negated, quoted))
     return hits
+
+
+def _trigger_words() -> list[str]:
+    src = _TRIGGER.pattern
+    words = src[len(r"\b(?:"):-1].split("|")
+    # the batch trigger is built from these words: they must be plain literals
+    if not (src.startswith(r"\b(?:") and src.endswith(")")) or \
+            not all(re.fullmatch(r"[a-z0-9][a-z0-9 ]*", w) and not _DOUBLE_RE.search(w) for w in words):
+        raise ValueError("_TRIGGER is no longer a list of squeezed literal words")
+    return words
+
+
+# _TRIGGER for unsqueezed text, run over a whole batch joined by NUL (and one NUL before it).
+# A trigger word starts with a word character, so `\b` before it means a non-word character
+# before it: the regex starts with that character (\W), and the engine skips in C from one
+# space or punctuation mark to the next. No trigger word holds a NUL, so a match lies in one
+# post; "[^\0]*" takes the rest of the post (one match per post). Squeezing, the costliest
+# step, is then done only for the posts it finds.
+_TRIGGER_RAW = re.compile(r"\W(?:" + literal_trie(_trigger_words(), repeats=True) + ")" + REST_OF_POST)
+_FIRST_GROUP = itemgetter(1)        # re.sub with a C callable: no Python template per match
+
+
+def _key_index() -> tuple[re.Pattern, dict[str, int], dict[str, tuple[str, ...]], tuple[tuple[int, int], ...]]:
+    """Every rule's keywords found in one scan (see find_intent_batch).
+
+    The scan is a trie of all keywords, run with findall: the longest keyword at the leftmost
+    place, then on after it. A keyword that occurs in the text then starts where a match
+    starts (it is a prefix of that match), or inside a match: wholly inside it (a substring of
+    the match), or running past its end, which only keywords starting with an end of the match
+    can do ("me" then "end" in "mend"): those few are tested with `in`. Returned: the scan;
+    for each keyword, the bits of the keyword groups that it and every keyword inside it
+    satisfy; for each keyword, the keywords that could run past its end; for each rule, its
+    index and the bits it needs (all its groups)."""
+    words = sorted({k for _, _, _, groups in _ALL_RULES for g in groups for k in g})
+    bit_of: dict[tuple[int, int], int] = {}
+    for r, (_, _, _, groups) in enumerate(_ALL_RULES):
+        for g in range(len(groups)):
+            bit_of[(r, g)] = 1 << len(bit_of)
+    direct = {w: 0 for w in words}
+    for r, (_, _, _, groups) in enumerate(_ALL_RULES):
+        for g, group in enumerate(groups):
+            for k in group:
+                direct[k] |= bit_of[(r, g)]
+    bits = {w: 0 for w in words}
+    past: dict[str, tuple[str, ...]] = {}
+    for w in words:
+        for k in words:
+            if k in w:
+                bits[w] |= direct[k]
+        past[w] = tuple(k for k in words if k not in w and any(k.startswith(w[d:]) for d in range(1, len(w))))
+    needs = tuple((r, sum(bit_of[(r, g)] for g in range(len(groups))))
+                  for r, (_, _, _, groups) in enumerate(_ALL_RULES))
+    return re.compile(literal_trie(words)), bits, past, needs
+
+
+_KEY_SCAN, _KEY_BITS, _KEY_PAST, _RULE_NEEDS = _key_index()
+
+
+def find_intent_batch(normalized: Sequence[str]) -> list[list[PatternHit]]:
+    """`find_intent` for each text, in order. The trigger runs once over the whole batch;
+    only the posts it finds are squeezed, and their keywords for all rules are found in one
+    scan instead of one substring test per keyword and rule."""
+    texts = list(normalized)
+    out: list[list[PatternHit]] = [[] for _ in texts]
+    if not texts:
+        return out
+    joined, starts = join(texts)
+    # (the match starts at the character before the word: in SEP + joined, that is where the
+    # word starts in `joined`)
+    found = sorted({bisect_right(starts, m.start()) - 1 for m in _TRIGGER_RAW.finditer(SEP + joined)})
+    if not found:
+        return out
+    # squeezed in one call (no run of a letter holds a NUL) unless a post holds a NUL itself
+    joined = SEP.join([texts[i] for i in found])
+    squeezed = _DOUBLE_RE.sub(_FIRST_GROUP, joined).split(SEP) if joined.count(SEP) == len(found) - 1 \
+        else [_DOUBLE_RE.sub(_FIRST_GROUP, texts[i]) for i in found]
+    for i, text in zip(found, squeezed):
+        mask = 0
+        for w in set(_KEY_SCAN.findall(text)):
+            mask |= _KEY_BITS[w]
+            for k in _KEY_PAST[w]:
+                if k in text:
+                    mask |= _KEY_BITS[k]
+        rules = _RULES_FOR.get(mask)
+        if rules is None:
+            rules = _RULES_FOR[mask] = [r for r, need in _RULE_NEEDS if mask & need == need]
+        if rules:
+            out[i] = _rule_hits(texts[i], text, rules)
+    return out
+
+
+_RULES_FOR: dict[int, list[int]] = {}      # keyword bits -> the rules they allow (a few hundred)
 
 
 def pattern_scores(normalized: str) -> dict[str, tuple[float, float, list[PatternHit]]]:
