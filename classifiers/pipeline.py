@@ -9,17 +9,23 @@ Scores are in [0, 1] for every category in CATEGORIES:
 Help-seeking (classifiers.helpseeking) suppresses the misconduct labels (bullying, threat) but
 never the scores, never self_harm, and never a plain first-person threat.
 
+Batches: each stage runs once for the whole batch (the rule detectors through their `*_batch`
+functions, the word evidence of all labelled posts in one numpy pass); the results are exactly
+those of judging each post alone. Fail-open is kept per post: if a detector's batch call raises
+(or returns the wrong number of results), every post is checked again on its own, through the
+per-post methods below, so one bad post costs only its own pii/impersonation score.
+
 Metrics are counted by the caller (proxy_addons/posts.py): this module stays free of I/O.
 """
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from classifiers.helpseeking import is_help_seeking
+from classifiers.helpseeking import is_help_seeking, is_help_seeking_batch
 from classifiers.normalize import normalize
 from classifiers.patterns import PLAIN_SCORE
 from classifiers.textmodels import MAX_CHARS, TextModels
@@ -33,13 +39,13 @@ MISCONDUCT = ("bullying", "threat")
 _ZERO_SCORES = {c: 0.0 for c in CATEGORIES}
 
 try:   # written by a sibling module; the pipeline must still score text without it
-    from classifiers.pii import find_pii
+    from classifiers.pii import find_pii, find_pii_batch
 except ImportError:  # pragma: no cover - only while the PII module is absent
-    find_pii = None
+    find_pii = find_pii_batch = None
 try:
-    from classifiers.impersonation import find_impersonation
+    from classifiers.impersonation import find_impersonation, find_impersonation_batch
 except ImportError:  # pragma: no cover
-    find_impersonation = None
+    find_impersonation = find_impersonation_batch = None
 
 
 def _district(policy: Any) -> Any:
@@ -87,44 +93,115 @@ class Classifier:
             log.exception("find_impersonation failed; impersonation scored 0 for this post")
             return []
 
+    def _pii_all(self, posts: Sequence[PostInput]) -> list[list[Evidence]]:
+        if find_pii is None:
+            return [[] for _ in posts]
+        todo = [i for i, p in enumerate(posts) if p.text]      # no text, no personal information
+        found = _batch_or_each(
+            "find_pii_batch",
+            lambda: find_pii_batch([posts[i].text for i in todo], roster=self.roster,
+                                   authors=[posts[i].author for i in todo], district=self.district),
+            find_pii_batch is not None, len(todo))
+        out: list[list[Evidence]] = [[] for _ in posts]
+        for k, i in enumerate(todo):
+            out[i] = found[k] if found is not None else self._pii(posts[i])
+        return out
+
+    def _impersonation_all(self, posts: Sequence[PostInput]) -> list[list[Evidence]]:
+        if find_impersonation is None:
+            return [[] for _ in posts]
+        found = _batch_or_each(
+            "find_impersonation_batch",
+            lambda: find_impersonation_batch(posts, roster=self.roster, district=self.district),
+            find_impersonation_batch is not None, len(posts))
+        return found if found is not None else [self._impersonation(p) for p in posts]
+
     def classify(self, posts: list[PostInput]) -> list[Classification]:
+        """Every stage runs once over the whole batch (the rule detectors through their batch
+        functions); the per-post loop only assembles results. The outputs are exactly those of
+        judging each post on its own (tests/classifiers/test_pipeline_batch.py)."""
         if not posts:
             return []
         texts = [p.text or "" for p in posts]
         # the text models read at most MAX_CHARS characters; normalizing more would be wasted work
         norms = [normalize(t[:MAX_CHARS], offsets=False) for t in texts]   # offsets only if evidence is asked
+        ntexts = [n.text for n in norms]
         probs, hits = self.models.score(norms)
-        # one conversion per category instead of a numpy scalar per post and category
-        cols = {cat: np.clip(arr, 0.0, 1.0).round(4).tolist() for cat, arr in probs.items()}
+        # one conversion for all posts and categories instead of a numpy scalar per post and
+        # category (clip and round work element by element: the values do not depend on the shape)
         text_cats = self.models.categories
-        thresholds = self.thresholds
-        out: list[Classification] = []
-        for i, post in enumerate(posts):
+        rows = np.clip(np.column_stack([probs[c] for c in text_cats]), 0.0, 1.0).round(4).tolist()
+        piis = self._pii_all(posts)
+        imps = self._impersonation_all(posts)
+        helps = _help_seeking_all(texts, ntexts)
+        thresholds = [(c, self.thresholds.get(c, 1.01)) for c in CATEGORIES]
+        scored: list[tuple[dict[str, float], list[str]]] = []
+        for i, row in enumerate(rows):
             scores = dict(_ZERO_SCORES)
-            for cat, col in cols.items():
-                scores[cat] = col[i]
-            pii = self._pii(post)
-            imp = self._impersonation(post)
-            if pii:
-                scores["pii"] = round(max(e.weight for e in pii), 4)
-            if imp:
-                scores["impersonation"] = round(max(e.weight for e in imp), 4)
-            labels = [c for c in CATEGORIES if scores[c] >= thresholds.get(c, 1.01)]
-            help_seeking = is_help_seeking(texts[i], normalized=norms[i].text)
+            scores.update(zip(text_cats, row))
+            if piis[i]:
+                scores["pii"] = round(max(e.weight for e in piis[i]), 4)
+            if imps[i]:
+                scores["impersonation"] = round(max(e.weight for e in imps[i]), 4)
+            scored.append((scores, [c for c, t in thresholds if scores[c] >= t]))
+        # Evidence is computed for labelled categories only: it is what a counselor reads (and
+        # the only reason a post's normalization offsets are ever computed). The intent phrases
+        # come first: on a help-seeking post they decide whether a plain threat keeps its label.
+        # The word evidence of the labels that are left is then computed for all posts at once.
+        patterns: dict[int, dict[str, list[Evidence]]] = {}
+        requests: list[tuple[str, Any, tuple[str, ...]]] = []
+        for i, (_, labels) in enumerate(scored):
+            if not labels:
+                continue
+            pat = {cat: self.models.pattern_evidence(texts[i], cat, norms[i], hits[i])
+                   for cat in text_cats if cat in labels}
+            if helps[i]:
+                plain_threat = any(e.kind == "pattern" and e.weight >= PLAIN_SCORE for e in pat.get("threat", ()))
+                labels = [c for c in labels if c not in MISCONDUCT or (c == "threat" and plain_threat)]
+                scored[i] = (scored[i][0], labels)
+            patterns[i] = pat
+            requests.append((texts[i], norms[i], tuple(c for c in text_cats if c in labels)))
+        words = iter(self.models.word_evidence_batch(requests) if requests else ())
+        out: list[Classification] = []
+        for i, (scores, labels) in enumerate(scored):
             evidence: list[Evidence] = []
-            if labels:
-                # evidence is computed for labelled categories only: it is what a counselor reads
-                # (and the only reason a post's normalization offsets are ever computed)
-                text_ev = {cat: self.models.evidence(texts[i], cat, normalized=norms[i], hits=hits[i])
-                           for cat in text_cats if cat in labels}
-                if help_seeking:
-                    plain_threat = any(e.kind == "pattern" and e.weight >= PLAIN_SCORE
-                                       for e in text_ev.get("threat", ()))
-                    labels = [c for c in labels if c not in MISCONDUCT or (c == "threat" and plain_threat)]
+            if i in patterns:
+                pat, word = patterns[i], next(words)
                 for cat in text_cats:
                     if cat in labels:
-                        evidence.extend(text_ev.get(cat, ()))
-            evidence.extend(pii)
-            evidence.extend(imp)
-            out.append(Classification(scores=scores, labels=labels, evidence=evidence, help_seeking=help_seeking))
+                        evidence.extend(pat[cat])
+                        evidence.extend(word.get(cat, ()))
+            evidence.extend(piis[i])
+            evidence.extend(imps[i])
+            out.append(Classification(scores=scores, labels=labels, evidence=evidence, help_seeking=helps[i]))
         return out
+
+
+def _batch_or_each(name: str, call: Callable[[], list], available: bool, n: int) -> list | None:
+    """A detector's batch result, or None: then the caller asks post by post, through the
+    per-post methods and their own fail-open. (Fail-open per post, not per batch: a batch that
+    fails or miscounts never stands for "nothing found" in all of its posts.)"""
+    if not available or n == 0:
+        return None if n else []
+    try:
+        found = call()
+        if len(found) == n:
+            return found
+        log.error("%s returned %d results for %d posts; checking each post on its own", name, len(found), n)
+    except Exception:  # noqa: BLE001 - fall back to one post at a time
+        log.exception("%s failed; checking each post on its own", name)
+    return None
+
+
+def _help_seeking_all(texts: list[str], ntexts: list[str]) -> list[bool]:
+    """Help-seeking for every post. It had no fail-open before the batch version existed (an error
+    reaches the caller, which fails the batch as a whole); it still has none: if the batch version
+    fails, each post is checked on its own, and an error there propagates as it always did."""
+    try:
+        found = is_help_seeking_batch(texts, ntexts)
+        if len(found) == len(texts):
+            return found
+        log.error("is_help_seeking_batch returned %d results for %d posts", len(found), len(texts))
+    except Exception:  # noqa: BLE001
+        log.exception("is_help_seeking_batch failed; checking each post on its own")
+    return [is_help_seeking(t, normalized=n) for t, n in zip(texts, ntexts)]

@@ -102,3 +102,33 @@ def test_offsets_free_normalization_gives_the_same_text_and_lazy_spans(raw):
 def test_mentions_emails_and_runs(raw, expected):
     assert normalize(raw).text == expected
     assert normalize(raw, offsets=False).text == expected
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("@bob hi", "@user hi"),             # a mention at the very start
+    ("(@bob) ok", "(@user) ok"),
+    ("a.@bob", "a.@user"),
+    ("@@bob", "@@bob"),                  # after "@" or a word character: not a mention
+    ("_@bob", "_@bob"),
+    ("x@bob", "xabob"),                  # inside a word: leetspeak "@" = a
+    ("é@bob", "eabob"),                  # a folded letter before "@" is a word character too
+    ("jo@x.io and @sam", "email and @user"),
+    ("wow!!! sooo", "wow!! soo"),
+    ("heyyy @USER", "heyy @user"),
+])
+def test_mention_boundaries_and_runs_in_both_modes(raw, expected):
+    assert normalize(raw).text == expected
+    assert normalize(raw, offsets=False).text == expected
+
+
+def test_both_modes_agree_on_the_synthetic_corpus():
+    """The offset-free passes (plain re.sub, constant replacements) and the offset-keeping ones
+    give the same text, and the lazy map equals the eager one, on every post of the batch
+    tests' corpus (obfuscation, emoji, mentions, addresses, look-alikes, very long posts)."""
+    from tests.classifiers.test_pipeline_batch import corpus
+
+    for post in corpus():
+        eager, lazy = normalize(post.text), normalize(post.text, offsets=False)
+        assert lazy.text == eager.text, post.text[:80]
+        assert lazy.span(0, len(lazy.text)) == eager.span(0, len(eager.text))
+        assert (lazy.offsets, lazy.ends) == (eager.offsets, eager.ends) or not eager.text

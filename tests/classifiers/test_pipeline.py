@@ -55,10 +55,11 @@ def test_a_failing_detector_costs_only_its_own_category(clf, monkeypatch, caplog
     def boom(*a, **k):
         raise RuntimeError("detector bug")
 
+    monkeypatch.setattr(pipeline, "find_pii_batch", boom)
     monkeypatch.setattr(pipeline, "find_pii", boom)
     (c,) = clf.classify([PostInput("I will shoot up the school, call me 978-555-0142")])
     assert c.scores["pii"] == 0.0 and "threat" in c.labels
-    assert "find_pii failed" in caplog.text
+    assert "find_pii_batch failed" in caplog.text and "find_pii failed" in caplog.text
 
 
 def test_missing_detectors_fall_back_to_zero(monkeypatch):

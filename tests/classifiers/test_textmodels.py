@@ -184,3 +184,36 @@ def test_batch_and_single_agree(models):
         one = models.predict_proba([t])
         for c in TEXT_CATEGORIES:
             assert abs(float(one[c][0]) - float(batch[c][i])) < 1e-9
+
+
+def test_one_post_decision_is_the_small_batch_arithmetic(models):
+    """decision([text]) takes a short cut for one post; it must add the same numbers in the same
+    order as the path for a few posts (numpy reduceat), to the bit, and give the same for 8 or
+    more posts (scipy) after the pipeline's rounding."""
+    from tests.classifiers.test_pipeline_batch import corpus
+
+    texts = [normalize_text(p.text) for p in corpus(60)]
+    for a, b in zip(texts, texts[1:] + texts[:1]):
+        one = models.decision([a])
+        assert np.array_equal(one, models.decision([a, b])[:1]), a[:80]
+        assert np.array_equal(one, models.decision([b, a])[1:]), a[:80]
+    many = models.decision(texts)
+    singles = np.vstack([models.decision([t]) for t in texts])
+    assert np.allclose(many, singles, rtol=0, atol=1e-5)
+
+
+def test_score_calibrates_like_each_category_alone(models):
+    """score() calibrates all categories in one numpy pass; each value must be exactly what the
+    per-category calibration gives (same operations, element by element)."""
+    from classifiers.normalize import normalize
+    from tests.classifiers.test_pipeline_batch import corpus
+
+    texts = [p.text for p in corpus(80)]
+    for batch in (texts[:1], texts[:5], texts):
+        norms = [normalize(t, offsets=False) for t in batch]
+        d = models.decision([n.text for n in norms])
+        probs, hits = models.score(norms)
+        for i, c in enumerate(models.categories):
+            alone = models._calibrate(c, d[:, i])
+            plain = np.array([not h for h in hits])          # posts without an intent pattern
+            assert np.array_equal(probs[c][plain], alone[plain]), c
