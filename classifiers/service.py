@@ -129,7 +129,8 @@ class ClassifierService:
 
     def __init__(self, *, roster_path: str | None = None, policy_path: str | None = None,
                  workers: int = 1, batch_size: int = 64, max_delay: float = 0.002,
-                 max_bytes: int = 1_000_000, timeout: float = 10.0) -> None:
+                 max_bytes: int = 1_000_000, timeout: float = 10.0, stuck_after: float | None = None,
+                 batch_fn=None) -> None:
         self.roster_path = roster_path
         self.policy_path = policy_path
         self.workers = workers
@@ -137,10 +138,19 @@ class ClassifierService:
         self.max_delay = max_delay
         self.max_bytes = max_bytes
         self.timeout = timeout
+        # A batch still running after `stuck_after` seconds has a worker stuck on it (a post no
+        # regex should be slow on, a bug): its jobs have already failed open in the proxy at
+        # `timeout`, and a ProcessPoolExecutor cannot cancel a running call, so that worker would
+        # keep every later batch waiting, failing open too. The pool is killed and replaced.
+        self.stuck_after = timeout if stuck_after is None else stuck_after
+        # what a worker runs per batch: a module-level function (spawned workers import it by
+        # name); the tests pass a wrapper that can hang on purpose
+        self.batch_fn = batch_fn or run_batch
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._queue: asyncio.Queue | None = None
         self._collector: asyncio.Task | None = None
-        self.restarts = 0               # worker pools replaced after a crash
+        self.restarts = 0               # worker pools replaced after a crash or a stuck batch
+        self.stuck = 0                  # batches abandoned because they ran past stuck_after
 
     def start(self) -> None:
         """Start the workers (spawned, models loaded once each) without waiting for them."""
@@ -186,18 +196,29 @@ class ClassifierService:
 
     async def _dispatch(self, batch: list) -> None:
         jobs = [job for job, _ in batch]
-        loop = asyncio.get_running_loop()
         pool = self._pool
         try:
             try:
-                results = await loop.run_in_executor(pool, run_batch, jobs)
+                results = await self._run(pool, jobs)
             except concurrent.futures.process.BrokenProcessPool:
                 # A worker died (killed, out of memory): the executor is unusable for good, so
                 # replace it and try this batch once more; otherwise every later post would
                 # fail open until the proxy restarts.
                 if self._pool is pool:          # not already replaced by another batch
                     self._restart()
-                results = await loop.run_in_executor(self._pool, run_batch, jobs)
+                pool = self._pool
+                results = await self._run(pool, jobs)
+        except (asyncio.TimeoutError, TimeoutError):
+            # Stuck (see __init__): not retried, since the same batch would stick again.
+            self.stuck += 1
+            log.error("classifier batch of %d jobs still running after %.1f s; replacing the workers",
+                      len(jobs), self.stuck_after)
+            if self._pool is pool:
+                self._restart(kill=True)
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(TimeoutError("classifier batch stuck"))
+            return
         except Exception as exc:  # a batch that fails twice fails these jobs, not the proxy
             for _, fut in batch:
                 if not fut.done():
@@ -207,11 +228,22 @@ class ClassifierService:
             if not fut.done():
                 fut.set_result(result)
 
-    def _restart(self) -> None:
+    async def _run(self, pool, jobs: list[Job]) -> list[JobResult]:
+        loop = asyncio.get_running_loop()
+        return await asyncio.wait_for(loop.run_in_executor(pool, self.batch_fn, jobs), self.stuck_after)
+
+    def _restart(self, kill: bool = False) -> None:
         self.restarts += 1
-        log.warning("classifier worker pool broke (a worker died); starting a new one")
         old, self._pool = self._pool, None
         if old is not None:
+            if kill:
+                # The executor has no public way to stop a running call (Python 3.14 adds
+                # terminate_workers()); its worker processes are killed directly. Batches still
+                # queued on it get BrokenProcessPool and are retried once on the new pool.
+                for proc in list((getattr(old, "_processes", None) or {}).values()):
+                    proc.kill()
+            else:
+                log.warning("classifier worker pool broke (a worker died); starting a new one")
             old.shutdown(wait=False, cancel_futures=True)
         self.start()
 

@@ -120,7 +120,12 @@ class TextModels:
         # Both live side by side in one array, WI = [W | I2]: a post's features are scattered
         # over its rows, and one gather of 2k floats per feature touches half the cache lines of
         # two separate gathers (the batch decision is bound by those reads: ~10 us a post less).
-        self.WI = np.zeros((len(index), 2 * k), dtype=np.float32)
+        # float64, not the files' float32: a batch (sparse product) and a lone post (gathered
+        # sums) add a post's weights in different orders, and in float32 that difference showed
+        # in the 4th decimal of a rounded score ("0.1673" in a batch, "0.1672" alone), so a score
+        # at a threshold could be labelled by what else was in its batch. In float64 the two
+        # orders agree far below the rounding (training's scikit-learn decision is float64 too).
+        self.WI = np.zeros((len(index), 2 * k), dtype=np.float64)
         self.W = self.WI[:, :k]
         self.I2 = self.WI[:, k:]
         for c, cat in enumerate(self.categories):
@@ -254,7 +259,7 @@ class TextModels:
             np.not_equal(keys[1:], keys[:-1], out=first[1:])
             keys = keys[first]
             row = keys // n_feat
-            X = sp.csr_matrix((np.ones(len(keys), dtype=np.float32), keys - row * n_feat,
+            X = sp.csr_matrix((np.ones(len(keys), dtype=np.float64), keys - row * n_feat,
                                np.searchsorted(row, np.arange(n + 1))), shape=(n, n_feat))
             # one product for both halves of WI: scipy adds each column in the same order as
             # two separate products would, so the values are the same to the bit
@@ -356,7 +361,7 @@ class TextModels:
         used to cost about a dozen small numpy calls; here the feature lists of all posts go
         through one np.unique and one bincount per category, keyed by (post, feature) so posts
         never share a feature. The sums are the same additions in the same order as one post
-        alone (bincount adds in key order; the norm is a float32 sum over the same slice), so
+        alone (bincount adds in key order; the norm is a sum over the same slice), so
         the weights are bit-for-bit those of the per-post computation."""
         if len(requests) > _EVIDENCE_CHUNK:
             # bounded work arrays (and (post, feature) keys far inside 64 bits)

@@ -8,7 +8,9 @@ import signal
 
 import pytest
 
-from classifiers.service import ClassifierService, Job
+import time
+
+from classifiers.service import ClassifierService, Job, run_batch
 
 pytestmark = pytest.mark.e2e   # starts worker processes
 
@@ -37,6 +39,37 @@ def test_judges_in_workers_and_survives_a_killed_worker():
         again = await service.judge(comment_job("you are so ugly and stupid, nobody likes you loser"))
         assert "bullying" in again.posts[0].classification.labels
         assert service.restarts == 1
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        service.close()
+
+
+HANG = "HANG-THIS-BATCH"
+
+
+def hanging_batch(jobs):
+    """run_batch, except that a batch holding HANG never finishes (a worker stuck on a post).
+    Module-level so the spawned worker can import it; the sleep is bounded, the test kills it."""
+    if any(HANG.encode() in job.body for job in jobs):
+        time.sleep(120)
+    return run_batch(jobs)
+
+
+def test_a_stuck_batch_is_abandoned_and_the_workers_replaced():
+    service = ClassifierService(workers=1, timeout=60, stuck_after=3, batch_fn=hanging_batch)
+
+    async def scenario():
+        await service.judge(comment_job("warm up"))          # the worker has loaded its models
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await service.judge(comment_job(HANG))
+        assert time.monotonic() - started < 30               # abandoned at stuck_after, not at 120 s
+        assert service.stuck == 1 and service.restarts == 1
+        # Later posts are judged by the new worker instead of queueing behind the stuck one.
+        after = await service.judge(comment_job("I will shoot up the school tomorrow"))
+        assert "threat" in after.posts[0].classification.labels
 
     try:
         asyncio.run(scenario())
