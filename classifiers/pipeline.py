@@ -116,6 +116,24 @@ class Classifier:
             find_impersonation_batch is not None, len(posts))
         return found if found is not None else [self._impersonation(p) for p in posts]
 
+    def _word_evidence(self, requests: list) -> list[dict[str, list[Evidence]]]:
+        """Word evidence for every request, in one pass; if that fails, post by post, and a post
+        whose evidence fails gets none (its labels stand)."""
+        if not requests:
+            return []
+        found = _batch_or_each("word_evidence_batch", lambda: self.models.word_evidence_batch(requests),
+                               True, len(requests))
+        if found is not None:
+            return found
+        out: list[dict[str, list[Evidence]]] = []
+        for request in requests:
+            try:
+                out.append(self.models.word_evidence_batch([request])[0])
+            except Exception:  # noqa: BLE001 - evidence only; see classify
+                log.exception("word evidence failed; the post keeps its labels without it")
+                out.append({})
+        return out
+
     def classify(self, posts: list[PostInput]) -> list[Classification]:
         """Every stage runs once over the whole batch (the rule detectors through their batch
         functions); the per-post loop only assembles results. The outputs are exactly those of
@@ -148,28 +166,38 @@ class Classifier:
         # the only reason a post's normalization offsets are ever computed). The intent phrases
         # come first: on a help-seeking post they decide whether a plain threat keeps its label.
         # The word evidence of the labels that are left is then computed for all posts at once.
+        # Evidence is the counselor's reading aid, never the decision: if computing it fails, the
+        # post keeps its labels without it (logged), rather than failing the whole batch, which
+        # the proxy would let through unjudged.
         patterns: dict[int, dict[str, list[Evidence]]] = {}
         requests: list[tuple[str, Any, tuple[str, ...]]] = []
+        asked: list[int] = []                       # the post each request belongs to
         for i, (_, labels) in enumerate(scored):
             if not labels:
                 continue
-            pat = {cat: self.models.pattern_evidence(texts[i], cat, norms[i], hits[i])
-                   for cat in text_cats if cat in labels}
-            if helps[i]:
+            try:
+                pat = {cat: self.models.pattern_evidence(texts[i], cat, norms[i], hits[i])
+                       for cat in text_cats if cat in labels}
                 plain_threat = any(e.kind == "pattern" and e.weight >= PLAIN_SCORE for e in pat.get("threat", ()))
+            except Exception:  # noqa: BLE001 - see above
+                log.exception("pattern evidence failed; the post keeps its labels without it")
+                pat = {}
+                plain_threat = True   # unknown: a threat label stays (fail towards the counselor seeing it)
+            if helps[i]:
                 labels = [c for c in labels if c not in MISCONDUCT or (c == "threat" and plain_threat)]
                 scored[i] = (scored[i][0], labels)
             patterns[i] = pat
             requests.append((texts[i], norms[i], tuple(c for c in text_cats if c in labels)))
-        words = iter(self.models.word_evidence_batch(requests) if requests else ())
+            asked.append(i)
+        words = dict(zip(asked, self._word_evidence(requests)))
         out: list[Classification] = []
         for i, (scores, labels) in enumerate(scored):
             evidence: list[Evidence] = []
             if i in patterns:
-                pat, word = patterns[i], next(words)
+                pat, word = patterns[i], words[i]
                 for cat in text_cats:
                     if cat in labels:
-                        evidence.extend(pat[cat])
+                        evidence.extend(pat.get(cat, ()))
                         evidence.extend(word.get(cat, ()))
             evidence.extend(piis[i])
             evidence.extend(imps[i])
@@ -181,8 +209,10 @@ def _batch_or_each(name: str, call: Callable[[], list], available: bool, n: int)
     """A detector's batch result, or None: then the caller asks post by post, through the
     per-post methods and their own fail-open. (Fail-open per post, not per batch: a batch that
     fails or miscounts never stands for "nothing found" in all of its posts.)"""
-    if not available or n == 0:
-        return None if n else []
+    if n == 0:
+        return []
+    if not available:
+        return None
     try:
         found = call()
         if len(found) == n:

@@ -314,3 +314,29 @@ def test_word_evidence_in_chunks_is_the_same(models, posts, expected, monkeypatc
     monkeypatch.setattr(textmodels, "_EVIDENCE_CHUNK", 3)
     assert models.word_evidence_batch(reqs) == whole
     assert sum(len(v) for d in whole for v in d.values()) > 50
+
+
+def test_failing_evidence_keeps_every_label(clf, posts, expected, monkeypatch, caplog):
+    """Evidence is a reading aid: when computing it fails, labels and scores stand (a failure
+    here used to fail the whole batch, which the proxy lets through unjudged)."""
+    monkeypatch.setattr(clf.models, "word_evidence_batch", boom)
+    with caplog.at_level(logging.ERROR):
+        got = clf.classify(posts)
+    assert [g.scores for g in got] == [w.scores for w in expected]
+    assert [g.labels for g in got] == [w.labels for w in expected]
+    assert not any(e.kind == "model" for g in got for e in g.evidence)
+    assert "word evidence failed" in caplog.text
+
+
+def test_failing_pattern_evidence_keeps_a_help_seeking_post_s_threat_label(clf, monkeypatch, caplog):
+    """Without its intent phrases the pipeline cannot tell a plain threat from a help-seeking
+    one, so the threat label stays (the counselor sees it); bullying is still suppressed."""
+    post = PostInput("I will shoot up the school tomorrow, how do I talk to a counselor")
+    want = clf.classify([post])[0]
+    assert want.help_seeking and "threat" in want.labels
+    monkeypatch.setattr(clf.models, "pattern_evidence", boom)
+    with caplog.at_level(logging.ERROR):
+        got = clf.classify([post])[0]
+    assert got.labels == want.labels and got.scores == want.scores
+    assert not any(e.kind == "pattern" for e in got.evidence)
+    assert "pattern evidence failed" in caplog.text
