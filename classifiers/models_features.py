@@ -35,12 +35,35 @@ def tokens(normalized: str) -> list[str]:
     return TOKEN_RE.findall(normalized)
 
 
-# Bounded: a flood of novel tokens cannot grow memory. lru_cache runs in C, so `map(squeeze, toks)`
-# costs about 40 ns a token once the words repeat (about 1 us per post), a third of a regex pass.
-@functools.lru_cache(maxsize=1 << 17)
-def squeeze(token: str) -> str:
-    """A token with each run of one letter cut to one letter."""
+# Tokens longer than this are squeezed every time, never cached. The cache is bounded by count,
+# so its size in bytes is set by the longest token it may hold: a post is attacker-chosen, and
+# 20,000 crafted posts with 5,000-character tokens grew a worker by 283 MB. Real words are far
+# shorter (normalization turns URLs and addresses into placeholders), so nothing real is lost.
+CACHE_TOKEN_MAX = 40
+_SQUEEZE_CACHE_MAX = 1 << 17
+
+
+def _squeeze(token: str) -> str:
     return SQUEEZE_RE.sub(r"\1", token)
+
+
+class _SqueezeCache(dict):
+    """token -> squeezed token. Looked up through dict.__getitem__, which runs in C, so
+    `map(squeeze, toks)` costs about 30 ns a token once the words repeat; a miss calls
+    __missing__, which caches short tokens only and empties a full cache (bounded memory)."""
+
+    def __missing__(self, token: str) -> str:
+        out = _squeeze(token)
+        if len(token) <= CACHE_TOKEN_MAX:
+            if len(self) >= _SQUEEZE_CACHE_MAX:
+                self.clear()
+            self[token] = out
+        return out
+
+
+_SQUEEZE_CACHE = _SqueezeCache()
+# squeeze(token): the token with each run of one letter cut to one letter
+squeeze = _SQUEEZE_CACHE.__getitem__
 
 
 def char_grams(token: str) -> list[str]:

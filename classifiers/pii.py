@@ -95,11 +95,17 @@ _PHONE_SPELLED = re.compile(rf"\b{_DIGIT_TOKEN}(?:[\s,.\-]+{_DIGIT_TOKEN}\b){{3,
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _DOT_KEYS = ("dot", ".com", ".net", ".org", ".edu", ".us", ".io", ".me")
 # (in two parts: the batch gate _AT_GATE needs what follows the "at")
+# Written so no two whitespace quantifiers compete for one run of spaces: the former
+# `\s*(?:\[at\]|...|\s+at\s+)` (and the same around "dot") let `\s*` give back each space of a
+# long run to `\s+`, which then rescanned the run: "aa" + 60,000 spaces + "b at gmail.com" took
+# 14 s. `\s*\s+at\s+` is `\s+at\s+`, so these match the same strings, in linear time. The local
+# part is possessive (`{2,64}+`): what must follow it (a space, "[", "(", "{") is not in its class,
+# so giving characters back could never help, and a start in a long run costs 64 steps, not 64 tries.
 _EMAIL_SPELLED_DOMAIN = (
     r"\s*(?:gmail|yahoo|hotmail|outlook|icloud|aol|proton(?:mail)?|live|msn|me|[a-z0-9-]+\.(?:edu|org|k12))"
-    r"\s*(?:\[dot\]|\(dot\)|\{dot\}|\s+dot\s+|\.)\s*(?:com|net|org|edu|us|io|me)\b")
+    r"(?:\s*(?:\[dot\]|\(dot\)|\{dot\}|\.)|\s+dot\s+)\s*(?:com|net|org|edu|us|io|me)\b")
 _EMAIL_SPELLED = re.compile(
-    r"\b[A-Za-z0-9._%+-]{2,64}\s*(?:\[at\]|\(at\)|\{at\}|\s+at\s+)" + _EMAIL_SPELLED_DOMAIN, re.I)
+    r"\b[A-Za-z0-9._%+-]{2,64}+(?:\s*(?:\[at\]|\(at\)|\{at\})|\s+at\s+)" + _EMAIL_SPELLED_DOMAIN, re.I)
 
 # ---------------------------------------------------------------------------- street addresses
 _SUFFIX_STRONG = ("street", "st", "avenue", "ave", "av", "road", "rd", "boulevard", "blvd", "ln", "dr",
@@ -178,11 +184,16 @@ _SCHOOL_SELF = re.compile(
 _SCHOOL_AT = re.compile(r"\b(?:at|from|@)\s+(?:the\s+)?$", re.I)
 _SCHOOL_AFTER = re.compile(r"^\W{0,3}(?:class\s+of\s+'?\d{2,4}|c/o\s*'?\d{2,4}|'\d{2}\b|"
                            r"student|freshman|sophomore|junior|senior)", re.I)
+# (each starts at the first space of a run, `(?<!\s)`, where the leftmost match starts anyway:
+# otherwise every space of a long run is a start that rescans the run, quadratic in its length)
 _GENERIC_SCHOOL_TAILS = tuple(re.compile(p, re.I) for p in (
-    r"\s+(?:school|academy|campus)$",
-    r"\s+(?:high|middle|elementary|upper|lower)\s+school$",
-    r"\s+(?:regional\s+)?(?:vocational\s+)?(?:technical\s+)high\s+school$",
+    r"(?<!\s)\s+(?:school|academy|campus)$",
+    r"(?<!\s)\s+(?:high|middle|elementary|upper|lower)\s+school$",
+    r"(?<!\s)\s+(?:regional\s+)?(?:vocational\s+)?(?:technical\s+)high\s+school$",
 ))
+# (spaces before "(" taken from the first space of a run, where the leftmost match starts anyway:
+# see the tails above; a "(" right after the previous match, which took the spaces, starts one too)
+_PARENTHETICAL = re.compile(r"(?:(?<!\s)\s*)?\(.*?\)\s*")
 _DISTINCTIVE = re.compile(r"\b(?:tech|technical|aggie|agricultural|middle|academy|elementary|high|prep|voc)\b", re.I)
 
 
@@ -197,7 +208,7 @@ def school_aliases(names: Iterable[str]) -> set[str]:
     the generic tail dropped when something distinctive remains, and Technical -> Tech."""
     out: set[str] = set()
     for name in names:
-        base = re.sub(r"\s*\(.*?\)\s*", " ", name or "").strip()
+        base = _PARENTHETICAL.sub(" ", name or "").strip()
         if len(base) < 4:
             continue
         variants = {base}
@@ -289,7 +300,8 @@ class PiiDetector:
                 birth.add(i)
             if self._school is not None and any(k in low for k in self._school_keys):
                 school.add(i)
-        digit_words = word_counts(_DIGIT_NAMES, joined_low, low_starts)
+        # (only "3 or more" is asked below: the cap makes a crafted "oneone..." post cheap)
+        digit_words = word_counts(_DIGIT_NAMES, joined_low, low_starts, cap=3)
         email_plain = posts_matching(_EMAIL_GATE, joined, starts)
         email_spelled = posts_matching(_AT_GATE, joined, starts)
         names: set[int] = set()
@@ -506,14 +518,44 @@ def _counting(values: list[str]) -> bool:
     return all(b - a == 1 or (a, b) == (9, 0) for a, b in zip(nums, nums[1:]))
 
 
+_CONTAINING_KINDS = ("email", "address")     # may swallow an item of another kind
+
+
 def _dedupe(evidence: list[Evidence]) -> list[Evidence]:
-    """Drop an item fully inside a stronger one of the same kind (a phone inside an address...)."""
+    """Drop an item fully inside a stronger one of the same kind (a phone inside an address...):
+    an item is dropped when an item kept before it, of its kind or an e-mail or address, of at
+    least its weight, starts at or before it and ends at or after it.
+
+    Comparing each item with every kept one was quadratic: a post of 7,700 repeated student names
+    (100k characters) spent 2 s here. So the kept items are indexed by (kind, weight) in Fenwick
+    trees over their start, each giving the furthest end among kept items starting at or before a
+    position; an item asks the few (kind, weight) groups that could hold it: O(log n) each."""
     out: list[Evidence] = []
+    size = 2 + max((ev.start for ev in evidence if ev.start is not None), default=0)
+    trees: dict[tuple[str, float], dict[int, int]] = {}     # sparse Fenwick trees: index -> max end
+    weights: dict[str, set[float]] = {}
+
+    def furthest_end(tree: dict[int, int], start: int) -> int:
+        i, best = start + 1, -1
+        while i > 0:
+            best = max(best, tree.get(i, -1))
+            i -= i & -i
+        return best
+
     for ev in evidence:
-        if any(o.start is not None and ev.start is not None and o.start <= ev.start and ev.end <= o.end
-               and o.weight >= ev.weight and (o.kind == ev.kind or o.kind in ("email", "address")) for o in out):
+        if ev.start is not None and any(
+                furthest_end(trees[kind, w], ev.start) >= ev.end
+                for kind in {ev.kind, *_CONTAINING_KINDS} for w in weights.get(kind, ()) if w >= ev.weight):
             continue
         out.append(ev)
+        if ev.start is not None:
+            weights.setdefault(ev.kind, set()).add(ev.weight)
+            tree = trees.setdefault((ev.kind, ev.weight), {})
+            i = ev.start + 1
+            while i <= size:
+                if tree.get(i, -1) < ev.end:
+                    tree[i] = ev.end
+                i += i & -i
     return out
 
 

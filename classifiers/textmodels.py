@@ -26,7 +26,8 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from classifiers.models_features import SQUEEZED_PREFIX, TOKEN_RE, WORD_PREFIX, WORD_PREFIXES, char_grams, squeeze
+from classifiers.models_features import (CACHE_TOKEN_MAX, SQUEEZED_PREFIX, TOKEN_RE, WORD_PREFIX, WORD_PREFIXES,
+                                         char_grams, squeeze)
 from classifiers.normalize import Normalized, normalize
 from classifiers.patterns import PatternHit, find_intent, find_intent_batch, pattern_scores, scores_from_hits
 from classifiers.types import Evidence
@@ -160,9 +161,12 @@ class TextModels:
             feats = [get(WORD_PREFIX + tok), get(SQUEEZED_PREFIX + squeeze(tok))]
             feats.extend(get(g) for g in char_grams(tok))
             hit = tuple(f for f in feats if f is not None)
-            if len(self._token_cache) >= _CACHE_MAX:
-                self._token_cache.clear()     # bounded: a flood of novel tokens cannot grow memory
-            self._token_cache[tok] = hit
+            # Bounded in count and in token length (CACHE_TOKEN_MAX): a flood of novel or very
+            # long crafted tokens cannot grow memory; a long token is rare and computed each time.
+            if len(tok) <= CACHE_TOKEN_MAX:
+                if len(self._token_cache) >= _CACHE_MAX:
+                    self._token_cache.clear()
+                self._token_cache[tok] = hit
         return hit
 
     def _raw_features(self, normalized: str) -> list[int]:

@@ -60,18 +60,31 @@ def posts_with(keys: Iterable[str], joined: str, starts: list[int]) -> set[int]:
     return out
 
 
-def word_counts(words: Iterable[str], joined: str, starts: list[int]) -> dict[int, int]:
+def word_counts(words: Iterable[str], joined: str, starts: list[int], cap: int | None = None) -> dict[int, int]:
     """post index -> the sum over `words` of `text.count(w)` (non-overlapping occurrences from
-    the left, as str.count counts them), for the posts holding any."""
+    the left, as str.count counts them), for the posts holding any. With `cap`, a post's count
+    stops at `cap` (min(count, cap)): a caller that only asks "at least cap?" then costs one loop
+    turn per post and word at most, instead of one per occurrence (a crafted 1 MB post of
+    "oneone..." cost 100 ms a word uncapped)."""
+    if cap is not None and cap < 1:
+        raise ValueError(f"word count cap {cap!r} must be at least 1")
     out: dict[int, int] = {}
     find = joined.find
+    last = len(starts) - 1
     for w in words:
         if not w or SEP in w:
             raise ValueError(f"batch count word {w!r} is empty or holds a NUL")
         pos = find(w)
         while pos >= 0:
             i = bisect_right(starts, pos) - 1
-            out[i] = out.get(i, 0) + 1
+            n = out.get(i, 0)
+            if cap is not None and n >= cap:
+                # this post is done: jump to the next one (or stop after the last)
+                if i == last:
+                    break
+                pos = find(w, starts[i + 1])
+                continue
+            out[i] = n + 1
             pos = find(w, pos + len(w))
     return out
 
@@ -180,7 +193,7 @@ def top_level_alternatives(source: str) -> list[str]:
 def starts_with_word_char(source: str) -> bool:
     """Whether every match of the regex `source` starts with a word character: its first item
     is a literal letter, digit or "_", or a group or alternation all of whose branches are."""
-    from re import _parser  # the stdlib's own regex parser (3.11: re._parser)
+    _parser = None    # bound below, inside the try
 
     def first_ok(items) -> bool:
         if not items:
@@ -206,9 +219,13 @@ def starts_with_word_char(source: str) -> bool:
             return all(chr(c).isalnum() or chr(c) == "_" for c in range(av[0], av[1] + 1))
         return op is _parser.CATEGORY and av in (_parser.CATEGORY_WORD, _parser.CATEGORY_DIGIT)
 
+    # re._parser is private: a future Python may rename or change it. Any failure here (an
+    # ImportError, an AttributeError, a changed tuple shape) answers False, and the caller then
+    # keeps the slower general pattern: the pipeline must still import, just not as fast.
     try:
+        from re import _parser  # the stdlib's own regex parser (3.11: re._parser)
         return first_ok(list(_parser.parse(source)))
-    except re.error:
+    except Exception:
         return False
 
 
