@@ -130,7 +130,7 @@ class ClassifierService:
     def __init__(self, *, roster_path: str | None = None, policy_path: str | None = None,
                  workers: int = 1, batch_size: int = 64, max_delay: float = 0.002,
                  max_bytes: int = 1_000_000, timeout: float = 10.0, stuck_after: float | None = None,
-                 batch_fn=None) -> None:
+                 batch_fn=None, solo_bytes: int = 64 * 1024) -> None:
         self.roster_path = roster_path
         self.policy_path = policy_path
         self.workers = workers
@@ -146,6 +146,10 @@ class ClassifierService:
         # what a worker runs per batch: a module-level function (spawned workers import it by
         # name); the tests pass a wrapper that can hang on purpose
         self.batch_fn = batch_fn or run_batch
+        # A body over `solo_bytes` is judged in a batch of its own: a post of hundreds of KB costs
+        # up to seconds (linear, but long), and must not take other students' posts past the
+        # timeout with it (they would pass unjudged). Ordinary posts are a few hundred bytes.
+        self.solo_bytes = solo_bytes
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._queue: asyncio.Queue | None = None
         self._collector: asyncio.Task | None = None
@@ -182,6 +186,9 @@ class ClassifierService:
         loop = asyncio.get_running_loop()
         while True:
             first = await self._queue.get()
+            if self._is_large(first):
+                loop.create_task(self._dispatch([first]))
+                continue
             batch = [first]
             deadline = loop.time() + self.max_delay
             while len(batch) < self.batch_size:
@@ -189,10 +196,17 @@ class ClassifierService:
                 if remaining <= 0 and self._queue.empty():
                     break
                 try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), max(remaining, 0)))
+                    item = await asyncio.wait_for(self._queue.get(), max(remaining, 0))
                 except (asyncio.TimeoutError, TimeoutError):
                     break
+                if self._is_large(item):
+                    loop.create_task(self._dispatch([item]))
+                else:
+                    batch.append(item)
             loop.create_task(self._dispatch(batch))
+
+    def _is_large(self, item: tuple) -> bool:
+        return len(item[0].body) > self.solo_bytes
 
     async def _dispatch(self, batch: list) -> None:
         jobs = [job for job, _ in batch]

@@ -75,3 +75,23 @@ def test_a_stuck_batch_is_abandoned_and_the_workers_replaced():
         asyncio.run(scenario())
     finally:
         service.close()
+
+
+def test_a_large_post_is_judged_alone_and_cannot_take_others_down_with_it():
+    """A huge post that sticks its worker fails only itself: the small posts sent with it are
+    batched without it and judged on the other worker."""
+    service = ClassifierService(workers=2, timeout=60, stuck_after=3, batch_fn=hanging_batch, solo_bytes=4096)
+
+    async def scenario():
+        await asyncio.gather(service.judge(comment_job("warm up")), service.judge(comment_job("warm up too")))
+        big = comment_job(HANG + " " + "x" * 8000)
+        small = [comment_job("I will shoot up the school tomorrow"), comment_job("you are so ugly nobody likes you")]
+        got = await asyncio.gather(service.judge(big), *(service.judge(j) for j in small), return_exceptions=True)
+        assert isinstance(got[0], TimeoutError)
+        assert "threat" in got[1].posts[0].classification.labels
+        assert "bullying" in got[2].posts[0].classification.labels
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        service.close()
