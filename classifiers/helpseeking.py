@@ -62,10 +62,14 @@ _RULES = (
 )
 
 
-# Every rule needs one of these; one search rules most posts out.
-_TRIGGER = re.compile(r"help|counsel|therap|hotline|helpline|lifeline|crisis|988|741741|8255|support|talk|tell|told|"
-                      r"report|call|text|dial|here for you|safe|adult|nurse|doctor|police|psych|social worker|"
-                      r"guidance|principal|teacher|what (?:do|should) i do")
+# Every rule needs one of these; one search rules most posts out. Plain words, kept as data: the
+# per-post trigger and the batch one (below) are both built from them.
+TRIGGER_WORDS = (
+    "help|counsel|therap|hotline|helpline|lifeline|crisis|988|741741|8255|support|talk|tell|told|"
+    "report|call|text|dial|here for you|safe|adult|nurse|doctor|police|psych|social worker|"
+    "guidance|principal|teacher|what do i do|what should i do"
+).split("|")
+_TRIGGER = re.compile("|".join(map(re.escape, TRIGGER_WORDS)))
 
 
 def is_help_seeking(text: str, *, normalized: str | None = None) -> bool:
@@ -74,27 +78,13 @@ def is_help_seeking(text: str, *, normalized: str | None = None) -> bool:
     return bool(_TRIGGER.search(t)) and any(r.search(t) for r in _RULES)
 
 
-def _trigger_words() -> list[str]:
-    words = []
-    for w in _TRIGGER.pattern.split("|"):
-        if w == "what (?:do":                   # the one alternation inside: spelled out
-            continue
-        if w == "should) i do":
-            words += ["what do i do", "what should i do"]
-            continue
-        if re.escape(w) != w.replace(" ", "\\ "):
-            raise ValueError(f"_TRIGGER word {w!r} is not a plain literal")
-        words.append(w)
-    return words
-
-
 # The batch forms of _TRIGGER and _RULES (is_help_seeking_batch). The trigger, anchored on its
 # words' rare letters (textscan.anchored_any), runs once over the batch joined by NUL: a trigger
 # word holds no NUL, so a match is inside one post, and "[^\0]*" takes the rest of the post
 # (one match per post). The rules become one alternation: a search finds a match of the
 # alternation exactly where one rule matches (no rule has groups or flags of its own), for one
 # call per post instead of eight.
-_TRIGGER_BATCH = re.compile(anchored_any(_trigger_words()) + REST_OF_POST)
+_TRIGGER_BATCH = re.compile(anchored_any(TRIGGER_WORDS) + REST_OF_POST)
 _ANY_RULE = re.compile("|".join(f"(?:{r.pattern})" for r in _RULES))
 # Every rule is a choice of `\b`-led branches, so the alternation can start at the non-word
 # character before a branch instead (searched in NUL + text): the engine then skips in C from

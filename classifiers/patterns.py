@@ -201,13 +201,17 @@ def _quoted(text: str, start: int) -> bool:
 
 
 # Every rule needs one of these words; most posts have none, and one search rules them out.
-_TRIGGER = _c(
-    r"\b(?:kill|murder|stab|shoot|shot|gun|strangl|choke|hang|beat|jump|punch|hurt|slit|stomp|run over|tortur|"
-    r"slaughter|execut|knife|cut|bomb|blow|burn|attack|weapon|pistol|rifle|ar15|glock|die|dead|"
-    r"watch your back|end|harm|starv|drown|off|unalive|poison|suicid|exist|disappear|wake up|living|"
-    r"alive|live|go on|keep going|goodbye|overdose|myself|yourself|urself|your self|ur self|"
-    r"bleach|jump of|wrists|miss|care if|better without|happier|know where|coming for|comin for|next|pay|"
-    r"survive|make it|likes|wants|cares|hates|laugh|friends|belong|why|notice|waste|thinks|loves|nobody|no one|noone|no1)")
+# Kept as data, squeezed like the rules ("kill" -> "kil"): the per-post trigger and the batch one
+# are both built from them.
+TRIGGER_WORDS = tuple(_DOUBLE_RE.sub(r"\1", w) for w in (
+    "kill|murder|stab|shoot|shot|gun|strangl|choke|hang|beat|jump|punch|hurt|slit|stomp|run over|tortur|"
+    "slaughter|execut|knife|cut|bomb|blow|burn|attack|weapon|pistol|rifle|ar15|glock|die|dead|"
+    "watch your back|end|harm|starv|drown|off|unalive|poison|suicid|exist|disappear|wake up|living|"
+    "alive|live|go on|keep going|goodbye|overdose|myself|yourself|urself|your self|ur self|"
+    "bleach|jump of|wrists|miss|care if|better without|happier|know where|coming for|comin for|next|pay|"
+    "survive|make it|likes|wants|cares|hates|laugh|friends|belong|why|notice|waste|thinks|loves|nobody|no one|noone|no1"
+).split("|"))
+_TRIGGER = _c(r"\b(?:" + "|".join(TRIGGER_WORDS) + ")")
 
 
 def _keys(*groups: str) -> tuple[tuple[str, ...], ...]:
@@ -280,23 +284,13 @@ def _rule_hits(normalized: str, text: str, rules: Sequence[int] | None = None) -
     return hits
 
 
-def _trigger_words() -> list[str]:
-    src = _TRIGGER.pattern
-    words = src[len(r"\b(?:"):-1].split("|")
-    # the batch trigger is built from these words: they must be plain literals
-    if not (src.startswith(r"\b(?:") and src.endswith(")")) or \
-            not all(re.fullmatch(r"[a-z0-9][a-z0-9 ]*", w) and not _DOUBLE_RE.search(w) for w in words):
-        raise ValueError("_TRIGGER is no longer a list of squeezed literal words")
-    return words
-
-
 # _TRIGGER for unsqueezed text, run over a whole batch joined by NUL (and one NUL before it).
 # A trigger word starts with a word character, so `\b` before it means a non-word character
 # before it: the regex starts with that character (\W), and the engine skips in C from one
 # space or punctuation mark to the next. No trigger word holds a NUL, so a match lies in one
 # post; "[^\0]*" takes the rest of the post (one match per post). Squeezing, the costliest
 # step, is then done only for the posts it finds.
-_TRIGGER_RAW = re.compile(r"\W(?:" + literal_trie(_trigger_words(), repeats=True) + ")" + REST_OF_POST)
+_TRIGGER_RAW = re.compile(r"\W(?:" + literal_trie(TRIGGER_WORDS, repeats=True) + ")" + REST_OF_POST)
 _FIRST_GROUP = itemgetter(1)        # re.sub with a C callable: no Python template per match
 
 
