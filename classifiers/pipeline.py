@@ -227,11 +227,5 @@ def _help_seeking_all(texts: list[str], ntexts: list[str]) -> list[bool]:
     """Help-seeking for every post. It had no fail-open before the batch version existed (an error
     reaches the caller, which fails the batch as a whole); it still has none: if the batch version
     fails, each post is checked on its own, and an error there propagates as it always did."""
-    try:
-        found = is_help_seeking_batch(texts, ntexts)
-        if len(found) == len(texts):
-            return found
-        log.error("is_help_seeking_batch returned %d results for %d posts", len(found), len(texts))
-    except Exception:  # noqa: BLE001
-        log.exception("is_help_seeking_batch failed; checking each post on its own")
-    return [is_help_seeking(t, normalized=n) for t, n in zip(texts, ntexts)]
+    found = _batch_or_each("is_help_seeking_batch", lambda: is_help_seeking_batch(texts, ntexts), True, len(texts))
+    return found if found is not None else [is_help_seeking(t, normalized=n) for t, n in zip(texts, ntexts)]

@@ -37,7 +37,6 @@ FORMAT = "crossingguard-textmodel/1"
 MAX_CHARS = 5000          # longer posts are scored on their first 5000 characters (bounded cost)
 _CACHE_MAX = 200_000
 _CSR_MIN_BATCH = 8        # from this many posts a sparse matrix product beats per-post numpy
-_BIGRAM = WORD_PREFIX + "{} {}"
 _PHRASE_FORMAT = {(p, n): p + " ".join(["{}"] * n) for p in WORD_PREFIXES for n in (2, 3)}
 _NOT_NONE = functools.partial(operator.is_not, None)
 MIN_EVIDENCE_SHARE = 0.1  # a word shown as evidence carries at least 10% of the positive push
@@ -179,7 +178,8 @@ class TextModels:
         feats = list(itertools.chain.from_iterable(hits))
         if len(toks) > 1:
             get = self.index.get
-            for prefix, longest in self._phrase_kinds:
+            kinds, trigram_next = self._phrases
+            for prefix, longest in kinds:
                 w = list(map(squeeze, toks)) if prefix == SQUEEZED_PREFIX else toks
                 bigrams = list(map(_PHRASE_FORMAT[prefix, 2].format, w, w[1:]))
                 feats.extend(filter(_NOT_NONE, map(get, bigrams)))
@@ -187,7 +187,7 @@ class TextModels:
                     # Trigrams go through a small table keyed by their first two words (strings
                     # already built and hashed above), so no trigram string is formatted: doing
                     # that and probing the big index cost 15 us a post, this about 7 us (A/B).
-                    for nxt, third in zip(map(self._trigram_next.get, bigrams), w[2:]):
+                    for nxt, third in zip(map(trigram_next.get, bigrams), w[2:]):
                         if nxt is not None:
                             j = nxt.get(third)
                             if j is not None:
@@ -209,11 +209,14 @@ class TextModels:
         return out
 
     @functools.cached_property
-    def _phrase_kinds(self) -> tuple[tuple[str, int], ...]:
-        """(prefix, longest n) of each kind of word phrase gram in the loaded vocabularies, e.g.
-        (("~", 3),), or (("#", 2),) for third-round files: read from the vocabulary itself, the
-        one thing scoring must agree with, so look-ups no model can match are skipped. The same
-        pass fills `_trigram_next`. Built on first use: one walk over the vocabulary, about 35 ms."""
+    def _phrases(self) -> tuple[tuple[tuple[str, int], ...], dict[str, dict[str, int]]]:
+        """(kinds, trigram_next), read from the loaded vocabularies (the one thing scoring must
+        agree with, so look-ups no model can match are skipped):
+        - kinds: (prefix, longest n) of each kind of word phrase gram, e.g. (("~", 3),), or
+          (("#", 2),) for third-round files;
+        - trigram_next: every word trigram by its first two words, {"~a b": {"c": index}}
+          (7,360 small dicts, 2.8 MB for the shipped files).
+        Built on first use: one walk over the vocabulary, about 35 ms."""
         longest: dict[str, int] = {}
         trigrams: dict[str, dict[str, int]] = {}
         for k, j in self.index.items():
@@ -223,15 +226,11 @@ class TextModels:
                 if n == 3:
                     head, third = k.rsplit(" ", 1)
                     trigrams.setdefault(head, {})[third] = j
-        self.__dict__["_trigram_next"] = trigrams
-        return tuple(sorted((p, min(n, 3)) for p, n in longest.items()))
+        return tuple(sorted((p, min(n, 3)) for p, n in longest.items())), trigrams
 
-    @functools.cached_property
-    def _trigram_next(self) -> dict[str, dict[str, int]]:
-        """Every word trigram of the vocabularies by its first two words: {"~a b": {"c": index}}
-        (7,360 small dicts, 2.8 MB for the shipped files). Filled by `_phrase_kinds`."""
-        _ = self._phrase_kinds            # one walk fills both
-        return self.__dict__["_trigram_next"]
+    @property
+    def _phrase_kinds(self) -> tuple[tuple[str, int], ...]:
+        return self._phrases[0]
 
     def _features(self, normalized: str) -> np.ndarray:
         """Unique feature indices (the model is binary: a feature counts once)."""
