@@ -22,7 +22,11 @@ FAIL_STATUS = 503
 
 @lru_cache(maxsize=None)
 def _template(name: str) -> Template:
-    return Template((TEMPLATES / name).read_text(encoding="utf-8"))
+    # The pages share one style sheet, inlined once here: a blocked page must render with no
+    # second request (the stylesheet's own URL could be blocked or unreachable).
+    css = (TEMPLATES / "page.css").read_text(encoding="utf-8")
+    page = Template((TEMPLATES / name).read_text(encoding="utf-8")).safe_substitute(style=css)
+    return Template(page)
 
 
 def wants_json(accept: str) -> bool:
