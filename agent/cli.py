@@ -25,6 +25,9 @@ COMMANDS = (
     "classify",
     "train",
     "evaluate",
+    "review",
+    "accounts",
+    "export_labels",
 )
 
 

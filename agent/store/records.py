@@ -66,6 +66,7 @@ class Incident:
     status: str = "open"
     request_id: str | None = None
     school: str | None = None
+    assignee: str | None = None    # review app account the incident is assigned to (issue 9)
 
     @classmethod
     def new(cls, *, user: str, platform: str | None, kind: str, text: str,
@@ -119,4 +120,5 @@ class Incident:
             evidence=tuple(rec.get("evidence") or ()), severity=rec.get("severity", "low"),
             guidelines=tuple(rec.get("guidelines") or ()), status=rec.get("status", "open"),
             request_id=rec.get("request_id"), school=rec.get("school"),
+            assignee=rec.get("assignee"),
         )

@@ -59,6 +59,40 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         )""",
         "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" + "0" * 64 + "')",
     ]),
+    # ---- review app (issue 9): the incident lifecycle, its history, staff accounts. ----
+    # Kept in one block of its own (version 3; version 2 is left to the alerts/PostgreSQL work)
+    # so branches merge without touching each other's statements.
+    (3, [
+        "ALTER TABLE incidents ADD COLUMN assignee TEXT",
+        "ALTER TABLE incidents ADD COLUMN updated TEXT",
+        # The queue walks one severity at a time, newest first (agent/store/lifecycle.py), so
+        # each of these serves a keyset page without sorting: by severity alone, or with the
+        # most common equality filters in front.
+        "CREATE INDEX incidents_queue ON incidents (severity, created, id)",
+        "CREATE INDEX incidents_status_queue ON incidents (status, severity, created, id)",
+        "CREATE INDEX incidents_school_queue ON incidents (school, severity, created, id)",
+        "CREATE INDEX incidents_user ON incidents (user_id, created)",
+        """CREATE TABLE incident_history (
+            id TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL
+        )""",
+        "CREATE INDEX incident_history_incident ON incident_history (incident_id, at)",
+        # Staff accounts of the review app. schools: JSON list of org ids (counselors);
+        # password_hash: argon2 (NULL: the account signs in through OIDC only).
+        """CREATE TABLE accounts (
+            username TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            schools TEXT NOT NULL,
+            password_hash TEXT,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created TEXT NOT NULL
+        )""",
+    ]),
 ]
+MIGRATIONS.sort(key=lambda m: m[0])
 
 LATEST = MIGRATIONS[-1][0]

@@ -20,6 +20,7 @@ from pathlib import Path
 from agent.errors import CrossingGuardError
 from agent.store import audit as auditchain
 from agent.store.dialect import Dialect, Unavailable
+from agent.store.lifecycle import LifecycleMixin
 from agent.store.records import Incident, iso, new_id, parse_iso, utc
 from agent.store.schema import LATEST, MIGRATIONS
 from agent.store.spool import Spool, SpoolEntry
@@ -38,7 +39,7 @@ def _session_cls():
     return TeacherSession
 
 
-class Store:
+class Store(LifecycleMixin):  # lifecycle.py: the review app's incident lifecycle and accounts
     def __init__(self, dialect: Dialect, home: Path):
         self.dialect = dialect
         self.home = Path(home)

@@ -1,0 +1,42 @@
+"""`crossingguard review [--listen-host 127.0.0.1] [--listen-port 8181]`: the counselors' review
+app (agent/review, docs/review.md). On first start it creates the `admin` account and says where
+its generated password is."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub, common) -> None:
+    from agent.review.server import DEFAULT_HOST, DEFAULT_PORT
+    p = sub.add_parser("review", parents=[common], help="serve the review web app",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--listen-host", default=DEFAULT_HOST, metavar="H", help=f"default {DEFAULT_HOST}")
+    p.add_argument("--listen-port", type=int, default=DEFAULT_PORT, metavar="P", help=f"default {DEFAULT_PORT}")
+    p.add_argument("--idle-minutes", type=float, default=30.0, metavar="N",
+                   help="sign a session out after N idle minutes (default 30)")
+    p.add_argument("--secure-cookies", action="store_true",
+                   help="mark the session cookie Secure (when staff reach the app over HTTPS)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from agent.context import AppContext
+    from agent.errors import UsageError
+    from agent.review.server import announce, build, ensure_admin, make_server, serve_forever
+
+    if args.idle_minutes <= 0:
+        raise UsageError("--idle-minutes must be positive")
+    ctx = AppContext.from_args(args)
+    ctx.ensure_home()
+    app = build(ctx, idle_minutes=args.idle_minutes, secure_cookies=args.secure_cookies)
+    password_file = ensure_admin(ctx.store, ctx.home)
+    try:
+        server = make_server(app, args.listen_host, args.listen_port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.listen_host}:{args.listen_port}: {exc.strerror or exc}") from exc
+    announce(args.listen_host, server.server_port, password_file)
+    try:
+        serve_forever(server)
+    except KeyboardInterrupt:
+        pass
+    return 0
