@@ -25,6 +25,10 @@ def register(sub, common) -> None:
     p.add_argument("--listen-port", type=int, default=DEFAULT_PORT, metavar="P", help=f"default {DEFAULT_PORT}")
     p.add_argument("--metrics-port", type=int, default=None, metavar="M",
                    help="Prometheus /metrics port (0 disables; default: the exporter's default)")
+    p.add_argument("--no-review", action="store_true",
+                   help="do not start the review app beside the proxy (docs/review.md)")
+    p.add_argument("--review-host", default="127.0.0.1", metavar="H", help="review app address (default 127.0.0.1)")
+    p.add_argument("--review-port", type=int, default=8181, metavar="P", help="review app port (default 8181)")
     p.add_argument("mitmproxy_args", nargs=argparse.REMAINDER, metavar="-- MITMPROXY_ARGS",
                    help="passed to mitmproxy unchanged")
     p.set_defaults(func=run)
@@ -123,7 +127,12 @@ def run(args) -> int:
 
     # A lean Master: only the built-in addons a filter needs (proxy_addons/master.py); no dumper,
     # so no per-flow console output (it costs 15-20% throughput).
-    mitmproxy_run(master_class(addons), make_parser, argv, reject_left_out_options)
+    from agent.review.child import start_review_child, stop_review_child
+    review = None if args.no_review else start_review_child(args, context)
+    try:
+        mitmproxy_run(master_class(addons), make_parser, argv, reject_left_out_options)
+    finally:
+        stop_review_child(review)
     return 0
 
 

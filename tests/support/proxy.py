@@ -126,7 +126,7 @@ class CrossingGuardProcess(ManagedProcess):
         if devices:
             common += ["--devices", str(devices)]
         argv = crossingguard_argv("run", *common, "--listen-host", listen_host, "--listen-port", str(port),
-                                  "--metrics-port", str(metrics_port))
+                                  "--metrics-port", str(metrics_port), "--no-review")
         if mitm_args:
             argv += ["--", *mitm_args]
         super().__init__(argv, port, self.home / "proxy-output.log", env=extra_env, host=listen_host,
