@@ -13,7 +13,7 @@ so ids cannot be probed; the app writes the attempt to the audit trail.
 from __future__ import annotations
 
 from agent.store.lifecycle import IT_KINDS, Account, IncidentFilter
-from agent.store.records import Incident
+from agent.store.incident import Incident
 
 INCIDENT_ROLES = ("counselor", "admin", "it")
 AUDIT_ROLES = ("auditor", "admin")

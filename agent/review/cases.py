@@ -10,7 +10,7 @@ from typing import Mapping
 from agent.review import access
 from agent.review.present import parse_filter, parse_limit
 from agent.store.lifecycle import ActionRefused, HistoryEntry, IncidentFilter, NotFound
-from agent.store.records import Incident
+from agent.store.incident import Incident
 
 
 def visible(review, account, incident_id: str, *, purpose: str) -> Incident | None:

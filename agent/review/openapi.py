@@ -7,7 +7,7 @@ matching this document.
 from __future__ import annotations
 
 from agent.store.lifecycle import ACTIONS, SEVERITIES_DESC
-from agent.store.records import INCIDENT_STATUSES
+from agent.store.incident import INCIDENT_STATUSES
 
 _STR = {"type": "string"}
 _NSTR = {"type": "string", "nullable": True}

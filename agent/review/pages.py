@@ -16,7 +16,7 @@ from agent.review.app import current, utcnow
 from agent.review.present import (FILTER_KEYS, BadFilter, CATEGORIES, export_csv, highlight, parse_filter,
                                   parse_when, waited)
 from agent.store.lifecycle import ACTIONS, TRANSITIONS, ActionRefused, NotFound, SEVERITIES_DESC
-from agent.store.records import INCIDENT_STATUSES
+from agent.store.incident import INCIDENT_STATUSES
 
 bp = Blueprint("pages", __name__)
 

@@ -8,7 +8,7 @@ from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from agent.store.lifecycle import SEVERITIES_DESC, HistoryEntry, IncidentFilter
-from agent.store.records import INCIDENT_STATUSES, Incident, iso
+from agent.store.incident import INCIDENT_STATUSES, Incident, iso
 
 CATEGORIES = ("bullying", "threat", "self_harm", "pii", "impersonation")
 FILTER_KEYS = ("school", "status", "severity", "category", "platform", "since", "until")

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 from agent.store import audit as auditchain
 from agent.store.dialect import Unavailable
-from agent.store.records import INCIDENT_STATUSES, Incident, iso, new_id, parse_iso, utc
+from agent.store.incident import INCIDENT_STATUSES, Incident, iso, new_id, parse_iso, utc
 
 # Queue order: the most severe first (critical before high ...), newest first within one.
 SEVERITIES_DESC = ("critical", "high", "medium", "low")

@@ -10,7 +10,7 @@ import pytest
 
 from agent.metrics import STATE
 from agent.store import Incident, StoreUnavailable, open_store
-from agent.store.schema import LATEST
+from agent.store.schema import LATEST, MIGRATIONS
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)
 
@@ -204,7 +204,8 @@ def test_schema_version_recorded_and_reopen_idempotent(tmp_path):
     open_store(None, tmp_path).close()
     open_store(None, tmp_path).close()
     conn = db(tmp_path)
-    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(LATEST,)]
+    versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")]
+    assert versions == sorted(v for v, _ in MIGRATIONS) and versions[-1] == LATEST
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
 
