@@ -101,7 +101,7 @@ class ManagedProcess:
         self.stop()
 
 
-NESTED_COMMANDS = frozenset({"session", "ca", "incidents"})   # commands with sub-subcommands
+NESTED_COMMANDS = frozenset({"session", "ca", "incidents", "accounts"})   # commands with sub-subcommands
 
 
 def crossingguard_argv(*args: str) -> list[str]:

@@ -1,0 +1,150 @@
+"""The review commands as a user runs them: `accounts`, `review` (a real server over HTTP),
+`run` starting the review app beside the proxy, `export-labels`."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import time
+
+import httpx
+import pytest
+
+from agent.context import AppContext
+from tests.review.conftest import make_incident
+from tests.review.servers import ReviewProcess, cli
+from tests.support.proxy import crossingguard_argv, free_port, wait_for_port
+
+PW = "a long enough password\n"
+
+
+def test_accounts_add_list_disable(tmp_path):
+    home = tmp_path / "home"
+    r = cli(home, "accounts", "add", "ms.rivera", "--role", "counselor", "--school", "org-mid",
+            "--password-stdin", stdin=PW)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {**json.loads(r.stdout), "username": "ms.rivera", "role": "counselor",
+                                    "schools": ["org-mid"], "disabled": False, "password": True}
+    assert cli(home, "accounts", "add", "audrey", "--role", "auditor", "--password-stdin", stdin=PW).returncode == 0
+    listed = [json.loads(line) for line in cli(home, "accounts", "list").stdout.splitlines()]
+    assert [a["username"] for a in listed] == ["audrey", "ms.rivera"]
+    assert all("hash" not in json.dumps(a) and "argon2" not in json.dumps(a) for a in listed)
+    r = cli(home, "accounts", "disable", "ms.rivera")
+    assert r.returncode == 0 and json.loads(r.stdout)["disabled"] is True
+    # the hash stored is argon2id, never the password
+    store = AppContext(home).store
+    acc = store.account("audrey")
+    assert acc.password_hash.startswith("$argon2id$") and "long enough" not in acc.password_hash
+    actions = [(e["action"], e["target"]) for e in store.audit_entries()]
+    assert ("account.add", "ms.rivera") in actions and ("account.change", "ms.rivera") in actions
+    store.close()
+
+
+@pytest.mark.parametrize("args, stdin, message", [
+    (["x.y", "--role", "counselor", "--password-stdin"], PW, "needs at least one --school"),
+    (["x.y", "--role", "counselor", "--school", "org-nowhere", "--password-stdin"], PW, "not an org in the roster"),
+    (["x.y", "--role", "admin", "--school", "org-mid", "--password-stdin"], PW, "counselors only"),
+    (["x.y", "--role", "admin", "--password-stdin"], "short\n", "at least 10 characters"),
+    (["x.y", "--role", "admin"], PW, "--password-stdin"),
+    (["bad name", "--role", "admin", "--password-stdin"], PW, "letters, digits"),
+])
+def test_accounts_add_errors_are_clear(tmp_path, args, stdin, message):
+    r = cli(tmp_path / "home", "accounts", "add", *args, stdin=stdin)
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+
+
+def test_duplicate_account_refused(tmp_path):
+    home = tmp_path / "home"
+    assert cli(home, "accounts", "add", "ann", "--role", "it", "--password-stdin", stdin=PW).returncode == 0
+    r = cli(home, "accounts", "add", "ann", "--role", "it", "--password-stdin", stdin=PW)
+    assert r.returncode == 2 and "already exists" in r.stderr
+
+
+@pytest.mark.e2e
+def test_review_server_first_run_admin_and_api_over_http(tmp_path):
+    home = tmp_path / "home"
+    with ReviewProcess(home) as srv:
+        deadline = time.monotonic() + 10
+        while "password is in" not in srv.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        out = srv.output()
+        assert f"http://127.0.0.1:{srv.port}/" in out
+        pw_file = home / "review" / "admin-password.txt"
+        assert str(pw_file) in out
+        assert stat.S_IMODE(os.stat(pw_file).st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(home / "review" / "session.key").st_mode) == 0o600
+        password = pw_file.read_text().strip()
+        with httpx.Client(base_url=srv.url, timeout=10) as c:
+            assert c.get("/api/incidents").status_code == 401
+            r = c.post("/api/login", json={"username": "admin", "password": password})
+            assert r.status_code == 200
+            assert c.get("/api/incidents").json() == {"items": [], "next": None}
+            assert c.get("/queue").status_code == 200
+            assert c.get("/api/openapi.json").json()["openapi"].startswith("3.")
+    # a second start does not make another admin nor print a password file
+    with ReviewProcess(home) as srv:
+        time.sleep(0.5)
+        assert "password is in" not in srv.output().split("CrossingGuard review app")[-1]
+
+
+@pytest.mark.e2e
+def test_run_starts_the_review_app_beside_the_proxy(tmp_path):
+    home = tmp_path / "home"
+    proxy_port, review_port = free_port(), free_port()
+    import subprocess
+    log = open(tmp_path / "run.log", "wb")
+    proc = subprocess.Popen(crossingguard_argv("run", "--home", str(home), "--listen-port", str(proxy_port),
+                                               "--metrics-port", "0", "--review-port", str(review_port)),
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_for_port("127.0.0.1", proxy_port, 60, proc)
+        wait_for_port("127.0.0.1", review_port, 60, proc)
+        r = httpx.get(f"http://127.0.0.1:{review_port}/login", timeout=10)
+        assert r.status_code == 200 and "Sign in" in r.text
+    finally:
+        proc.send_signal(2)
+        proc.wait(30)
+        log.close()
+    # the review child went with the proxy
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{review_port}/login", timeout=1)
+        except httpx.HTTPError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("review app still serving after the proxy stopped")
+    text = (tmp_path / "run.log").read_text()
+    assert "admin-password.txt" in text
+
+
+def test_export_labels_layout(tmp_path):
+    home = tmp_path / "home"
+    ctx = AppContext(home)
+    store = ctx.store
+    closed = make_incident(store, school="org-mid", text='you are "such" a loser,\nnobody likes you',
+                           labels=("bullying", "pii"))
+    dismissed = make_incident(store, school="org-mid", text="this song kills me", labels=("threat",),
+                              severity="critical")
+    make_incident(store, school="org-mid", text="still open", labels=("bullying",))
+    store.add_account("c", "admin", (), None)
+    store.apply_action(closed.id, "close", "c")
+    store.apply_action(dismissed.id, "dismiss", "c")
+    store.close()
+    out = tmp_path / "labels.csv"
+    r = cli(home, "export-labels", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert rows[0] == ["text", "category", "label"]
+    assert sorted(rows[1:]) == sorted([['you are "such" a loser,\nnobody likes you', "bullying", "1"],
+                                       ['you are "such" a loser,\nnobody likes you', "pii", "1"],
+                                       ["this song kills me", "threat", "0"]])
+    r = cli(home, "export-labels", "--category", "threat")
+    assert r.returncode == 0 and r.stdout.splitlines() == ["text,category,label", "this song kills me,threat,0"]
+    store = AppContext(home).store
+    assert [e["action"] for e in store.audit_entries()][-2:] == ["incidents.export_labels"] * 2
+    store.close()
