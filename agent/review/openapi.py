@@ -85,7 +85,8 @@ def document() -> dict:
                 "parameters": [
                     q("status", "only this status", {"type": "string", "enum": list(INCIDENT_STATUSES)}),
                     q("severity", "only this severity", {"type": "string", "enum": list(SEVERITIES_DESC)}),
-                    q("category", "only incidents flagged for this category"),
+                    q("category", "only incidents flagged for this category",
+                      {"type": "string", "enum": ["bullying", "threat", "self_harm", "pii", "impersonation"]}),
                     q("school", "only this school (org sourcedId)"),
                     q("platform", "only this platform id"),
                     q("since", "created at or after (ISO 8601; a bare date is local midnight)"),
