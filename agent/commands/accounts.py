@@ -27,6 +27,8 @@ def register(sub, common) -> None:
                      help="a school the counselor sees (repeat for several); roster org sourcedId")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of stdin (at least 10 characters)")
+    add.add_argument("--no-password", action="store_true",
+                     help="no password: the account signs in only through OIDC (crossingguard review --oidc-issuer)")
     add.set_defaults(func=run_add)
     ls = ss.add_parser("list", parents=[leaf], help="one JSON line per account (never the password)")
     ls.set_defaults(func=run_list)
@@ -48,7 +50,9 @@ def run_add(args) -> int:
 
     if not USERNAME.match(args.username):
         raise UsageError(f"username {args.username!r}: letters, digits and . _ @ - only (at most 100)")
-    if not args.password_stdin:
+    if args.password_stdin and args.no_password:
+        raise UsageError("--password-stdin and --no-password exclude each other")
+    if not args.password_stdin and not args.no_password:
         raise UsageError("give the password on stdin with --password-stdin "
                          "(e.g. `printf '%s\\n' \"$PW\" | crossingguard accounts add ...`)")
     if args.role == "counselor" and not args.school:
@@ -65,13 +69,15 @@ def run_add(args) -> int:
             raise UsageError(f"--school {org!r}: not an org in the roster ({known})")
         if org not in schools:
             schools.append(org)
-    line = sys.stdin.readline()
-    password = line[:-1] if line.endswith("\n") else line
-    password = password.rstrip("\r")
-    try:
-        hashed = hash_password(password)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    hashed = None
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        password = password.rstrip("\r")
+        try:
+            hashed = hash_password(password)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
     try:
         account = ctx.store.add_account(args.username, args.role, tuple(schools), hashed, actor=_actor())
     except ValueError as exc:

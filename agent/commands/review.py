@@ -16,6 +16,11 @@ def register(sub, common) -> None:
                    help="sign a session out after N idle minutes (default 30)")
     p.add_argument("--secure-cookies", action="store_true",
                    help="mark the session cookie Secure (when staff reach the app over HTTPS)")
+    p.add_argument("--oidc-issuer", metavar="URL", default=None,
+                   help="offer sign-in through this OpenID Connect issuer (e.g. https://accounts.google.com)")
+    p.add_argument("--oidc-client-id", metavar="ID", default=None, help="the client id registered with the issuer")
+    p.add_argument("--oidc-client-secret-file", metavar="FILE", default=None,
+                   help="file holding the client secret (content without trailing whitespace)")
     p.set_defaults(func=run)
 
 
@@ -28,7 +33,21 @@ def run(args) -> int:
         raise UsageError("--idle-minutes must be positive")
     ctx = AppContext.from_args(args)
     ctx.ensure_home()
-    app = build(ctx, idle_minutes=args.idle_minutes, secure_cookies=args.secure_cookies)
+    oidc = None
+    if args.oidc_issuer:
+        from pathlib import Path
+
+        from agent.review.oidc import OIDCConfig
+        if not (args.oidc_client_id and args.oidc_client_secret_file):
+            raise UsageError("--oidc-issuer needs --oidc-client-id and --oidc-client-secret-file")
+        if not args.oidc_issuer.startswith(("https://", "http://127.", "http://localhost")):
+            raise UsageError("--oidc-issuer must be an https:// URL")
+        try:
+            secret = Path(args.oidc_client_secret_file).read_text().rstrip()
+        except OSError as exc:
+            raise UsageError(f"--oidc-client-secret-file {args.oidc_client_secret_file}: {exc.strerror}") from exc
+        oidc = OIDCConfig(args.oidc_issuer, args.oidc_client_id, secret)
+    app = build(ctx, idle_minutes=args.idle_minutes, secure_cookies=args.secure_cookies, oidc=oidc)
     password_file = ensure_admin(ctx.store, ctx.home)
     try:
         server = make_server(app, args.listen_host, args.listen_port)

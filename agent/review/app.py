@@ -45,6 +45,7 @@ class ReviewConfig:
     secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     base_url: str = ""                  # how staff reach the app (links in CSV, logs)
+    oidc: Any = None                    # agent.review.oidc.OIDCConfig when an issuer is configured
 
 
 @dataclass
@@ -71,6 +72,9 @@ class Review:
         self.config = config
         self.sessions = SessionRegistry(idle_seconds=config.idle_minutes * 60)
         self.throttle = config.throttle
+        # OIDC sign-ins in flight, by `state` (server-side: the provider's redirect back is a
+        # cross-site navigation, which SameSite=Strict keeps our cookie off).
+        self.oidc_pending: dict[str, dict] = {}
 
     def audit(self, action: str, target: str, detail: dict | None = None, actor: str | None = None) -> None:
         if actor is None:

@@ -6,6 +6,7 @@ scripts). Jinja2 autoescaping is on for every .html template, so post text is sh
 from __future__ import annotations
 
 import secrets
+import time
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -67,11 +68,11 @@ def login():
         # A pre-session token in the signed cookie: the sign-in form carries it too.
         session["pre"] = session.get("pre") or secrets.token_urlsafe(24)
         return render_template("login.html", pre=session["pre"], next=_safe_next(request.args.get("next")),
-                               error=None)
+                               error=None, oidc=review.config.oidc is not None)
     token = request.form.get("csrf", "")
     if not session.get("pre") or not secrets.compare_digest(session["pre"], token):
         session["pre"] = secrets.token_urlsafe(24)
-        return render_template("login.html", pre=session["pre"], next="/",
+        return render_template("login.html", pre=session["pre"], next="/", oidc=review.config.oidc is not None,
                                error="The sign-in form expired; please try again."), 403
     result = review.sign_in(request.form.get("username", ""), request.form.get("password", ""),
                             request.remote_addr or "", "form")
@@ -79,12 +80,85 @@ def login():
         session["pre"] = secrets.token_urlsafe(24)
         code = 429 if result.retry_after else 401
         resp = Response(render_template("login.html", pre=session["pre"],
-                                        next=_safe_next(request.form.get("next")), error=result.error), code)
+                                        next=_safe_next(request.form.get("next")), error=result.error,
+                                        oidc=review.config.oidc is not None), code)
         if result.retry_after:
             resp.headers["Retry-After"] = str(int(result.retry_after) + 1)
         return resp
     review.start_session(result.account)
     return redirect(_safe_next(request.form.get("next")))
+
+
+OIDC_PENDING_SECONDS = 600
+
+
+@bp.get("/login/oidc")
+def oidc_start():
+    from agent.review.oidc import OIDCError, pkce_pair
+    review = current()
+    oidc = review.config.oidc
+    if oidc is None:
+        abort(404)
+    state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    verifier, challenge = pkce_pair()
+    now = time.monotonic()
+    for k in [k for k, v in review.oidc_pending.items() if now - v["t"] > OIDC_PENDING_SECONDS]:
+        review.oidc_pending.pop(k, None)
+    if len(review.oidc_pending) > 10_000:
+        return render_template("error.html", code=503, message="Too many sign-ins in progress; try again."), 503
+    review.oidc_pending[state] = {"nonce": nonce, "verifier": verifier, "t": now,
+                                  "next": _safe_next(request.args.get("next"))}
+    try:
+        url = oidc.authorize_url(url_for("pages.oidc_callback", _external=True), state, nonce, challenge)
+    except OIDCError as exc:
+        review.oidc_pending.pop(state, None)
+        return render_template("error.html", code=502, message=str(exc)), 502
+    return redirect(url)
+
+
+@bp.get("/login/oidc/callback")
+def oidc_callback():
+    from agent.review.oidc import OIDCError, account_name
+    review = current()
+    oidc = review.config.oidc
+    if oidc is None:
+        abort(404)
+    address = request.remote_addr or ""
+
+    def fail(reason: str, who: str = "-", code: int = 401):
+        review.throttle.failed("(oidc)", address)
+        review.audit("review.login_failed", who, {"method": "oidc", "reason": reason}, actor="anonymous")
+        return render_template("error.html", code=code, message="Sign-in with your district account failed: "
+                               + reason + ".", back=url_for("pages.login")), code
+
+    wait = review.throttle.retry_after("(oidc)", address)
+    if wait > 0:
+        review.audit("review.login_throttled", "-", {"method": "oidc"}, actor="anonymous")
+        return render_template("error.html", code=429, message="Too many failed sign-ins. Try again later."), 429
+    pending = review.oidc_pending.pop(request.args.get("state", ""), None)
+    if pending is None or time.monotonic() - pending["t"] > OIDC_PENDING_SECONDS:
+        return fail("the sign-in was not started here or took too long", code=403)
+    if request.args.get("error"):
+        return fail("the provider refused (" + request.args.get("error", "")[:60] + ")")
+    code = request.args.get("code")
+    if not code:
+        return fail("no authorization code")
+    try:
+        claims = oidc.redeem(code, url_for("pages.oidc_callback", _external=True), pending["verifier"],
+                             pending["nonce"])
+    except OIDCError as exc:
+        return fail(str(exc))
+    name = account_name(claims)
+    account = review.store.account(name) if name else None
+    if account is None or account.disabled:
+        return fail("no active CrossingGuard account for this identity", who=(name or "-")[:200])
+    review.throttle.succeeded(account.username, address)
+    review.audit("review.login", account.username, {"method": "oidc", "subject": str(claims.get("sub"))[:200]},
+                 actor=account.username)
+    review.start_session(account)
+    # A page, not a redirect: the browser arrived here from the provider (a cross-site
+    # navigation), and SameSite=Strict cookies only travel on the next same-site navigation.
+    return render_template("continue.html", next=pending["next"])
 
 
 @bp.post("/logout")

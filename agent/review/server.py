@@ -61,10 +61,10 @@ def ensure_admin(store, home: Path) -> Path | None:
     return path
 
 
-def build(ctx, *, idle_minutes: float = 30.0, secure_cookies: bool = False):
+def build(ctx, *, idle_minutes: float = 30.0, secure_cookies: bool = False, oidc=None):
     deps = ReviewDeps(store=ctx.store, policy=ctx.policy, roster=ctx.roster, devices=ctx.devices)
     config = ReviewConfig(idle_minutes=idle_minutes, secure_cookies=secure_cookies,
-                          secret_key=session_key(ctx.home))
+                          secret_key=session_key(ctx.home), oidc=oidc)
     return create_app(deps, config)
 
 
