@@ -148,3 +148,23 @@ def test_export_labels_layout(tmp_path):
     store = AppContext(home).store
     assert [e["action"] for e in store.audit_entries()][-2:] == ["incidents.export_labels"] * 2
     store.close()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--oidc-issuer", "https://idp.example"], "needs --oidc-client-id"),
+    (["--oidc-issuer", "ftp://idp.example", "--oidc-client-id", "c", "--oidc-client-secret-file", "x"], "https://"),
+    (["--oidc-issuer", "https://idp.example", "--oidc-client-id", "c", "--oidc-client-secret-file", "/nonexistent/s"],
+     "--oidc-client-secret-file"),
+    (["--idle-minutes", "0"], "--idle-minutes"),
+])
+def test_review_option_errors(tmp_path, args, message):
+    r = cli(tmp_path / "home", "review", *args, timeout=60)
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+
+
+def test_accounts_add_no_password_for_oidc_only(tmp_path):
+    home = tmp_path / "home"
+    r = cli(home, "accounts", "add", "ann@district.example", "--role", "it", "--no-password")
+    assert r.returncode == 0 and json.loads(r.stdout)["password"] is False
+    r = cli(home, "accounts", "add", "bob", "--role", "it", "--no-password", "--password-stdin", stdin=PW)
+    assert r.returncode == 2 and "exclude each other" in r.stderr
