@@ -351,3 +351,13 @@ def test_bad_filters_are_400_with_a_message(env, query):
 def test_unknown_api_path_is_json_404(env):
     r = env.client("admin1").get("/api/nothing")
     assert r.status_code == 404 and r.json == {"error": "Not found."}
+
+
+def test_bypass_incident_page_shows_its_network_evidence(env):
+    from agent.store import Incident
+    inc = Incident.new(user="stu-1001", platform="tiktok", kind="bypass", text="", labels=("vpn",),
+                       evidence=({"reason": "vpn", "protocol": "tls", "name": "vpn.example", "src": "10.0.0.5"},),
+                       severity="high", guidelines=("student.preamble",), school="org-mid")
+    env.store.add_incident(inc)
+    page = env.client("itguy").get(f"/incidents/{inc.id}").get_data(as_text=True)
+    assert "name: vpn.example" in page and "protocol: tls" in page
