@@ -3,6 +3,7 @@ and every answer matches the document (status code listed, content type, body sc
 Each generated request is sent as a signed-in admin, as an auditor and without a session."""
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from pathlib import Path
@@ -23,9 +24,8 @@ SCHEMA = schemathesis.openapi.from_wsgi("/api/openapi.json", ENV.app)
 OPERATIONS = [r.ok() for r in SCHEMA.get_all_operations()]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _cleanup():
-    yield
+@atexit.register
+def _cleanup():  # at exit, not in a fixture: every xdist worker imports this module, not all run it
     ENV.store.close()
     shutil.rmtree(_DIR, ignore_errors=True)
 
