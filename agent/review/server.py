@@ -56,8 +56,19 @@ def ensure_admin(store, home: Path) -> Path | None:
         return None
     password = generate_password()
     path = review_dir(home) / "admin-password.txt"
-    _write_private(path, (password + "\n").encode())
-    store.add_account("admin", "admin", (), hash_password(password), actor="first-run")
+    # Written aside first and moved into place only once the account exists: two processes
+    # starting on a fresh home at once must not leave a file with the loser's password.
+    pending = path.with_name(f".admin-password.{secrets.token_hex(8)}.tmp")
+    _write_private(pending, (password + "\n").encode())
+    try:
+        store.add_account("admin", "admin", (), hash_password(password), actor="first-run")
+    except ValueError:          # another process created it first; its file is the true one
+        pending.unlink(missing_ok=True)
+        return None
+    except BaseException:
+        pending.unlink(missing_ok=True)
+        raise
+    os.replace(pending, path)
     return path
 
 

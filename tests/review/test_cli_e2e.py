@@ -168,3 +168,21 @@ def test_accounts_add_no_password_for_oidc_only(tmp_path):
     assert r.returncode == 0 and json.loads(r.stdout)["password"] is False
     r = cli(home, "accounts", "add", "bob", "--role", "it", "--no-password", "--password-stdin", stdin=PW)
     assert r.returncode == 2 and "exclude each other" in r.stderr
+
+
+def test_first_admin_is_made_once_even_when_two_starts_race(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from agent.review.auth import verify_password
+    from agent.review.server import ensure_admin
+    from agent.store import open_store
+    home = tmp_path / "home"
+    stores = [open_store(None, home) for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        made = [p for p in pool.map(lambda s: ensure_admin(s, home), stores) if p is not None]
+    assert len(made) == 1
+    password = made[0].read_text().strip()
+    assert verify_password(stores[0].account("admin").password_hash, password)
+    assert sorted(p.name for p in (home / "review").iterdir()) == ["admin-password.txt"]
+    for s in stores:
+        s.close()
