@@ -38,6 +38,8 @@ def browser():
 
 def test_counselor_works_an_incident_in_a_real_browser(tmp_path):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
 
     home = tmp_path / "home"
     r = cli(home, "accounts", "add", "ms.rivera", "--role", "counselor", "--school", "org-mid",
@@ -60,12 +62,15 @@ def test_counselor_works_an_incident_in_a_real_browser(tmp_path):
         drv = browser()
         try:
             drv.set_page_load_timeout(30)
+            # every click that submits or navigates is followed by a wait for the new page:
+            # reading the old page's elements meanwhile would race the navigation
+            wait = WebDriverWait(drv, 20)
             drv.get(srv.url + "/")
             drv.find_element(By.ID, "username").send_keys("ms.rivera")
             drv.find_element(By.ID, "password").send_keys("browser test password")
             drv.find_element(By.ID, "sign-in").click()
+            wait.until(EC.url_contains("/queue"))
             # the queue: critical first, the unacknowledged banner, only this school
-            assert drv.current_url.endswith("/queue")
             banner = drv.find_element(By.ID, "unacknowledged").text
             assert "1 unacknowledged critical incident" in banner and "12 min" in banner
             rows = drv.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
@@ -73,8 +78,8 @@ def test_counselor_works_an_incident_in_a_real_browser(tmp_path):
             assert "other school" not in drv.page_source
             drv.save_screenshot(str(ARTIFACTS / "review-queue.png"))
             rows[0].find_element(By.CSS_SELECTOR, "a.open-incident").click()
+            wait.until(EC.url_contains(f"/incidents/{threat.id}"))
             # the incident: the hostile text shown as text, nothing ran, the evidence marked
-            assert f"/incidents/{threat.id}" in drv.current_url
             post = drv.find_element(By.ID, "post-text")
             assert post.text == HOSTILE
             assert post.find_elements(By.TAG_NAME, "script") == [] and post.find_elements(By.TAG_NAME, "img") == []
@@ -84,14 +89,17 @@ def test_counselor_works_an_incident_in_a_real_browser(tmp_path):
             drv.save_screenshot(str(ARTIFACTS / "review-incident.png"))
             drv.find_element(By.ID, "note").send_keys("Talked with the student and called home.")
             drv.find_element(By.ID, "action-note").click()
+            wait.until(EC.url_contains("done=note"))
             assert drv.find_element(By.ID, "status").text == "reviewing"
             assert "called home" in drv.find_element(By.ID, "history").text
             drv.find_element(By.ID, "action-close").click()
+            wait.until(EC.url_contains("done=close"))
             assert drv.find_element(By.ID, "status").text == "closed"
             drv.find_element(By.ID, "nav-queue").click()
+            wait.until(EC.url_contains("/queue"))
             assert drv.find_elements(By.ID, "unacknowledged") == []
             drv.find_element(By.ID, "sign-out").click()
-            assert "/login" in drv.current_url
+            wait.until(EC.url_contains("/login"))
             drv.get(srv.url + "/queue")
             assert "/login" in drv.current_url
         finally:
