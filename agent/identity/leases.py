@@ -16,8 +16,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 from agent.identity.addresses import lookup_ip, lookup_mac
 
@@ -130,3 +132,27 @@ def read_leases(path: Path) -> dict[str, Lease]:
 def current_leases(path: Path, now: float) -> dict[str, str]:
     """ip -> mac for the leases in the file that are valid at `now`."""
     return {ip: l.mac for ip, l in read_leases(path).items() if l.expires > now}
+
+
+class CurrentLeases(Mapping):
+    """A live read-only view ip -> MAC of a LeaseMap's leases valid at `clock()` (the sensor's
+    packet time), for the identity resolver inside the sensor process."""
+
+    def __init__(self, leases: LeaseMap, clock: Callable[[], float]):
+        self._leases, self._clock = leases, clock
+
+    def __getitem__(self, ip: str) -> str:
+        lease = self._leases.leases.get(ip)
+        if lease is None or lease.expires <= self._clock():
+            raise KeyError(ip)
+        return lease.mac
+
+    def __iter__(self):
+        now = self._clock()
+        return iter([ip for ip, l in self._leases.leases.items() if l.expires > now])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:
+        return bool(self._leases.leases)

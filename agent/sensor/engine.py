@@ -116,13 +116,13 @@ class _QuicState:
 
 class Sensor:
     def __init__(self, catalog, emit: Callable[[Event], None], *, proxy: tuple[bytes, int | None] | None = None,
-                 leases: LeaseMap | None = None, expected_mac: Callable[[str], str | None] | None = None,
+                 leases: LeaseMap | None = None, expected_macs: Callable[[str], frozenset | None] | None = None,
                  limits: Limits | None = None):
         self.catalog = catalog
         self.emit = emit
         self.proxy = proxy
         self.leases = leases if leases is not None else LeaseMap(None)
-        self.expected_mac = expected_mac
+        self.expected_macs = expected_macs
         self.limits = lim = limits or Limits()
         self.streams = FlowTable(lim.streams, lim.timeout)
         self.syns = FlowTable(lim.syns, lim.timeout)
@@ -408,11 +408,11 @@ class Sensor:
         return dst == addr and (port is None or port == dport)
 
     def _emit(self, ev: Event, src: bytes | None, mac: bytes | None) -> None:
-        if ev.src_mac and ev.src and self.expected_mac is not None:
-            expected = self.expected_mac(ev.src)
-            if expected and expected != ev.src_mac and (ev.src, ev.src_mac) not in self.mac_reported.items:
+        if ev.src_mac and ev.src and self.expected_macs is not None:
+            expected = self.expected_macs(ev.src)
+            if expected and ev.src_mac not in expected and (ev.src, ev.src_mac) not in self.mac_reported.items:
                 self.mac_reported.put((ev.src, ev.src_mac), True, ev.ts)
-                ev.extra["expected_mac"] = expected
+                ev.extra["expected_mac"] = sorted(expected)[0] if len(expected) == 1 else sorted(expected)
                 if ev.bypass is None:
                     ev.bypass = "mac_change"
                 else:
