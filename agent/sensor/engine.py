@@ -134,6 +134,7 @@ class Sensor:
         self.packets = 0
         self.decoded = 0
         self.errors = 0
+        self.last_error: Exception | None = None
         self._last_sweep = 0.0
         self._now = 0.0
 
@@ -155,8 +156,9 @@ class Sensor:
                 self._tcp(ts, mac, src, dst, sport, dport, flags, seq, payload)
             elif payload:
                 self._udp(ts, mac, src, dst, sport, dport, payload)
-        except Exception:   # fail-safe by design: the sensor is passive, one bad packet must not stop it
+        except Exception as exc:   # fail-safe by design: the sensor is passive, one bad packet must not stop it
             self.errors += 1
+            self.last_error = exc
 
     def sweep(self, now: float) -> None:
         self._last_sweep = now

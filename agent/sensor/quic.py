@@ -96,6 +96,13 @@ def initial_packets(datagram: bytes):
     A datagram may coalesce several long-header packets; others (0-RTT, Handshake) are skipped
     by their Length field. Stops at the first short-header or unparsable packet.
     """
+    try:
+        yield from _initial_packets(datagram)
+    except (IndexError, ValueError):
+        return
+
+
+def _initial_packets(datagram: bytes):
     pos, n = 0, len(datagram)
     while pos + 7 <= n:
         first = datagram[pos]
