@@ -46,8 +46,10 @@ def parse_proxy(text: str | None):
     t = text.strip()
     port = None
     if t.startswith("["):
-        host, _, rest = t[1:].partition("]")
-        if rest.startswith(":"):
+        host, bracket, rest = t[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            host = ""   # unbalanced or trailing junk: reported below
+        elif rest:
             port = rest[1:]
     elif t.count(":") == 1:
         host, port = t.split(":")
