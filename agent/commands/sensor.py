@@ -76,9 +76,15 @@ def run(args) -> int:
     proxy = parse_proxy(args.proxy)
     if args.enforce_rst and not args.interface:
         raise UsageError("--enforce-rst needs --interface (resets are sent on the wire, never from a file)")
+    if args.interface:
+        from agent.sensor.capture import check_live_capture_allowed
+        check_live_capture_allowed()   # before anything else: the one thing a non-root user must hear
     ctx = AppContext.from_args(args)
     catalog = ctx.policy.catalog
-    ctx.ensure_home()
+    try:
+        ctx.ensure_home()
+    except OSError as exc:
+        raise UsageError(f"--home: cannot create {ctx.home}: {exc.strerror or exc}") from None
     leases = LeaseMap(leases_path(ctx.home))
     store = None if args.no_incidents else ctx.store
     out = sys.stdout
@@ -119,7 +125,7 @@ def run(args) -> int:
             from agent.sensor.capture import BPF_FILTER, live_frames
             if args.enforce_rst:
                 from agent.sensor.enforce import RstInjector
-                enforcer = RstInjector(args.interface, ctx.engine, sensor)
+                enforcer = RstInjector(args.interface, ctx.engine, who=reporter.who)
             deadline = time.monotonic() + args.duration if args.duration else None
 
             def stop() -> bool:

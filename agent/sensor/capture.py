@@ -214,6 +214,7 @@ def live_frames(interface: str, bpf: str = BPF_FILTER, stop=None, poll: float = 
         raise UsageError(f"--interface {interface}: cannot capture: {exc}") from None
     except Exception as exc:   # scapy raises Scapy_Exception for a bad filter or interface
         raise UsageError(f"--interface {interface}: cannot capture: {exc}") from None
+    print(f"crossingguard sensor: capturing on {interface}", file=sys.stderr, flush=True)
     try:
         while stop is None or not stop():
             ready, _, _ = select.select([sock], [], [], poll)

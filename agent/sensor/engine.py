@@ -62,6 +62,8 @@ class Event:
     platform: str | None
     bypass: str | None
     extra: dict = field(default_factory=dict)
+    # (src, dst, sport, dport, first seq, next seq, ack, src_mac) raw, for a TLS event: not written out
+    tcp: tuple | None = field(default=None, repr=False)
 
     def to_json(self) -> dict:
         out = {"ts": datetime.fromtimestamp(self.ts, timezone.utc).isoformat(), "src": self.src,
@@ -137,6 +139,7 @@ class Sensor:
         self.last_error: Exception | None = None
         self._last_sweep = 0.0
         self._now = 0.0
+        self._tcp_state = None
 
     # -- input -------------------------------------------------------------------------------
     def feed(self, ts: float, linktype: int, frame: bytes) -> None:
@@ -151,9 +154,9 @@ class Sensor:
             return
         self.decoded += 1
         try:
-            mac, src, dst, proto, sport, dport, flags, seq, payload = r
+            mac, src, dst, proto, sport, dport, flags, seq, payload, ack = r
             if proto == TCP:
-                self._tcp(ts, mac, src, dst, sport, dport, flags, seq, payload)
+                self._tcp(ts, mac, src, dst, sport, dport, flags, seq, payload, ack)
             elif payload:
                 self._udp(ts, mac, src, dst, sport, dport, payload)
         except Exception as exc:   # fail-safe by design: the sensor is passive, one bad packet must not stop it
@@ -169,7 +172,7 @@ class Sensor:
         return len(self.streams) + len(self.syns) + len(self.quic) + len(self.names) + len(self.resolved)
 
     # -- TCP --------------------------------------------------------------------------------
-    def _tcp(self, ts, mac, src, dst, sport, dport, flags, seq, payload) -> None:
+    def _tcp(self, ts, mac, src, dst, sport, dport, flags, seq, payload, ack) -> None:
         key = (src, sport, dst, dport)
         if not payload:
             if flags & SYN and not flags & ACK:
@@ -182,6 +185,7 @@ class Sensor:
             return
         st = self.streams.items.get(key)
         if st is not None:
+            st.ack = ack
             self.streams.touch(key, ts)
             if st.add(seq, payload):
                 self._advance(key, st, ts, mac, src, dst, sport, dport)
@@ -201,6 +205,7 @@ class Sensor:
             else:
                 return
             st = Stream(base, proto, self.limits.stream_bytes)
+            st.ack = ack
             self.streams.put(key, st, ts)
             if st.add(seq, payload):
                 self._advance(key, st, ts, mac, src, dst, sport, dport)
@@ -210,6 +215,7 @@ class Sensor:
             self._tcp_signature(ts, mac, src, dst, dport, payload)
             return
         st = Stream(seq, proto, self.limits.stream_bytes)
+        st.ack = ack
         self.streams.put(key, st, ts)
         st.add(seq, payload)
         self._advance(key, st, ts, mac, src, dst, sport, dport)
@@ -233,7 +239,10 @@ class Sensor:
                 return
             hello = parse_client_hello(body)
             if hello is not None:
+                # where the connection stands, for optional reset injection (agent/sensor/enforce.py)
+                self._tcp_state = (src, dst, sport, dport, st.base, (st.base + len(data)) & 0xFFFFFFFF, st.ack, mac)
                 self._hello(ts, mac, src, dst, dport, "tls", hello)
+                self._tcp_state = None
         elif st.proto == "http":
             got = request_host(bytes(data))
             if got == HTTP_MORE:
@@ -400,7 +409,7 @@ class Sensor:
                                         platform.id if platform else None, dport=dport,
                                         via_proxy=via_proxy, proxy_known=self.proxy is not None)
         ev = Event(ts, ip_text(src), mac_text(mac), dst_text, kind, name, platform.id if platform else None,
-                   reason, extra)
+                   reason, extra, tcp=self._tcp_state if kind == "tls" else None)
         self._emit(ev, src, mac)
 
     def _is_proxy(self, dst: bytes, dport: int | None) -> bool:

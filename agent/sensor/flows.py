@@ -55,7 +55,7 @@ class Stream:
     Segments that arrive ahead of the next expected byte wait in `pending` (bounded by
     max_bytes in total); overlapping retransmissions are trimmed.
     """
-    __slots__ = ("base", "data", "pending", "pending_bytes", "proto", "max_bytes", "meta")
+    __slots__ = ("base", "data", "pending", "pending_bytes", "proto", "max_bytes", "meta", "ack")
 
     def __init__(self, base: int, proto: str | None, max_bytes: int):
         self.base = base
@@ -65,6 +65,7 @@ class Stream:
         self.proto = proto
         self.max_bytes = max_bytes
         self.meta = None
+        self.ack = 0            # the last acknowledgement number this direction carried
 
     def add(self, seq: int, payload: bytes) -> bool:
         """Add a segment; True when the contiguous data grew."""

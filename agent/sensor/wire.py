@@ -28,7 +28,7 @@ _NULL_V6 = (24, 28, 30)
 
 
 def decode(linktype: int, data: bytes):
-    """(src_mac, src, dst, proto, sport, dport, tcp_flags, seq, payload) or None.
+    """(src_mac, src, dst, proto, sport, dport, tcp_flags, seq, payload, ack) or None.
 
     src/dst are the raw 4- or 16-byte addresses (text only when an event is written);
     src_mac is 6 raw bytes or None when the link layer has no MAC.
@@ -144,7 +144,8 @@ def _decode(linktype: int, data: bytes):
         if doff < 20:
             return None
         return (mac, src, dst, TCP, (data[l4] << 8) | data[l4 + 1], (data[l4 + 2] << 8) | data[l4 + 3],
-                data[l4 + 13], int.from_bytes(data[l4 + 4:l4 + 8], "big"), data[l4 + doff:end])
+                data[l4 + 13], int.from_bytes(data[l4 + 4:l4 + 8], "big"), data[l4 + doff:end],
+                int.from_bytes(data[l4 + 8:l4 + 12], "big"))
     if proto == UDP:
         if end - l4 < 8:
             return None
@@ -152,7 +153,7 @@ def _decode(linktype: int, data: bytes):
         if ulen >= 8:
             end = min(end, l4 + ulen)
         return (mac, src, dst, UDP, (data[l4] << 8) | data[l4 + 1], (data[l4 + 2] << 8) | data[l4 + 3],
-                0, 0, data[l4 + 8:end])
+                0, 0, data[l4 + 8:end], 0)
     return None
 
 

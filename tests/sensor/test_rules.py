@@ -169,3 +169,35 @@ def test_memory_stays_bounded_on_many_unfinished_handshakes():
     sensor.feed(1_700_000_000.0 + 50.0 + 60, 1, syn)   # much later: the sweep drops idle state
     assert len(sensor.streams) == 0 and len(sensor.syns) <= 1
     assert events == [] and sensor.errors == 0
+
+
+def test_reset_segments_cover_both_ends_with_exact_sequence_numbers():
+    from agent.sensor.enforce import reset_segments
+    state = (ip_raw("10.0.0.1"), ip_raw("10.0.0.2"), 40000, 443, 1001, 1518, 777, None)
+    assert reset_segments(state) == [("10.0.0.1", "10.0.0.2", 40000, 443, 1518),
+                                     ("10.0.0.1", "10.0.0.2", 40000, 443, 1001),
+                                     ("10.0.0.2", "10.0.0.1", 443, 40000, 777)]
+
+
+def test_enforce_rst_needs_a_live_interface(tmp_path):
+    import subprocess
+    from tests.support.proxy import crossingguard_argv
+    out = subprocess.run(crossingguard_argv("sensor", "--home", str(tmp_path), "--pcap", "x.pcap", "--enforce-rst"),
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "--enforce-rst needs --interface" in out.stderr
+
+
+def test_live_capture_without_root_says_so(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to drop to an unprivileged user")
+    out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                          sys.executable, "-m", "agent.cli", "sensor", "--home", str(tmp_path / "h"),
+                          "--interface", "lo", "--no-incidents"],
+                         capture_output=True, text=True, timeout=60, cwd=str(tmp_path.parent),
+                         env={**os.environ, "PYTHONPATH": str(__import__("pathlib").Path(__file__).resolve().parents[2])})
+    assert out.returncode != 0
+    assert "needs root" in out.stderr, out.stderr
