@@ -33,8 +33,8 @@ def register(sub, common):
     p.add_argument("--duration", type=float, default=None, metavar="SECONDS",
                    help="with --interface: stop after this many seconds (default: until interrupted)")
     p.add_argument("--enforce-rst", action="store_true",
-                   help="ACTIVE: answer a TLS ClientHello for a platform blocked for everyone with TCP resets "
-                        "to both ends (--interface only; off by default; see docs/sensor.md)")
+                   help="ACTIVE: answer a TLS ClientHello whose name the policy blocks for the device's user "
+                        "with TCP resets to both ends (--interface only; off by default; see docs/sensor.md)")
     p.set_defaults(func=run)
 
 

@@ -31,7 +31,7 @@ from agent.sensor.httpreq import FAILED as HTTP_FAILED, NEED_MORE as HTTP_MORE, 
 from agent.sensor.signatures import tcp_signature, tor_like, udp_signature
 from agent.sensor.tlshello import FAILED, NEED_MORE, hello_from_handshake, hello_from_records, \
     looks_like_tls, parse_client_hello
-from agent.sensor.wire import ACK, FIN, RST, SYN, TCP, UDP, decode, ip_text, mac_text
+from agent.sensor.wire import ACK, EN10MB, FIN, RST, SYN, TCP, UDP, decode, ip_text, mac_text
 
 KINDS = ("dns", "tls", "quic", "http", "dhcp", "vpn", "p2p")
 BYPASS_REASONS = ("direct", "quic", "doh", "dot", "vpn_wireguard", "vpn_openvpn", "vpn_ipsec", "tor",
@@ -140,6 +140,7 @@ class Sensor:
         self._last_sweep = 0.0
         self._now = 0.0
         self._tcp_state = None
+        self._frame, self._linktype = b"", 0
 
     # -- input -------------------------------------------------------------------------------
     def feed(self, ts: float, linktype: int, frame: bytes) -> None:
@@ -152,6 +153,7 @@ class Sensor:
         r = decode(linktype, frame)
         if r is None:
             return
+        self._frame, self._linktype = frame, linktype   # for the rare reader of the destination MAC
         self.decoded += 1
         try:
             mac, src, dst, proto, sport, dport, flags, seq, payload, ack = r
@@ -286,7 +288,7 @@ class Sensor:
         if sport in DHCP_PORTS and dport in DHCP_PORTS:
             self._dhcp(ts, mac, src, dst, payload)
             return
-        if payload[0] & 0xC0 == 0xC0 and len(payload) >= 1200:
+        if quicmod.looks_like_initial(payload):
             if self._quic(ts, mac, src, dst, sport, dport, payload):
                 return
         reason = udp_signature(payload, sport, dport)
@@ -342,9 +344,12 @@ class Sensor:
         for addr in m.addresses:
             self.names.put(addr, qname, ts)
         # A response names the client's lookup too (its query may not be in the capture).
-        # The device is the response's destination.
+        # The device is the response's destination (and on Ethernet, the frame's destination MAC).
+        client_mac = self._frame[:6] if self._linktype == EN10MB and transport == "udp" else None
+        if client_mac is not None and client_mac[0] & 1:
+            client_mac = None                              # broadcast/multicast: not a device
         for q in m.questions:
-            self._event(ts, None, dst, src, sport, "dns", q,
+            self._event(ts, client_mac, dst, src, sport, "dns", q,
                         {"transport": transport, "response": True,
                          "answers": [ip_text(a) for a in m.addresses]})
 

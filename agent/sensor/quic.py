@@ -85,8 +85,9 @@ def varint(b: bytes, pos: int) -> tuple[int, int]:
 
 
 def looks_like_initial(payload: bytes) -> bool:
-    """Cheap pre-filter: long header with the fixed bit, a version we can decrypt."""
-    return (len(payload) >= 1200 - 60 and payload[0] & 0xC0 == 0xC0
+    """Cheap pre-filter: long header with the fixed bit, a version we can decrypt, and the
+    1200-byte minimum every datagram carrying a client Initial has (RFC 9000 section 14.1)."""
+    return (len(payload) >= 1200 and payload[0] & 0xC0 == 0xC0
             and int.from_bytes(payload[1:5], "big") in VERSIONS)
 
 

@@ -83,9 +83,9 @@ def tcp_session(payload: bytes, cuts=(), order=None, *, src=CLIENT, dst=SERVER, 
 
 
 def udp_packet(payload: bytes, *, src=CLIENT, dst=SERVER, sport=50000, dport=443, src_mac=CLIENT_MAC,
-               t=1_700_000_000.0):
+               t=1_700_000_000.0, dst_mac=SERVER_MAC):
     ip = IPv6 if ":" in src else IP
-    p = Ether(src=src_mac, dst=SERVER_MAC) / ip(src=src, dst=dst) / UDP(sport=sport, dport=dport) / payload
+    p = Ether(src=src_mac, dst=dst_mac) / ip(src=src, dst=dst) / UDP(sport=sport, dport=dport) / payload
     p.time = t
     return p
 

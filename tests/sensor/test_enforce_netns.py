@@ -13,7 +13,8 @@ import uuid
 
 import pytest
 
-from tests.sensor import build
+from agent.identity.leases import read_leases
+from tests.sensor import build, rfc_vectors as rfc
 from tests.support.proxy import crossingguard_argv
 
 pytestmark = pytest.mark.e2e
@@ -51,6 +52,22 @@ except socket.timeout:
     outcome = "timeout"
 print(json.dumps({"client": outcome}), flush=True)
 '''
+
+
+SEND_UDP = r'''
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", int(sys.argv[2])))
+s.sendto(bytes.fromhex(sys.argv[4]), (sys.argv[1], int(sys.argv[3])))
+'''
+LEASED_MAC = "02:00:00:00:5e:01"
+
+
+def dhcp_ack(ip: str) -> bytes:
+    from scapy.layers.dhcp import BOOTP, DHCP
+    chaddr = bytes.fromhex(LEASED_MAC.replace(":", "")) + bytes(10)
+    return bytes(BOOTP(op=2, chaddr=chaddr, xid=7, yiaddr=ip)
+                 / DHCP(options=[("message-type", "ack"), ("lease_time", 600), "end"]))
 
 
 def sh(*argv, check=True):
@@ -111,11 +128,27 @@ def test_blocked_sni_is_reset_at_both_ends_allowed_is_not(netns_pair, tmp_path):
         assert connect("en.wikipedia.org") == "ok"
         server_out, _ = server.communicate(timeout=30)
         assert [json.loads(l)["server"] for l in server_out.splitlines()] == ["reset", "closed"]
+
+        # live QUIC and DHCP through the same capture: the RFC 9001 Initial from the client, and a
+        # DHCP ACK from the server's side; the lease file appears while the sensor still runs
+        sh("ip", "netns", "exec", ns_client, sys.executable, "-c", SEND_UDP, server_ip, "50000", "443",
+           rfc.V1_PROTECTED.hex())
+        ack = dhcp_ack(client_ip)
+        sh("ip", "netns", "exec", ns_server, sys.executable, "-c", SEND_UDP, client_ip, "67", "68", ack.hex())
+        leases = tmp_path / "home" / "sensor" / "dhcp-leases.json"
+        deadline = time.monotonic() + 15
+        while not (leases.exists() and client_ip in read_leases(leases)):
+            assert time.monotonic() < deadline, "the live sensor did not write the lease"
+            time.sleep(0.2)
+        assert read_leases(leases)[client_ip].mac == LEASED_MAC
         sensor.terminate()
         events_out, _ = sensor.communicate(timeout=20)
         events = [json.loads(l) for l in events_out.splitlines()]
         tls = [(e["name"], e.get("enforced")) for e in events if e["kind"] == "tls"]
         assert tls == [("www.instagram.com", "rst"), ("en.wikipedia.org", None)]
+        assert [(e["name"], e["quic_version"]) for e in events if e["kind"] == "quic"] == [("example.com", "v1")]
+        assert [(e["dhcp"]["msg_type"], e["src"], e["src_mac"]) for e in events if e["kind"] == "dhcp"] == \
+            [("ACK", client_ip, LEASED_MAC)]
     finally:
         for p in procs:
             if p.poll() is None:

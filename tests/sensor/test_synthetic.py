@@ -92,7 +92,7 @@ def test_dns_over_udp_and_tcp_names_and_answers_name_later_connections(tmp_path)
     r1 = DNS(id=1, qr=1, qd=DNSQR(qname="www.snapchat.com"), an=DNSRR(rrname="www.snapchat.com", rdata="203.0.113.7"))
     pkts = [build.udp_packet(bytes(q1), dst="192.0.2.53", dport=53),
             build.udp_packet(bytes(r1), src="192.0.2.53", dst=build.CLIENT, sport=53, dport=50000,
-                             src_mac=build.SERVER_MAC, t=1_700_000_000.01)]
+                             src_mac=build.SERVER_MAC, dst_mac=build.CLIENT_MAC, t=1_700_000_000.01)]
     tcpq = bytes(DNS(id=2, rd=1, qd=DNSQR(qname="discord.gg", qtype="AAAA")))
     pkts += build.tcp_session(len(tcpq).to_bytes(2, "big") + tcpq, cuts=(1,), dport=53, dst="192.0.2.53",
                               t0=1_700_000_000.1)
@@ -103,6 +103,7 @@ def test_dns_over_udp_and_tcp_names_and_answers_name_later_connections(tmp_path)
         ("dns", "www.snapchat.com", False, "udp"), ("dns", "www.snapchat.com", True, "udp"),
         ("dns", "discord.gg", False, "tcp")]
     assert events[1]["answers"] == ["203.0.113.7"] and events[1]["src"] == build.CLIENT
+    assert events[1]["src_mac"] == build.CLIENT_MAC   # the response frame's destination: the device
     tls = only(events, "tls")
     assert (tls["name"], tls["name_from"], tls["platform"]) == ("www.snapchat.com", "dns", "snapchat")
 
