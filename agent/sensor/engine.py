@@ -409,7 +409,8 @@ class Sensor:
         platform = self.catalog.match(name) if name else None
         if platform is None and kind != "dns":
             platform = self.catalog.match(dst_text)    # DoH resolvers are listed by address
-        via_proxy = self._is_proxy(dst, dport)
+        # Through the proxy: to its address, or the proxy's own upstream connections (from it).
+        via_proxy = self._is_proxy(dst, dport) or (self.proxy is not None and src == self.proxy[0])
         reason = forced or judge_bypass(kind, platform.category if platform else None,
                                         platform.id if platform else None, dport=dport,
                                         via_proxy=via_proxy, proxy_known=self.proxy is not None)

@@ -79,11 +79,15 @@ def test_direct_connection_is_a_bypass_only_when_it_avoids_the_proxy(tmp_path, c
     pkts = build.tcp_session(build.records(build.client_hello("www.instagram.com")))
     pkts += build.tcp_session(b"CONNECT www.instagram.com:443 HTTP/1.1\r\nHost: x\r\n\r\n",
                               dst="192.0.2.1", dport=3128, sport=40001)
+    # the proxy's own upstream connection to the platform is not a bypass
+    pkts += build.tcp_session(build.records(build.client_hello("www.instagram.com")), src="192.0.2.1",
+                              sport=40002, src_mac="02:00:00:00:00:01")
     path = build.write(tmp_path / "direct.pcap", pkts)
     with_proxy, _ = run_sensor(path, catalog, proxy=(ip_raw("192.0.2.1"), 3128))
-    assert [(e["kind"], e["bypass"]) for e in with_proxy] == [("tls", "direct"), ("http", None)]
+    assert [(e["kind"], e["src"], e["bypass"]) for e in with_proxy] == \
+        [("tls", build.CLIENT, "direct"), ("http", build.CLIENT, None), ("tls", "192.0.2.1", None)]
     without, _ = run_sensor(path, catalog)
-    assert [e["bypass"] for e in without] == [None, None]
+    assert [e["bypass"] for e in without] == [None, None, None]
 
 
 def test_dns_over_udp_and_tcp_names_and_answers_name_later_connections(tmp_path):
