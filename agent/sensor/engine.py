@@ -66,11 +66,19 @@ class Event:
     tcp: tuple | None = field(default=None, repr=False)
 
     def to_json(self) -> dict:
-        out = {"ts": datetime.fromtimestamp(self.ts, timezone.utc).isoformat(), "src": self.src,
+        out = {"ts": iso_time(self.ts), "src": self.src,
                "src_mac": self.src_mac, "dst": self.dst, "kind": self.kind, "name": self.name,
                "platform": self.platform, "bypass": self.bypass}
         out.update(self.extra)
         return out
+
+
+def iso_time(ts: float) -> str | float:
+    """ISO 8601 UTC; a capture timestamp outside what datetime can show stays a number."""
+    try:
+        return datetime.fromtimestamp(ts, timezone.utc).isoformat()
+    except (OverflowError, ValueError, OSError):
+        return ts
 
 
 def judge_bypass(kind: str, category: str | None, platform: str | None, *, dport: int | None,

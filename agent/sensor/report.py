@@ -17,10 +17,8 @@ sensor is an observer, and the event line on stdout still records the bypass).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-
 from agent.metrics import ADDON_ERRORS, COUNTERS, SENSOR_BYPASSES, SENSOR_EVENTS
-from agent.sensor.engine import Event
+from agent.sensor.engine import Event, iso_time
 
 log = logging.getLogger("crossingguard.sensor")
 
@@ -73,7 +71,7 @@ class Reporter:
             user, device, school = self.who(ev)
             evidence = {"reason": reason, "protocol": ev.kind, "name": ev.name, "src": ev.src,
                         "src_mac": ev.src_mac, "dst": ev.dst, "device": device,
-                        "seen": datetime.fromtimestamp(ev.ts, timezone.utc).isoformat()}
+                        "seen": iso_time(ev.ts)}
             if "expected_mac" in ev.extra:
                 evidence["expected_mac"] = ev.extra["expected_mac"]
             self.store.add_incident(Incident.new(

@@ -201,3 +201,10 @@ def test_live_capture_without_root_says_so(tmp_path):
                          env={**os.environ, "PYTHONPATH": str(__import__("pathlib").Path(__file__).resolve().parents[2])})
     assert out.returncode != 0
     assert "needs root" in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("ts", [0.0, 1e20, -1e20, float("nan")])
+def test_odd_capture_timestamps_still_give_an_event(ts):
+    from agent.sensor import Event
+    out = Event(ts, "10.0.0.1", None, "10.0.0.2", "dns", "a.example", None, None).to_json()
+    assert out["name"] == "a.example" and out["ts"] is not None
