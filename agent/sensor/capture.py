@@ -17,9 +17,10 @@ from typing import Iterator
 
 from agent.errors import UsageError
 
-PCAP_MAGICS = {
-    b"\xd4\xc3\xb2\xa1": ("<", 1e-6), b"\xa1\xb2\xc3\xd4": (">", 1e-6),
-    b"\x4d\x3c\xb2\xa1": ("<", 1e-9), b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+PCAP_MAGICS = {   # magic -> (byte order, timestamp unit, extra bytes per record header)
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6, 0), b"\xa1\xb2\xc3\xd4": (">", 1e-6, 0),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9, 0), b"\xa1\xb2\x3c\x4d": (">", 1e-9, 0),
+    b"\x34\xcd\xb2\xa1": ("<", 1e-6, 8), b"\xa1\xb2\xcd\x34": (">", 1e-6, 8),   # Kuznetzov's patched pcap
 }
 PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
 MAX_FRAME = 262144 * 4
@@ -83,7 +84,7 @@ def _truncated(path: Path, what: str) -> None:
 
 
 def _pcap(f, path: Path, magic: bytes):
-    endian, unit = PCAP_MAGICS[magic]
+    endian, unit, extra = PCAP_MAGICS[magic]
     header = f.read(20)
     if len(header) < 20:
         raise UsageError(f"--pcap: {path}: truncated pcap header")
@@ -97,6 +98,8 @@ def _pcap(f, path: Path, magic: bytes):
                 _truncated(path, "truncated record header")
             return
         sec, frac, caplen, _ = rec.unpack(h)
+        if extra:
+            read(extra)
         if caplen > MAX_FRAME:
             _truncated(path, f"record with impossible length {caplen}")
             return

@@ -19,6 +19,19 @@ class DnsMessage:
     addresses: tuple[bytes, ...]      # raw A/AAAA addresses from the answer section
 
 
+def dns_name(raw: bytes) -> str | None:
+    """A question name as text. Host names are lower-cased ASCII (clean_name); mDNS service
+    instance names may hold spaces and UTF-8 ("Kitchen Printer._ipp._tcp.local"), kept as sent,
+    lower-cased, with undecodable bytes escaped."""
+    name = clean_name(raw)
+    if name is not None:
+        return name
+    text = raw.decode("utf-8", "backslashreplace").rstrip(".").lower()
+    if not text or len(text) > 1024:
+        return None
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
 def read_name(msg: bytes, pos: int):
     """(name, position after the name in the original sequence)."""
     labels, jumps, after, n = [], 0, None, len(msg)
@@ -69,7 +82,7 @@ def _parse(msg: bytes) -> DnsMessage | None:
         if pos + 4 > len(msg):
             return None
         pos += 4
-        name = clean_name(raw)
+        name = dns_name(raw)
         if name is None:
             return None
         questions.append(name)

@@ -37,6 +37,7 @@ KINDS = ("dns", "tls", "quic", "http", "dhcp", "vpn", "p2p")
 BYPASS_REASONS = ("direct", "quic", "doh", "dot", "vpn_wireguard", "vpn_openvpn", "vpn_ipsec", "tor",
                   "bittorrent", "bittorrent_dht", "mac_change")
 DHCP_PORTS = (67, 68)
+LOCAL_DNS_PORTS = {5353: "mdns", 5355: "llmnr"}
 
 
 @dataclass
@@ -293,6 +294,10 @@ class Sensor:
         if sport == 53 or dport == 53:
             self._dns(ts, mac, src, dst, sport, dport, payload, "udp")
             return
+        if sport in LOCAL_DNS_PORTS or dport in LOCAL_DNS_PORTS:
+            # mDNS and LLMNR: the DNS message format for names on the local link
+            self._dns(ts, mac, src, dst, sport, dport, payload, LOCAL_DNS_PORTS.get(dport) or LOCAL_DNS_PORTS[sport])
+            return
         if sport in DHCP_PORTS and dport in DHCP_PORTS:
             self._dhcp(ts, mac, src, dst, payload)
             return
@@ -353,7 +358,7 @@ class Sensor:
             self.names.put(addr, qname, ts)
         # A response names the client's lookup too (its query may not be in the capture).
         # The device is the response's destination (and on Ethernet, the frame's destination MAC).
-        client_mac = self._frame[:6] if self._linktype == EN10MB and transport == "udp" else None
+        client_mac = self._frame[:6] if self._linktype == EN10MB and transport != "tcp" else None
         if client_mac is not None and client_mac[0] & 1:
             client_mac = None                              # broadcast/multicast: not a device
         for q in m.questions:
@@ -445,7 +450,8 @@ class Sensor:
         self.emit(ev)
 
 
-_VERSION_NAMES = {quicmod.V1: "v1", quicmod.V2: "v2", quicmod.DRAFT29: "draft-29"}
+_VERSION_NAMES = {v: f"draft-{v & 0xFF}" for v in quicmod.VERSIONS if v >> 24 == 0xFF}
+_VERSION_NAMES.update({quicmod.V1: "v1", quicmod.V2: "v2"})
 
 
 def _classify(payload: bytes, sport: int, dport: int) -> str | None:

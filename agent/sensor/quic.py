@@ -19,16 +19,20 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
 V1, V2, DRAFT29 = 0x00000001, 0x6B3343CF, 0xFF00001D
-# Initial salts: RFC 9001 section 5.2, RFC 9369 section 3.3.1, draft-ietf-quic-tls-29 section 5.2.
-SALTS = {
-    V1: bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a"),
-    V2: bytes.fromhex("0dede3def700a6db819381be6e269dcbf9bd2ed9"),
-    DRAFT29: bytes.fromhex("afbfec289993d24c9e9786f19c6111e04390a899"),
-}
-_LABELS = {V1: (b"quic key", b"quic iv", b"quic hp"), DRAFT29: (b"quic key", b"quic iv", b"quic hp"),
-           V2: (b"quicv2 key", b"quicv2 iv", b"quicv2 hp")}
+_SALT_V1 = bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a")        # RFC 9001 section 5.2
+_SALT_V2 = bytes.fromhex("0dede3def700a6db819381be6e269dcbf9bd2ed9")        # RFC 9369 section 3.3.1
+_SALT_D29 = bytes.fromhex("afbfec289993d24c9e9786f19c6111e04390a899")       # drafts 29 to 32
+_SALT_D23 = bytes.fromhex("c3eef712c72ebb5a11a7d2432bb46365bef9f502")       # drafts 23 to 28
+SALTS = {V1: _SALT_V1, V2: _SALT_V2}
+SALTS.update({0xFF000000 + d: _SALT_D23 for d in range(23, 29)})
+SALTS.update({0xFF000000 + d: _SALT_D29 for d in range(29, 33)})
+SALTS.update({0xFF000000 + d: _SALT_V1 for d in (33, 34)})
+_V1_LABELS = (b"quic key", b"quic iv", b"quic hp")
+_LABELS = {v: _V1_LABELS for v in SALTS}
+_LABELS[V2] = (b"quicv2 key", b"quicv2 iv", b"quicv2 hp")
 # Long-header packet type of an Initial: 0 in v1 and drafts, 1 in v2 (RFC 9369 section 3.2).
-_INITIAL_TYPE = {V1: 0, DRAFT29: 0, V2: 1}
+_INITIAL_TYPE = {v: 0 for v in SALTS}
+_INITIAL_TYPE[V2] = 1
 VERSIONS = frozenset(SALTS)
 
 
