@@ -44,6 +44,9 @@ def valid_frames() -> list[bytes]:
     from scapy.layers.dns import DNS, DNSQR, DNSRR
     out.append(bytes(build.udp_packet(bytes(DNS(id=1, qr=1, qd=DNSQR(qname="a.example"),
                                                 an=DNSRR(rrname="a.example", rdata="192.0.2.1"))), sport=53, dport=5353)))
+    from tests.sensor.test_encapsulation import ether_cases
+    wanted = {"gre-ipv4", "gre-ether", "vxlan", "gtpu", "mpls", "fragment-0", "fragment-v6", "mdns", "quic-draft-27"}
+    out += [bytes(p) for name, p in ether_cases() if name in wanted]
     return out
 
 
