@@ -38,6 +38,7 @@ BYPASS_REASONS = ("direct", "quic", "doh", "dot", "vpn_wireguard", "vpn_openvpn"
                   "bittorrent", "bittorrent_dht", "mac_change")
 DHCP_PORTS = (67, 68)
 LOCAL_DNS_PORTS = {5353: "mdns", 5355: "llmnr"}
+CLASSIFY_BYTES = 8    # enough of a stream's start to tell TLS, an HTTP method or a VPN/BitTorrent handshake
 
 
 @dataclass
@@ -208,9 +209,10 @@ class Sensor:
             self.syns.pop(key)
             if off == 0:
                 proto = _classify(payload, sport, dport)
-                if proto is None:
+                if proto is None and len(payload) >= CLASSIFY_BYTES:
                     self._tcp_signature(ts, mac, src, dst, dport, payload)
                     return
+                # (a first segment of a byte or two, an evasion trick, waits for the next ones)
             elif off < self.limits.stream_bytes:
                 proto = None    # ahead of the first byte: wait for it to tell what this is
             else:
@@ -233,7 +235,9 @@ class Sensor:
 
     def _advance(self, key, st: Stream, ts, mac, src, dst, sport, dport) -> None:
         if st.proto is None:
-            st.proto = _classify(bytes(st.data[:8]), sport, dport)
+            if len(st.data) < CLASSIFY_BYTES and not st.full:
+                return
+            st.proto = _classify(bytes(st.data[:CLASSIFY_BYTES]), sport, dport)
             if st.proto is None:
                 self.streams.pop(key)
                 self._tcp_signature(ts, mac, src, dst, dport, bytes(st.data))

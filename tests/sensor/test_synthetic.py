@@ -277,3 +277,30 @@ def test_cli_rejects_what_it_cannot_read(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "truncated" in out.stderr
     assert out.stdout == ""   # the ClientHello was in the cut record
+
+
+@pytest.mark.parametrize("first", [1, 2, 5])
+def test_a_tiny_first_segment_does_not_hide_the_name(tmp_path, first):
+    """Splitting the first bytes off (an evasion trick) still gives the SNI / Host."""
+    tls = build.records(build.client_hello("www.instagram.com"))
+    http = b"GET / HTTP/1.1\r\nHost: www.reddit.com\r\n\r\n"
+    pkts = build.tcp_session(tls, cuts=(first,), dport=8443)
+    pkts += build.tcp_session(http, cuts=(first,), order=(1, 0), dport=8080, sport=40001, t0=1_700_000_001.0)
+    events, _ = run_sensor(build.write(tmp_path / "tiny.pcap", pkts))
+    assert [(e["kind"], e["name"]) for e in events] == [("tls", "www.instagram.com"), ("http", "www.reddit.com")]
+
+
+def test_sni_behind_connect_and_socks5_matches_tshark(tmp_path):
+    from tests.sensor.test_real_captures import tshark_names
+    connect = b"CONNECT www.tiktok.com:443 HTTP/1.1\r\nHost: www.tiktok.com:443\r\n\r\n"
+    hello = build.records(build.client_hello("www.tiktok.com"))
+    pkts = build.tcp_session(connect + hello, cuts=(len(connect),), dport=3128)
+    socks = b"\x05\x01\x00" + b"\x05\x01\x00\x03\x0bdiscord.com\x01\xbb"
+    pkts += build.tcp_session(socks + build.records(build.client_hello("discord.com")), cuts=(3, len(socks)),
+                              dport=1080, sport=40001, t0=1_700_000_001.0)
+    path = build.write(tmp_path / "proxied.pcap", pkts)
+    events, _ = run_sensor(path)
+    got = {e["name"] for e in events}
+    assert tshark_names(path) <= got
+    assert [(e["kind"], e["name"], e["dport"] if "dport" in e else None) for e in events] == [
+        ("http", "www.tiktok.com", None), ("tls", "www.tiktok.com", 3128), ("tls", "discord.com", 1080)]
