@@ -20,13 +20,13 @@ class DnsMessage:
 
 
 def dns_name(raw: bytes) -> str | None:
-    """A question name as text. Host names are lower-cased ASCII (clean_name); mDNS service
+    """A question name as text. Host names are printable ASCII (clean_name); mDNS service
     instance names may hold spaces and UTF-8 ("Kitchen Printer._ipp._tcp.local"), kept as sent,
-    lower-cased, with undecodable bytes escaped."""
+    with undecodable bytes escaped."""
     name = clean_name(raw)
     if name is not None:
         return name
-    text = raw.decode("utf-8", "backslashreplace").rstrip(".").lower()
+    text = raw.decode("utf-8", "backslashreplace")
     if not text or len(text) > 1024:
         return None
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)

@@ -357,7 +357,7 @@ class Sensor:
                 self._event(ts, mac, src, dst, dport, "dns", q, {"transport": transport})
             return
         qname = m.questions[0]
-        self.resolved.put(qname, True, ts)
+        self.resolved.put(qname.lower(), True, ts)
         for addr in m.addresses:
             self.names.put(addr, qname, ts)
         # A response names the client's lookup too (its query may not be in the capture).
@@ -385,7 +385,8 @@ class Sensor:
                 name = learnt
                 info["name_from"] = "dns"
         reason = None
-        if kind == "tls" and tor_like(hello.sni, hello.alpn, hello.sni in self.resolved.items):
+        sni = hello.sni.lower() if hello.sni else None
+        if kind == "tls" and tor_like(sni, hello.alpn, sni in self.resolved.items):
             reason = "tor"
         self._event(ts, mac, src, dst, dport, kind, name, info, forced=reason)
 

@@ -92,7 +92,7 @@ def test_tunnels_fragments_mpls_mdns_and_quic_drafts_match_tshark(tmp_path):
     # and what each case should give, whatever tshark's version decodes
     for name in ("gre.tiktok.com", "bridged.reddit.com", "ipip.discord.com", "sixinfour.snapchat.com",
                  "vxlan.youtube.com", "gtp.whatsapp.net", "mpls.pinterest.com", "frag.linkedin.com",
-                 "frag6.tumblr.com", "kitchen printer._ipp._tcp.local", "_googlecast._tcp.local", "fileserver",
+                 "frag6.tumblr.com", "Kitchen Printer._ipp._tcp.local", "_googlecast._tcp.local", "fileserver",
                  "draft27.instagram.com", "draft32.instagram.com", "draft34.instagram.com"):
         assert name in got, name
     by_name = {e["name"]: e for e in events if e["name"]}

@@ -23,7 +23,7 @@ def tshark_names(path) -> set[str]:
     names = set()
     for line in out.splitlines():
         for field in line.split("\t"):
-            names.update(n.strip().lower() for n in field.split(",") if n.strip())
+            names.update(n.strip() for n in field.split(",") if n.strip())
     return names
 
 

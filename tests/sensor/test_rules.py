@@ -103,7 +103,7 @@ def test_parse_proxy_errors(text):
 
 
 @pytest.mark.parametrize("head, expected", [
-    (b"GET / HTTP/1.1\r\nHost: Example.COM\r\n\r\n", ("GET", "example.com")),
+    (b"GET / HTTP/1.1\r\nHost: Example.COM\r\n\r\n", ("GET", "Example.COM")),
     (b"GET / HTTP/1.1\r\nhost:example.com:8080\r\n\r\n", ("GET", "example.com")),
     (b"GET / HTTP/1.1\r\nHost: [2001:db8::1]:80\r\n\r\n", ("GET", "2001:db8::1")),
     (b"CONNECT discord.com:443 HTTP/1.1\r\n\r\n", ("CONNECT", "discord.com")),

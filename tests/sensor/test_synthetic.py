@@ -304,3 +304,14 @@ def test_sni_behind_connect_and_socks5_matches_tshark(tmp_path):
     assert tshark_names(path) <= got
     assert [(e["kind"], e["name"], e["dport"] if "dport" in e else None) for e in events] == [
         ("http", "www.tiktok.com", None), ("tls", "www.tiktok.com", 3128), ("tls", "discord.com", 1080)]
+
+
+def test_names_are_reported_as_sent_and_matched_without_case(tmp_path):
+    from scapy.layers.dns import DNS, DNSQR
+    from tests.sensor.test_real_captures import tshark_names
+    pkts = [build.udp_packet(bytes(DNS(id=5, rd=1, qd=DNSQR(qname="WwW.InStAgRaM.CoM"))), dst="192.0.2.53", dport=53)]
+    pkts += build.tcp_session(build.records(build.client_hello("Discord.COM")), t0=1_700_000_001.0)
+    path = build.write(tmp_path / "case.pcap", pkts)
+    events, _ = run_sensor(path)
+    assert [(e["name"], e["platform"]) for e in events] == [("WwW.InStAgRaM.CoM", "instagram"), ("Discord.COM", "discord")]
+    assert tshark_names(path) == {"WwW.InStAgRaM.CoM", "Discord.COM"}
