@@ -308,6 +308,9 @@ class Sensor:
         if quicmod.looks_like_initial(payload):
             if self._quic(ts, mac, src, dst, sport, dport, payload):
                 return
+        elif dport == 443 and payload[0] & 0xC0 == 0x40 and dst in self.names.items:
+            self._quic_midflow(ts, mac, src, dst, sport, dport)
+            return
         reason = udp_signature(payload, sport, dport)
         if reason is not None:
             self._signature(ts, mac, src, dst, dport, reason)
@@ -346,6 +349,15 @@ class Sensor:
                     self._hello(ts, mac, src, dst, dport, "quic", hello, {"quic_version": _VERSION_NAMES[version]})
             break
         return found
+
+    def _quic_midflow(self, ts, mac, src, dst, sport, dport) -> None:
+        """QUIC short-header packets to an address a DNS answer named, when the flow's Initial
+        was not seen (the capture began later): named from DNS, once per device and address per
+        repeat window, so QUIC to a platform is reported even without its handshake."""
+        if (src, sport, dst, dport) in self.quic.items or self._repeat((src, "quic", dst), ts):
+            return
+        self._event(ts, mac, src, dst, dport, "quic", self.names.items[dst],
+                    {"dport": dport, "name_from": "dns", "stage": "established"})
 
     # -- names ------------------------------------------------------------------------------
     def _dns(self, ts, mac, src, dst, sport, dport, msg, transport) -> None:

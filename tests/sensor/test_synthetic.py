@@ -315,3 +315,17 @@ def test_names_are_reported_as_sent_and_matched_without_case(tmp_path):
     events, _ = run_sensor(path)
     assert [(e["name"], e["platform"]) for e in events] == [("WwW.InStAgRaM.CoM", "instagram"), ("Discord.COM", "discord")]
     assert tshark_names(path) == {"WwW.InStAgRaM.CoM", "Discord.COM"}
+
+
+def test_quic_seen_mid_flow_is_named_from_dns(tmp_path):
+    from scapy.layers.dns import DNS, DNSQR, DNSRR
+    answer = DNS(id=1, qr=1, qd=DNSQR(qname="www.tiktok.com"), an=DNSRR(rrname="www.tiktok.com", rdata="203.0.113.9"))
+    pkts = [build.udp_packet(bytes(answer), src="192.0.2.53", dst=build.CLIENT, sport=53, dport=50000,
+                             src_mac=build.SERVER_MAC, dst_mac=build.CLIENT_MAC)]
+    short = b"\x41" + bytes(8) + bytes(range(200))
+    pkts += [build.udp_packet(short, dst="203.0.113.9", t=1_700_000_001.0 + i) for i in range(3)]
+    pkts += [build.udp_packet(short, dst="198.51.100.99", t=1_700_000_005.0)]   # an address nobody resolved
+    events, _ = run_sensor(build.write(tmp_path / "midflow.pcap", pkts))
+    quic = [e for e in events if e["kind"] == "quic"]
+    assert [(e["name"], e["platform"], e["bypass"], e["name_from"]) for e in quic] == \
+        [("www.tiktok.com", "tiktok", "quic", "dns")]
