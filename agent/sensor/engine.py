@@ -180,9 +180,6 @@ class Sensor:
         for table in (self.streams, self.syns, self.quic, self.repeats):
             table.sweep(now)
 
-    def memory_items(self) -> int:
-        return len(self.streams) + len(self.syns) + len(self.quic) + len(self.names) + len(self.resolved)
-
     # -- TCP --------------------------------------------------------------------------------
     def _tcp(self, ts, mac, src, dst, sport, dport, flags, seq, payload, ack) -> None:
         key = (src, sport, dst, dport)
@@ -245,12 +242,12 @@ class Sensor:
         data = st.data
         if st.proto == "tls":
             body = hello_from_records(data)
-            if body is NEED_MORE or body == NEED_MORE:
+            if body is NEED_MORE:
                 if st.full:
                     self.streams.pop(key)
                 return
             self.streams.pop(key)
-            if body == FAILED:
+            if body is FAILED:
                 return
             hello = parse_client_hello(body)
             if hello is not None:
@@ -260,12 +257,12 @@ class Sensor:
                 self._tcp_state = None
         elif st.proto == "http":
             got = request_host(bytes(data))
-            if got == HTTP_MORE:
+            if got is HTTP_MORE:
                 if st.full:
                     self.streams.pop(key)
                 return
             self.streams.pop(key)
-            if got == HTTP_FAILED:
+            if got is HTTP_FAILED:
                 return
             method, host = got
             self._event(ts, mac, src, dst, dport, "http", host, {"method": method})
@@ -339,11 +336,11 @@ class Sensor:
             for off, data in quicmod.crypto_frames(plain):
                 state.add(off, data)
             body = hello_from_handshake(state.assembled())
-            if body == NEED_MORE:
+            if body is NEED_MORE:
                 continue
             state.done = True
             state.frags.clear()
-            if body != FAILED:
+            if body is not FAILED:
                 hello = parse_client_hello(body)
                 if hello is not None:
                     self._hello(ts, mac, src, dst, dport, "quic", hello, {"quic_version": _VERSION_NAMES[version]})
