@@ -38,6 +38,7 @@ BYPASS_REASONS = ("direct", "quic", "doh", "dot", "vpn_wireguard", "vpn_openvpn"
                   "bittorrent", "bittorrent_dht", "mac_change")
 DHCP_PORTS = (67, 68)
 LOCAL_DNS_PORTS = {5353: "mdns", 5355: "llmnr"}
+ROUTER_ADDRESSES = 4  # a MAC seen with more known addresses than this is a router: no mac_change from it
 CLASSIFY_BYTES = 8    # enough of a stream's start to tell TLS, an HTTP method or a VPN/BitTorrent handshake
 
 
@@ -143,6 +144,7 @@ class Sensor:
         self.resolved = FlowTable(lim.names, 3600.0)      # names some device resolved (Tor heuristic)
         self.repeats = FlowTable(lim.syns, lim.repeat_window)
         self.mac_reported = FlowTable(65536, 3600.0)
+        self.mac_ips = FlowTable(65536, 3600.0)           # MAC -> addresses seen behind it (router test)
         self.packets = 0
         self.decoded = 0
         self.errors = 0
@@ -454,7 +456,8 @@ class Sensor:
     def _emit(self, ev: Event, src: bytes | None, mac: bytes | None) -> None:
         if ev.src_mac and ev.src and self.expected_macs is not None:
             expected = self.expected_macs(ev.src)
-            if expected and ev.src_mac not in expected and (ev.src, ev.src_mac) not in self.mac_reported.items:
+            if expected and ev.src_mac not in expected and (ev.src, ev.src_mac) not in self.mac_reported.items \
+                    and not self._is_router(ev.src_mac, ev.src, ev.ts):
                 self.mac_reported.put((ev.src, ev.src_mac), True, ev.ts)
                 ev.extra["expected_mac"] = sorted(expected)[0] if len(expected) == 1 else sorted(expected)
                 if ev.bypass is None:
@@ -462,6 +465,17 @@ class Sensor:
                 else:
                     ev.extra["also"] = "mac_change"
         self.emit(ev)
+
+    def _is_router(self, mac: str, ip: str, ts: float) -> bool:
+        """A MAC that many addresses send from is a router's (traffic from another subnet), not a
+        spoofing device: its frames carry every routed device's address."""
+        ips = self.mac_ips.items.get(mac)
+        if ips is None:
+            ips = set()
+            self.mac_ips.put(mac, ips, ts)
+        if len(ips) <= ROUTER_ADDRESSES:
+            ips.add(ip)
+        return len(ips) > ROUTER_ADDRESSES
 
 
 _VERSION_NAMES = {v: f"draft-{v & 0xFF}" for v in quicmod.VERSIONS if v >> 24 == 0xFF}

@@ -329,3 +329,18 @@ def test_quic_seen_mid_flow_is_named_from_dns(tmp_path):
     quic = [e for e in events if e["kind"] == "quic"]
     assert [(e["name"], e["platform"], e["bypass"], e["name_from"]) for e in quic] == \
         [("www.tiktok.com", "tiktok", "quic", "dns")]
+
+
+def test_a_router_mac_behind_many_addresses_is_not_spoofing(tmp_path, catalog):
+    from scapy.layers.dns import DNS, DNSQR
+    query = bytes(DNS(id=7, rd=1, qd=DNSQR(qname="example.org")))
+    router = "02:00:00:00:0f:01"
+    addresses = [f"10.30.0.{i}" for i in range(1, 9)]
+    expected = {ip: frozenset({f"02:00:00:00:30:{i:02x}"}) for i, ip in enumerate(addresses, 1)}
+    pkts = [build.udp_packet(query, src=ip, dst="192.0.2.53", dport=53, src_mac=router, t=1_700_000_000.0 + i)
+            for i, ip in enumerate(addresses)]
+    events, _ = run_sensor(build.write(tmp_path / "routed.pcap", pkts), catalog, expected_macs=expected.get)
+    flagged = [e["src"] for e in events if e["bypass"] == "mac_change"]
+    # the first ROUTER_ADDRESSES look like spoofing until the MAC shows itself a router; then no more
+    from agent.sensor.engine import ROUTER_ADDRESSES
+    assert flagged == addresses[:ROUTER_ADDRESSES]
