@@ -208,3 +208,19 @@ def test_odd_capture_timestamps_still_give_an_event(ts):
     from agent.sensor import Event
     out = Event(ts, "10.0.0.1", None, "10.0.0.2", "dns", "a.example", None, None).to_json()
     assert out["name"] == "a.example" and out["ts"] is not None
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--interface", "nosuchif0"], "nosuchif0"),
+    (["--interface", "lo", "--bpf", "this is not bpf"], "filter"),
+])
+def test_live_capture_errors_are_clear(tmp_path, extra, message):
+    import os
+    import subprocess
+    from tests.support.proxy import crossingguard_argv
+    if os.geteuid() != 0:
+        pytest.skip("opening a packet socket needs root")
+    out = subprocess.run(crossingguard_argv("sensor", "--home", str(tmp_path), "--no-incidents", "--duration", "2",
+                                            *extra), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "cannot capture" in out.stderr and message in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
