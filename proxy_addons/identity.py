@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 
 from mitmproxy import ctx, http
 
-from agent.identity.leases import current_leases, leases_path
+from agent.identity.leases import LeaseFileWatcher, leases_path
 from agent.metrics import ADDON_ERRORS, COUNTERS, IDENTITY
 from proxy_addons.failmode import guarded
 from proxy_addons.verdict import verdict_of
@@ -69,8 +69,8 @@ def _proxyauth_user_for(client_conn) -> str | None:
 class LeaseRefresher:
     """The sensor's DHCP map (HOME/sensor/dhcp-leases.json), read off the event loop.
 
-    A worker thread re-reads the file when it changes (and at every tick, so expired leases
-    drop out) and hands the resolver a fresh ip -> MAC dict by one attribute assignment; hooks
+    A worker thread polls the file (a stat per tick; a parse only when it changed; expired
+    leases drop out when they expire) and hands the resolver a fresh ip -> MAC dict by one attribute assignment; hooks
     only read it. Fail choice: an unreadable or malformed file gives an empty map, i.e.
     identification by login and registry only (the map adds identities, it never gates one).
     """
@@ -81,6 +81,7 @@ class LeaseRefresher:
         self._thread: threading.Thread | None = None
         self.snapshot: dict[str, str] = {}
         self.refreshed_at: float | None = None
+        self._watcher: LeaseFileWatcher | None = None
 
     def start(self, interval: float) -> None:
         if self._thread is not None:
@@ -100,10 +101,12 @@ class LeaseRefresher:
         state = self.core.state
         if state is None:
             return
-        snapshot = current_leases(leases_path(state.home), time.time())
-        if snapshot != self.snapshot:
-            self.snapshot = snapshot
-            log.info("crossingguard: DHCP map has %d current leases", len(snapshot))
+        path = leases_path(state.home)
+        if self._watcher is None or self._watcher.path != path:
+            self._watcher = LeaseFileWatcher(path)     # a reloaded config may name another home
+        if self._watcher.poll(time.time()):
+            self.snapshot = self._watcher.current
+            log.info("crossingguard: DHCP map has %d current leases", len(self.snapshot))
         if state.resolver.dhcp is not self.snapshot:
             state.resolver.dhcp = self.snapshot     # one attribute store: readers see old or new
         self.refreshed_at = time.time()

@@ -134,6 +134,37 @@ def current_leases(path: Path, now: float) -> dict[str, str]:
     return {ip: l.mac for ip, l in read_leases(path).items() if l.expires > now}
 
 
+class LeaseFileWatcher:
+    """The current-lease map of a lease file, re-read only when the file changed (by stat) and
+    recomputed only when it changed or a lease expired: a reader polling every few seconds
+    costs a stat() per poll, not a JSON parse of a district's leases."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._stat = None
+        self._leases: dict[str, Lease] = {}
+        self._next_expiry = float("inf")
+        self.current: dict[str, str] = {}
+
+    def poll(self, now: float) -> bool:
+        """Bring `current` up to date; True when it changed."""
+        try:
+            st = os.stat(self.path)
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            stamp = None
+        if stamp != self._stat:
+            self._stat = stamp
+            self._leases = read_leases(self.path) if stamp is not None else {}
+        elif now < self._next_expiry:
+            return False
+        current = {ip: l.mac for ip, l in self._leases.items() if l.expires > now}
+        self._next_expiry = min((l.expires for l in self._leases.values() if l.expires > now), default=float("inf"))
+        changed = current != self.current
+        self.current = current
+        return changed
+
+
 class CurrentLeases(Mapping):
     """A live read-only view ip -> MAC of a LeaseMap's leases valid at `clock()` (the sensor's
     packet time), for the identity resolver inside the sensor process."""
