@@ -12,7 +12,7 @@ from scapy.layers.dot11 import Dot11, Dot11QoS, RadioTap
 from scapy.layers.l2 import LLC, SNAP
 from scapy.layers.inet import GRE, IP, TCP, UDP, fragment
 from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment
-from scapy.layers.l2 import CookedLinux, Ether, Loopback
+from scapy.layers.l2 import GRE_PPTP, CookedLinux, Ether, Loopback
 from scapy.layers.ppp import PPP
 from scapy.layers.vxlan import VXLAN
 from scapy.utils import wrpcap
@@ -46,6 +46,9 @@ def ether_cases():
     yield "gre-ipv4", OUTER / IP(src="203.0.113.1", dst="203.0.113.2") / GRE() / inner_dns("gre.tiktok.com")
     yield "gre-ether", (OUTER / IP(src="203.0.113.1", dst="203.0.113.2") / GRE(proto=0x6558)
                         / Ether(src="02:00:00:00:0e:03", dst="02:00:00:00:0e:04") / inner_tcp("bridged.reddit.com"))
+    yield "pptp", (OUTER / IP(src="203.0.113.1", dst="203.0.113.2")
+                   / GRE_PPTP(seqnum_present=1, seqence_number=1, call_id=3) / PPP(proto=0x0021)
+                   / inner_dns("pptp.bsky.app"))
     yield "ipip", OUTER / IP(src="203.0.113.1", dst="203.0.113.2", proto=4) / inner_tcp("ipip.discord.com", 40001)
     yield "6in4", (OUTER / IP(src="203.0.113.1", dst="203.0.113.2", proto=41)
                    / IPv6(src="2001:db8::1", dst="2001:db8::2") / UDP(sport=3333, dport=53)
@@ -90,7 +93,7 @@ def test_tunnels_fragments_mpls_mdns_and_quic_drafts_match_tshark(tmp_path):
     got = {e["name"] for e in events if e["name"]}
     assert expected <= got, f"missed: {sorted(expected - got)}"
     # and what each case should give, whatever tshark's version decodes
-    for name in ("gre.tiktok.com", "bridged.reddit.com", "ipip.discord.com", "sixinfour.snapchat.com",
+    for name in ("gre.tiktok.com", "pptp.bsky.app", "bridged.reddit.com", "ipip.discord.com", "sixinfour.snapchat.com",
                  "vxlan.youtube.com", "gtp.whatsapp.net", "mpls.pinterest.com", "frag.linkedin.com",
                  "frag6.tumblr.com", "Kitchen Printer._ipp._tcp.local", "_googlecast._tcp.local", "fileserver",
                  "draft27.instagram.com", "draft32.instagram.com", "draft34.instagram.com"):
