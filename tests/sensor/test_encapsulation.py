@@ -47,7 +47,7 @@ def ether_cases():
     yield "gre-ether", (OUTER / IP(src="203.0.113.1", dst="203.0.113.2") / GRE(proto=0x6558)
                         / Ether(src="02:00:00:00:0e:03", dst="02:00:00:00:0e:04") / inner_tcp("bridged.reddit.com"))
     yield "pptp", (OUTER / IP(src="203.0.113.1", dst="203.0.113.2")
-                   / GRE_PPTP(seqnum_present=1, seqence_number=1, call_id=3) / PPP(proto=0x0021)
+                   / GRE_PPTP(seqnum_present=1, sequence_number=1, call_id=3) / PPP(proto=0x0021)
                    / inner_dns("pptp.bsky.app"))
     yield "ipip", OUTER / IP(src="203.0.113.1", dst="203.0.113.2", proto=4) / inner_tcp("ipip.discord.com", 40001)
     yield "6in4", (OUTER / IP(src="203.0.113.1", dst="203.0.113.2", proto=41)
