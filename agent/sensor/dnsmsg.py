@@ -23,13 +23,15 @@ def dns_name(raw: bytes) -> str | None:
     """A question name as text. Host names are printable ASCII (clean_name); mDNS service
     instance names may hold spaces and UTF-8 ("Kitchen Printer._ipp._tcp.local"), kept as sent,
     with undecodable bytes escaped."""
+    if not raw:
+        return "<Root>"      # the root zone (e.g. a priming NS query), shown as tshark shows it
     name = clean_name(raw)
     if name is not None:
         return name
     text = raw.decode("utf-8", "backslashreplace")
     if not text or len(text) > 1024:
         return None
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    return "".join(c if c.isprintable() else f"\\{ord(c):03o}" for c in text)   # tshark's escape
 
 
 def read_name(msg: bytes, pos: int):
@@ -83,9 +85,10 @@ def _parse(msg: bytes) -> DnsMessage | None:
             return None
         pos += 4
         name = dns_name(raw)
-        if name is None:
-            return None
-        questions.append(name)
+        if name is not None:      # an unprintable name is skipped, not the whole message
+            questions.append(name)
+    if not questions:
+        return None
     addresses = []
     if flags & 0x8000:
         for _ in range(min(an, 256)):

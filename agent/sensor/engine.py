@@ -185,12 +185,16 @@ class Sensor:
     # -- TCP --------------------------------------------------------------------------------
     def _tcp(self, ts, mac, src, dst, sport, dport, flags, seq, payload, ack) -> None:
         key = (src, sport, dst, dport)
-        if not payload:
-            if flags & SYN and not flags & ACK:
+        if flags & SYN:
+            if not flags & ACK:
                 self.syns.put(key, seq, ts)
                 if dport == 853:
                     self._dot_syn(ts, mac, src, dst, dport)
-            elif flags & (FIN | RST):
+            if not payload:
+                return
+            seq = (seq + 1) & 0xFFFFFFFF   # data in a SYN (TCP Fast Open) starts after the SYN's own number
+        elif not payload:
+            if flags & (FIN | RST):
                 self.streams.pop(key)
                 self.syns.pop(key)
             return

@@ -344,3 +344,29 @@ def test_a_router_mac_behind_many_addresses_is_not_spoofing(tmp_path, catalog):
     # the first ROUTER_ADDRESSES look like spoofing until the MAC shows itself a router; then no more
     from agent.sensor.engine import ROUTER_ADDRESSES
     assert flagged == addresses[:ROUTER_ADDRESSES]
+
+
+def test_tcp_fast_open_data_in_the_syn(tmp_path):
+    from scapy.layers.inet import IP, TCP
+    from scapy.layers.l2 import Ether
+    hello = build.records(build.client_hello("www.snapchat.com"))
+    base = Ether(src=build.CLIENT_MAC, dst=build.SERVER_MAC) / IP(src=build.CLIENT, dst=build.SERVER)
+    pkts = [base / TCP(sport=40000, dport=443, flags="S", seq=1000) / hello[:100],           # data in the SYN
+            base / TCP(sport=40000, dport=443, flags="PA", seq=1101, ack=1) / hello[100:]]
+    for i, p in enumerate(pkts):
+        p.time = 1_700_000_000 + i * 0.01
+    events, _ = run_sensor(build.write(tmp_path / "tfo.pcap", pkts))
+    assert [e["name"] for e in events] == ["www.snapchat.com"]
+
+
+def test_root_and_unprintable_question_names(tmp_path):
+    from scapy.layers.dns import DNS, DNSQR
+    from tests.sensor.test_real_captures import tshark_names
+    pkts = [build.udp_packet(bytes(DNS(id=1, rd=1, qd=DNSQR(qname=".", qtype="NS"))), dst="192.0.2.53", dport=53),
+            build.udp_packet(bytes(DNS(id=2, rd=1, qd=[DNSQR(qname=b"bad\x01name.example"), DNSQR(qname="ok.example")])),
+                             dst="192.0.2.53", dport=53, t=1_700_000_001.0)]
+    path = build.write(tmp_path / "root.pcap", pkts)
+    events, _ = run_sensor(path)
+    names = [e["name"] for e in events]
+    assert names[0] == "<Root>" and "ok.example" in names and "bad\\001name.example" in names
+    assert tshark_names(path) <= set(names)
