@@ -72,7 +72,7 @@ def _parse(msg: bytes) -> DnsMessage | None:
     if len(msg) < 12:
         return None
     flags = (msg[2] << 8) | msg[3]
-    if (flags >> 11) & 0xF not in (0, 2):        # opcode QUERY or STATUS: anything else is not a lookup
+    if (flags >> 11) & 0xF > 6:          # QUERY, IQUERY, STATUS, NOTIFY, UPDATE (its zone), DSO
         return None
     qd = (msg[4] << 8) | msg[5]
     an = (msg[6] << 8) | msg[7]

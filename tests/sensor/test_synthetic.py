@@ -363,10 +363,13 @@ def test_root_and_unprintable_question_names(tmp_path):
     from scapy.layers.dns import DNS, DNSQR
     from tests.sensor.test_real_captures import tshark_names
     pkts = [build.udp_packet(bytes(DNS(id=1, rd=1, qd=DNSQR(qname=".", qtype="NS"))), dst="192.0.2.53", dport=53),
+            build.udp_packet(bytes(DNS(id=3, opcode=5, qd=DNSQR(qname="corp.example", qtype="SOA"))),   # UPDATE's zone
+                             dst="192.0.2.53", dport=53, t=1_700_000_000.5),
             build.udp_packet(bytes(DNS(id=2, rd=1, qd=[DNSQR(qname=b"bad\x01name.example"), DNSQR(qname="ok.example")])),
                              dst="192.0.2.53", dport=53, t=1_700_000_001.0)]
     path = build.write(tmp_path / "root.pcap", pkts)
     events, _ = run_sensor(path)
     names = [e["name"] for e in events]
     assert names[0] == "<Root>" and "ok.example" in names and "bad\\001name.example" in names
+    assert "corp.example" in names
     assert tshark_names(path) <= set(names)
