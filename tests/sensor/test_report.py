@@ -59,3 +59,33 @@ def test_sensor_metrics_are_exported_under_the_dashboard_names():
     dashboard = json.loads((Path(__file__).resolve().parents[2] / "dashboards" / "crossingguard-it.json").read_text())
     exprs = json.dumps(dashboard)
     assert "crossingguard_sensor_bypasses_total" in exprs and "crossingguard_sensor_events_total" in exprs
+
+
+def test_cli_bypass_by_a_device_known_only_through_its_dhcp_lease(tmp_path):
+    """The sensor's own identity lookup uses the leases it just saw: a registered MAC that DHCP
+    gave a new address is named on the incident of its QUIC bypass."""
+    import json
+    import subprocess
+    import time
+
+    from agent.sensor import quic as q
+    from tests.sensor import build
+    from tests.support.proxy import crossingguard_argv
+    mila_mac, new_ip = "02:00:00:00:10:01", "10.50.0.9"       # cb-mila in the demo registry (stu-1001)
+    now = time.time()
+    initial = build.protect_initial(q.V1, b"\x07" * 8, build.crypto_frame(0, build.client_hello("www.instagram.com",
+                                                                                              alpn=("h3",))))
+    pkts = build.dhcp_exchange(mila_mac, new_ip, "mila-cb", t0=now)
+    pkts.append(build.udp_packet(initial, src=new_ip, src_mac=mila_mac, t=now + 1))
+    path = build.write(tmp_path / "bypass.pcap", pkts)
+    home = tmp_path / "home"
+    out = subprocess.run(crossingguard_argv("sensor", "--home", str(home), "--pcap", path),
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    quic = [json.loads(l) for l in out.stdout.splitlines() if '"quic"' in l]
+    assert [(e["src"], e["src_mac"], e["bypass"]) for e in quic] == [(new_ip, mila_mac, "quic")]
+    listed = subprocess.run(crossingguard_argv("incidents", "list", "--home", str(home)),
+                            capture_output=True, text=True, timeout=60)
+    incidents = [json.loads(l) for l in listed.stdout.splitlines()]
+    assert [(i["user"], i["kind"], i["platform"], i["labels"]) for i in incidents] == \
+        [("stu-1001", "bypass", "instagram", ["quic"])]
