@@ -85,31 +85,41 @@ class Store:
         return None
 
     def _migrate(self, conn) -> None:
+        """Apply the migrations this database lacks, safely when several processes start at once.
+
+        Everything happens in one write transaction that first takes the dialect's migration
+        lock (SQLite: BEGIN IMMEDIATE itself; PostgreSQL: an advisory lock), so a second process
+        waits, then finds the work done. Versions are applied by what is missing, not by "above
+        the highest", so migrations merged from parallel branches (e.g. 2 after 3) still run."""
         d = self.dialect
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
-        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        current = row[0] or 0
-        if current > LATEST:
-            raise CrossingGuardError(f"{d.describe()}: schema version {current} is newer than this "
-                                     f"crossingguard understands ({LATEST}); upgrade crossingguard")
-        for version, statements in MIGRATIONS:
-            if version <= current:
-                continue
-            d.begin_write(conn)
+        if d.has_table(conn, "schema_version") and self._pending(conn) == []:
+            d.secure()
+            return  # common case: nothing to do, no write lock taken
+        d.begin_write(conn)
+        try:
+            d.lock_migrations(conn)
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version "
+                         "(version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
+            for version, statements in self._pending(conn):
+                for stmt in statements:
+                    conn.execute(stmt)
+                conn.execute(d.sql("INSERT INTO schema_version (version, applied) VALUES (?, ?)"),
+                             (version, iso(datetime.now(timezone.utc))))
+            conn.execute("COMMIT")
+        except BaseException:
             try:
-                d.lock_migrations(conn)
-                # Re-check under the write lock: another process may have migrated meanwhile.
-                again = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
-                if again < version:
-                    for stmt in statements:
-                        conn.execute(stmt)
-                    conn.execute(d.sql("INSERT INTO schema_version (version, applied) VALUES (?, ?)"),
-                                 (version, iso(datetime.now(timezone.utc))))
-                conn.execute("COMMIT")
-            except BaseException:
                 conn.execute("ROLLBACK")
-                raise
+            except Exception:  # noqa: BLE001 - a lost connection; the original error matters
+                pass
+            raise
         d.secure()
+
+    def _pending(self, conn) -> list[tuple[int, list[str]]]:
+        applied = {r[0] for r in conn.execute("SELECT version FROM schema_version").fetchall()}
+        if applied and max(applied) > LATEST:
+            raise CrossingGuardError(f"{self.dialect.describe()}: schema version {max(applied)} is newer than "
+                                     f"this crossingguard understands ({LATEST}); upgrade crossingguard")
+        return [(v, stmts) for v, stmts in MIGRATIONS if v not in applied]
 
     def _write(self, fn):
         """Run fn(conn) in one write transaction; Unavailable if the database cannot take it."""
