@@ -20,6 +20,7 @@ from proxy_addons.passthrough import Passthrough, TunnelDecider
 from proxy_addons.posts import Posts
 from proxy_addons.safesearch import SafeSearch
 from proxy_addons.sessions import SessionCache
+from proxy_addons.spool import SpoolReplayer
 
 
 def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
@@ -35,5 +36,5 @@ def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
               Enforce(core, sessions), SafeSearch(core)]
     if with_posts:
         addons.append(Posts(core))
-    addons += [Activity(core), Metrics(core)]
+    addons += [Activity(core), SpoolReplayer(core), Metrics(core)]
     return addons
