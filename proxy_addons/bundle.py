@@ -3,12 +3,14 @@
 Order matters: mitmproxy calls addons in list order for each hook (built-ins such as proxyauth
 first) and awaits async hooks before calling the next addon. Core loads state; AuthGuard hardens
 proxy auth; Identity fills in who; Passthrough decides interception; Enforce decides and blocks;
-SafeSearch rewrites what is allowed; Posts judges what students send (and may hold it); Activity
-then logs the final outcome; Metrics serves /metrics.
+SafeSearch rewrites what is allowed; Posts judges what students send (and may hold it); Alerts
+queues urgent alerts for the critical incidents Posts wrote; Activity then logs the final outcome;
+SpoolReplayer writes spooled incidents once the database is back; Metrics serves /metrics.
 """
 from __future__ import annotations
 
 from proxy_addons.activity import Activity
+from proxy_addons.alerts import Alerts
 from proxy_addons.authguard import AuthGuard
 from proxy_addons.certs import shorten_leaf_lifetime
 from proxy_addons.core import Core
@@ -36,5 +38,6 @@ def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
               Enforce(core, sessions), SafeSearch(core)]
     if with_posts:
         addons.append(Posts(core))
+    addons.append(Alerts(core))
     addons += [Activity(core), SpoolReplayer(core), Metrics(core)]
     return addons

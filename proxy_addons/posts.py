@@ -210,6 +210,7 @@ class Posts:
         started = time.perf_counter()
         # The store takes a lock and may touch disk (or spool): never on the event loop.
         await asyncio.to_thread(store.add_incident, incident)
+        v.incidents.append(incident)   # the alerts addon (after us) alerts critical ones
         if time.perf_counter() - started > 1.0:
             log.warning("crossingguard posts: writing an incident took %.1f s", time.perf_counter() - started)
         return incident.school

@@ -38,6 +38,7 @@ class FlowVerdict:
     fail_action: str | None = None  # "block" | "allow": what the fail mode did
     host: str | None = None       # the request's host (Host header / authority), computed once
     logged: bool = False          # written to the activity log (exactly once per flow)
+    incidents: list = field(default_factory=list)  # Incidents written for this flow, for the alerts addon
 
 
 def host_of(flow) -> str:
