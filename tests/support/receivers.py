@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Received:
     at: float            # time.time() when it arrived
     path: str
-    headers: dict
+    headers: dict        # lower-cased names
     body: bytes
     status: int          # what we answered
 
@@ -37,7 +37,7 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with outer._cond:
                     status = 500 if len(outer.attempts) < outer.fail_first else 200
-                    outer.attempts.append(Received(time.time(), self.path, dict(self.headers), body, status))
+                    outer.attempts.append(Received(time.time(), self.path, {k.lower(): v for k, v in self.headers.items()}, body, status))
                     outer._cond.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -73,7 +73,8 @@ class WebhookReceiver:
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self._thread.is_alive():       # shutdown() waits for serve_forever: only if it runs
+            self.server.shutdown()
         self.server.server_close()
 
     def __enter__(self):
