@@ -31,7 +31,7 @@ def incident_url(review_url: str, incident_id: str) -> str:
 
 def alert_payload(incident, review_url: str) -> dict:
     """The webhook body (DESIGN.md): exactly these keys, no post text."""
-    from agent.store.records import iso
+    from agent.store.incident import iso
     return {
         "incident": incident.id,
         "severity": incident.severity,
