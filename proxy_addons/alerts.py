@@ -18,21 +18,14 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Sequence
-from urllib.parse import urlparse
 
 from mitmproxy import ctx, exceptions, http
 
+from agent.alerts.settings import check_webhook_url
 from agent.metrics import ADDON_ERRORS, COUNTERS
 from proxy_addons.verdict import verdict_of
 
 log = logging.getLogger("crossingguard.alerts")
-
-
-def check_webhook_url(url: str) -> str | None:
-    u = urlparse(url)
-    if u.scheme not in ("http", "https") or not u.hostname:
-        return f"alert webhook {url!r}: expected an http:// or https:// URL"
-    return None
 
 
 class Alerts:

@@ -57,6 +57,15 @@ class AlertSettings:
         return bool(self.webhooks) or (self.email is not None and bool(self.oncall))
 
 
+def check_webhook_url(url: str) -> str | None:
+    """None if `url` can take alerts; otherwise what is wrong with it."""
+    from urllib.parse import urlparse
+    u = urlparse(url)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        return f"alert webhook {url!r}: expected an http:// or https:// URL"
+    return None
+
+
 def read_secret(path) -> bytes:
     """The webhook secret: the file's content without trailing whitespace (a final newline
     from an editor must not change the signature)."""

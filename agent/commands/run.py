@@ -74,9 +74,8 @@ def mitmproxy_arguments(args, context, has_metrics: bool) -> list[str]:
 
 def check_alert_options(args) -> None:
     """Refuse bad alert options before mitmproxy starts (exit 2, one clear line)."""
-    from agent.alerts.settings import read_secret
+    from agent.alerts.settings import check_webhook_url, read_secret
     from agent.errors import UsageError
-    from proxy_addons.alerts import check_webhook_url
     for url in args.alert_webhook or ():
         problem = check_webhook_url(url)
         if problem:
