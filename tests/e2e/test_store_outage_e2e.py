@@ -10,23 +10,17 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-from agent.context import DEFAULT_POLICY
 from tests.e2e.conftest import TEEN_IP
 from tests.support import CrossingGuardProcess, proxied_client
+from tests.support.policy import policy_with
 
 pytestmark = pytest.mark.e2e
 
 COMMENT_URL = "https://www.youtube.com/youtubei/v1/comment/create_comment"
 OUTAGE_SECONDS = 30
-
-
-def policy_with_store(path: Path, url: str) -> Path:
-    path.write_text(DEFAULT_POLICY.read_text() + f"\nstore:\n  url: \"{url}\"\n")
-    return path
 
 
 def comment(text: str) -> dict:
@@ -42,7 +36,7 @@ def test_postgresql_outage_loses_and_doubles_nothing(tmp_path, district, upstrea
                                                      postgres_url):
     base, roster, devices = district
     _, forwarder = upstream
-    policy = policy_with_store(tmp_path / "policy.yaml", postgres_url)
+    policy = policy_with(tmp_path / "policy.yaml", store={"url": postgres_url})
     proxy = CrossingGuardProcess(
         tmp_path / "home", policy=policy, roster=roster.directory, devices=devices,
         mitm_args=["--mode", f"upstream:{forwarder.url}", "--set", "ssl_insecure=true",
