@@ -18,6 +18,18 @@ class Backend:
     def __init__(self, name: str, home: Path, url: str | None):
         self.name, self.home, self.url = name, Path(home), url
 
+    @property
+    def cli_args(self) -> list[str]:
+        """Common CLI options reaching this store: --home, and a policy naming the URL if not SQLite."""
+        args = ["--home", str(self.home)]
+        if self.url:
+            from tests.support.policy import policy_with
+            policy = self.home / "policy-store.yaml"
+            if not policy.exists():
+                policy_with(policy, store={"url": self.url})
+            args += ["--policy", str(policy)]
+        return args
+
     def open(self, **kw):
         return open_store(self.url, self.home, **kw)
 
