@@ -39,6 +39,7 @@ REPORT_DECISION = Decision(verdict="allow", action="allow", platform=None, categ
                            guideline="student.9", reason="The district's report page, answered by the proxy.")
 # Platforms offered in the form's list: where students talk to each other.
 FORM_CATEGORIES = ("social", "messaging", "video", "kids", "forum")
+MAX_BODY = 64 * 1024      # the form's fields fit in a tenth of this
 
 
 @lru_cache(maxsize=None)
@@ -119,6 +120,9 @@ class Report:
             return self._form(policy, subject, issue_token(key, who))
         if method != "POST":
             return http.Response.make(405, b"", {"Allow": "GET, POST"})
+        if len(flow.request.raw_content or b"") > MAX_BODY:
+            return _page(413, policy, "Too long", "<p>That was more than this form takes. Please write it "
+                         f'shorter and <a href="{REPORT_PATH}">send it again</a>.</p>')
         fields = {k: v_ for k, v_ in flow.request.urlencoded_form.items()}
         if not check_token(key, who, fields.get("token", "")):
             return self._form(policy, subject, issue_token(key, who), fields, status=403, problems=[

@@ -126,3 +126,11 @@ def test_posted_text_is_escaped_when_echoed(proxy):
                       "--data-urlencode", f"token={token_of(page)}", source="127.0.0.14")
     assert code == 400            # the link is not a web address
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_oversized_post_is_refused_plainly(proxy, tmp_path):
+    body = tmp_path / "big"
+    body.write_text("what=" + "x" * 70000)
+    code, page = curl(proxy, "http://crossingguard.internal/report", "--data-binary", f"@{body}",
+                      source="127.0.0.16")
+    assert code == 413 and "shorter" in page
