@@ -20,6 +20,17 @@ class DeliveryError(Exception):
     pass
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is a failed attempt (HTTP 3xx), not a silent re-POST elsewhere: urllib would turn
+    the POST into a bodiless GET, and the signed alert must reach the configured URL only."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def send_webhook(url: str, payload: dict, secret: bytes, timeout: float = 10.0) -> None:
     body = body_bytes(payload)
     req = urllib.request.Request(url, data=body, method="POST", headers={
@@ -28,7 +39,7 @@ def send_webhook(url: str, payload: dict, secret: bytes, timeout: float = 10.0) 
         SIGNATURE_HEADER: sign(body, secret),
     })
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:   # noqa: S310 - URL from the operator
+        with _OPENER.open(req, timeout=timeout) as resp:   # URL from the operator (--alert-webhook)
             status = resp.status
     except urllib.error.HTTPError as exc:
         raise DeliveryError(f"HTTP {exc.code}") from None

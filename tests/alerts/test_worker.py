@@ -186,3 +186,41 @@ def test_pending_gauge_registered_while_running(outbox):
     finally:
         worker.stop()
     assert ALERTS_PENDING not in STATE.sources
+
+
+def test_a_redirect_is_a_failed_attempt_not_a_repost(outbox):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import threading
+
+    seen = []
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self):   # noqa: N802
+            seen.append(self.command)
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST
+
+        def log_message(self, *a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        worker = run_worker(outbox, webhooks=(f"http://127.0.0.1:{server.server_address[1]}/hook",))
+        try:
+            worker.enqueue_incident(critical())
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not outbox.rows()[0]["last_error"]:
+                time.sleep(0.05)
+        finally:
+            worker.stop()
+    finally:
+        server.shutdown()
+        server.server_close()
+    [row] = outbox.rows()
+    assert row["state"] == "pending" and row["last_error"] == "HTTP 302"
+    assert set(seen) == {"POST"}
