@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -46,6 +47,7 @@ class Store:
         self.last_error: str | None = None
         self._lock = threading.RLock()
         self._conn = None
+        self._retry_at = 0.0      # monotonic time before which a slow-failing connect is not retried
         self._connect()
         # The gauge reads the spool files (not this Store), so it stays true after the Store that
         # registered it is closed; any store over the same home reports the same number.
@@ -54,17 +56,26 @@ class Store:
                        self.spool.depth, "gauge")
 
     # ------------------------------------------------------------------ connection
-    def _connect(self):
+    # A connect that failed only after waiting (a database host that does not answer, rather than
+    # one that refuses) is not tried again for this long: every incident would otherwise wait the
+    # whole connect timeout before being spooled. Fast failures are retried at once (cheap).
+    SLOW_FAILURE = 0.5
+    HOLDOFF = 5.0
+
+    def _connect(self, force: bool = False):
         """Connect and migrate; on failure stay open in spool-only mode (returns None)."""
         if self._conn is not None:
             return self._conn
+        if not force and time.monotonic() < self._retry_at:
+            return None
+        started = time.monotonic()
         try:
             conn = self.dialect.connect()
         except Unavailable as exc:
-            return self._down(exc)
+            return self._down(exc, started)
         except Exception as exc:  # noqa: BLE001 - classified just below
             if self.dialect.is_unavailable(exc):
-                return self._down(exc)
+                return self._down(exc, started)
             raise
         try:
             self._migrate(conn)
@@ -77,7 +88,9 @@ class Store:
         self.last_error = None
         return conn
 
-    def _down(self, exc: BaseException):
+    def _down(self, exc: BaseException, started: float | None = None):
+        if started is not None and time.monotonic() - started > self.SLOW_FAILURE:
+            self._retry_at = time.monotonic() + self.HOLDOFF
         msg = f"{self.dialect.describe()}: {exc}"
         if msg != self.last_error:
             log.warning("database unavailable, spooling writes under %s: %s", self.spool.directory, msg)
@@ -190,14 +203,14 @@ class Store:
         raises StoreUnavailable if the database is still down (the records stay spooled)."""
         with self._lock:
             try:
-                return self._replay()
+                return self._replay(explicit=True)
             except Unavailable as exc:
                 raise StoreUnavailable(f"database unavailable, spool kept: {exc}") from exc
 
-    def _replay(self) -> int:
+    def _replay(self, explicit: bool = False) -> int:
         if not self.spool.files():
             return 0
-        if self._connect() is None:
+        if self._connect(force=explicit) is None:
             raise Unavailable(self.last_error or "database unavailable")
         n = self.spool.replay(self._apply_spooled)
         if n:

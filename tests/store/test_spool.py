@@ -208,3 +208,35 @@ def test_postgresql_replay_is_idempotent(postgres_cluster, postgres_url, tmp_pat
     assert store.replay_spool() == 2
     assert [i.id for i in store.incidents()] == [inc.id] and len(store.audit_entries()) == 1
     store.close()
+
+
+def test_a_slow_failing_database_is_not_waited_on_for_every_incident(tmp_path, monkeypatch):
+    """A database host that does not answer (connect waits, then fails): the first incident waits
+    once, the following ones are spooled at once for Store.HOLDOFF seconds; an explicit replay
+    still tries."""
+    from agent.store.dialect import Unavailable
+    store = open_store(None, tmp_path)
+    store.close()
+    calls = []
+
+    def slow_fail():
+        calls.append(time.monotonic())
+        time.sleep(0.6)
+        raise Unavailable("timeout expired")
+
+    monkeypatch.setattr(store.dialect, "connect", slow_fail)
+    t = time.monotonic()
+    store.add_incident(incident(1))
+    assert time.monotonic() - t >= 0.6 and len(calls) == 1
+    t = time.monotonic()
+    for i in range(2, 12):
+        store.add_incident(incident(i))
+    assert time.monotonic() - t < 0.5 and len(calls) == 1     # not tried again: spooled at once
+    assert store.spool_depth == 11
+    with pytest.raises(StoreUnavailable):
+        store.replay_spool()                                   # explicit: tried regardless
+    assert len(calls) == 2
+    monkeypatch.undo()
+    assert store.replay_spool() == 11
+    assert len(store.incidents()) == 11
+    store.close()
