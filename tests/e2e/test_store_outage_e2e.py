@@ -85,7 +85,7 @@ def test_postgresql_outage_loses_and_doubles_nothing(tmp_path, district, upstrea
         listed = proxy.cli("incidents", "list", "--with-text")
         assert listed.returncode == 0, listed.stderr
         texts = Counter(json.loads(line)["text"] for line in listed.stdout.splitlines() if line.strip())
-        assert len(sent) >= OUTAGE_SECONDS // 2 + 5
+        assert n - 3 >= 5, "too few posts during the outage to show anything"
         missing = [t for t in sent if texts[t] == 0]
         doubled = [t for t in sent if texts[t] > 1]
         assert missing == [] and doubled == [], (missing, doubled, proxy.output()[-3000:])
