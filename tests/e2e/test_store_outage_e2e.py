@@ -1,5 +1,7 @@
 """PostgreSQL goes away for 30 s while a running proxy keeps creating incidents: every incident
-arrives in the database exactly once after it returns (the spool, replayed by id).
+arrives in the database exactly once after it returns (the spool, replayed by id), and a
+critical incident during the outage is still alerted at once (the alert outbox is not the
+database).
 
 A real `crossingguard run` whose policy points `store.url` at the throw-away cluster
 (tests/support/postgres.py); the 15-year-old posts bullying comments on YouTube inside an open
@@ -16,6 +18,7 @@ import pytest
 from tests.e2e.conftest import TEEN_IP
 from tests.support import CrossingGuardProcess, proxied_client
 from tests.support.policy import policy_with
+from tests.support.receivers import WebhookReceiver
 
 pytestmark = pytest.mark.e2e
 
@@ -37,12 +40,16 @@ def test_postgresql_outage_loses_and_doubles_nothing(tmp_path, district, upstrea
     base, roster, devices = district
     _, forwarder = upstream
     policy = policy_with(tmp_path / "policy.yaml", store={"url": postgres_url})
+    secret = tmp_path / "secret"
+    secret.write_text("outage-secret")
+    hook = WebhookReceiver()
     proxy = CrossingGuardProcess(
         tmp_path / "home", policy=policy, roster=roster.directory, devices=devices,
+        run_args=["--alert-webhook", hook.url, "--alert-secret-file", str(secret)],
         mitm_args=["--mode", f"upstream:{forwarder.url}", "--set", "ssl_insecure=true",
                    "--set", "crossingguard_session_refresh_ms=500",
                    "--set", "crossingguard_spool_replay_ms=500"])
-    with proxy:
+    with hook, proxy:
         opened = proxy.cli("session", "open", "--teacher", roster.teacher, "--class", roster.class_id,
                            "--platform", "youtube", "--minutes", "30")
         assert opened.returncode == 0, opened.stderr
@@ -67,6 +74,12 @@ def test_postgresql_outage_loses_and_doubles_nothing(tmp_path, district, upstrea
                 post(n)
             postgres_cluster.stop()
             down_at = time.monotonic()
+            threat = "I will shoot up the school tomorrow, everyone is going to pay"
+            held = c.post(COMMENT_URL, json=comment(threat), headers={"Accept": "application/json"})
+            assert held.status_code == 403, held.text[:300]
+            sent.append(threat)
+            alerts = hook.wait_for(1, timeout=10)
+            assert len(alerts) == 1 and time.monotonic() - down_at < 15    # alerted with the database down
             n = 3
             while time.monotonic() - down_at < OUTAGE_SECONDS:
                 post(n)
@@ -89,3 +102,6 @@ def test_postgresql_outage_loses_and_doubles_nothing(tmp_path, district, upstrea
         missing = [t for t in sent if texts[t] == 0]
         doubled = [t for t in sent if texts[t] > 1]
         assert missing == [] and doubled == [], (missing, doubled, proxy.output()[-3000:])
+        [alert] = hook.received
+        critical = [json.loads(line) for line in listed.stdout.splitlines() if threat in line]
+        assert json.loads(alert.body)["incident"] == critical[0]["id"]
