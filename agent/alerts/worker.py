@@ -74,6 +74,15 @@ class AlertWorker:
             self._thread.join(timeout=timeout)
             self._thread = None
         self._pool.shutdown(wait=True, cancel_futures=True)
+        # Claimed but never attempted (cancelled above): hand the leases back, so the next start
+        # sends them at once instead of after the lease runs out.
+        with self._inflight_lock:
+            left, self._inflight = list(self._inflight), set()
+        if left:
+            try:
+                self.outbox.release(left)
+            except Exception:
+                log.exception("crossingguard alerts: releasing %d claimed deliveries failed", len(left))
         STATE.unregister(ALERTS_PENDING)
 
     def wake(self) -> None:

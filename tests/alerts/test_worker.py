@@ -224,3 +224,16 @@ def test_a_redirect_is_a_failed_attempt_not_a_repost(outbox):
     [row] = outbox.rows()
     assert row["state"] == "pending" and row["last_error"] == "HTTP 302"
     assert set(seen) == {"POST"}
+
+
+def test_claimed_but_unsent_deliveries_are_released_on_stop(outbox):
+    """Stopping with deliveries claimed but not yet attempted hands their leases back."""
+    worker = AlertWorker(outbox, AlertSettings(secret=SECRET, webhooks=("http://127.0.0.1:9/x",)))
+    incs = [critical() for _ in range(3)]
+    for inc in incs:
+        worker.enqueue_incident(inc)
+    claimed = outbox.claim_due(lease=600)
+    assert len(claimed) == 3 and outbox.claim_due() == []          # leased: nobody else takes them
+    worker._inflight.update(d.id for d in claimed)                   # as if queued in the pool
+    worker.stop()
+    assert len(outbox.claim_due()) == 3                              # free again
