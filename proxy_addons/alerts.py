@@ -82,6 +82,11 @@ class Alerts:
             return
         from agent.alerts.outbox import Outbox
         from agent.alerts.worker import AlertWorker
+        missing = self.settings.schools_without_oncall(
+            o.org_id for o in state.roster.orgs() if o.type == "school")
+        if missing:
+            log.warning("crossingguard alerts: no on-call e-mail address for school(s) %s and no `default` "
+                        "(policy alerts.oncall): their critical incidents reach webhooks only", ", ".join(missing))
         self.worker = AlertWorker(Outbox(state.home / "alerts.db"), self.settings,
                                   district=state.policy.district_short).start()
 

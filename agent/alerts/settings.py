@@ -52,6 +52,12 @@ class AlertSettings:
             return self.oncall[school]
         return self.oncall.get("default", ())
 
+    def schools_without_oncall(self, schools) -> list[str]:
+        """School ids (from the roster) whose critical incidents no e-mail would reach."""
+        if self.email is None:
+            return []
+        return sorted(s for s in schools if not self.recipients(s))
+
     @property
     def enabled(self) -> bool:
         return bool(self.webhooks) or (self.email is not None and bool(self.oncall))

@@ -73,3 +73,10 @@ def test_alert_mistakes_are_located(tmp_path, text, line, key, words):
     err = info.value
     assert (err.line, err.key) == (BASE_LINES + line, key), str(err)
     assert words in err.message
+
+
+def test_schools_without_oncall(tmp_path):
+    policy, _ = load(tmp_path, GOOD.replace("    default: c@example.org\n", ""))
+    assert policy.alerts.schools_without_oncall(["org-main", "org-mid", "org-x"]) == ["org-mid", "org-x"]
+    policy, _ = load(tmp_path, GOOD)
+    assert policy.alerts.schools_without_oncall(["org-main", "org-mid"]) == []     # `default` covers them
