@@ -92,7 +92,10 @@ class PostgresCluster:
 
     def __init__(self, base: Path | None = None, port: int | None = None):
         self._own_base = base is None
-        self.base = Path(base) if base else Path(tempfile.mkdtemp(prefix="cg-pg-"))
+        # As root the server runs as another user, who must reach the data directory: keep it under
+        # the world-traversable /tmp even when TMPDIR points into root's private home.
+        self.base = Path(base) if base else Path(tempfile.mkdtemp(
+            prefix="cg-pg-", dir="/tmp" if os.geteuid() == 0 and os.path.isdir("/tmp") else None))
         self.datadir = self.base / "data"
         self.logfile = self.base / "server.log"
         self.port = port or _free_port()
