@@ -42,7 +42,7 @@ def alert_policy(tmp_path, roster, smtp_port: int):
     })
 
 
-def start(tmp_path, district, upstream, policy, hook_url, metrics_port=0, home=None):
+def start(tmp_path, district, upstream, policy, hook_urls, metrics_port=0, home=None):
     _, roster, devices = district
     _, forwarder = upstream
     secret = tmp_path / "secret"
@@ -50,7 +50,8 @@ def start(tmp_path, district, upstream, policy, hook_url, metrics_port=0, home=N
     return CrossingGuardProcess(
         home or tmp_path / "home", policy=policy, roster=roster.directory, devices=devices,
         metrics_port=metrics_port,
-        run_args=["--alert-webhook", hook_url, "--alert-secret-file", str(secret)],
+        run_args=[*(a for url in ([hook_urls] if isinstance(hook_urls, str) else hook_urls)
+                    for a in ("--alert-webhook", url)), "--alert-secret-file", str(secret)],
         mitm_args=["--mode", f"upstream:{forwarder.url}", "--set", "ssl_insecure=true",
                    "--set", "crossingguard_session_refresh_ms=500"])
 
@@ -84,17 +85,19 @@ def the_incident(proxy) -> dict:
 def test_critical_post_alerts_webhook_and_oncall_email(tmp_path, district, upstream):
     _, roster, _ = district
     metrics_port = free_port()
-    with WebhookReceiver() as hook, SmtpReceiver() as smtp:
+    with WebhookReceiver() as hook, WebhookReceiver() as hook2, SmtpReceiver() as smtp:
         policy = alert_policy(tmp_path, roster, smtp.port)
-        with start(tmp_path, district, upstream, policy, hook.url, metrics_port) as proxy:
+        with start(tmp_path, district, upstream, policy, [hook.url, hook2.url], metrics_port) as proxy:
             sent = post_threat(proxy, roster)
             [got] = hook.wait_for(1, timeout=10)
+            [got2] = hook2.wait_for(1, timeout=10)      # --alert-webhook is repeatable: both get it
             [mail] = smtp.wait_for(1, timeout=10)
             inc = the_incident(proxy)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
                 m = scrape(metrics_port)
-                if m.value("crossingguard_alerts_delivered_total", channel="email") >= 1:
+                if m.value("crossingguard_alerts_delivered_total", channel="email") >= 1 and \
+                        m.value("crossingguard_alerts_delivered_total", channel="webhook") >= 2:
                     break
                 time.sleep(0.2)
     assert got.at - sent < 10 and mail.at - sent < 10
@@ -107,7 +110,8 @@ def test_critical_post_alerts_webhook_and_oncall_email(tmp_path, district, upstr
     assert body["url"] in mail.message.get_content()
     for raw in (got.body.decode(), mail.message.as_string()):
         assert "shoot" not in raw and roster.teen not in raw        # never the text, never the student
-    assert m.value("crossingguard_alerts_delivered_total", channel="webhook") == 1
+    assert got2.body == got.body
+    assert m.value("crossingguard_alerts_delivered_total", channel="webhook") == 2
     assert m.value("crossingguard_alerts_delivered_total", channel="email") == 1
     assert m.value("crossingguard_alert_delivery_failures_total") == 0
 
