@@ -25,6 +25,7 @@ COMMANDS = (
     "classify",
     "train",
     "evaluate",
+    "sensor",
     "review",
     "accounts",
     "export_labels",

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("bench_decide.py", "bench_classifiers.py", "bench_proxy.py", "bench_metrics.py", "bench_review.py")
+BENCHES = ("bench_decide.py", "bench_classifiers.py", "bench_proxy.py", "bench_metrics.py", "bench_sensor.py",
+           "bench_store.py", "bench_review.py")
 
 
 def main(argv: list[str]) -> int:

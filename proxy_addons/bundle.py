@@ -2,13 +2,16 @@
 
 Order matters: mitmproxy calls addons in list order for each hook (built-ins such as proxyauth
 first) and awaits async hooks before calling the next addon. Core loads state; AuthGuard hardens
-proxy auth; Identity fills in who; Passthrough decides interception; Enforce decides and blocks;
-SafeSearch rewrites what is allowed; Posts judges what students send (and may hold it); Activity
-then logs the final outcome; Metrics serves /metrics.
+proxy auth; Identity fills in who; Passthrough decides interception; Report answers
+crossingguard.internal itself (the students' report page); Enforce decides and blocks;
+SafeSearch rewrites what is allowed; Posts judges what students send (and may hold it); Alerts
+queues urgent alerts for the critical incidents Posts wrote; Activity then logs the final outcome;
+SpoolReplayer writes spooled incidents once the database is back; Metrics serves /metrics.
 """
 from __future__ import annotations
 
 from proxy_addons.activity import Activity
+from proxy_addons.alerts import Alerts
 from proxy_addons.authguard import AuthGuard
 from proxy_addons.certs import shorten_leaf_lifetime
 from proxy_addons.state import Core
@@ -19,8 +22,10 @@ from proxy_addons.leanlog import LeanLogging
 from proxy_addons.passthrough import Passthrough
 from proxy_addons.tunnel import TunnelDecider
 from proxy_addons.posts import Posts
+from proxy_addons.report import Report
 from proxy_addons.safesearch import SafeSearch
 from proxy_addons.sessions import SessionCache
+from proxy_addons.spool import SpoolReplayer
 
 
 def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
@@ -33,8 +38,9 @@ def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
     passthrough = Passthrough(core, identity)
     # TunnelDecider moves itself before mitmproxy's next_layer addon at startup (tunnel.py).
     addons = [core, LeanLogging(), AuthGuard(), sessions, identity, passthrough, TunnelDecider(passthrough),
-              Enforce(core, sessions), SafeSearch(core)]
+              Report(core), Enforce(core, sessions), SafeSearch(core)]
     if with_posts:
         addons.append(Posts(core))
-    addons += [Activity(core), Metrics(core)]
+    addons.append(Alerts(core))
+    addons += [Activity(core), SpoolReplayer(core), Metrics(core)]
     return addons

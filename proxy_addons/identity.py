@@ -2,8 +2,9 @@
 
 Sources, in order (agent.identity.IdentityResolver): the proxy-auth user that mitmproxy's
 built-in `proxyauth` addon validated (it leaves (user, password) in flow.metadata["proxyauth"],
-and remembers CONNECT-authenticated connections), then the device registry by client IP, else
-`unknown` (treated as under 13 by the policy).
+and remembers CONNECT-authenticated connections), then the current DHCP lease of the client
+address (the network sensor's map, refreshed by `LeaseRefresher` in a worker thread) when its MAC
+is registered, then the device registry by client IP, else `unknown` (treated as under 13).
 
 The resolution is a few dict lookups, done once per client connection and kept in a
 WeakKeyDictionary (it disappears with the connection). The Subject (age, cohort inputs) depends on
@@ -19,13 +20,15 @@ fix for LDAP filter injection in the username (fixed in 12.x): another reason to
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import weakref
 from datetime import datetime, timezone
 
 from mitmproxy import ctx, http
 
-from agent.metrics import COUNTERS, IDENTITY
+from agent.identity.leases import LeaseFileWatcher, leases_path
+from agent.metrics import ADDON_ERRORS, COUNTERS, IDENTITY
 from proxy_addons.failmode import guarded
 from proxy_addons.verdict import verdict_of
 
@@ -63,12 +66,87 @@ def _proxyauth_user_for(client_conn) -> str | None:
     return creds[0] if creds else None
 
 
+class LeaseRefresher:
+    """The sensor's DHCP map (HOME/sensor/dhcp-leases.json), read off the event loop.
+
+    A worker thread polls the file (a stat per tick; a parse only when it changed; expired
+    leases drop out when they expire) and hands the resolver a fresh ip -> MAC dict by one attribute assignment; hooks
+    only read it. Fail choice: an unreadable or malformed file gives an empty map, i.e.
+    identification by login and registry only (the map adds identities, it never gates one).
+    """
+
+    def __init__(self, core) -> None:
+        self.core = core
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.snapshot: dict[str, str] = {}
+        self.refreshed_at: float | None = None
+        self._watcher: LeaseFileWatcher | None = None
+
+    def start(self, interval: float) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, args=(max(interval, 0.1),),
+                                        name="crossingguard-dhcp-leases", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._thread = None
+
+    def refresh(self) -> None:
+        state = self.core.state
+        if state is None:
+            return
+        path = leases_path(state.home)
+        if self._watcher is None or self._watcher.path != path:
+            self._watcher = LeaseFileWatcher(path)     # a reloaded config may name another home
+        if self._watcher.poll(time.time()):
+            self.snapshot = self._watcher.current
+            log.info("crossingguard: DHCP map has %d current leases", len(self.snapshot))
+        if state.resolver.dhcp is not self.snapshot:
+            state.resolver.dhcp = self.snapshot     # one attribute store: readers see old or new
+        self.refreshed_at = time.time()
+
+    def _run(self, interval: float) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                self.refresh()
+                failures = 0
+            except Exception:
+                COUNTERS.inc(ADDON_ERRORS, "identity")
+                if failures == 0:
+                    log.exception("crossingguard: reading the DHCP map failed; keeping the last one")
+                failures += 1
+            self._stop.wait(interval)
+
+
 class IdentityAddon:
     name = "crossingguard_identity"   # mitmproxy addon name (unique; built-ins use short names)
 
     def __init__(self, core) -> None:
         self.core = core
         self._cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.leases = LeaseRefresher(core)
+
+    def load(self, loader) -> None:
+        loader.add_option("crossingguard_dhcp_refresh_ms", int, 2000,
+                          "Milliseconds between reads of the network sensor's DHCP map "
+                          "(HOME/sensor/dhcp-leases.json) for identity by current lease.")
+
+    def running(self) -> None:
+        try:
+            interval = ctx.options.crossingguard_dhcp_refresh_ms / 1000
+        except (AttributeError, KeyError):
+            interval = 2.0
+        self.leases.start(interval)
+
+    def done(self) -> None:
+        self.leases.stop()
 
     def configure(self, updated) -> None:
         if "proxyauth" in updated:

@@ -6,6 +6,7 @@ TLS SNI and the CONNECT host, a name or an address (the catalog lists DoH resolv
   - engine.must_intercept(host): catalog platforms (including the search and YouTube platforms
     SafeSearch rewrites), DoH resolvers, hosts blocked with a page
                                                                -> intercept         (TUNNELS "intercepted")
+  - crossingguard.internal (the report page the proxy serves)  -> intercept         (TUNNELS "intercepted")
   - anything else                                              -> tunnel untouched   (TUNNELS "passthrough")
 When the SNI and the CONNECT name disagree, the stricter answer wins (domain fronting: "CONNECT
 ordinary.example" with SNI instagram.com is intercepted, and Enforce then judges it as Instagram).
@@ -31,6 +32,7 @@ from datetime import datetime, timezone
 from mitmproxy import http
 
 from agent.metrics import BLOCKS, COUNTERS, REQUESTS, TUNNELS
+from agent.reports import REPORT_HOST
 from proxy_addons.failmode import guarded
 from proxy_addons.verdict import verdict_of
 
@@ -73,6 +75,8 @@ class Passthrough:
         """(intercept?, reason) for a TLS connection to `host` from `client_conn`."""
         engine = self.core.require().engine
         host = _norm(host)
+        if host == REPORT_HOST:
+            return True, "intercepted"   # the proxy answers it itself (proxy_addons/report.py)
         if engine.is_ignored(host):
             if self._blocked_for(host, client_conn):
                 # Transparent mode (no CONNECT was refused): never tunnel a platform the subject
@@ -98,8 +102,8 @@ class Passthrough:
         the condition for the direct tunnel (module doc, step 1)."""
         engine = self.core.require().engine
         host = _norm(host)
-        return bool(host) and not is_ip_literal(host) and not engine.is_ignored(host) and \
-            not engine.must_intercept(host)
+        return bool(host) and host != REPORT_HOST and not is_ip_literal(host) and \
+            not engine.is_ignored(host) and not engine.must_intercept(host)
 
     def must_inspect(self, names: list[str], client_conn) -> bool:
         """Whether a connection to these names may not pass unread; an error counts as yes

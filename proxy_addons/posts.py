@@ -159,6 +159,7 @@ class Posts:
                 continue
             try:
                 await self._record(outcome.incident)
+                v.incidents.append(outcome.incident)   # the alerts addon (after us) alerts critical ones
             except Exception:
                 # The store spools when the database is down; anything else (a bug, a full
                 # disk) is logged and counted, and the remaining posts are still judged.

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:   # for readers and type checkers; verdict.py stays free of imports at run time
     from agent.identity import Identity
     from agent.policy import Decision, Subject
+    from agent.store import Incident
 
 KEY = "crossingguard"
 
@@ -42,6 +43,7 @@ class FlowVerdict:
     fail_action: str | None = None  # "block" | "allow": what the fail mode did
     host: str | None = None       # the request's host (Host header / authority), computed once
     logged: bool = False          # written to the activity log (exactly once per flow)
+    incidents: list[Incident] = field(default_factory=list)  # written for this flow; the alerts addon takes them
 
 
 def host_of(flow) -> str:

@@ -1,7 +1,8 @@
 """`crossingguard run`: the filtering proxy (mitmproxy in-process with all CrossingGuard addons and
 only the built-in mitmproxy addons a filter needs: proxy_addons/master.py, docs/operations.md).
 
-    crossingguard run [--listen-host H] [--listen-port P] [--metrics-port M] [-- MITMPROXY_ARGS...]
+    crossingguard run [--listen-host H] [--listen-port P] [--metrics-port M]
+                      [--alert-webhook URL ...] [--alert-secret-file FILE] [-- MITMPROXY_ARGS...]
 
 Policy, roster and devices are loaded (and their errors reported, exit 2) before mitmproxy starts;
 the district CA is created under <home>/ca on first run. Arguments after `--` go to mitmproxy
@@ -13,6 +14,7 @@ has them all.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -29,6 +31,10 @@ def register(sub, common) -> None:
                    help="do not start the review app beside the proxy (docs/review.md)")
     p.add_argument("--review-host", default="127.0.0.1", metavar="H", help="review app address (default 127.0.0.1)")
     p.add_argument("--review-port", type=int, default=8181, metavar="P", help="review app port (default 8181)")
+    p.add_argument("--alert-webhook", action="append", default=[], metavar="URL",
+                   help="POST every critical incident here as signed JSON (repeatable; docs/alerts.md)")
+    p.add_argument("--alert-secret-file", default=None, metavar="FILE",
+                   help="HMAC-SHA256 secret for --alert-webhook signatures (file content, trailing whitespace cut)")
     p.add_argument("mitmproxy_args", nargs=argparse.REMAINDER, metavar="-- MITMPROXY_ARGS",
                    help="passed to mitmproxy unchanged")
     p.set_defaults(func=run)
@@ -58,12 +64,33 @@ def mitmproxy_arguments(args, context) -> list[str]:
         defaults["crossingguard_devices"] = str(context.devices_path)
     if args.metrics_port is not None:
         defaults["crossingguard_metrics_port"] = str(args.metrics_port)
+    if getattr(args, "alert_secret_file", None):
+        defaults["crossingguard_alert_secret_file"] = str(Path(args.alert_secret_file).resolve())
     user_set = _set_option_names(extra)
     argv = ["--listen-host", args.listen_host, "--listen-port", str(args.listen_port)]
     for name, value in defaults.items():
         if name not in user_set:
             argv += ["--set", f"{name}={value}"]
+    for url in getattr(args, "alert_webhook", None) or ():   # a list option: one --set per value
+        argv += ["--set", f"crossingguard_alert_webhooks={url}"]
     return argv + extra
+
+
+def check_alert_options(args) -> None:
+    """Refuse bad alert options before mitmproxy starts (exit 2, one clear line)."""
+    from agent.alerts.settings import check_webhook_url, read_secret
+    from agent.errors import UsageError
+    for url in args.alert_webhook or ():
+        problem = check_webhook_url(url)
+        if problem:
+            raise UsageError(f"--alert-webhook: {problem}")
+    if args.alert_webhook and not args.alert_secret_file:
+        raise UsageError("--alert-webhook needs --alert-secret-file FILE (the HMAC secret receivers verify)")
+    if args.alert_secret_file:
+        try:
+            read_secret(args.alert_secret_file)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--alert-secret-file: {exc}") from exc
 
 
 def _set_option_names(argv: list[str]) -> set[str]:
@@ -105,6 +132,7 @@ def run(args) -> int:
     from proxy_addons.state import load_state
 
     context = AppContext.from_args(args)
+    check_alert_options(args)
     context.ensure_home()
     state = load_state(context)            # ConfigError -> `crossingguard run: FILE:LINE: KEY: ...`, exit 2
     organization, cn = ca_names(state.policy)

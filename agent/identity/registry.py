@@ -23,6 +23,7 @@ class DeviceRegistry:
         self._by_ip = dict(by_ip or {})
         self._by_mac = dict(by_mac or {})
         self.source = source
+        self._device_macs: dict[str, frozenset[str]] | None = None   # device_id -> its MACs, built on first use
 
     @classmethod
     def empty(cls) -> "DeviceRegistry":
@@ -112,6 +113,22 @@ class DeviceRegistry:
             if key is not None and key != mac:
                 hit = self._by_mac.get(key)
         return hit
+
+    def macs_of(self, device_id: str) -> frozenset[str]:
+        """The MACs registered for a device (empty when it is registered by address only)."""
+        index = self._device_macs
+        if index is None:
+            index = {}
+            for m, (d, _) in self._by_mac.items():
+                index.setdefault(d, set()).add(m)
+            index = {d: frozenset(ms) for d, ms in index.items()}
+            self._device_macs = index
+        return index.get(device_id, frozenset())
+
+    def has_other_macs(self, device_id: str, mac: str) -> bool:
+        """True when `device_id` has registered MACs and `mac` is not one of them."""
+        macs = self.macs_of(device_id)
+        return bool(macs) and (lookup_mac(mac) or mac) not in macs
 
     def entries(self) -> list[tuple[str, str, str | None, str | None]]:
         """(device_id, user_id, ip, mac) per address, for checks and listings."""

@@ -20,7 +20,8 @@ INCIDENTS = "crossingguard_incidents_total"               # category, severity, 
 EXTRACTION_FAILURES = "crossingguard_extraction_failures_total"  # platform, reason
 IDENTITY = "crossingguard_identity_resolutions_total"     # source: auth | device | dhcp | unknown
 ADDON_ERRORS = "crossingguard_addon_errors_total"         # addon
-ALERT_FAILURES = "crossingguard_alert_delivery_failures_total"   # channel
+ALERT_FAILURES = "crossingguard_alert_delivery_failures_total"   # channel: failed attempts (each is retried)
+ALERTS_DELIVERED = "crossingguard_alerts_delivered_total"        # channel: deliveries that reached their target
 SENSOR_EVENTS = "crossingguard_sensor_events_total"       # kind
 SENSOR_BYPASSES = "crossingguard_sensor_bypasses_total"   # kind
 CLASSIFIER_LATENCY = "crossingguard_classifier_latency_seconds"  # histogram, no labels
@@ -33,6 +34,7 @@ ACTIVITY_QUEUE = "crossingguard_activity_queue_depth"            # gauge (Activi
 ACTIVITY_DROPPED = "crossingguard_activity_dropped_total"        # counter (ActivityLog.dropped: queue full)
 SPOOL_DEPTH = "crossingguard_store_spool_depth"                  # gauge: records waiting in home/spool/
 SESSIONS_ACTIVE = "crossingguard_teacher_sessions_active"        # gauge: teacher sessions active now
+ALERTS_PENDING = "crossingguard_alerts_pending"                  # gauge: alert deliveries waiting (home/alerts.db)
 INCIDENTS_OPEN = "crossingguard_incidents_open"                  # gauge by severity: status "open"
 INCIDENTS_OVERDUE = "crossingguard_incidents_overdue"            # gauge by severity: open past its SLA
 INCIDENTS_OLDEST_OPEN = "crossingguard_incidents_oldest_open_timestamp_seconds"  # gauge by severity
@@ -48,6 +50,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     IDENTITY: ("source",),
     ADDON_ERRORS: ("addon",),
     ALERT_FAILURES: ("channel",),
+    ALERTS_DELIVERED: ("channel",),
     SENSOR_EVENTS: ("kind",),
     SENSOR_BYPASSES: ("kind",),
     METRICS_SOURCE_ERRORS: ("metric",),

@@ -37,7 +37,8 @@ HELP: dict[str, str] = {
     m.EXTRACTION_FAILURES: "Write requests whose post extraction failed, by platform and reason.",
     m.IDENTITY: "Identity resolutions by outcome: auth, device, dhcp or unknown.",
     m.ADDON_ERRORS: "Exceptions caught in a proxy addon (the flow continued per its fail mode), by addon.",
-    m.ALERT_FAILURES: "Alert deliveries (incident notifications) that failed, by channel.",
+    m.ALERT_FAILURES: "Alert delivery attempts (incident notifications) that failed, by channel; each is retried.",
+    m.ALERTS_DELIVERED: "Alert deliveries (incident notifications) that reached their target, by channel.",
     m.SENSOR_EVENTS: "Events seen by the network sensor, by kind.",
     m.SENSOR_BYPASSES: "Social-media traffic that did not go through the proxy, by kind.",
     m.CLASSIFIER_LATENCY: "Time to classify one batch of posts, in seconds.",
@@ -51,6 +52,8 @@ ZERO_SERIES: dict[str, tuple[tuple[str, ...], ...]] = {
     m.IDENTITY: (("auth",), ("device",), ("dhcp",), ("unknown",)),
     m.TUNNELS: (("intercepted",), ("passthrough",), ("ignored",), ("refused",)),
     m.SENSOR_EVENTS: (("dns",), ("tls",), ("quic",), ("http",), ("dhcp",)),
+    m.ALERT_FAILURES: (("webhook",), ("email",)),
+    m.ALERTS_DELIVERED: (("webhook",), ("email",)),
     m.INCIDENTS: tuple((c, s, "unassigned") for c in ("bullying", "threat", "self_harm", "pii", "impersonation")
                        for s in ("low", "medium", "high", "critical")),
 }

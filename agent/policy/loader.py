@@ -79,6 +79,12 @@ also the commented reference). Top-level keys, all but `district`, `guidelines`,
     ``url``: omitted or null = SQLite under ``--home``; ``sqlite:///path`` or
     ``postgresql://...``.
 
+``alerts:``
+    Urgent alerts for critical incidents (docs/alerts.md): ``review_url`` (links in alerts,
+    default ``http://127.0.0.1:8181``), ``email`` (``smtp_host``, ``smtp_port``, ``sender``,
+    ``starttls`` auto | required | off, optional ``username`` + ``password_file``, ``ca_file``)
+    and ``oncall`` (school org sourcedId, or ``default``, -> e-mail addresses).
+
 ``catalog:``
     Extends the shipped platform catalog: ``platforms`` (id -> name, category, domains,
     hosts; an existing id is replaced) and ``add_domains`` (platform id -> more domains).
@@ -139,6 +145,12 @@ def _valid_ignore(entry: str) -> str | None:
         return None
     from agent.policy.catalog import valid_domain
     return valid_domain(entry)
+
+
+def _valid_http_url(url: str) -> str | None:
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+        return f"expected an http:// or https:// URL; got {url!r}"
+    return None
 
 
 def _valid_store_url(url: str) -> str | None:
@@ -227,6 +239,24 @@ CATALOG_EXT = Record({
     "add_domains": Field(MapOf(OneOrList(DOMAIN, min_items=1, unique=True, what="a list of domains"),
                                key=PLATFORM_ID, what="a mapping of platform id to domains"), default=dict),
 })
+EMAIL_ADDRESS = Str(what="an e-mail address like counselor@example.org",
+                    pattern=r"[^@\s,<>]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+ALERT_EMAIL = Record({
+    "smtp_host": Field(Str(what="a mail server host name", pattern=r"[A-Za-z0-9.:\[\]-]+"), required=True),
+    "smtp_port": Field(Int(min=1, max=65535, what="a TCP port"), default=25),
+    "sender": Field(EMAIL_ADDRESS, required=True),
+    "starttls": Field(Enum("auto", "required", "off"), default="auto"),
+    "username": Field(Str(what="an SMTP user name")),
+    "password_file": Field(Str(what="a file holding the SMTP password")),
+    "ca_file": Field(Str(what="a CA certificate file (PEM)")),
+}, what="e-mail settings: smtp_host, smtp_port, sender, starttls")
+ALERTS = Record({
+    "review_url": Field(Str(what="the review app's URL", validate=_valid_http_url), default=None),
+    "email": Field(ALERT_EMAIL, default=None),
+    "oncall": Field(MapOf(OneOrList(EMAIL_ADDRESS, min_items=1, unique=True, what="a list of e-mail addresses"),
+                          key=Str(what="a school org sourcedId or default"),
+                          what="a mapping of school id to on-call addresses"), default=dict),
+}, what="alert settings: review_url, email, oncall")
 POLICY = Record({
     "version": Field(Int(min=1, max=1, what="1 (the only format version)"), default=1),
     "district": Field(DISTRICT, required=True),
@@ -244,6 +274,7 @@ POLICY = Record({
     "activity": Field(ACTIVITY, default=None),
     "incidents": Field(INCIDENTS, default=None),
     "store": Field(Record({"url": Field(Str(what="a database URL", validate=_valid_store_url))}), default=None),
+    "alerts": Field(ALERTS, default=None),
     "catalog": Field(CATALOG_EXT, default=None),
 }, what="a policy mapping (district, guidelines, cohorts, rules, ...)")
 
@@ -313,6 +344,7 @@ def load_policy(path: str | Path) -> Policy:
     incidents, incident_guidelines, evidence_guidelines, help_seeking = _incidents(data["incidents"], file,
                                                                                   guidelines)
     store = data["store"] or {"url": None}
+    alerts = _alert_settings(data["alerts"], file)
 
     return Policy(
         path=path, digest=digest,
@@ -322,8 +354,28 @@ def load_policy(path: str | Path) -> Policy:
         activity_categories=frozenset(activity["categories"]), ignore_hosts=ignore, ignore_patterns=ignore_re,
         safesearch=safesearch, store_url=store["url"], incidents=incidents, guidelines=guidelines,
         incident_guidelines=incident_guidelines, evidence_guidelines=evidence_guidelines, help_seeking=help_seeking,
-        cohorts=cohorts, schedules=schedules, rules=rules, version=data["version"],
+        cohorts=cohorts, schedules=schedules, rules=rules, version=data["version"], alerts=alerts,
     )
+
+
+def _alert_settings(a: YMap | None, file: str):
+    from agent.alerts.settings import DEFAULT_REVIEW_URL, AlertSettings, EmailSettings
+    if a is None:
+        return AlertSettings()
+    if a["oncall"] and a["email"] is None:
+        raise ConfigError(file, a.line_of("oncall"), "alerts.oncall",
+                          "on-call addresses need alerts.email (smtp_host, sender) to be sent")
+    email = None
+    if a["email"] is not None:
+        e = a["email"]
+        if (e["username"] is None) != (e["password_file"] is None):
+            raise ConfigError(file, e.line_of("username") or e.line_of("password_file"), "alerts.email",
+                              "expected username and password_file together (or neither)")
+        email = EmailSettings(smtp_host=e["smtp_host"], smtp_port=e["smtp_port"], sender=e["sender"],
+                              starttls=e["starttls"], username=e["username"], password_file=e["password_file"],
+                              ca_file=e["ca_file"])
+    return AlertSettings(review_url=a["review_url"] or DEFAULT_REVIEW_URL, email=email,
+                         oncall={k: tuple(v) for k, v in a["oncall"].items()})
 
 
 def _fail_modes(written) -> dict[str, str]:

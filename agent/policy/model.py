@@ -145,6 +145,7 @@ class Policy:
     rules: tuple[Rule, ...] = ()
     logo_phash: str | None = None
     version: int = 1
+    alerts: Any = None                            # agent.alerts.AlertSettings (policy `alerts:`)
 
     def fail_mode_for(self, role: str | None) -> str:
         """What a flow gets when an addon fails: written in the policy, else `default_fail_mode`."""

@@ -5,8 +5,19 @@ DO NOTHING`, which SQLite >= 3.24 and PostgreSQL both speak). A dialect only kno
 connect, how to start a write transaction that serialises writers (the audit chain reads the
 head and appends under one lock), how to spell placeholders, and which driver errors mean
 "the database is unavailable right now" (the store then spools instead of losing the write).
-A PostgreSQL dialect (psycopg) is sketched here so the seam is real; issue "PostgreSQL at
-scale" finishes and tests it.
+
+Rules for SQL written through this seam (agent/store/store.py, lifecycle.py, ...), so one
+statement runs on both engines:
+  - placeholders are `?`, rewritten by `sql()`; with parameters, a literal `%` must not appear
+    in the statement text (psycopg reads it as a placeholder): pass LIKE patterns as parameters;
+  - LIKE with an escape character says so: `LIKE ? ESCAPE '\\'` (SQLite has no default escape);
+  - portable types only (TEXT, INTEGER); timestamps are fixed-width UTC ISO strings, JSON is TEXT;
+  - a row read and then changed in one write transaction is read with `+ dialect.lock_suffix`
+    (`FOR UPDATE` on PostgreSQL; SQLite's BEGIN IMMEDIATE already locks the whole database).
+
+PostgreSQL (psycopg 3, extra `postgres`): autocommit connections with explicit BEGIN/COMMIT,
+`lock_timeout` set to the store's timeout (a write stuck behind a lock is spooled, as on
+SQLite), migrations serialised by a transaction-scoped advisory lock.
 """
 from __future__ import annotations
 
@@ -35,6 +46,9 @@ class Dialect:
 
     def lock_migrations(self, conn) -> None:
         """Inside the migration's write transaction: keep a second process from migrating too."""
+
+    def has_table(self, conn, name: str) -> bool:
+        raise NotImplementedError
 
     def sql(self, statement: str) -> str:
         return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
@@ -87,6 +101,10 @@ class SQLiteDialect(Dialect):
             except OSError:
                 pass  # not our file to fix (e.g. read-only mount); opening still works or fails
 
+    def has_table(self, conn, name: str) -> bool:
+        return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                            (name,)).fetchone() is not None
+
     def begin_write(self, conn) -> None:
         # IMMEDIATE takes the write lock now, so two processes cannot both read the same audit
         # head and fork the chain.
@@ -108,6 +126,8 @@ class PostgresDialect(Dialect):
     name = "postgresql"
     placeholder = "%s"
     lock_suffix = " FOR UPDATE"
+    # pg_advisory_xact_lock key for migrations: any constant; this one spells "CGMIGRAT".
+    MIGRATION_LOCK = 0x43474D4947524154
 
     def __init__(self, url: str, timeout: float = 5.0):
         self.url = url
@@ -118,28 +138,48 @@ class PostgresDialect(Dialect):
             import psycopg  # optional dependency: only PostgreSQL deployments need it
         except ImportError as exc:
             raise Unavailable("the PostgreSQL driver psycopg is not installed "
-                              "(pip install 'psycopg[binary]')") from exc
+                              "(pip install 'crossingguard[postgres]')") from exc
         try:
-            return psycopg.connect(self.url, autocommit=True, connect_timeout=max(1, int(self.timeout)))
+            # lock_timeout: a write waiting behind another transaction's lock gives up after the
+            # store's timeout and is spooled (same contract as SQLite's busy timeout).
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=max(1, int(self.timeout)),
+                                   options=f"-c lock_timeout={int(self.timeout * 1000)}",
+                                   application_name="crossingguard")
         except psycopg.Error as exc:
-            raise Unavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+            raise Unavailable(f"cannot connect to PostgreSQL: {_without_password(str(exc), self.url)}") from exc
 
     def begin_write(self, conn) -> None:
         conn.execute("BEGIN")
 
     def lock_migrations(self, conn) -> None:
-        conn.execute("LOCK TABLE schema_version IN EXCLUSIVE MODE")
+        # Transaction-scoped: released by the COMMIT/ROLLBACK that ends the migration, even if
+        # the process dies midway (the server ends the session). Taken before any DDL, so two
+        # processes never race on CREATE TABLE (PostgreSQL's catalog would report a duplicate).
+        conn.execute("SELECT pg_advisory_xact_lock(%s)" % self.MIGRATION_LOCK)
+
+    def has_table(self, conn, name: str) -> bool:
+        return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()[0]
 
     def is_unavailable(self, exc: BaseException) -> bool:
+        if isinstance(exc, Unavailable):
+            return True
         try:
             import psycopg
         except ImportError:
             return False
+        # OperationalError: connection refused or lost, server shutting down (AdminShutdown),
+        # lock timeout (LockNotAvailable), too many connections. InterfaceError: a closed
+        # connection. Not IntegrityError/ProgrammingError: a bug in the record or the SQL.
         return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
 
     def describe(self) -> str:
         u = urlparse(self.url)
         return f"postgresql://{u.hostname or ''}{':%d' % u.port if u.port else ''}{u.path}"  # no password
+
+
+def _without_password(message: str, url: str) -> str:
+    password = urlparse(url).password
+    return message.replace(password, "***") if password else message
 
 
 def dialect_for(url: str | None, home: Path, timeout: float = 5.0) -> Dialect:

@@ -1,4 +1,4 @@
-"""Resolver order: proxy login, device registry by IP then MAC, DHCP map, unknown."""
+"""Resolver order: proxy login, current DHCP lease of a registered MAC, device registry by IP then MAC, unknown."""
 from __future__ import annotations
 
 import pytest
@@ -49,16 +49,22 @@ def test_resolution_order(resolver, auth, ip, mac, expected):
     assert resolver.resolve(auth_user=auth, client_ip=ip, client_mac=mac) == expected
 
 
-def test_dhcp_map_is_used_after_the_registry_and_read_live(roster, devices):
+def test_dhcp_lease_by_mac_wins_over_a_stale_address_and_is_read_live(roster, devices):
     dhcp: dict[str, str] = {}
     resolver = IdentityResolver(roster, devices, dhcp)
     assert resolver.resolve(auth_user=None, client_ip="10.9.0.7").source == "unknown"
     dhcp["10.9.0.7"] = "02-00-00-00-10-07"        # the sensor saw a DHCP lease for ruby's tablet
     assert resolver.resolve(auth_user=None, client_ip="10.9.0.7") == Identity("stu-1007", "dhcp", "tab-ruby")
     assert resolver.resolve(auth_user=None, client_ip="::ffff:10.9.0.7") == Identity("stu-1007", "dhcp", "tab-ruby")
-    # the registry's IP entry wins over a DHCP lease for the same address
+    # a current lease of a registered MAC wins over the registry's (now stale) row for the address
     dhcp["127.0.0.11"] = "02-00-00-00-10-07"
-    assert resolver.resolve(auth_user=None, client_ip="127.0.0.11").user_id == "stu-1001"
+    assert resolver.resolve(auth_user=None, client_ip="127.0.0.11") == Identity("stu-1007", "dhcp", "tab-ruby")
+    # a lease for the registered device's own MAC changes nothing
+    dhcp["127.0.0.11"] = "02:00:00:00:10:01"
+    assert resolver.resolve(auth_user=None, client_ip="127.0.0.11") == Identity("stu-1001", "dhcp", "cb-mila")
+    # an unregistered MAC holding the address: the registry's row (cb-mila, another MAC) is stale
+    dhcp["127.0.0.11"] = "02:00:00:00:99:99"
+    assert resolver.resolve(auth_user=None, client_ip="127.0.0.11").source == "unknown"
     # a lease for an unregistered MAC is still unknown
     dhcp["10.9.0.8"] = "02:00:00:00:99:99"
     assert resolver.resolve(auth_user=None, client_ip="10.9.0.8").source == "unknown"

@@ -16,16 +16,17 @@ AT = "2026-03-02T09:00:00-05:00"
 
 
 @pytest.fixture
-def cg(tmp_path, capsys):
-    """Run the CLI in-process; returns (exit code, JSON lines on stdout, stderr)."""
+def cg(backend, capsys):
+    """Run the CLI in-process against the backend's store (SQLite, PostgreSQL: tests/store/conftest.py);
+    returns (exit code, JSON lines on stdout, stderr)."""
     def run(*argv):
-        rc = main([*argv, "--home", str(tmp_path)])
+        rc = main([*argv, *backend.cli_args])
         out, err = capsys.readouterr()
         return rc, [json.loads(x) for x in out.splitlines()], err
     return run
 
 
-def test_session_open_list_close(cg, tmp_path):
+def test_session_open_list_close(cg, backend):
     rc, [s], _ = cg("session", "open", "--teacher", "tch-2001", "--class", "cls-main-dmp",
                     "--platform", "youtube", "--minutes", "45", "--at", AT)
     assert rc == 0
@@ -45,7 +46,7 @@ def test_session_open_list_close(cg, tmp_path):
     rc, listed, _ = cg("session", "list", "--at", "2026-03-02T14:20:00Z")
     assert listed == []
 
-    store = open_store(None, tmp_path)
+    store = backend.open()
     assert [(e["actor"], e["action"], e["target"]) for e in store.audit_entries()] == [
         ("tch-2001", "session.open", s["id"]), ("cli", "session.close", s["id"])]
     assert store.verify_audit() == []
@@ -79,11 +80,11 @@ def test_session_open_by_username_and_administrator(cg):
     (["--teacher", "tch-2001", "--class", "cls-main-dmp", "--platform", "youtube", "--minutes", "5",
       "--at", "next tuesday"], "--at 'next tuesday' is not an ISO 8601"),
 ])
-def test_session_open_rejects(cg, tmp_path, argv, message):
+def test_session_open_rejects(cg, backend, argv, message):
     rc, out, err = cg("session", "open", *argv)
     assert rc == 2 and out == []
     assert message in err
-    store = open_store(None, tmp_path)
+    store = backend.open()
     assert store.sessions() == [] and store.audit_entries() == []
     store.close()
 
@@ -102,8 +103,8 @@ def test_common_options_before_the_action(tmp_path, capsys):
 
 # ---------------------------------------------------------------- incidents list
 
-def add_incidents(home):
-    store = open_store(None, home)
+def add_incidents(backend):
+    store = backend.open()
     t0 = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)
     incs = [Incident.new(user=f"stu-100{i}", platform="instagram", kind="comment", text=f"synthetic post {i}",
                          created=t0 + timedelta(hours=i), labels=("bullying",), severity="medium",
@@ -115,21 +116,21 @@ def add_incidents(home):
     return incs
 
 
-def test_incidents_list_contract(cg, tmp_path):
-    incs = add_incidents(tmp_path)
+def test_incidents_list_contract(cg, backend):
+    incs = add_incidents(backend)
     rc, out, _ = cg("incidents", "list")
     assert rc == 0
     assert [o["id"] for o in out] == [i.id for i in incs]
     assert list(out[0]) == ["id", "created", "user", "platform", "kind", "labels", "severity", "guidelines",
                             "status"]
     assert out[0]["labels"] == ["bullying"] and out[0]["guidelines"] == ["student.5"]
-    store = open_store(None, tmp_path)
+    store = backend.open()
     assert store.audit_entries() == []        # no text shown: not a view of post text
     store.close()
 
 
-def test_incidents_list_filters(cg, tmp_path):
-    incs = add_incidents(tmp_path)
+def test_incidents_list_filters(cg, backend):
+    incs = add_incidents(backend)
     rc, out, _ = cg("incidents", "list", "--since", "2026-03-02T10:00:00-05:00")
     assert [o["id"] for o in out] == [i.id for i in incs[1:]]
     rc, out, _ = cg("incidents", "list", "--status", "closed")
@@ -138,20 +139,20 @@ def test_incidents_list_filters(cg, tmp_path):
     assert rc == 2 and "--status 'bogus'" in err
 
 
-def test_incidents_with_text_is_audited(cg, tmp_path):
-    incs = add_incidents(tmp_path)
+def test_incidents_with_text_is_audited(cg, backend):
+    incs = add_incidents(backend)
     rc, out, _ = cg("incidents", "list", "--with-text", "--status", "open")
     assert rc == 0 and [o["text"] for o in out] == ["synthetic post 0", "synthetic post 1"]
-    store = open_store(None, tmp_path)
+    store = backend.open()
     [entry] = store.audit_entries()
     assert (entry["actor"], entry["action"]) == ("cli", "incidents.view_text")
     assert entry["detail"]["ids"] == [incs[0].id, incs[1].id] and entry["detail"]["status"] == "open"
     store.close()
 
 
-def test_incidents_list_as_a_subprocess(tmp_path):
-    add_incidents(tmp_path)
-    proc = subprocess.run([sys.executable, "-m", "agent.cli", "incidents", "list", "--home", str(tmp_path)],
+def test_incidents_list_as_a_subprocess(backend):
+    add_incidents(backend)
+    proc = subprocess.run([sys.executable, "-m", "agent.cli", "incidents", "list", *backend.cli_args],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.splitlines()) == 3

@@ -168,3 +168,75 @@ def test_integrity_errors_are_not_spooled(tmp_path):
         store.add_incident(bad)
     assert store.spool_depth == 0
     store.close()
+
+
+# ---------------------------------------------------------------- a real PostgreSQL outage
+
+def test_postgresql_outage_spools_and_replays_once(postgres_cluster, postgres_url, tmp_path):
+    store = open_store(postgres_url, tmp_path, timeout=1)
+    before = incident(0)
+    store.add_incident(before)
+    postgres_cluster.stop()                         # the server goes away under an open connection
+    during = [incident(i) for i in range(1, 6)]
+    for inc in during:
+        assert store.add_incident(inc) == inc.id    # accepted: spooled, not lost
+    store.audit("counselor", "incident.view", during[0].id)
+    assert store.spool_depth == 6
+    assert "cg:" not in (store.last_error or "") and postgres_cluster.password not in (store.last_error or "")
+    with pytest.raises(StoreUnavailable):
+        store.replay_spool()
+    postgres_cluster.start()
+    after = incident(6)
+    store.add_incident(after)                       # replays the spool first, in order
+    assert store.spool_depth == 0
+    assert [i.id for i in store.incidents()] == [i.id for i in [before, *during, after]]
+    assert store.verify_audit() == []
+    store.close()
+
+
+def test_postgresql_replay_is_idempotent(postgres_cluster, postgres_url, tmp_path):
+    store = open_store(postgres_url, tmp_path, timeout=1)
+    postgres_cluster.stop()
+    inc = incident(1)
+    store.add_incident(inc)
+    store.audit("x", "y", "z")
+    [spool_file] = (tmp_path / "spool").glob("*.jsonl")
+    saved = spool_file.read_bytes()
+    postgres_cluster.start()
+    assert store.replay_spool() == 2
+    spool_file.write_bytes(saved)                   # as if the process died before removing it
+    assert store.replay_spool() == 2
+    assert [i.id for i in store.incidents()] == [inc.id] and len(store.audit_entries()) == 1
+    store.close()
+
+
+def test_a_slow_failing_database_is_not_waited_on_for_every_incident(tmp_path, monkeypatch):
+    """A database host that does not answer (connect waits, then fails): the first incident waits
+    once, the following ones are spooled at once for Store.HOLDOFF seconds; an explicit replay
+    still tries."""
+    from agent.store.dialect import Unavailable
+    store = open_store(None, tmp_path)
+    store.close()
+    calls = []
+
+    def slow_fail():
+        calls.append(time.monotonic())
+        time.sleep(0.6)
+        raise Unavailable("timeout expired")
+
+    monkeypatch.setattr(store.dialect, "connect", slow_fail)
+    t = time.monotonic()
+    store.add_incident(incident(1))
+    assert time.monotonic() - t >= 0.6 and len(calls) == 1
+    t = time.monotonic()
+    for i in range(2, 12):
+        store.add_incident(incident(i))
+    assert time.monotonic() - t < 0.5 and len(calls) == 1     # not tried again: spooled at once
+    assert store.spool_depth == 11
+    with pytest.raises(StoreUnavailable):
+        store.replay_spool()                                   # explicit: tried regardless
+    assert len(calls) == 2
+    monkeypatch.undo()
+    assert store.replay_spool() == 11
+    assert len(store.incidents()) == 11
+    store.close()

@@ -1,4 +1,6 @@
-"""agent.store: teacher sessions, incidents, the audit chain, schema, file modes."""
+"""agent.store: teacher sessions, incidents, the audit chain, schema, file modes.
+
+`store` and `backend` (tests/store/conftest.py) run each test on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import sqlite3
@@ -15,25 +17,18 @@ from agent.store.schema import LATEST, MIGRATIONS
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(None, tmp_path)
-    yield s
-    s.close()
-
-
 def db(tmp_path) -> sqlite3.Connection:
     return sqlite3.connect(tmp_path / "crossingguard.db", isolation_level=None)
 
 
 # ---------------------------------------------------------------- teacher sessions
 
-def test_open_session_returns_and_persists(store, tmp_path):
+def test_open_session_returns_and_persists(store, backend):
     s = store.open_session("tch-1", "cls-1", "youtube", T0, 45)
     assert (s.teacher, s.class_id, s.platform) == ("tch-1", "cls-1", "youtube")
     assert s.starts == T0 and s.ends == T0 + timedelta(minutes=45) and s.closed is None
     store.close()
-    again = open_store(None, tmp_path)  # survives a restart
+    again = backend.open()  # survives a restart
     assert again.sessions() == [s]
     again.close()
 
@@ -168,20 +163,18 @@ def test_audit_chain_intact(store):
     ("DELETE FROM audit WHERE seq = 5", "head records seq 5"),
     ("UPDATE audit SET seq = 99 WHERE seq = 1", "seq"),
 ])
-def test_audit_tampering_detected(store, tmp_path, tamper, expect):
+def test_audit_tampering_detected(store, backend, tamper, expect):
     for i in range(5):
         store.audit("counselor-1", "incident.view", f"inc-{i}", {"n": i})
-    conn = db(tmp_path)
-    conn.execute(tamper)
-    conn.close()
+    backend.execute(tamper)
     problems = store.verify_audit()
     assert problems, tamper
     assert any(expect in p for p in problems), problems
 
 
-def test_audit_chain_with_concurrent_writers(tmp_path):
+def test_audit_chain_with_concurrent_writers(backend):
     """Two connections (as two processes would have) appending at once keep one chain."""
-    a, b = open_store(None, tmp_path), open_store(None, tmp_path)
+    a, b = backend.open(), backend.open()
 
     def work(store, who):
         for i in range(40):
@@ -200,26 +193,40 @@ def test_audit_chain_with_concurrent_writers(tmp_path):
 
 # ---------------------------------------------------------------- schema, files, metrics
 
-def test_schema_version_recorded_and_reopen_idempotent(tmp_path):
-    open_store(None, tmp_path).close()
-    open_store(None, tmp_path).close()
-    conn = db(tmp_path)
-    versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")]
-    assert versions == sorted(v for v, _ in MIGRATIONS) and versions[-1] == LATEST
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    conn.close()
+def test_schema_version_recorded_and_reopen_idempotent(backend):
+    backend.open().close()
+    backend.open().close()
+    assert backend.execute("SELECT version FROM schema_version ORDER BY version") == \
+        [(v,) for v, _ in MIGRATIONS]
+    if backend.name == "sqlite":
+        assert backend.execute("PRAGMA journal_mode")[0][0] == "wal"
 
 
-def test_newer_schema_refused(tmp_path):
-    open_store(None, tmp_path).close()
-    conn = db(tmp_path)
-    conn.execute("INSERT INTO schema_version VALUES (?, 'x')", (LATEST + 1,))
-    conn.close()
+def test_newer_schema_refused(backend):
+    backend.open().close()
+    backend.execute("INSERT INTO schema_version VALUES (?, 'x')", (LATEST + 1,))
     with pytest.raises(Exception, match="newer than this"):
-        open_store(None, tmp_path)
+        backend.open()
 
 
-def test_database_file_is_private(store, tmp_path):
+def test_a_missing_older_migration_is_applied(backend, monkeypatch):
+    """Migrations merged from parallel branches: a database that already has version N+2 but
+    not N+1 gets N+1 applied (versions are applied by what is missing, not by "above the max")."""
+    import agent.store.store as store_module
+    later = (LATEST + 2, ["CREATE TABLE later_branch (x INTEGER)"])
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, later])
+    monkeypatch.setattr(store_module, "LATEST", LATEST + 2)
+    backend.open().close()
+    earlier = (LATEST + 1, ["CREATE TABLE earlier_branch (x INTEGER)"])
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, earlier, later])
+    backend.open().close()
+    versions = [v for (v,) in backend.execute("SELECT version FROM schema_version ORDER BY version")]
+    assert versions[-2:] == [LATEST + 1, LATEST + 2]
+    assert backend.execute("SELECT count(*) FROM earlier_branch") == [(0,)]
+
+
+def test_database_file_is_private(tmp_path):
+    store = open_store(None, tmp_path)
     store.audit("x", "y", "z")
     for p in tmp_path.glob("crossingguard.db*"):
         assert stat.S_IMODE(p.stat().st_mode) == 0o600, p

@@ -115,7 +115,7 @@ class CrossingGuardProcess(ManagedProcess):
     def __init__(self, home: Path, *, policy: Path | None = None, roster: Path | None = None,
                  devices: Path | None = None, mitm_args: list[str] = (), metrics_port: int = 0,
                  listen_host: str = "127.0.0.1", port: int | None = None, extra_env: dict | None = None,
-                 start_timeout: float = 45.0):
+                 start_timeout: float = 45.0, run_args: list[str] = ()):
         self.home = Path(home)
         port = port or free_port(listen_host)
         common = ["--home", str(self.home)]
@@ -126,7 +126,7 @@ class CrossingGuardProcess(ManagedProcess):
         if devices:
             common += ["--devices", str(devices)]
         argv = crossingguard_argv("run", *common, "--listen-host", listen_host, "--listen-port", str(port),
-                                  "--metrics-port", str(metrics_port), "--no-review")
+                                  "--metrics-port", str(metrics_port), "--no-review", *run_args)
         if mitm_args:
             argv += ["--", *mitm_args]
         super().__init__(argv, port, self.home / "proxy-output.log", env=extra_env, host=listen_host,
