@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 
@@ -75,6 +76,82 @@ def test_a_stuck_batch_is_abandoned_and_the_workers_replaced():
     try:
         asyncio.run(scenario())
     finally:
+        service.close()
+
+
+SITECUSTOMIZE = """
+import os, sys, time
+# Test hook (tests/addons/test_classifier_pool.py): a pool worker (spawned with --multiprocessing-fork)
+# does not get past interpreter start-up, and so cannot load its models, until the test creates
+# the file named here. Bounded: after 120 s it goes on anyway.
+go = os.environ.get("CG_TEST_WORKER_GO")
+if go and "--multiprocessing-fork" in sys.argv:
+    deadline = time.monotonic() + 120
+    while not os.path.exists(go) and time.monotonic() < deadline:
+        time.sleep(0.05)
+"""
+
+
+def held_loading(tmp_path, monkeypatch):
+    """Workers spawned from now on stay loading until the returned file exists (a slow import of
+    large models on a busy machine, made deterministic): a `sitecustomize` module on PYTHONPATH,
+    which spawned interpreters inherit and import at start. No hook in the product."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")])))
+    go = tmp_path / "go"
+    monkeypatch.setenv("CG_TEST_WORKER_GO", str(go))
+    return go
+
+
+def test_a_slow_loading_worker_does_not_get_its_first_batch_abandoned(tmp_path, monkeypatch):
+    """The stuck clock starts when a loaded worker takes the batch, not at submission: a worker
+    that loads for longer than stuck_after judges its first batch instead of being replaced."""
+    go = held_loading(tmp_path, monkeypatch)
+    service = ClassifierService(workers=2, timeout=60, stuck_after=2)
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        loop.call_later(2 * service.stuck_after, go.touch)     # the workers load for twice stuck_after
+        started = time.monotonic()
+        got = await asyncio.gather(service.judge(comment_job("I will shoot up the school tomorrow")),
+                                   service.judge(comment_job("you are so ugly nobody likes you")))
+        assert time.monotonic() - started >= 2 * service.stuck_after   # it did wait for the load
+        assert "threat" in got[0].posts[0].classification.labels
+        assert "bullying" in got[1].posts[0].classification.labels
+        assert service.stuck == 0 and service.restarts == 0
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        go.touch()
+        service.close()
+
+
+def test_a_batch_waits_for_loading_workers_only_up_to_the_startup_budget(tmp_path, monkeypatch, caplog):
+    """Waiting for workers that are still loading is bounded by startup_budget: the batch fails
+    open with its own log line, and the loading workers are kept (not stuck, not replaced)."""
+    go = held_loading(tmp_path, monkeypatch)
+    service = ClassifierService(workers=1, timeout=60, stuck_after=2, startup_budget=1)
+
+    async def scenario():
+        with caplog.at_level(logging.ERROR, logger="crossingguard.classifiers"):
+            with pytest.raises(TimeoutError):
+                await service.judge(comment_job("I will shoot up the school tomorrow"))
+        assert "still loading" in caplog.text
+        assert service.not_ready == 1 and service.stuck == 0 and service.restarts == 0
+        pids = set(service._pool._processes)
+        go.touch()                                    # the load finishes
+        service.startup_budget = 120
+        again = await service.judge(comment_job("I will shoot up the school tomorrow"))
+        assert "threat" in again.posts[0].classification.labels
+        assert set(service._pool._processes) == pids and service.restarts == 0   # the same worker
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        go.touch()
         service.close()
 
 
