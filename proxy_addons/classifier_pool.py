@@ -237,8 +237,10 @@ class ClassifierService:
         """Wait until every worker of `pool` has loaded, at most `startup_budget` seconds (then
         _StillLoading). One ping per pool answers it: no worker takes a call before all have
         loaded (the barrier in _worker_start)."""
-        if pool is None or pool is not self._pool:
-            return      # closed or replaced meanwhile: the batch's own call on it fails (_dispatch)
+        if pool is None:    # closed (a retry after close() must not fall back to a thread)
+            raise RuntimeError("the classifier service is closed")
+        if pool is not self._pool:
+            raise concurrent.futures.process.BrokenProcessPool("replaced")   # _dispatch retries on the new one
         if self._loaded is None or self._loaded[0] is not pool:
             self._loaded = (pool, asyncio.wrap_future(pool.submit(_worker_ping)))
         try:
@@ -269,13 +271,15 @@ class ClassifierService:
             self._collector.cancel()
             self._collector = None
         self._queue = None
-        self._loaded = None
+        loaded, self._loaded = self._loaded, None
         if self._pool is not None:
-            # Nothing waits for these workers any more, so they are killed rather than left to
-            # finish a load for nothing: a worker still starting would also fail noisily once
-            # the pool (and its barrier, a named semaphore) is gone. (docs/mitmproxy-internals.md, item 11.)
-            for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
-                proc.kill()
+            if loaded is None or loaded[0] is not self._pool or not loaded[1].done():
+                # Workers that may still be loading serve nothing yet: killed rather than left to
+                # finish a load for nothing (a worker still starting would also fail, noisily,
+                # once the pool and its barrier, a named semaphore, are gone). Loaded workers
+                # finish the batches they hold. (docs/mitmproxy-internals.md, item 11.)
+                for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
+                    proc.kill()
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
