@@ -69,8 +69,9 @@ _WARM_UP = Job(method="POST", url="https://www.youtube.com/youtubei/v1/comment/c
 
 def _worker_start(loaded, *init_args) -> None:
     """The pool's initializer: load (`_worker_init`), judge the warm-up post, then wait at the
-    `loaded` barrier until every worker of the pool has loaded too. So a worker takes its first call only once the whole pool is
-    ready, and the first answer from a pool means it is (`ClassifierService._until_loaded`).
+    `loaded` barrier until every worker of the pool has done so too. So a worker takes its first
+    call only once the whole pool is ready, and the first answer from a pool means it is
+    (`ClassifierService._until_loaded`).
     The wait is bounded (the barrier's timeout, the startup budget): a sibling that never loads
     leaves this worker serving anyway, not a pool that answers nothing. A sibling that dies while
     loading breaks the pool, and the executor terminates the workers waiting here."""
@@ -150,7 +151,8 @@ class ClassifierService:
         )
         # Warm every worker now so the first student post does not wait for model loading.
         # (One call per worker also makes the executor spawn all of them at once: it spawns on
-        # demand, one per call while none is idle, and the barrier in _worker_start counts on it.)
+        # demand, one per call while none is idle; the barrier in _worker_start counts on it,
+        # or waits out its timeout.)
         for _ in range(self.workers):
             self._pool.submit(_worker_ping)
 
