@@ -117,8 +117,8 @@ def held_loading(tmp_path, monkeypatch, only_one: bool = False):
 
 
 def test_a_slow_loading_worker_does_not_get_its_first_batch_abandoned(tmp_path, monkeypatch):
-    """The stuck clock starts when a loaded worker takes the batch, not at submission: a worker
-    that loads for longer than stuck_after judges its first batch instead of being replaced."""
+    """The stuck clock starts once the workers have loaded, not at submission: workers that
+    load for longer than stuck_after judge their first batch instead of being replaced."""
     go = held_loading(tmp_path, monkeypatch)
     service = ClassifierService(workers=2, timeout=60, stuck_after=2)
 
