@@ -59,6 +59,34 @@ def _worker_init(roster_path: str | None, policy_path: str | None, max_bytes: in
     gc.freeze()   # the loaded models are permanent: keep them out of full collections (latency spikes)
 
 
+# One ordinary post judged by every worker before it is ready: a fresh worker's first batch costs
+# 0.25-0.4 s of one-time set-up (extraction imports, first regex and model calls; measured here,
+# ~1 ms for the next batch), which belongs to loading, not to the first real batch's stuck clock.
+_WARM_UP = Job(method="POST", url="https://www.youtube.com/youtubei/v1/comment/create_comment",
+               headers=(("content-type", "application/json"),),
+               body=b'{"commentText": "see you at practice tomorrow"}', platform="youtube")
+
+
+def _worker_start(loaded, *init_args) -> None:
+    """The pool's initializer: load (`_worker_init`), judge the warm-up post, then wait at the
+    `loaded` barrier until every worker of the pool has done so too. So a worker takes its first
+    call only once the whole pool is ready, and the first answer from a pool means it is
+    (`ClassifierService._until_loaded`).
+    The wait is bounded (the barrier's timeout, the startup budget): a sibling that never loads
+    leaves this worker serving anyway, not a pool that answers nothing. A sibling that dies while
+    loading breaks the pool, and the executor terminates the workers waiting here."""
+    import threading
+    _worker_init(*init_args)
+    try:
+        run_batch([_WARM_UP])
+    except Exception:   # not fatal: a real batch meets the same error and reports it per job
+        log.exception("classifier worker warm-up failed")
+    try:
+        loaded.wait()
+    except threading.BrokenBarrierError:
+        log.warning("classifier worker %d loaded; its siblings did not within the startup budget", os.getpid())
+
+
 def _worker_ping() -> int:
     return os.getpid()
 
@@ -76,7 +104,7 @@ class ClassifierService:
     def __init__(self, *, roster_path: str | None = None, policy_path: str | None = None,
                  workers: int = 1, batch_size: int = 64, max_delay: float = 0.002,
                  max_bytes: int = 1_000_000, timeout: float = 10.0, stuck_after: float | None = None,
-                 batch_fn=None, solo_bytes: int = 64 * 1024) -> None:
+                 batch_fn=None, solo_bytes: int = 64 * 1024, startup_budget: float = 60.0) -> None:
         self.roster_path = roster_path
         self.policy_path = policy_path
         self.workers = workers
@@ -89,6 +117,13 @@ class ClassifierService:
         # `timeout`, and a ProcessPoolExecutor cannot cancel a running call, so that worker would
         # keep every later batch waiting, failing open too. The pool is killed and replaced.
         self.stuck_after = timeout if stuck_after is None else stuck_after
+        # The stuck clock starts only once the pool's workers have loaded their models: a batch
+        # submitted while they are still loading (start-up, or a pool replaced after a crash,
+        # seconds on a busy machine, more with the sentence encoder) first waits for them, at
+        # most `startup_budget` seconds (see _until_loaded). Otherwise a slow load would pass for
+        # a stuck worker: its batch abandoned and the loading pool killed, again and again.
+        self.startup_budget = startup_budget
+        self._loaded: tuple[concurrent.futures.ProcessPoolExecutor, asyncio.Future] | None = None
         # what a worker runs per batch: a module-level function (spawned workers import it by
         # name); the tests pass a wrapper that can hang on purpose
         self.batch_fn = batch_fn or run_batch
@@ -101,6 +136,7 @@ class ClassifierService:
         self._collector: asyncio.Task | None = None
         self.restarts = 0               # worker pools replaced after a crash or a stuck batch
         self.stuck = 0                  # batches abandoned because they ran past stuck_after
+        self.not_ready = 0              # batches failed open: the workers still loading after startup_budget
 
     def start(self) -> None:
         """Start the workers (spawned, models loaded once each) without waiting for them."""
@@ -109,10 +145,14 @@ class ClassifierService:
         self._pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_worker_init,
-            initargs=(self.roster_path, self.policy_path, self.max_bytes),
+            initializer=_worker_start,
+            initargs=(multiprocessing.get_context("spawn").Barrier(self.workers, timeout=self.startup_budget),
+                      self.roster_path, self.policy_path, self.max_bytes),
         )
         # Warm every worker now so the first student post does not wait for model loading.
+        # (One call per worker also makes the executor spawn all of them at once: it spawns on
+        # demand, one per call while none is idle; the barrier in _worker_start counts on it,
+        # or waits out its timeout.)
         for _ in range(self.workers):
             self._pool.submit(_worker_ping)
 
@@ -159,7 +199,7 @@ class ClassifierService:
         pool = self._pool
         try:
             try:
-                results = await self._run(pool, jobs)
+                results = await self._run(pool, batch)
             except concurrent.futures.process.BrokenProcessPool:
                 # A worker died (killed, out of memory): the executor is unusable for good, so
                 # replace it and try this batch once more; otherwise every later post would
@@ -167,7 +207,18 @@ class ClassifierService:
                 if self._pool is pool:          # not already replaced by another batch
                     self._restart()
                 pool = self._pool
-                results = await self._run(pool, jobs)
+                results = await self._run(pool, batch)
+        except _StillLoading:
+            # Fail open (these posts pass unjudged, counted by the caller like any failed
+            # judgement), but keep the workers: they are not stuck, and killing them would only
+            # start their load over on a machine that is already slow.
+            self.not_ready += 1
+            log.error("classifier workers still loading their models after %.0f s; a batch of %d jobs "
+                      "passes unjudged", self.startup_budget, len(jobs))
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(TimeoutError("classifier workers still loading"))
+            return
         except (asyncio.TimeoutError, TimeoutError):
             # Stuck (see __init__): not retried, since the same batch would stick again.
             self.stuck += 1
@@ -184,13 +235,34 @@ class ClassifierService:
                 if not fut.done():
                     fut.set_exception(exc)
             return
-        for (_, fut), result in zip(batch, results):
+        for (_, fut), result in zip(batch, results or ()):
             if not fut.done():
                 fut.set_result(result)
 
-    async def _run(self, pool, jobs: list[Job]) -> list[JobResult]:
+    async def _run(self, pool, batch: list) -> list[JobResult] | None:
+        await self._until_loaded(pool)
+        if all(fut.done() for _, fut in batch):
+            return None     # every caller gave up (timeout) while the workers loaded: skip it
         loop = asyncio.get_running_loop()
+        jobs = [job for job, _ in batch]
         return await asyncio.wait_for(loop.run_in_executor(pool, self.batch_fn, jobs), self.stuck_after)
+
+    async def _until_loaded(self, pool) -> None:
+        """Wait until every worker of `pool` has loaded, at most `startup_budget` seconds (then
+        _StillLoading). One ping per pool answers it: no worker takes a call before all have
+        loaded (the barrier in _worker_start)."""
+        if pool is None:    # closed (a retry after close() must not fall back to a thread)
+            raise RuntimeError("the classifier service is closed")
+        if pool is not self._pool:
+            raise concurrent.futures.process.BrokenProcessPool("replaced")   # _dispatch retries on the new one
+        if self._loaded is None or self._loaded[0] is not pool:
+            self._loaded = (pool, asyncio.wrap_future(pool.submit(_worker_ping)))
+        try:
+            await asyncio.wait_for(asyncio.shield(self._loaded[1]), self.startup_budget)
+        except (asyncio.TimeoutError, TimeoutError):
+            raise _StillLoading() from None
+        except concurrent.futures.process.BrokenProcessPool:
+            pass        # a worker died while loading: the batch's own call reports it (_dispatch)
 
     def _restart(self, kill: bool = False) -> None:
         self.restarts += 1
@@ -213,6 +285,18 @@ class ClassifierService:
             self._collector.cancel()
             self._collector = None
         self._queue = None
+        loaded, self._loaded = self._loaded, None
         if self._pool is not None:
+            if loaded is None or loaded[0] is not self._pool or not loaded[1].done():
+                # Workers that may still be loading serve nothing yet: killed rather than left to
+                # finish a load for nothing (a worker still starting would also fail, noisily,
+                # once the pool and its barrier, a named semaphore, are gone). Loaded workers
+                # finish the batches they hold. (docs/mitmproxy-internals.md, item 11.)
+                for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
+                    proc.kill()
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+class _StillLoading(Exception):
+    """The pool's workers did not finish loading within startup_budget."""
