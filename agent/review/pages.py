@@ -303,7 +303,19 @@ def audit():
     except BadFilter as exc:
         return render_template("error.html", code=400, message=str(exc)), 400
     actor = request.args.get("actor") or None
-    entries = review.store.audit_page(since=since_at, actor=actor, limit=200)
+    before = request.args.get("before") or None
+    if before is not None and not before.isdigit():
+        return render_template("error.html", code=400, message="before: expected an entry number"), 400
+    page_size = 200
+    entries = review.store.audit_page(since=since_at, actor=actor, limit=page_size + 1,
+                                      before_seq=int(before) if before else None)
+    older = None
+    if len(entries) > page_size:
+        entries = entries[:page_size]
+        keep = {k: v for k, v in (("since", since), ("actor", actor)) if v}
+        older = url_for("pages.audit", before=entries[-1]["seq"], **keep)
     problems = review.store.verify_audit()
-    review.audit("audit.view", "audit", {"since": since, "actor": actor, "count": len(entries), "via": "page"})
-    return render_template("audit.html", entries=entries, problems=problems, since=since or "", actor=actor or "")
+    review.audit("audit.view", "audit", {"since": since, "actor": actor, "before": before,
+                                         "count": len(entries), "via": "page"})
+    return render_template("audit.html", entries=entries, problems=problems, since=since or "", actor=actor or "",
+                           older=older)

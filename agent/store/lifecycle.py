@@ -372,9 +372,13 @@ class LifecycleMixin:
 
     # ------------------------------------------------------------------ audit reads
     def audit_page(self, *, since: datetime | None = None, actor: str | None = None,
-                   limit: int = 100) -> list[dict]:
-        """Newest entries first, for the audit trail page and /api/audit."""
+                   limit: int = 100, before_seq: int | None = None) -> list[dict]:
+        """Newest entries first, for the audit trail page and /api/audit; `before_seq` pages
+        back through older entries (seq is the primary key, so each page is an index range)."""
         where, params = [], []
+        if before_seq is not None:
+            where.append("seq < ?")
+            params.append(int(before_seq))
         if since is not None:
             where.append("at >= ?")
             params.append(iso(since))

@@ -361,3 +361,16 @@ def test_bypass_incident_page_shows_its_network_evidence(env):
     env.store.add_incident(inc)
     page = env.client("itguy").get(f"/incidents/{inc.id}").get_data(as_text=True)
     assert "name: vpn.example" in page and "protocol: tls" in page
+
+
+def test_audit_page_pages_back_through_older_entries(env):
+    for i in range(230):
+        env.store.audit("test", "filler", f"t{i}")
+    c = env.client("aud")
+    first = c.get("/audit").get_data(as_text=True)
+    older = re.search(r'href="(/audit\?before=\d+)" id="older"', first).group(1)
+    second = c.get(older.replace("&amp;", "&")).get_data(as_text=True)
+    seqs = lambda html: [int(x) for x in re.findall(r"<tr><td>(\d+)</td>", html)]  # noqa: E731
+    a, b = seqs(first), seqs(second)
+    assert len(a) == 200 and b and max(b) == min(a) - 1 and b == sorted(b, reverse=True)
+    assert c.get("/audit?before=abc").status_code == 400
