@@ -314,8 +314,23 @@ def audit():
         entries = entries[:page_size]
         keep = {k: v for k, v in (("since", since), ("actor", actor)) if v}
         older = url_for("pages.audit", before=entries[-1]["seq"], **keep)
-    problems = review.store.verify_audit()
+    problems, checked_at = chain_status(review, force=request.args.get("verify") == "now")
     review.audit("audit.view", "audit", {"since": since, "actor": actor, "before": before,
                                          "count": len(entries), "via": "page"})
     return render_template("audit.html", entries=entries, problems=problems, since=since or "", actor=actor or "",
-                           older=older)
+                           older=older, checked_at=checked_at)
+
+
+CHAIN_CHECK_SECONDS = 300
+
+
+def chain_status(review, force: bool = False):
+    """Verifying the whole chain is O(entries) (about 1 s per 100,000 here), so the result is
+    kept for CHAIN_CHECK_SECONDS; `?verify=now` checks again at once. Every check is complete
+    (never incremental): an edit to an old row shows up at the next check."""
+    cached = getattr(review, "chain_cache", None)
+    now = time.monotonic()
+    if force or cached is None or now - cached[0] > CHAIN_CHECK_SECONDS:
+        cached = (now, review.store.verify_audit(), utcnow())
+        review.chain_cache = cached
+    return cached[1], cached[2]

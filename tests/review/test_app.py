@@ -319,8 +319,10 @@ def test_audit_page_shows_whether_the_chain_verifies(env):
     conn.execute("UPDATE audit SET actor = 'someone-else' WHERE seq = 2")
     conn.commit()
     conn.close()
-    page = c.get("/audit").get_data(as_text=True)
+    assert "The hash chain verifies" in c.get("/audit").get_data(as_text=True)   # the last check, kept
+    page = c.get("/audit?verify=now").get_data(as_text=True)
     assert "does NOT verify" in page and "audit seq 2" in page
+    assert "does NOT verify" in c.get("/audit").get_data(as_text=True)
 
 
 def test_api_audit_filters(env):
