@@ -64,6 +64,14 @@ def make_record(flow: http.HTTPFlow, v, policy) -> dict | None:
     }
 
 
+def _option(name: str, default):
+    try:
+        from mitmproxy import ctx
+        return getattr(ctx.options, name)
+    except (AttributeError, KeyError):
+        return default   # addon used without Core's options (unit tests)
+
+
 FLUSH_INTERVAL = 0.1   # seconds records wait on the loop before going to the log as one burst
 
 
@@ -84,12 +92,17 @@ class Activity:
 
     def configure(self, updated) -> None:
         state = self.core.state
-        if state is None or self._generation == self.core.generation:
+        if state is None or (self._generation == self.core.generation and "crossingguard_worker" not in updated):
             return
         from agent.activity import ActivityLog
+        from agent.activity.chains import chain_dir, register
         self.close()
-        directory = state.home / "activity"
+        # Under `run --workers N` each worker writes a chain of its own (agent/activity/chains.py).
+        worker = _option("crossingguard_worker", -1)
+        directory = chain_dir(state.home / "activity", worker)
         directory.mkdir(parents=True, exist_ok=True)
+        if worker >= 0:
+            register(state.home / "activity", worker)
         self.log = ActivityLog(directory, state.policy.timezone)
         self._generation = self.core.generation   # the log registers its own metrics
 

@@ -5,6 +5,10 @@ Options (all addons read the loaded state from `Core.state`, never from files):
   crossingguard_policy   policy YAML        default: the shipped ENSATSD policy
   crossingguard_roster   OneRoster CSV dir  default: the shipped demo roster
   crossingguard_devices  device registry CSV (device_id,user_id,ip,mac)  default: none
+  crossingguard_worker   this process's index under `run --workers N` (-1: the only process)
+
+SIGHUP reloads policy, roster and devices from the same files (`crossingguard run --workers N`
+forwards it to every worker). A reload that fails keeps the previous state, like configure().
 
 configure() loads everything when one of these changes and raises OptionsError with the
 located ConfigError message (FILE:LINE: KEY: MESSAGE) on bad input; the previous state stays
@@ -12,7 +16,9 @@ in force when a reload fails, so a typo pushed to a running proxy does not open 
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +71,35 @@ class Core:
         loader.add_option("crossingguard_policy", str, "", "Policy YAML (default: shipped ENSATSD policy).")
         loader.add_option("crossingguard_roster", str, "", "OneRoster 1.1 CSV folder (default: demo roster).")
         loader.add_option("crossingguard_devices", str, "", "Device registry CSV (device_id,user_id,ip,mac).")
+        loader.add_option("crossingguard_worker", int, -1,
+                          "Index of this process under `crossingguard run --workers N` (-1: single process).")
+        self.reloads = 0
+        self.reload_errors = 0
+
+    def running(self) -> None:
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reload)
+        except (RuntimeError, NotImplementedError, ValueError):
+            pass   # not the main thread (tests) or no signals here: reload stays available as a call
+
+    def reload(self) -> bool:
+        """Load policy, roster and devices again from the same files; on bad input log the
+        located error and keep the state in force (a typo must not open the filter)."""
+        if self.state is None:
+            return False
+        old = self.state.context
+        context = AppContext(old.home, old.policy_path, old.roster_path, old.devices_path)
+        try:
+            state = load_state(context)
+        except CrossingGuardError as exc:
+            self.reload_errors += 1
+            log.error("crossingguard: reload failed, the previous policy stays in force: %s", exc)
+            return False
+        self.state = state
+        self.generation += 1    # identity and enforce caches compare it
+        self.reloads += 1
+        log.warning("crossingguard: policy, roster and devices reloaded (policy %s)", state.policy.digest[:16])
+        return True
 
     def configure(self, updated) -> None:
         if not any(name in updated for name in OPTIONS) and self.state is not None:
