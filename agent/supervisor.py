@@ -89,7 +89,10 @@ class Supervisor:
         print(f"crossingguard supervisor: {msg}", file=self.out, flush=True)
 
     def _start(self, w: Worker) -> None:
-        w.proc = subprocess.Popen(w.argv, env=self.env, stdin=subprocess.DEVNULL)
+        # Started with SIGHUP ignored (inherited through exec) until the worker installs its reload
+        # handler: a reload fanned out while a worker is still importing must not kill it.
+        w.proc = subprocess.Popen(w.argv, env=self.env, stdin=subprocess.DEVNULL,
+                                  preexec_fn=_ignore_sighup)
         w.started = time.monotonic()
         w.restart_at = None
 
@@ -160,6 +163,10 @@ class Supervisor:
         finally:
             self._stop_all(self._stop_signal or signal.SIGTERM)
         return code
+
+
+def _ignore_sighup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
 def port_is_free(host: str, port: int) -> str | None:

@@ -22,9 +22,10 @@ from proxy_addons.safesearch import SafeSearch
 from proxy_addons.sessions import SessionCache
 
 
-def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
+def build_addons(preloaded=None, *, with_posts: bool = True, worker: int | None = None) -> list:
     """All addons sharing one Core. `with_posts=False` leaves out post classification (tests and
-    benchmarks of the enforcement path alone; in production use the crossingguard_classify option)."""
+    benchmarks of the enforcement path alone; in production use the crossingguard_classify option).
+    `worker`: this process's index under `crossingguard run --workers N` (its own activity chain)."""
     shorten_leaf_lifetime()
     core = Core(preloaded)
     sessions = SessionCache(core)
@@ -35,5 +36,5 @@ def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
               Enforce(core, sessions), SafeSearch(core)]
     if with_posts:
         addons.append(Posts(core))
-    addons += [Activity(core), Metrics(core)]
+    addons += [Activity(core, worker), Metrics(core)]
     return addons

@@ -5,7 +5,6 @@ Options (all addons read the loaded state from `Core.state`, never from files):
   crossingguard_policy   policy YAML        default: the shipped ENSATSD policy
   crossingguard_roster   OneRoster CSV dir  default: the shipped demo roster
   crossingguard_devices  device registry CSV (device_id,user_id,ip,mac)  default: none
-  crossingguard_worker   this process's index under `run --workers N` (-1: the only process)
 
 SIGHUP reloads policy, roster and devices from the same files (`crossingguard run --workers N`
 forwards it to every worker). A reload that fails keeps the previous state, like configure().
@@ -71,8 +70,6 @@ class Core:
         loader.add_option("crossingguard_policy", str, "", "Policy YAML (default: shipped ENSATSD policy).")
         loader.add_option("crossingguard_roster", str, "", "OneRoster 1.1 CSV folder (default: demo roster).")
         loader.add_option("crossingguard_devices", str, "", "Device registry CSV (device_id,user_id,ip,mac).")
-        loader.add_option("crossingguard_worker", int, -1,
-                          "Index of this process under `crossingguard run --workers N` (-1: single process).")
         self.reloads = 0
         self.reload_errors = 0
 

@@ -69,8 +69,6 @@ def mitmproxy_arguments(args, context, has_metrics: bool) -> list[str]:
         defaults["crossingguard_devices"] = str(context.devices_path)
     if has_metrics and args.metrics_port is not None:
         defaults["crossingguard_metrics_port"] = str(args.metrics_port)
-    if getattr(args, "worker_index", None) is not None:
-        defaults["crossingguard_worker"] = str(args.worker_index)
     user_set = _set_option_names(extra)
     argv = ["--listen-host", args.listen_host, "--listen-port", str(args.listen_port)]
     for name, value in defaults.items():
@@ -137,7 +135,7 @@ def serve(args) -> int:
     ensure_ca(context.confdir, organization, cn)
     leaf = shorten_leaf_lifetime()
 
-    addons = build_addons(state)
+    addons = build_addons(state, worker=args.worker_index)
     has_metrics = any(_declares_metrics_port(a) for a in addons)
     argv = mitmproxy_arguments(args, context, has_metrics)
     if args.worker_index is None:
