@@ -188,7 +188,7 @@ def test_two_workers_one_port_shared_home_sqlite(setup, tmp_path):
                 with proxied_client(proxy.url, proxy.ca_file, source_ip=TEEN) as c:
                     ok += c.post(COMMENT_URL, json=comment("thanks for the great video")).status_code == 200
             return ok == 6
-        wait_until(teen_can_post, 30, "the teacher session in both workers")
+        wait_until(teen_can_post, 90, "the teacher session in both workers")
 
         load = Load(proxy)
         kinds = ["young", "teen", "teacher", "unknown", "post"] * 60          # 300 requests, 60 posts
