@@ -10,7 +10,7 @@ supervisor only starts, watches and signals them:
   A worker that keeps dying (`CRASH_LIMIT` exits within `CRASH_WINDOW` seconds) is a broken
   configuration or host, not bad luck: the supervisor stops everything and exits 1, so systemd
   or Kubernetes restarts the whole unit and the failure is visible.
-- SIGHUP is forwarded to every worker: each reloads policy, roster and devices (proxy_addons/core.py).
+- SIGHUP is forwarded to every worker: each reloads policy, roster and devices (proxy_addons/state.py).
 - SIGINT/SIGTERM are forwarded and the workers get `STOP_TIMEOUT` seconds to flush their activity
   logs and exit (their `done` hooks), then are killed.
 

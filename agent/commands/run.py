@@ -120,13 +120,13 @@ def run(args) -> int:
 
 def serve(args) -> int:
     import signal
-    # SIGHUP reloads the policy once the proxy runs (proxy_addons/core.py); until then a reload
+    # SIGHUP reloads the policy once the proxy runs (proxy_addons/state.py); until then a reload
     # request (the supervisor fans SIGHUP out) must not kill a worker that is still starting.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     from agent.context import AppContext
     from proxy_addons.bundle import build_addons
     from proxy_addons.certs import ca_names, ensure_ca, shorten_leaf_lifetime
-    from proxy_addons.core import load_state
+    from proxy_addons.state import load_state
 
     context = AppContext.from_args(args)
     context.ensure_home()
@@ -233,7 +233,7 @@ def supervise(args) -> int:
     from agent.supervisor import Supervisor, port_is_free, worker_environment
     from proxy_addons import reuseport
     from proxy_addons.certs import ca_names, ensure_ca, shorten_leaf_lifetime
-    from proxy_addons.core import load_state
+    from proxy_addons.state import load_state
 
     if args.listen_port == 0:
         raise UsageError("--workers N needs a fixed --listen-port (0 would give each worker its own port)")
