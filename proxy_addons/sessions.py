@@ -18,6 +18,8 @@ from agent.metrics import ADDON_ERRORS, COUNTERS, SESSIONS_ACTIVE, STATE
 
 log = logging.getLogger("crossingguard.sessions")
 
+FIRST_SNAPSHOT_WAIT = 5.0   # seconds start() waits for the first snapshot
+
 
 class SessionCache:
     name = "crossingguard_sessions"   # mitmproxy addon name (unique; built-ins use short names)
@@ -28,6 +30,7 @@ class SessionCache:
         self.refreshed_at: float | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._first = threading.Event()
         self._thread: threading.Thread | None = None
         self._generation = -1
 
@@ -58,6 +61,12 @@ class SessionCache:
         self._thread = threading.Thread(target=self._run, args=(self.core.state, max(interval, 0.2)),
                                         name="crossingguard-sessions", daemon=True)
         self._thread.start()
+        # Wait (bounded) for the first snapshot before the proxy handles requests: mitmproxy calls
+        # `running` after its listeners are up, and blocking here holds the first flows back, so a
+        # (re)started process -- a worker the supervisor restarted mid-lesson -- does not answer
+        # students in an open teacher session with read-only blocks while it connects to the store.
+        # A store that does not answer in time leaves the fail-closed default described above.
+        self._first.wait(FIRST_SNAPSHOT_WAIT)
         STATE.register(SESSIONS_ACTIVE, "Teacher sessions active now.", self.active_count, "gauge")
 
     def stop(self) -> None:
@@ -91,6 +100,7 @@ class SessionCache:
                     store = open_store(state.policy.store_url, state.home)
                 self.snapshot = tuple(store.sessions(active_at=datetime.now(timezone.utc)))
                 self.refreshed_at = datetime.now(timezone.utc).timestamp()
+                self._first.set()
                 failures = 0
             except Exception:
                 COUNTERS.inc(ADDON_ERRORS, "sessions")
