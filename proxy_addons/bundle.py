@@ -21,6 +21,7 @@ from proxy_addons.tunnel import TunnelDecider
 from proxy_addons.posts import Posts
 from proxy_addons.safesearch import SafeSearch
 from proxy_addons.sessions import SessionCache
+from proxy_addons.wireguard import WireGuardDevices
 
 
 def build_addons(preloaded=None, *, with_posts: bool = True, worker: int | None = None) -> list:
@@ -30,10 +31,13 @@ def build_addons(preloaded=None, *, with_posts: bool = True, worker: int | None 
     shorten_leaf_lifetime()
     core = Core(preloaded)
     sessions = SessionCache(core)
-    identity = IdentityAddon(core)
+    # WireGuard listeners are UDP sockets bound by mitmproxy_rs (no SO_REUSEPORT): under
+    # `run --workers N` only worker 0 runs them.
+    tunnels = WireGuardDevices(core, primary=worker in (None, 0))
+    identity = IdentityAddon(core, tunnels)
     passthrough = Passthrough(core, identity)
     # TunnelDecider moves itself before mitmproxy's next_layer addon at startup (tunnel.py).
-    addons = [core, LeanLogging(), AuthGuard(), sessions, identity, passthrough, TunnelDecider(passthrough),
+    addons = [core, LeanLogging(), AuthGuard(), sessions, tunnels, identity, passthrough, TunnelDecider(passthrough),
               Enforce(core, sessions), SafeSearch(core)]
     if with_posts:
         addons.append(Posts(core))

@@ -64,6 +64,7 @@ class Core:
         # result over, so the files are parsed once, not twice.
         self.state: CoreState | None = preloaded
         self.generation = 0   # bumped on each (re)load; dependent addons compare it
+        self.reload_hooks: list = []   # called after a successful reload (e.g. WireGuard devices)
 
     def load(self, loader) -> None:
         loader.add_option("crossingguard_home", str, "", "CrossingGuard state directory (default ./var).")
@@ -96,6 +97,11 @@ class Core:
         self.generation += 1    # identity and enforce caches compare it
         self.reloads += 1
         log.warning("crossingguard: policy, roster and devices reloaded (policy %s)", state.policy.digest[:16])
+        for hook in self.reload_hooks:
+            try:
+                hook()
+            except Exception:  # noqa: BLE001 - one failing hook must not stop the others
+                log.exception("crossingguard: a reload hook failed")
         return True
 
     def configure(self, updated) -> None:

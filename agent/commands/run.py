@@ -34,6 +34,9 @@ def register(sub, common) -> None:
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="proxy processes sharing the listen port and --home (default 1); worker I "
                         "serves metrics on M+I")
+    p.add_argument("--wireguard", action="store_true",
+                   help="serve take-home devices: a WireGuard listener per device with a key "
+                        "(crossingguard devices wireguard add; docs/deploy.md)")
     p.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)  # set by the supervisor
     p.add_argument("mitmproxy_args", nargs=argparse.REMAINDER, metavar="-- MITMPROXY_ARGS",
                    help="passed to mitmproxy unchanged")
@@ -67,6 +70,8 @@ def mitmproxy_arguments(args, context, has_metrics: bool) -> list[str]:
     }
     if context.devices_path:
         defaults["crossingguard_devices"] = str(context.devices_path)
+    if getattr(args, "wireguard", False):
+        defaults["crossingguard_wireguard"] = "true"
     if has_metrics and args.metrics_port is not None:
         defaults["crossingguard_metrics_port"] = str(args.metrics_port)
     user_set = _set_option_names(extra)
