@@ -297,6 +297,11 @@ def test_two_workers_one_port_shared_home(setup, tmp_path, store_url):
     for text in load.posts_answered:
         assert texts.count(text) == 1, (text, texts.count(text))
     assert len(set(texts)) == len(texts), "an incident was written twice"
+    # ...written by both workers: a request id starts with its process's random prefix.
+    from agent.store import open_store
+    with open_store(store_url, home) as store:
+        prefixes = {i.request_id[:8] for i in store.incidents() if i.text in load.posts_answered}
+    assert len(prefixes) >= 2, f"all incidents came from one process: {prefixes}"
 
     if store_url:
         return
