@@ -186,7 +186,7 @@ def test_https_through_a_real_wireguard_tunnel_is_judged_as_the_devices_student(
                           cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert inet.stdout.readline().strip() == "READY"
         log = open(tmp_path / "proxy.log", "w")
-        topo.spawn(topo.gw, [sys.executable, "-m", "agent.cli", "run", *common, "--listen-host", "0.0.0.0",
+        proxy = topo.spawn(topo.gw, [sys.executable, "-m", "agent.cli", "run", *common, "--listen-host", "0.0.0.0",
                              "--listen-port", "8080", "--metrics-port", "0", "--wireguard",
                              "--", "--set", "ssl_insecure=true"],
                    cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -237,6 +237,21 @@ def test_https_through_a_real_wireguard_tunnel_is_judged_as_the_devices_student(
             assert handshake.split()[-1] != "0", handshake
         finally:
             wg.terminate()
+
+        # Revoking a device and a SIGHUP stop its listener; the other device's keeps running.
+        def udp_listening(port: int) -> bool:
+            return bool(topo.run(topo.gw, "ss", "-lunH", f"sport = :{port}", check=False).stdout.strip())
+        assert udp_listening(teacher["port"])
+        r = subprocess.run([sys.executable, "-m", "agent.cli", "devices", "wireguard", "revoke", "tab-teacher",
+                            *common], capture_output=True, text=True, cwd=REPO, timeout=60)
+        assert r.returncode == 0, r.stderr
+        import signal
+        proxy.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while udp_listening(teacher["port"]):
+            assert time.monotonic() < deadline, "the revoked device's listener is still up after SIGHUP"
+            time.sleep(0.2)
+        assert udp_listening(young["port"]) and proxy.poll() is None
         log.close()
     lines = [json.loads(x) for f in (home / "activity").glob("activity-*.jsonl") for x in f.read_text().splitlines()]
     insta = [ln for ln in lines if ln.get("platform") == "instagram"]
