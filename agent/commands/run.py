@@ -165,7 +165,6 @@ def serve(args) -> int:
     return 0
 
 
-
 # ---------------------------------------------------------------------- --workers N
 DEFAULT_METRICS_PORT = 9464   # proxy_addons/metrics.py's default (not imported: no mitmproxy here)
 
@@ -189,10 +188,8 @@ def worker_argv(args, index: int) -> list[str]:
         if value is None or value == action.default or value is argparse.SUPPRESS:
             continue
         flag = action.option_strings[-1] if action.option_strings[-1].startswith("--") else action.option_strings[0]
-        if isinstance(action, argparse._StoreTrueAction):   # noqa: SLF001
-            out.append(flag) if value else None
-        elif isinstance(action, argparse._StoreFalseAction):   # noqa: SLF001
-            out.append(flag) if not value else None
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):   # noqa: SLF001
+            out.append(flag)          # differs from its default (checked above): the flag was given
         elif isinstance(action, argparse._AppendAction):   # noqa: SLF001
             for v in value:
                 out += [flag, str(v)]
