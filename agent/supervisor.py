@@ -90,9 +90,11 @@ class Supervisor:
 
     def _start(self, w: Worker) -> None:
         # Started with SIGHUP ignored (inherited through exec) until the worker installs its reload
-        # handler: a reload fanned out while a worker is still importing must not kill it.
+        # handler: a reload fanned out while a worker is still importing must not kill it. And
+        # with a parent-death signal: if the supervisor itself is killed, its workers stop too
+        # instead of holding the port as orphans nobody restarts or reloads.
         w.proc = subprocess.Popen(w.argv, env=self.env, stdin=subprocess.DEVNULL,
-                                  preexec_fn=_ignore_sighup)
+                                  preexec_fn=_prepare_worker)
         w.started = time.monotonic()
         w.restart_at = None
 
@@ -165,8 +167,22 @@ class Supervisor:
         return code
 
 
-def _ignore_sighup() -> None:
+def _prepare_worker() -> None:
+    """In the forked child, before exec (async-signal-safe calls only)."""
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)          # PR_SET_PDEATHSIG
+
+
+def _load_prctl():
+    try:
+        import ctypes
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None                        # not Linux: orphans are the service manager's to stop
+
+
+_PRCTL = _load_prctl()
 
 
 def port_is_free(host: str, port: int) -> str | None:

@@ -138,3 +138,31 @@ def test_workers_need_a_fixed_port(tmp_path, capsys):
     rc = main(["run", "--home", str(tmp_path), "--listen-port", "0", "--workers", "2"])
     assert rc != 0
     assert "--workers N needs a fixed --listen-port" in capsys.readouterr().err
+
+
+def test_workers_stop_when_the_supervisor_is_killed(tmp_path, script):
+    """A SIGKILLed supervisor (no chance to stop anyone) leaves no orphan holding the port."""
+    import os
+    import subprocess
+    code = ("import sys; from agent import supervisor as sv; "
+            f"s = sv.Supervisor(lambda i: [sys.executable, {str(script)!r}, {str(tmp_path)!r} + f'/w{{i}}.log'], 2); "
+            "s.run()")
+    sup = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: all(events(tmp_path / f"w{i}.log") for i in range(2)))
+        pids = [events(tmp_path / f"w{i}.log")[0][0] for i in range(2)]
+        sup.kill()
+        sup.wait(10)
+
+        def gone(pid):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        wait_until(lambda: all(gone(p) for p in pids), 10)
+        assert [events(tmp_path / f"w{i}.log")[-1][1] for i in range(2)] == ["term", "term"]
+    finally:
+        if sup.poll() is None:
+            sup.kill()
