@@ -65,14 +65,14 @@ class Core:
         self.state: CoreState | None = preloaded
         self.generation = 0   # bumped on each (re)load; dependent addons compare it
         self.reload_hooks: list = []   # called after a successful reload (e.g. WireGuard devices)
+        self.reloads = 0
+        self.reload_errors = 0
 
     def load(self, loader) -> None:
         loader.add_option("crossingguard_home", str, "", "CrossingGuard state directory (default ./var).")
         loader.add_option("crossingguard_policy", str, "", "Policy YAML (default: shipped ENSATSD policy).")
         loader.add_option("crossingguard_roster", str, "", "OneRoster 1.1 CSV folder (default: demo roster).")
         loader.add_option("crossingguard_devices", str, "", "Device registry CSV (device_id,user_id,ip,mac).")
-        self.reloads = 0
-        self.reload_errors = 0
 
     def running(self) -> None:
         try:
