@@ -18,8 +18,6 @@ from agent.metrics import ADDON_ERRORS, COUNTERS, SESSIONS_ACTIVE, STATE
 
 log = logging.getLogger("crossingguard.sessions")
 
-FIRST_SNAPSHOT_WAIT = 5.0   # seconds start() waits for the first snapshot
-
 
 class SessionCache:
     name = "crossingguard_sessions"   # mitmproxy addon name (unique; built-ins use short names)
@@ -30,7 +28,6 @@ class SessionCache:
         self.refreshed_at: float | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._first = threading.Event()
         self._thread: threading.Thread | None = None
         self._generation = -1
 
@@ -43,6 +40,8 @@ class SessionCache:
         self.start()
 
     def configure(self, updated) -> None:
+        if self._thread is None and self.refreshed_at is None and self.core.state is not None:
+            self._first_snapshot(self.core.state)
         # A reloaded policy may point at another store: restart the worker.
         if self._thread is not None and self.core.generation != self._generation:
             self.stop()
@@ -61,13 +60,26 @@ class SessionCache:
         self._thread = threading.Thread(target=self._run, args=(self.core.state, max(interval, 0.2)),
                                         name="crossingguard-sessions", daemon=True)
         self._thread.start()
-        # Wait (bounded) for the first snapshot before the proxy handles requests: mitmproxy calls
-        # `running` after its listeners are up, and blocking here holds the first flows back, so a
-        # (re)started process -- a worker the supervisor restarted mid-lesson -- does not answer
-        # students in an open teacher session with read-only blocks while it connects to the store.
-        # A store that does not answer in time leaves the fail-closed default described above.
-        self._first.wait(FIRST_SNAPSHOT_WAIT)
         STATE.register(SESSIONS_ACTIVE, "Teacher sessions active now.", self.active_count, "gauge")
+
+    def _first_snapshot(self, state) -> None:
+        """Read the sessions once, synchronously, while mitmproxy configures its addons -- before
+        its listeners are up -- so a (re)started process (a worker the supervisor restarted
+        mid-lesson) never answers students in an open teacher session with read-only blocks while
+        its worker thread is still connecting. Bounded by the store's connect timeout; on failure
+        the fail-closed default above applies until the worker thread succeeds."""
+        try:
+            from agent.store import open_store
+            store = open_store(state.policy.store_url, state.home)
+            try:
+                self.snapshot = tuple(store.sessions(active_at=datetime.now(timezone.utc)))
+                self.refreshed_at = datetime.now(timezone.utc).timestamp()
+            finally:
+                store.close()
+        except Exception:
+            COUNTERS.inc(ADDON_ERRORS, "sessions")
+            log.warning("crossingguard: teacher sessions not readable at start; the worker thread retries",
+                        exc_info=True)
 
     def stop(self) -> None:
         self._stop.set()
@@ -100,7 +112,6 @@ class SessionCache:
                     store = open_store(state.policy.store_url, state.home)
                 self.snapshot = tuple(store.sessions(active_at=datetime.now(timezone.utc)))
                 self.refreshed_at = datetime.now(timezone.utc).timestamp()
-                self._first.set()
                 failures = 0
             except Exception:
                 COUNTERS.inc(ADDON_ERRORS, "sessions")
