@@ -175,7 +175,7 @@ def test_manifests_validate_against_the_kubernetes_schemas():
         kv.validate(doc, version, strict=True)       # raises ValidationError with the path
         checked.append(kind)
     assert sorted(checked) == sorted(["Namespace", "ConfigMap", "Secret", "PersistentVolumeClaim", "Deployment",
-                                      "Service", "HorizontalPodAutoscaler", "NetworkPolicy"])
+                                      "Service", "HorizontalPodAutoscaler", "NetworkPolicy", "CronJob"])
     # A broken manifest is caught (the validator really validates).
     bad = k8s_docs()["Deployment"]
     bad["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = "eighty"
@@ -216,6 +216,14 @@ def test_deployment_probes_ports_and_secrets_agree_with_the_code():
     ingress_ports = {p["port"] for rule in np["spec"]["ingress"] for p in rule["ports"]}
     assert ingress_ports == {args.listen_port, args.metrics_port}
     assert all(np["spec"]["podSelector"]["matchLabels"][k] == v for k, v in labels.items())
+    cron = docs["CronJob"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    script = cron["containers"][0]["command"][-1]
+    assert "crossingguard purge --home" in script and "/var/lib/crossingguard/pods/*/" in script
+    assert {v["persistentVolumeClaim"]["claimName"] for v in cron["volumes"] if "persistentVolumeClaim" in v} == \
+           {v["persistentVolumeClaim"]["claimName"] for v in dep["spec"]["template"]["spec"]["volumes"]
+            if "persistentVolumeClaim" in v}
+    purge = parse_cli(["purge", "--home", "/var/lib/crossingguard/pods/x", "--policy", "/etc/crossingguard/policy.yaml"])
+    assert purge.command == "purge"
     cm = docs["ConfigMap"]["data"]["policy.yaml"]
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:       # the ConfigMap holds a policy that loads
