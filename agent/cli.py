@@ -20,6 +20,7 @@ COMMANDS = (
     "verify_log",
     "purge",
     "ca",
+    "devices",
     "incidents",
     "extract",
     "classify",

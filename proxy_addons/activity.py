@@ -71,8 +71,13 @@ FLUSH_INTERVAL = 0.1   # seconds records wait on the loop before going to the lo
 class Activity:
     name = "crossingguard_activity"   # mitmproxy addon name (unique; built-ins use short names)
 
-    def __init__(self, core) -> None:
+    def __init__(self, core, worker: int | None = None) -> None:
         self.core = core
+        # Under `run --workers N` each worker writes a chain of its own (agent/activity/chains.py).
+        # Given at construction, not as an option: mitmproxy configures an addon with the option
+        # defaults before the command line is applied, and opening the top-level chain for that
+        # moment in two workers at once would collide on its writer lock.
+        self.worker = worker
         self.log = None
         self._generation = -1
         # Group commit: ActivityLog's writer fsyncs (and checkpoints) once per batch it finds in
@@ -88,9 +93,12 @@ class Activity:
         if state is None or self._generation == self.core.generation:
             return
         from agent.activity import ActivityLog
+        from agent.activity.chains import chain_dir, register
         self.close()
-        directory = state.home / "activity"
+        directory = chain_dir(state.home / "activity", self.worker)
         directory.mkdir(parents=True, exist_ok=True)
+        if self.worker is not None:
+            register(state.home / "activity", self.worker)
         self.log = ActivityLog(directory, state.policy.timezone)
         self._generation = self.core.generation   # the log registers its own metrics
 

@@ -26,21 +26,26 @@ from proxy_addons.report import Report
 from proxy_addons.safesearch import SafeSearch
 from proxy_addons.sessions import SessionCache
 from proxy_addons.spool import SpoolReplayer
+from proxy_addons.wireguard import WireGuardDevices
 
 
-def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
+def build_addons(preloaded=None, *, with_posts: bool = True, worker: int | None = None) -> list:
     """All addons sharing one Core. `with_posts=False` leaves out post classification (tests and
-    benchmarks of the enforcement path alone; in production use the crossingguard_classify option)."""
+    benchmarks of the enforcement path alone; in production use the crossingguard_classify option).
+    `worker`: this process's index under `crossingguard run --workers N` (its own activity chain)."""
     shorten_leaf_lifetime()
     core = Core(preloaded)
     sessions = SessionCache(core)
-    identity = IdentityAddon(core)
+    # WireGuard listeners are UDP sockets bound by mitmproxy_rs (no SO_REUSEPORT): under
+    # `run --workers N` only worker 0 runs them.
+    tunnels = WireGuardDevices(core, primary=worker in (None, 0))
+    identity = IdentityAddon(core, tunnels)
     passthrough = Passthrough(core, identity)
     # TunnelDecider moves itself before mitmproxy's next_layer addon at startup (tunnel.py).
-    addons = [core, LeanLogging(), AuthGuard(), sessions, identity, passthrough, TunnelDecider(passthrough),
+    addons = [core, LeanLogging(), AuthGuard(), sessions, tunnels, identity, passthrough, TunnelDecider(passthrough),
               Report(core), Enforce(core, sessions), SafeSearch(core)]
     if with_posts:
         addons.append(Posts(core))
     addons.append(Alerts(core))
-    addons += [Activity(core), SpoolReplayer(core), Metrics(core)]
+    addons += [Activity(core, worker), SpoolReplayer(core), Metrics(core)]
     return addons

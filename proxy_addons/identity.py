@@ -128,8 +128,9 @@ class LeaseRefresher:
 class IdentityAddon:
     name = "crossingguard_identity"   # mitmproxy addon name (unique; built-ins use short names)
 
-    def __init__(self, core) -> None:
+    def __init__(self, core, tunnels=None) -> None:
         self.core = core
+        self.tunnels = tunnels   # proxy_addons/wireguard.py: the device whose key a tunnel used
         self._cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self.leases = LeaseRefresher(core)
 
@@ -168,12 +169,28 @@ class IdentityAddon:
             entry.subject = state.engine.subject(entry.identity, datetime.now(timezone.utc))
             entry.expires = now + SUBJECT_TTL
             return entry.identity, entry.subject
-        identity = state.resolver.resolve(auth_user=auth_user, client_ip=_client_ip(client_conn))
+        identity = self._tunnel_identity(state, client_conn)
+        if identity is None:
+            identity = state.resolver.resolve(auth_user=auth_user, client_ip=_client_ip(client_conn))
         COUNTERS.inc(IDENTITY, identity.source)
         subject = state.engine.subject(identity, datetime.now(timezone.utc))
         self._cache[client_conn] = _Entry(auth_user, identity, subject, now + SUBJECT_TTL,
                                           self.core.generation)
         return identity, subject
+
+    def _tunnel_identity(self, state, client_conn):
+        """A flow that came through a device's WireGuard listener is that device's student: only
+        its key can complete a handshake there (agent/wireguard.py). A listener whose device is
+        gone (revoked meanwhile) identifies nobody: unknown, the most protective subject."""
+        if self.tunnels is None:
+            return None
+        hit = self.tunnels.device_for(client_conn)
+        if hit is None:
+            return None
+        from agent.identity import Identity
+        if hit is False or state.roster.get(hit.user) is None:
+            return Identity("unknown", "unknown", getattr(hit, "device_id", None))
+        return Identity(hit.user, "device", hit.device_id)
 
     @guarded("identity")
     def requestheaders(self, flow: http.HTTPFlow) -> None:

@@ -101,7 +101,8 @@ class Metrics:
 
         def info() -> dict[str, str]:
             try:
-                digest = app.policy.digest[:16]
+                # Read at scrape time: a SIGHUP reload (Core.reload) shows at the next scrape.
+                digest = (self.app or app).policy.digest[:16]
             except Exception:
                 digest = "unknown"
             return {"version": package_version(), "policy_hash": digest}
@@ -121,7 +122,7 @@ class Metrics:
     def _start_server(self) -> None:
         registry = build_registry(self.collector)
         try:
-            self.server = MetricsServer(registry, self.host, self.port).start()
+            self.server = MetricsServer(registry, self.host, self.port, health=proxy_health).start()
         except OSError as exc:
             self.server = None
             log.error("metrics: cannot serve on %s:%s (%s); the proxy continues without metrics",
@@ -134,6 +135,27 @@ class Metrics:
             self.server.stop()
             self.server = None
 
+
+
+def proxy_health() -> str | None:
+    """/healthz: None when this process's proxy port accepts a TCP connection now, else why not.
+    A connect (not a flag) because a live exporter thread next to a dead listener must fail the
+    probe. Under `run --workers N` the port is shared: the probe may land on a sibling worker,
+    which is still the truth for the port a client uses; each worker's liveness is the
+    supervisor's job (agent/supervisor.py)."""
+    import socket
+    try:
+        host = mitm_ctx.options.listen_host or "127.0.0.1"
+        port = mitm_ctx.options.listen_port or 8080   # mitmproxy's default when unset
+    except AttributeError:
+        return "proxy not configured"
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return None
+    except OSError as exc:
+        return f"proxy port {host}:{port} does not accept connections: {exc}"
 
 
 # For `mitmdump -s proxy_addons/metrics.py` on its own (counters and process metrics only).

@@ -40,6 +40,8 @@ class SessionCache:
         self.start()
 
     def configure(self, updated) -> None:
+        if self._thread is None and self.refreshed_at is None and self.core.state is not None:
+            self._first_snapshot(self.core.state)
         # A reloaded policy may point at another store: restart the worker.
         if self._thread is not None and self.core.generation != self._generation:
             self.stop()
@@ -59,6 +61,25 @@ class SessionCache:
                                         name="crossingguard-sessions", daemon=True)
         self._thread.start()
         STATE.register(SESSIONS_ACTIVE, "Teacher sessions active now.", self.active_count, "gauge")
+
+    def _first_snapshot(self, state) -> None:
+        """Read the sessions once, synchronously, while mitmproxy configures its addons -- before
+        its listeners are up -- so a (re)started process (a worker the supervisor restarted
+        mid-lesson) never answers students in an open teacher session with read-only blocks while
+        its worker thread is still connecting. Bounded by the store's connect timeout; on failure
+        the fail-closed default above applies until the worker thread succeeds."""
+        try:
+            from agent.store import open_store
+            store = open_store(state.policy.store_url, state.home)
+            try:
+                self.snapshot = tuple(store.sessions(active_at=datetime.now(timezone.utc)))
+                self.refreshed_at = datetime.now(timezone.utc).timestamp()
+            finally:
+                store.close()
+        except Exception:
+            COUNTERS.inc(ADDON_ERRORS, "sessions")
+            log.warning("crossingguard: teacher sessions not readable at start; the worker thread retries",
+                        exc_info=True)
 
     def stop(self) -> None:
         self._stop.set()

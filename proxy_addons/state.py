@@ -6,13 +6,18 @@ Options (all addons read the loaded state from `Core.state`, never from files):
   crossingguard_roster   OneRoster CSV dir  default: the shipped demo roster
   crossingguard_devices  device registry CSV (device_id,user_id,ip,mac)  default: none
 
+SIGHUP reloads policy, roster and devices from the same files (`crossingguard run --workers N`
+forwards it to every worker). A reload that fails keeps the previous state, like configure().
+
 configure() loads everything when one of these changes and raises OptionsError with the
 located ConfigError message (FILE:LINE: KEY: MESSAGE) on bad input; the previous state stays
 in force when a reload fails, so a typo pushed to a running proxy does not open the filter.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,12 +64,45 @@ class Core:
         # result over, so the files are parsed once, not twice.
         self.state: CoreState | None = preloaded
         self.generation = 0   # bumped on each (re)load; dependent addons compare it
+        self.reload_hooks: list = []   # called after a successful reload (e.g. WireGuard devices)
+        self.reloads = 0
+        self.reload_errors = 0
 
     def load(self, loader) -> None:
         loader.add_option("crossingguard_home", str, "", "CrossingGuard state directory (default ./var).")
         loader.add_option("crossingguard_policy", str, "", "Policy YAML (default: shipped ENSATSD policy).")
         loader.add_option("crossingguard_roster", str, "", "OneRoster 1.1 CSV folder (default: demo roster).")
         loader.add_option("crossingguard_devices", str, "", "Device registry CSV (device_id,user_id,ip,mac).")
+
+    def running(self) -> None:
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reload)
+        except (RuntimeError, NotImplementedError, ValueError):
+            pass   # not the main thread (tests) or no signals here: reload stays available as a call
+
+    def reload(self) -> bool:
+        """Load policy, roster and devices again from the same files; on bad input log the
+        located error and keep the state in force (a typo must not open the filter)."""
+        if self.state is None:
+            return False
+        old = self.state.context
+        context = AppContext(old.home, old.policy_path, old.roster_path, old.devices_path)
+        try:
+            state = load_state(context)
+        except CrossingGuardError as exc:
+            self.reload_errors += 1
+            log.error("crossingguard: reload failed, the previous policy stays in force: %s", exc)
+            return False
+        self.state = state
+        self.generation += 1    # identity and enforce caches compare it
+        self.reloads += 1
+        log.warning("crossingguard: policy, roster and devices reloaded (policy %s)", state.policy.digest[:16])
+        for hook in self.reload_hooks:
+            try:
+                hook()
+            except Exception:  # noqa: BLE001 - one failing hook must not stop the others
+                log.exception("crossingguard: a reload hook failed")
+        return True
 
     def configure(self, updated) -> None:
         if not any(name in updated for name in OPTIONS) and self.state is not None:

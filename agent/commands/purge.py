@@ -37,9 +37,12 @@ def run(args) -> int:
         # A date in the future would purge records that are still inside retention.
         raise UsageError(f"--today {today.isoformat()} is later than today ({local_today.isoformat()} "
                          f"in {policy.timezone}); purging counts back from a past or present date")
-    removed = purge(ctx.activity_dir, policy.retention_days, today, dry_run=args.dry_run)
-    names = [p.name for p in removed]
-    if removed and not args.dry_run:
+    from agent.activity.chains import all_chains
+    names = []
+    for label, directory in all_chains(ctx.activity_dir):   # each worker's chain too (run --workers)
+        removed = purge(directory, policy.retention_days, today, dry_run=args.dry_run)
+        names += [f"{label}/{p.name}" if label else p.name for p in removed]
+    if names and not args.dry_run:
         ctx.store.audit("cli", "activity.purge", str(ctx.activity_dir),
                         {"removed": names, "retention_days": policy.retention_days, "today": today.isoformat()})
     print(json.dumps({"purged": names, "retention_days": policy.retention_days, "today": today.isoformat(),

@@ -1,7 +1,7 @@
 """`crossingguard run`: the filtering proxy (mitmproxy in-process with all CrossingGuard addons and
 only the built-in mitmproxy addons a filter needs: proxy_addons/master.py, docs/operations.md).
 
-    crossingguard run [--listen-host H] [--listen-port P] [--metrics-port M]
+    crossingguard run [--listen-host H] [--listen-port P] [--metrics-port M] [--workers N]
                       [--alert-webhook URL ...] [--alert-secret-file FILE] [-- MITMPROXY_ARGS...]
 
 Policy, roster and devices are loaded (and their errors reported, exit 2) before mitmproxy starts;
@@ -10,10 +10,16 @@ unchanged and after ours, so they can override anything (e.g. `--mode upstream:h
 `--set ssl_insecure=true`, `--proxyauth @users.htpasswd`). Runs lean: no per-flow console output.
 Options of the left-out mitmproxy addons are refused (exit 1); `mitmdump -s proxy_addons/entry.py`
 has them all.
+
+`--workers N` (N > 1) starts a supervisor (agent/supervisor.py) and N worker processes that all
+serve the one listen port (SO_REUSEPORT, proxy_addons/reuseport.py) and share --home: the CA, the
+store, teacher sessions; worker I serves metrics on M+I and writes its own activity chain
+(agent/activity/chains.py). SIGHUP reloads the policy in every worker. docs/deploy.md says why.
 """
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 DEFAULT_HOST = "127.0.0.1"
@@ -35,9 +41,21 @@ def register(sub, common) -> None:
                    help="POST every critical incident here as signed JSON (repeatable; docs/alerts.md)")
     p.add_argument("--alert-secret-file", default=None, metavar="FILE",
                    help="HMAC-SHA256 secret for --alert-webhook signatures (file content, trailing whitespace cut)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="proxy processes sharing the listen port and --home (default 1); worker I "
+                        "serves metrics on M+I")
+    p.add_argument("--wireguard", action="store_true",
+                   help="serve take-home devices: a WireGuard listener per device with a key "
+                        "(crossingguard devices wireguard add; docs/deploy.md)")
+    p.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)  # set by the supervisor
     p.add_argument("mitmproxy_args", nargs=argparse.REMAINDER, metavar="-- MITMPROXY_ARGS",
                    help="passed to mitmproxy unchanged")
     p.set_defaults(func=run)
+    global _PARSER
+    _PARSER = p
+
+
+_PARSER: argparse.ArgumentParser | None = None
 
 
 def mitmproxy_arguments(args, context) -> list[str]:
@@ -62,6 +80,8 @@ def mitmproxy_arguments(args, context) -> list[str]:
     }
     if context.devices_path:
         defaults["crossingguard_devices"] = str(context.devices_path)
+    if getattr(args, "wireguard", False):
+        defaults["crossingguard_wireguard"] = "true"
     if args.metrics_port is not None:
         defaults["crossingguard_metrics_port"] = str(args.metrics_port)
     if getattr(args, "alert_secret_file", None):
@@ -126,6 +146,19 @@ def banner(args, context, policy, leaf_days: float) -> str:
 
 
 def run(args) -> int:
+    if args.workers < 1:
+        from agent.errors import UsageError
+        raise UsageError(f"--workers {args.workers}: expected 1 or more")
+    if args.workers > 1 and args.worker_index is None:
+        return supervise(args)
+    return serve(args)
+
+
+def serve(args) -> int:
+    import signal
+    # SIGHUP reloads the policy once the proxy runs (proxy_addons/state.py); until then a reload
+    # request (the supervisor fans SIGHUP out) must not kill a worker that is still starting.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     from agent.context import AppContext
     from proxy_addons.bundle import build_addons
     from proxy_addons.certs import ca_names, ensure_ca, shorten_leaf_lifetime
@@ -139,9 +172,15 @@ def run(args) -> int:
     ensure_ca(context.confdir, organization, cn)
     leaf = shorten_leaf_lifetime()
 
-    addons = build_addons(state)
+    addons = build_addons(state, worker=args.worker_index)
     argv = mitmproxy_arguments(args, context)
-    print(banner(args, context, state.policy, leaf.total_seconds() / 86400), flush=True)
+    if args.worker_index is None:
+        print(banner(args, context, state.policy, leaf.total_seconds() / 86400), flush=True)
+    else:
+        # A worker of `run --workers N`: join the port's SO_REUSEPORT group (the supervisor
+        # printed the banner and made the CA and the schema before starting us).
+        from proxy_addons import reuseport
+        reuseport.enable()
     # Policy, roster and catalog live as long as the process: move them out of the garbage
     # collector's view so full collections do not pause the event loop for milliseconds.
     import gc
@@ -161,3 +200,84 @@ def run(args) -> int:
     finally:
         stop_review_child(review)
     return 0
+
+
+# ---------------------------------------------------------------------- --workers N
+DEFAULT_METRICS_PORT = 9464   # proxy_addons/metrics.py's default (not imported: no mitmproxy here)
+
+
+def worker_metrics_port(args, index: int) -> int:
+    """Worker I serves /metrics on base+I; 0 keeps metrics off for all."""
+    base = DEFAULT_METRICS_PORT if args.metrics_port is None else args.metrics_port
+    return 0 if base == 0 else base + index
+
+
+def worker_argv(args, index: int) -> list[str]:
+    """The command line of worker `index`: this invocation's options re-emitted from the parsed
+    namespace (so options other commands' authors add to `run` carry over), with --workers 1,
+    the worker index and its metrics port."""
+    out = ["run"]
+    skip = {"workers", "worker_index", "metrics_port", "mitmproxy_args", "help", "func", "command"}
+    for action in _PARSER._actions:   # noqa: SLF001 - argparse has no public accessor
+        if not action.option_strings or action.dest in skip:
+            continue
+        value = getattr(args, action.dest, None)
+        if value is None or value == action.default or value is argparse.SUPPRESS:
+            continue
+        flag = action.option_strings[-1] if action.option_strings[-1].startswith("--") else action.option_strings[0]
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):   # noqa: SLF001
+            out.append(flag)          # differs from its default (checked above): the flag was given
+        elif isinstance(action, argparse._AppendAction):   # noqa: SLF001
+            for v in value:
+                out += [flag, str(v)]
+        elif isinstance(value, (list, tuple)):
+            out += [flag, *map(str, value)]
+        else:
+            out += [flag, str(value)]
+    out += ["--workers", "1", "--worker-index", str(index), "--metrics-port", str(worker_metrics_port(args, index))]
+    extra = list(args.mitmproxy_args or [])
+    if extra and extra[0] == "--":
+        extra = extra[1:]
+    if extra:
+        out += ["--", *extra]
+    return [sys.executable, "-m", "agent.cli", *out]
+
+
+def supervise(args) -> int:
+    """Validate once, make the shared state once, then run the workers (agent/supervisor.py)."""
+    from agent.context import AppContext
+    from agent.errors import UsageError
+    from agent.supervisor import Supervisor, port_is_free, worker_environment
+    from proxy_addons import reuseport
+    from proxy_addons.certs import ca_names, ensure_ca, shorten_leaf_lifetime
+    from proxy_addons.state import load_state
+
+    if args.listen_port == 0:
+        raise UsageError("--workers N needs a fixed --listen-port (0 would give each worker its own port)")
+    if not reuseport.supported():
+        raise UsageError("--workers N needs SO_REUSEPORT (Linux): run one process, or HAProxy in front "
+                         "(docs/deploy.md)")
+    reuseport.check()
+    busy = port_is_free(args.listen_host, args.listen_port)
+    if busy:
+        raise UsageError(f"--listen-port: {busy}")
+    context = AppContext.from_args(args)
+    context.ensure_home()
+    state = load_state(context)            # config errors: exit 2 before any worker starts
+    organization, cn = ca_names(state.policy)
+    ensure_ca(context.confdir, organization, cn)   # once, here: workers must not race to create it
+    # Migrate the schema once here rather than in N workers at the same time (each would wait on
+    # the others' migration lock); an unavailable database is fine, the workers spool.
+    try:
+        context.store.close()
+    except Exception as exc:  # noqa: BLE001 - workers report and spool; the supervisor just starts them
+        print(f"crossingguard run: store not ready ({exc}); workers will spool", file=sys.stderr)
+    leaf = shorten_leaf_lifetime()
+    print(banner(args, context, state.policy, leaf.total_seconds() / 86400), flush=True)
+    ports = [worker_metrics_port(args, i) for i in range(args.workers)]
+    print(f"  workers        {args.workers} processes on port {args.listen_port} (SO_REUSEPORT); "
+          f"metrics {'off' if ports[0] == 0 else ', '.join(map(str, ports))}; SIGHUP reloads the policy",
+          flush=True)
+    sup = Supervisor(lambda i: worker_argv(args, i), args.workers, env=worker_environment(), out=sys.stdout)
+    sup.install_signal_handlers()
+    return sup.run()

@@ -1,7 +1,10 @@
 """`crossingguard verify-log`: check the activity log's hash chain.
 
 Prints one JSON line per problem (`{"file", "line", "problem"}`) and exits 1, or one summary
-line (`{"ok": true, "files", "lines", "last_hash"}`) and exits 0 when the log is intact.
+line (`{"ok": true, "files", "lines", "last_hash", "chains"}`) and exits 0 when the log is intact.
+With `run --workers N` each worker writes its own chain (agent/activity/chains.py): all are
+checked together; `files` and `lines` are totals, `last_hash` is the top-level chain's, and
+`chains` lists each (`{"chain", "files", "lines", "last_hash"}`; "" is the top-level one).
 """
 from __future__ import annotations
 
@@ -15,15 +18,19 @@ def register(sub, common) -> None:
 
 
 def run(args) -> int:
-    from agent.activity import check
+    from agent.activity.chains import check_all
     from agent.context import AppContext
 
     directory = AppContext.from_args(args).activity_dir
-    problems, summary = check(directory)
+    problems, summaries = check_all(directory)
     for p in problems:
         print(json.dumps(p.to_json(), ensure_ascii=False))
     if problems:
         return 1
-    print(json.dumps({"ok": True, "directory": str(directory), "files": summary.files,
-                      "lines": summary.lines, "last_hash": summary.last_hash}))
+    top = summaries[0][1]
+    print(json.dumps({"ok": True, "directory": str(directory),
+                      "files": sum(s.files for _, s in summaries), "lines": sum(s.lines for _, s in summaries),
+                      "last_hash": top.last_hash,
+                      "chains": [{"chain": label, "files": s.files, "lines": s.lines, "last_hash": s.last_hash}
+                                 for label, s in summaries]}))
     return 0

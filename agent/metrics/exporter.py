@@ -197,14 +197,23 @@ def build_registry(collector: CrossingGuardCollector | None = None, *,
 
 
 class MetricsServer:
-    """prometheus_client's threaded HTTP server (/metrics) on host:port, stoppable."""
+    """prometheus_client's threaded HTTP server on host:port, stoppable: `/metrics` (any other path
+    too, as prometheus_client does) and `/healthz` when a `health` check is given.
 
-    def __init__(self, registry: CollectorRegistry, host: str = "127.0.0.1", port: int = 9464):
-        self.registry, self.host, self.port = registry, host, port
+    `/healthz` answers 200 `ok` when health() returns None and 503 with the reason otherwise; it is
+    what the Kubernetes probes and the compose healthcheck ask (deploy/), so it must test the thing
+    that matters, e.g. that the proxy port accepts connections (proxy_addons/metrics.py)."""
+
+    def __init__(self, registry: CollectorRegistry, host: str = "127.0.0.1", port: int = 9464,
+                 health: Callable[[], str | None] | None = None):
+        self.registry, self.host, self.port, self.health = registry, host, port, health
         self._server = self._thread = None
 
     def start(self) -> "MetricsServer":
-        self._server, self._thread = start_http_server(self.port, addr=self.host, registry=self.registry)
+        if self.health is None:
+            self._server, self._thread = start_http_server(self.port, addr=self.host, registry=self.registry)
+        else:
+            self._server, self._thread = _start_with_health(self.port, self.host, self.registry, self.health)
         self.port = self._server.server_address[1]   # port 0 in tests: the one the OS chose
         return self
 
@@ -218,6 +227,39 @@ class MetricsServer:
     @property
     def running(self) -> bool:
         return self._server is not None
+
+
+def health_app(metrics_app, health: Callable[[], str | None]):
+    """WSGI: /healthz from health() (None = healthy), everything else to the metrics app."""
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") != "/healthz":
+            return metrics_app(environ, start_response)
+        try:
+            problem = health()
+        except Exception as exc:  # noqa: BLE001 - a failing check is an unhealthy answer, not a crash
+            problem = f"health check failed: {exc}"
+        status = "200 OK" if problem is None else "503 Service Unavailable"
+        body = b"ok\n" if problem is None else (problem + "\n").encode("utf-8", "replace")
+        start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
+                                ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
+        return [body]
+    return app
+
+
+def _start_with_health(port: int, host: str, registry, health):
+    from prometheus_client import make_wsgi_app
+    from prometheus_client.exposition import ThreadingWSGIServer, _get_best_family, _SilentHandler
+    from wsgiref.simple_server import make_server
+
+    class Server(ThreadingWSGIServer):
+        pass
+
+    Server.address_family, addr = _get_best_family(host, port)
+    httpd = make_server(addr, port, health_app(make_wsgi_app(registry), health), Server,
+                        handler_class=_SilentHandler)
+    thread = threading.Thread(target=httpd.serve_forever, name="metrics-http", daemon=True)
+    thread.start()
+    return httpd, thread
 
 
 def serve(port: int, host: str = "127.0.0.1", app=None) -> MetricsServer:

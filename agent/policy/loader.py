@@ -153,6 +153,24 @@ def _valid_http_url(url: str) -> str | None:
     return None
 
 
+STORE_URL_ENV = "CROSSINGGUARD_STORE_URL"
+
+
+def _store_url_from_environment() -> str | None:
+    """`CROSSINGGUARD_STORE_URL` overrides `store.url`: the database password then lives in a
+    secret (Kubernetes Secret, systemd credential, compose .env), not in the policy file, which
+    is shared and reviewed (deploy/kubernetes, deploy/compose)."""
+    import os
+    url = os.environ.get(STORE_URL_ENV, "").strip()
+    if not url:
+        return None
+    problem = _valid_store_url(url)
+    if problem:
+        raise ConfigError(f"environment {STORE_URL_ENV}", None, "store.url",
+                          "expected sqlite:///PATH or postgresql://... (value not shown: it may hold a password)")
+    return url
+
+
 def _valid_store_url(url: str) -> str | None:
     if not re.match(r"(sqlite|postgresql|postgres)://", url):
         return f"expected sqlite:///PATH or postgresql://...; got {url!r}"
@@ -345,6 +363,7 @@ def load_policy(path: str | Path) -> Policy:
                                                                                   guidelines)
     store = data["store"] or {"url": None}
     alerts = _alert_settings(data["alerts"], file)
+    store_url = _store_url_from_environment() or store["url"]
 
     return Policy(
         path=path, digest=digest,
@@ -352,7 +371,7 @@ def load_policy(path: str | Path) -> Policy:
         logo_phash=district["logo_phash"], catalog=catalog, unknown_as=data["unknown_subject"],
         fail_mode=_fail_modes(data["fail_mode"]), retention_days=activity["retention_days"],
         activity_categories=frozenset(activity["categories"]), ignore_hosts=ignore, ignore_patterns=ignore_re,
-        safesearch=safesearch, store_url=store["url"], incidents=incidents, guidelines=guidelines,
+        safesearch=safesearch, store_url=store_url, incidents=incidents, guidelines=guidelines,
         incident_guidelines=incident_guidelines, evidence_guidelines=evidence_guidelines, help_seeking=help_seeking,
         cohorts=cohorts, schedules=schedules, rules=rules, version=data["version"], alerts=alerts,
     )
