@@ -235,6 +235,8 @@ def worker_argv(args, index: int) -> list[str]:
         else:
             out += [flag, str(value)]
     out += ["--workers", "1", "--worker-index", str(index), "--metrics-port", str(worker_metrics_port(args, index))]
+    if "--no-review" not in out:
+        out.append("--no-review")     # the supervisor runs the one review app (docs/review.md)
     extra = list(args.mitmproxy_args or [])
     if extra and extra[0] == "--":
         extra = extra[1:]
@@ -280,4 +282,9 @@ def supervise(args) -> int:
           flush=True)
     sup = Supervisor(lambda i: worker_argv(args, i), args.workers, env=worker_environment(), out=sys.stdout)
     sup.install_signal_handlers()
-    return sup.run()
+    from agent.review.child import start_review_child, stop_review_child
+    review = None if args.no_review else start_review_child(args, context)   # one, not one per worker
+    try:
+        return sup.run()
+    finally:
+        stop_review_child(review)

@@ -118,13 +118,16 @@ def test_worker_command_line_carries_the_options_over():
     assert argv[:3] == [sys.executable, "-m", "agent.cli"]
     tail = argv[3:]
     assert tail[0] == "run"
-    pairs = dict(zip(tail[1:tail.index("--")][::2], tail[1:tail.index("--")][1::2]))
+    # workers never start a review app of their own: the supervisor runs the one (docs/review.md)
+    assert tail.count("--no-review") == 1
+    opts = [t for t in tail[1:tail.index("--")] if t != "--no-review"]
+    pairs = dict(zip(opts[::2], opts[1::2]))
     assert pairs == {"--home": "/srv/cg", "--policy": "p.yaml", "--listen-host": "0.0.0.0",
                      "--listen-port": "3128", "--workers": "1", "--worker-index": "2", "--metrics-port": "9502"}
     assert tail[tail.index("--") + 1:] == ["--mode", "transparent", "--set", "x=1"]
     # The worker's own command line parses back to a worker.
     again = build_parser().parse_args(tail)
-    assert again.workers == 1 and again.worker_index == 2 and again.metrics_port == 9502
+    assert again.workers == 1 and again.worker_index == 2 and again.metrics_port == 9502 and again.no_review
 
 
 @pytest.mark.parametrize("base, index, port", [(None, 0, 9464), (None, 3, 9467), (9500, 1, 9501), (0, 2, 0)])

@@ -186,3 +186,28 @@ def test_first_admin_is_made_once_even_when_two_starts_race(tmp_path):
     assert sorted(p.name for p in (home / "review").iterdir()) == ["admin-password.txt"]
     for s in stores:
         s.close()
+
+
+@pytest.mark.e2e
+def test_run_with_workers_starts_one_review_app(tmp_path):
+    """`run --workers 2`: the supervisor starts the review app once; its workers do not."""
+    import subprocess
+    home = tmp_path / "home"
+    proxy_port, review_port = free_port(), free_port()
+    log = open(tmp_path / "run.log", "wb")
+    proc = subprocess.Popen(crossingguard_argv("run", "--home", str(home), "--listen-port", str(proxy_port),
+                                               "--metrics-port", "0", "--workers", "2",
+                                               "--review-port", str(review_port)),
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_for_port("127.0.0.1", review_port, 90, proc)
+        wait_for_port("127.0.0.1", proxy_port, 90, proc)
+        assert httpx.get(f"http://127.0.0.1:{review_port}/login", timeout=10).status_code == 200
+        time.sleep(3)   # give any (wrong) second review app time to try the port
+    finally:
+        proc.send_signal(2)
+        proc.wait(60)
+        log.close()
+    text = (tmp_path / "run.log").read_text()
+    assert text.count("CrossingGuard review app on") == 1, text
+    assert "cannot listen" not in text, text
