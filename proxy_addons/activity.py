@@ -5,6 +5,17 @@ daily files under <home>/activity; `write()` only enqueues, so the event loop ne
 The path is logged WITHOUT its query string (queries carry search terms and tokens).
 Also logged: refused CONNECTs to pinned hosts, and requests a failing addon stopped (verdict from
 the fail mode, rule "filter_error"). The log is flushed and closed in `done` (clean shutdown).
+
+Durable before answered (policy `activity.durability: sync`, the default): the record is handed to
+the log with a commit ticket (an asyncio future the writer thread resolves after the fsync of the
+batch holding it, group commit: agent/activity/log.py), and `responseheaders` (which runs before
+any response byte goes to the client, for server responses and block pages alike) awaits it. So
+the flow waits a few milliseconds, off the event loop; other flows go on. If the line cannot be
+made durable within COMMIT_TIMEOUT (a stalled disk) the response is released anyway and counted
+(crossingguard_activity_commit_timeouts_total): holding every response of the district on a disk
+failure would take the network down with the log; the gap is logged and visible in the metric.
+With `durability: async` records are handed over in bursts every FLUSH_INTERVAL and nothing
+waits (a crash can lose the last burst; `verify-log` prints the mode).
 """
 from __future__ import annotations
 
@@ -15,7 +26,8 @@ from datetime import datetime, timezone
 from mitmproxy import http
 
 from proxy_addons.guard import guarded
-from proxy_addons.verdict import KEY, host_of
+from agent.metrics import ACTIVITY_COMMIT_TIMEOUTS, COUNTERS
+from proxy_addons.verdict import KEY, host_of, verdict_of
 
 log = logging.getLogger("crossingguard.activity")
 
@@ -64,7 +76,9 @@ def make_record(flow: http.HTTPFlow, v, policy) -> dict | None:
     }
 
 
-FLUSH_INTERVAL = 0.1   # seconds records wait on the loop before going to the log as one burst
+FLUSH_INTERVAL = 0.1   # async mode: seconds records wait on the loop before going to the log as one burst
+COMMIT_TIMEOUT = 10.0  # sync mode: seconds a response waits at most for its line to be durable
+COMMIT_KEY = "crossingguard_commit"   # flow.metadata: the commit future of the flow's line
 
 
 class Activity:
@@ -98,13 +112,17 @@ class Activity:
         if v is None or self.log is None or v.logged:
             return
         v.logged = True
-        record = make_record(flow, v, self.core.require().policy)
+        policy = self.core.require().policy
+        record = make_record(flow, v, policy)
         if record is None:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:      # no event loop (tools, tests): write through
             self.log.write(record)
+            return
+        if getattr(policy, "activity_durability", "sync") == "sync":
+            flow.metadata[COMMIT_KEY] = self.log.write_durable(record)
             return
         self._buffer.append(record)
         if not self._drain_scheduled:
@@ -129,6 +147,22 @@ class Activity:
     @guarded("activity")
     def error(self, flow: http.HTTPFlow) -> None:
         self._write(flow)
+
+    async def responseheaders(self, flow: http.HTTPFlow) -> None:
+        """Holds the response until the flow's activity line is durable (module doc)."""
+        fut = flow.metadata.pop(COMMIT_KEY, None)
+        if fut is None:
+            return
+        try:
+            ok = await asyncio.wait_for(asyncio.shield(fut), COMMIT_TIMEOUT)
+        except asyncio.TimeoutError:
+            ok = False
+            COUNTERS.inc(ACTIVITY_COMMIT_TIMEOUTS)
+            log.error("activity line of request %s not durable after %.0f s; response released",
+                      verdict_of(flow).request_id, COMMIT_TIMEOUT)
+        if not ok:
+            log.warning("activity line of request %s was not written (see the dropped counter)",
+                        verdict_of(flow).request_id)
 
     @guarded("activity")
     def http_connect(self, flow: http.HTTPFlow) -> None:

@@ -1,11 +1,15 @@
 """`crossingguard verify-log`: check the activity log's hash chain.
 
 Prints one JSON line per problem (`{"file", "line", "problem"}`) and exits 1, or one summary
-line (`{"ok": true, "files", "lines", "last_hash"}`) and exits 0 when the log is intact.
+line (`{"ok": true, "files", "lines", "last_hash", "durability"}`) and exits 0 when the log is
+intact. `durability` is the policy's `activity.durability`: "sync" (every answered request's line
+was fsynced before its response) or "async" (lines written behind the traffic: a crash can lose
+the last ~100 ms of lines without the chain showing it); "unknown" when the policy cannot be read.
 """
 from __future__ import annotations
 
 import json
+import sys
 
 
 def register(sub, common) -> None:
@@ -18,12 +22,20 @@ def run(args) -> int:
     from agent.activity import check
     from agent.context import AppContext
 
-    directory = AppContext.from_args(args).activity_dir
+    context = AppContext.from_args(args)
+    directory = context.activity_dir
+    try:
+        durability = context.policy.activity_durability
+    except Exception:   # noqa: BLE001 - the chain is checked whatever the policy says
+        durability = "unknown"
     problems, summary = check(directory)
     for p in problems:
         print(json.dumps(p.to_json(), ensure_ascii=False))
     if problems:
         return 1
     print(json.dumps({"ok": True, "directory": str(directory), "files": summary.files,
-                      "lines": summary.lines, "last_hash": summary.last_hash}))
+                      "lines": summary.lines, "last_hash": summary.last_hash, "durability": durability}))
+    if durability == "async":
+        print("note: the policy writes the activity log asynchronously (activity.durability: async); "
+              "a crash may have lost the last lines without a gap in the chain", file=sys.stderr)
     return 0
