@@ -148,11 +148,16 @@ class Activity:
     def error(self, flow: http.HTTPFlow) -> None:
         self._write(flow)
 
-    async def responseheaders(self, flow: http.HTTPFlow) -> None:
-        """Holds the response until the flow's activity line is durable (module doc)."""
+    def responseheaders(self, flow: http.HTTPFlow):
+        """Holds the response until the flow's activity line is durable (module doc). A plain
+        method that returns a coroutine only when there is something to wait for (mitmproxy awaits
+        what a hook returns): no coroutine per flow whose line is already on disk."""
         fut = flow.metadata.pop(COMMIT_KEY, None)
-        if fut is None:
-            return
+        if fut is None or (fut.done() and fut.result()):
+            return None
+        return self._await_commit(flow, fut)
+
+    async def _await_commit(self, flow: http.HTTPFlow, fut) -> None:
         try:
             ok = await asyncio.wait_for(asyncio.shield(fut), COMMIT_TIMEOUT)
         except asyncio.TimeoutError:
