@@ -2,7 +2,8 @@
 
 Order matters: mitmproxy calls addons in list order for each hook (built-ins such as proxyauth
 first) and awaits async hooks before calling the next addon. Core loads state; AuthGuard hardens
-proxy auth; Identity fills in who; Passthrough decides interception; Enforce decides and blocks;
+proxy auth; Identity fills in who; Destinations refuses the proxy's own machine and local links;
+Passthrough decides interception; Enforce decides and blocks;
 SafeSearch rewrites what is allowed; Posts judges what students send (and may hold it); Activity
 then logs the final outcome; Metrics serves /metrics.
 """
@@ -12,6 +13,7 @@ from proxy_addons.activity import Activity
 from proxy_addons.authguard import AuthGuard
 from proxy_addons.certs import shorten_leaf_lifetime
 from proxy_addons.core import Core
+from proxy_addons.destinations import Destinations
 from proxy_addons.enforce import Enforce
 from proxy_addons.identity import IdentityAddon
 from proxy_addons.metrics import Metrics
@@ -31,7 +33,8 @@ def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
     identity = IdentityAddon(core)
     passthrough = Passthrough(core, identity)
     # TunnelDecider moves itself before mitmproxy's next_layer addon at startup (passthrough.py).
-    addons = [core, LeanLogging(), AuthGuard(), sessions, identity, passthrough, TunnelDecider(passthrough),
+    addons = [core, LeanLogging(), AuthGuard(), sessions, identity, Destinations(core), passthrough,
+              TunnelDecider(passthrough),
               Enforce(core, sessions), SafeSearch(core)]
     if with_posts:
         addons.append(Posts(core))

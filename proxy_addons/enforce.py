@@ -21,6 +21,11 @@ method-override header (X-HTTP-Method-Override, X-Method-Override, X-HTTP-Method
 POST, so read_only and write rules apply to it. Frameworks honour those headers; a proxy that did
 not would let a "GET" create a comment.
 
+DNS over HTTPS by its shape (issue 11): a request with `Content-Type` or `Accept`
+`application/dns-message`, or a path `/dns-query` (RFC 8484's conventional endpoint), is a DoH
+query whatever host it goes to (an unlisted resolver, a resolver behind an ordinary name): it is
+also judged as the catalog's DoH category, so the policy's DoH rules apply to it.
+
 WebSocket messages (`websocket_message`): the upgrade is a GET, which read_only allows and which
 was decided when the socket opened; each message from the client is a write. So a client message
 on a flow the policy decided is re-judged as a POST with the teacher sessions active NOW: under
@@ -60,6 +65,33 @@ def effective_method(method: str, headers) -> str:
     return method
 
 
+DNS_MESSAGE = "application/dns-message"
+
+
+def is_doh_request(request) -> bool:
+    """A DNS-over-HTTPS query by its shape (module doc)."""
+    headers = request.headers
+    if DNS_MESSAGE in headers.get("content-type", "").lower() or DNS_MESSAGE in headers.get("accept", "").lower():
+        return True
+    path = request.path.split("?", 1)[0].rstrip("/").lower()
+    return path == "/dns-query" or path.endswith("/dns-query")
+
+
+_doh_names: dict[int, str] = {}
+
+
+def doh_name(engine) -> str | None:
+    """A name the catalog files under the DoH category (judging a request as DoH means judging it
+    as a request to that name); None when the catalog has no DoH platform."""
+    key = id(engine.catalog)
+    if key not in _doh_names:
+        name = next((p.domains[0] for p in engine.catalog if p.category == "doh" and p.domains), None)
+        if len(_doh_names) > 16:
+            _doh_names.clear()
+        _doh_names[key] = name
+    return _doh_names[key]
+
+
 def host_values(headers) -> list[str]:
     """Every Host value a request carries: each Host field, each comma-separated item."""
     return [item.strip() for value in headers.get_all("host") for item in value.split(",")]
@@ -97,8 +129,12 @@ class Enforce:
         sessions = self.sessions.active(now) if self.sessions is not None else ()
         method = effective_method(flow.request.method, flow.request.headers)
         hosts = host_values(flow.request.headers)
-        decision = decide_all_names(state.engine, v.subject, flow, method, now, sessions,
-                                    extra=hosts if len(hosts) > 1 else ())
+        extra = list(hosts) if len(hosts) > 1 else []
+        if is_doh_request(flow.request):
+            name = doh_name(state.engine)
+            if name:
+                extra.append(name)
+        decision = decide_all_names(state.engine, v.subject, flow, method, now, sessions, extra=extra)
         if len(hosts) > 1:
             decision = _as_block(decision, "A request may name only one host.")
         v.decision = decision

@@ -60,12 +60,20 @@ tunnel never opens) in `http_connect` rather than intercepted. In transparent mo
 CONNECT to refuse; the decision then intercepts instead of tunnelling, and the request is
 blocked with a page (a pinned client fails its TLS check: the connection dies either way).
 
+Nameless tunnels (issue 11): a connection whose only names are addresses (a CONNECT to an IP
+literal in any form a resolver reads: dotted, decimal, octal, hex, IPv6, NAT64; and no SNI in the
+ClientHello) gives the policy nothing to judge, and an app could name Instagram in the Host header
+inside. For everyone but staff it is intercepted, so the Host inside is judged by Enforce (its TLS
+gets a certificate for the address; bytes that are neither TLS nor HTTP are refused as above). The
+catalog's published address ranges make an address in Meta's, Google's or X's network count as
+that platform whatever the SNI says. And `CONNECT host:853` (DNS over TLS) is refused for everyone
+but staff: a private resolver skips the district's DNS filter.
+
 Fail mode: any error while deciding leaves the connection to mitmproxy's default, interception
 (guard.py: connection-level hooks fail towards inspection); the per-request hooks then decide.
 """
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 from datetime import datetime, timezone
@@ -77,7 +85,9 @@ from mitmproxy.proxy.layers import ClientTLSLayer, HttpLayer, ServerTLSLayer, TC
 from mitmproxy.proxy.layers.http import HTTPMode
 from mitmproxy.proxy.layers.tls import parse_client_hello
 
-from agent.metrics import BLOCKS, COUNTERS, REQUESTS, TUNNELS
+from agent.metrics import BLOCKS, COUNTERS, REFUSED, REQUESTS, TUNNELS
+from agent.policy.catalog import normalize_address
+from agent.policy.model import STAFF_ROLES
 from proxy_addons.guard import guarded
 from proxy_addons.safesearch import is_safesearch_host
 from proxy_addons.verdict import verdict_of
@@ -91,6 +101,7 @@ _CONNECT_LINE = re.compile(rb"CONNECT ([A-Za-z0-9.-]{1,253}):([0-9]{1,5}) (HTTP/
 
 
 MAX_METHOD = 16                 # an HTTP method longer than this is not HTTP
+DOT_PORT = 853                  # DNS over TLS: refused for everyone but staff (module doc)
 
 
 def first_bytes_kind(data: bytes) -> str:
@@ -111,11 +122,14 @@ def first_bytes_kind(data: bytes) -> str:
 
 
 def is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
+    """An address in any form a resolver reads as one (dotted, decimal 2130706433, octal, hex,
+    IPv6, IPv4-mapped, NAT64): the catalog's normalize_address decides."""
+    return normalize_address(host) is not None
+
+
+def is_nameless(names: list[str]) -> bool:
+    """A connection with nothing but addresses to judge (no SNI, an IP-literal destination)."""
+    return bool(names) and all(is_ip_literal(n) for n in names)
 
 
 def _norm(host) -> str:
@@ -176,7 +190,12 @@ class Passthrough:
         return False, "passthrough"
 
     def decide_names(self, names: list[str], client_conn) -> tuple[bool, str]:
-        """Stricter of the answers for every name: intercept if any name needs it."""
+        """Stricter of the answers for every name: intercept if any name needs it. A tunnel with
+        no name at all (module doc: nameless tunnels) is intercepted for everyone but staff."""
+        if is_nameless(names):
+            _, subject = self.identity.subject_for_connection(client_conn)
+            if getattr(subject, "role", "unknown") not in STAFF_ROLES:
+                return True, "intercepted"
         reasons = []
         for name in names:
             intercept, reason = self.should_intercept(name, client_conn)
@@ -191,7 +210,8 @@ class Passthrough:
         engine = self.core.require().engine
         host = _norm(host)
         return bool(host) and not is_ip_literal(host) and not engine.is_ignored(host) and \
-            not engine.must_intercept(host) and not is_safesearch_host(host)
+            not engine.must_intercept(host) and not is_safesearch_host(host) and \
+            host != "localhost" and not host.endswith(".localhost")   # Destinations refuses those
 
     def must_inspect(self, names: list[str], client_conn) -> bool:
         """Whether a connection to these names may not pass unread; an error counts as yes
@@ -245,6 +265,17 @@ class Passthrough:
             return
         state = self.core.require()
         host = flow.request.host.lower().rstrip(".")
+        if flow.request.port == DOT_PORT:
+            v = verdict_of(flow)
+            if v.subject is None:
+                v.identity, v.subject = self.identity.lookup(flow.client_conn, None)
+            if getattr(v.subject, "role", "unknown") not in STAFF_ROLES:
+                # DNS over TLS: a private resolver the district filter never sees (student guideline 1).
+                COUNTERS.inc(REFUSED, "dot_port")
+                flow.response = http.Response.make(
+                    403, f"Private DNS (port {DOT_PORT}) is blocked on the school network. Request id {v.request_id}\n".encode(),
+                    {"Content-Type": "text/plain; charset=utf-8", "X-CrossingGuard-Request-Id": v.request_id})
+                return
         if not state.engine.is_ignored(host):
             return
         v = verdict_of(flow)
@@ -532,7 +563,7 @@ class TunnelDecider:
         if head is None:
             return
         host, port, version, head_len = head
-        if not self.passthrough.passes_by_name(host):
+        if port == DOT_PORT or not self.passthrough.passes_by_name(host):
             return
         nextlayer.layer = DirectTunnel(nextlayer.context, self.passthrough, host, port, version, head_len)
 
