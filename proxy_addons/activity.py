@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 
 from mitmproxy import http
 
-from proxy_addons.guard import guarded
 from agent.metrics import ACTIVITY_COMMIT_TIMEOUTS, COUNTERS
+from proxy_addons.failmode import guarded
 from proxy_addons.verdict import KEY, host_of, verdict_of
 
 log = logging.getLogger("crossingguard.activity")

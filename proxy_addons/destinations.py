@@ -29,7 +29,7 @@ from mitmproxy import ctx, exceptions, http
 
 from agent.metrics import COUNTERS, REFUSED
 from agent.policy.catalog import normalize_address
-from proxy_addons.guard import guarded
+from proxy_addons.failmode import guarded
 from proxy_addons.verdict import verdict_of
 
 log = logging.getLogger("crossingguard.destinations")
