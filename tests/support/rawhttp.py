@@ -35,13 +35,14 @@ def read_all(sock, limit: int = 1 << 22) -> bytes:
 def raw_https(proxy_port: int, source_ip: str, host: str, request: bytes, ctx: ssl.SSLContext,
               sni: str | None = None, target: str | None = None) -> bytes:
     """`request` (raw bytes, should say `Connection: close`) inside CONNECT + TLS; the whole answer
-    (b"" when the tunnel or the TLS handshake was refused)."""
+    (b"" when the tunnel or the TLS handshake was refused). `sni=""`: a ClientHello without SNI."""
     s, head = tunnel(proxy_port, source_ip, target or f"{host}:443")
     try:
         if b" 200" not in head.split(b"\r\n", 1)[0]:
             return head
         try:
-            tls = ctx.wrap_socket(s, server_hostname=sni if sni is not None else host)
+            name = host if sni is None else (sni or None)   # sni="" sends no SNI at all
+            tls = ctx.wrap_socket(s, server_hostname=name)
         except (ssl.SSLError, OSError):
             return b""
         tls.sendall(request)
