@@ -153,7 +153,10 @@ class Destinations:
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         if flow.request.method == "CONNECT":
             return
-        names = [flow.request.host, flow.request.host_header or ""]
+        # Only what the client named: the Host header and an absolute-form authority. Not
+        # request.host, which inside a tunnel is the server address (possibly re-addressed by an
+        # addon or an upstream route); the tunnel's own CONNECT target was checked in http_connect.
+        names = [flow.request.host_header or ""]
         authority = flow.request.authority
         if authority:
             names.append(authority.rpartition(":")[0] if authority.count(":") == 1 else authority)

@@ -403,8 +403,12 @@ class TunnelDecider:
 
 def _connect_name(stack: list) -> str:
     """The host of the CONNECT request that opened this tunnel (mitmproxy's HTTP stream layer
-    keeps that flow), or "" when there is none (transparent mode, DirectTunnel)."""
+    keeps that flow; our DirectTunnel keeps the name it answered), or "" when there is none
+    (transparent mode). The client's name matters: an addon may have re-addressed the server, and
+    a tunnel is only nameless when the CLIENT named no host."""
     for x in stack:
+        if isinstance(x, DirectTunnel):
+            return _norm(x.host)
         flow = getattr(x, "flow", None)
         request = getattr(flow, "request", None)
         if request is not None and request.method == "CONNECT":
