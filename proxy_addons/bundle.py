@@ -18,6 +18,7 @@ from proxy_addons.enforce import Enforce
 from proxy_addons.identity import IdentityAddon
 from proxy_addons.metrics import Metrics
 from proxy_addons.leanlog import LeanLogging
+from proxy_addons.limits import ConnectionLimits
 from proxy_addons.passthrough import Passthrough
 from proxy_addons.tunnel import TunnelDecider
 from proxy_addons.posts import Posts
@@ -34,7 +35,7 @@ def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
     identity = IdentityAddon(core)
     passthrough = Passthrough(core, identity)
     # TunnelDecider moves itself before mitmproxy's next_layer addon at startup (tunnel.py).
-    addons = [core, LeanLogging(), AuthGuard(), sessions, identity, Destinations(core), passthrough,
+    addons = [core, LeanLogging(), ConnectionLimits(), AuthGuard(), sessions, identity, Destinations(core), passthrough,
               TunnelDecider(passthrough),
               Enforce(core, sessions), SafeSearch(core)]
     if with_posts:

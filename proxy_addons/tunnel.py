@@ -64,6 +64,7 @@ from mitmproxy.proxy.layers.tls import parse_client_hello
 
 from agent.metrics import COUNTERS, TUNNELS
 from proxy_addons.failmode import guarded
+from proxy_addons.limits import mark_progress
 from proxy_addons.passthrough import DOT_PORT, Passthrough, _norm, connection_names, is_ip_literal
 
 log = logging.getLogger("crossingguard.passthrough")
@@ -381,6 +382,7 @@ class TunnelDecider:
         host, port, version, head_len = head
         if port == DOT_PORT or not self.passthrough.passes_by_name(host):
             return
+        mark_progress(nextlayer.context.client)   # a complete CONNECT head (limits.py header timeout)
         nextlayer.layer = DirectTunnel(nextlayer.context, self.passthrough, host, port, version, head_len)
 
     def _tls_start(self, nextlayer, data: bytes) -> None:
@@ -398,6 +400,7 @@ class TunnelDecider:
         if intercept:
             return   # mitmproxy builds the TLS layers; tls_clienthello counts it
         COUNTERS.inc(TUNNELS, reason)
+        mark_progress(context.client)   # a complete ClientHello (limits.py header timeout)
         nextlayer.layer = TCPLayer(context, ignore=True)
 
 
