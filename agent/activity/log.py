@@ -42,12 +42,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from agent.activity import chain
+from agent.activity.record import RECORD_KEYS, ActivityRecord  # noqa: F401 - RECORD_KEYS re-exported
 from agent.errors import CrossingGuardError
 
 log = logging.getLogger("crossingguard.activity")
-
-RECORD_KEYS = ("time", "request_id", "user", "device", "school", "cohort", "platform", "host",
-               "method", "path", "verdict", "action", "rule", "guideline")
 
 _STOP = object()
 COMMIT_WINDOW = 0.001   # seconds the writer gathers records after the first one before one fsync
@@ -149,18 +147,20 @@ class ActivityLog:
     def queue_depth(self) -> int:
         return self._queue.qsize()
 
-    def write(self, record: dict, commit=None) -> bool:
-        """Queue one record; returns at once (False when it was dropped: closed log, full queue).
-        The log owns the (copied) record from here on. `commit`, if given, is called from the
-        writer thread with True once the line is on disk, or with False when it will not be
-        (also at once here when the record is dropped), so a caller never waits forever."""
+    def write(self, record: ActivityRecord | dict, commit=None) -> bool:
+        """Queue one record (an ActivityRecord; a dict for events such as "dropped"); returns at
+        once (False when it was dropped: closed log, full queue). The log owns the (copied)
+        record from here on. `commit`, if given, is called from the writer thread with True once
+        the line is on disk, or with False when it will not be (also at once here when the record
+        is dropped), so a caller never waits forever."""
         if self._closed:
             self.dropped += 1
             if commit is not None:
                 _fire(commit, False)
             return False
         try:
-            self._queue.put_nowait(_Item(dict(record), commit) if commit is not None else dict(record))
+            rec = record.to_dict() if isinstance(record, ActivityRecord) else dict(record)
+            self._queue.put_nowait(_Item(rec, commit) if commit is not None else rec)
         except queue.Full:
             self.dropped += 1
             if commit is not None:
@@ -168,7 +168,7 @@ class ActivityLog:
             return False
         return True
 
-    def write_durable(self, record: dict) -> "asyncio.Future":
+    def write_durable(self, record: ActivityRecord | dict) -> "asyncio.Future":
         """`write` from a running event loop with a future as the ticket: it resolves (True, or
         False when the line could not be made durable) once the line is fsynced. Await it before
         releasing what the record describes (module doc: durability)."""
