@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from proxy_addons.activity import Activity
 from proxy_addons.authguard import AuthGuard
+from proxy_addons.bodies import Bodies
 from proxy_addons.certs import shorten_leaf_lifetime
 from proxy_addons.destinations import Destinations
 from proxy_addons.state import Core
@@ -37,7 +38,7 @@ def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
     # TunnelDecider moves itself before mitmproxy's next_layer addon at startup (tunnel.py).
     addons = [core, LeanLogging(), ConnectionLimits(), AuthGuard(), sessions, identity, Destinations(core), passthrough,
               TunnelDecider(passthrough),
-              Enforce(core, sessions), SafeSearch(core)]
+              Enforce(core, sessions), Bodies(core), SafeSearch(core)]
     if with_posts:
         addons.append(Posts(core))
     addons += [Activity(core), Metrics(core)]

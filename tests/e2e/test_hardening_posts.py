@@ -94,3 +94,35 @@ def test_a_media_upload_over_the_limit_still_passes(poster):
     r = poster.post(UPLOAD_URL, content=body, headers={"Content-Type": "image/jpeg"})
     assert r.status_code == 200, r.text[:200]
     assert r.json()["body_length"] == len(body)
+
+
+def test_a_large_text_post_is_refused_without_being_read(poster):
+    """Over crossingguard_stream_bodies (2 MB) a student's text post cannot be read: refused."""
+    import httpx
+    body = json.dumps(comment(THREAT, pad="x" * 3_000_000)).encode()
+    try:
+        r = poster.post(COMMENT_URL, content=body, headers={"Content-Type": "application/json"})
+    except httpx.HTTPError:
+        return                      # the connection was closed: nothing reached the site
+    assert r.status_code != 200, r.text[:200]
+
+
+def test_parallel_large_uploads_reach_the_site_whole(proxy, session, client_for):
+    """Five parallel 9.5 MB uploads (over crossingguard_stream_bodies: streamed) each reach the site
+    with every byte. (Whether they were streamed is asserted in tests/addons/test_bodies.py.)"""
+    import threading
+    size = 9_500_000
+    body = b"\xff\xd8\xff\xe0" + b"\x01" * (size - 4)
+    results: list = []
+
+    def upload():
+        c = client_for(TEEN_IP, timeout=120)
+        r = c.post(UPLOAD_URL, content=body, headers={"Content-Type": "image/jpeg"})
+        results.append((r.status_code, r.json().get("body_length") if r.status_code == 200 else None))
+
+    threads = [threading.Thread(target=upload) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert results == [(200, size)] * 5
