@@ -14,7 +14,6 @@ machine.
 """
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 import random
