@@ -74,3 +74,21 @@ def test_a_dropped_record_releases_its_ticket_at_once(tmp_path):
     got = []
     assert log.write({"request_id": "late"}, got.append) is False
     assert got == [False] and log.dropped == 1
+
+
+def test_verify_log_says_which_durability_the_policy_uses(tmp_path):
+    import subprocess
+
+    from agent.context import DEFAULT_POLICY
+    from tests.support import crossingguard_argv
+    with ActivityLog(tmp_path / "home" / "activity", TZ) as log:
+        log.write({"request_id": "a"})
+    shipped = DEFAULT_POLICY.read_text(encoding="utf-8")
+    policy = tmp_path / "async.yaml"
+    policy.write_text(shipped.replace("\nactivity:\n", "\nactivity:\n  durability: async\n", 1), encoding="utf-8")
+    for path, mode in ((DEFAULT_POLICY, "sync"), (policy, "async")):
+        r = subprocess.run(crossingguard_argv("verify-log", "--home", str(tmp_path / "home"), "--policy", str(path)),
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout.splitlines()[-1])["durability"] == mode
+        assert ("asynchronously" in r.stderr) is (mode == "async")
