@@ -20,6 +20,8 @@ waits (a crash can lose the last burst; `verify-log` prints the mode).
 from __future__ import annotations
 
 import asyncio
+import collections
+import time
 import logging
 from datetime import datetime, timezone
 
@@ -28,7 +30,7 @@ from mitmproxy import http
 from agent.activity.record import ActivityRecord
 from agent.metrics import ACTIVITY_COMMIT_TIMEOUTS, COUNTERS
 from proxy_addons.failmode import guarded
-from proxy_addons.verdict import KEY, host_of, verdict_of
+from proxy_addons.verdict import KEY, host_of
 
 log = logging.getLogger("crossingguard.activity")
 
@@ -79,6 +81,7 @@ def make_record(flow: http.HTTPFlow, v, policy) -> ActivityRecord | None:
 
 FLUSH_INTERVAL = 0.1   # async mode: seconds records wait on the loop before going to the log as one burst
 COMMIT_TIMEOUT = 10.0  # sync mode: seconds a response waits at most for its line to be durable
+EXPIRY_CHECK = 1.0     # sync mode: how often the COMMIT_TIMEOUT watchdog looks (module doc)
 COMMIT_KEY = "crossingguard_commit"   # flow.metadata: the commit future of the flow's line
 
 
@@ -96,6 +99,10 @@ class Activity:
         # at most FLUSH_INTERVAL of records, the same order as the log's own queue.
         self._buffer: list[ActivityRecord] = []
         self._drain_scheduled = False
+        # sync mode: (deadline, commit future) in write order, for the COMMIT_TIMEOUT watchdog:
+        # one timer for all flows instead of a timeout per awaited response.
+        self._pending: collections.deque = collections.deque()
+        self._expiry_scheduled = False
 
     def configure(self, updated) -> None:
         state = self.core.state
@@ -123,7 +130,12 @@ class Activity:
             self.log.write(record)
             return
         if getattr(policy, "activity_durability", "sync") == "sync":
-            flow.metadata[COMMIT_KEY] = self.log.write_durable(record)
+            fut = self.log.write_durable(record)
+            flow.metadata[COMMIT_KEY] = fut
+            self._pending.append((time.monotonic() + COMMIT_TIMEOUT, fut, v.request_id))
+            if not self._expiry_scheduled:
+                self._expiry_scheduled = True
+                loop.call_later(EXPIRY_CHECK, self._expire)
             return
         self._buffer.append(record)
         if not self._drain_scheduled:
@@ -150,25 +162,29 @@ class Activity:
         self._write(flow)
 
     def responseheaders(self, flow: http.HTTPFlow):
-        """Holds the response until the flow's activity line is durable (module doc). A plain
-        method that returns a coroutine only when there is something to wait for (mitmproxy awaits
-        what a hook returns): no coroutine per flow whose line is already on disk."""
+        """Holds the response until the flow's activity line is durable (module doc): returns the
+        commit future itself when it is not resolved yet (mitmproxy awaits what a hook returns),
+        nothing when the line is already on disk. No coroutine or timer per flow: the future is
+        resolved by the writer thread, or with False by `_expire` after COMMIT_TIMEOUT."""
         fut = flow.metadata.pop(COMMIT_KEY, None)
-        if fut is None or (fut.done() and fut.result()):
+        if fut is None or fut.done():
             return None
-        return self._await_commit(flow, fut)
+        return fut
 
-    async def _await_commit(self, flow: http.HTTPFlow, fut) -> None:
-        try:
-            ok = await asyncio.wait_for(asyncio.shield(fut), COMMIT_TIMEOUT)
-        except asyncio.TimeoutError:
-            ok = False
-            COUNTERS.inc(ACTIVITY_COMMIT_TIMEOUTS)
-            log.error("activity line of request %s not durable after %.0f s; response released",
-                      verdict_of(flow).request_id, COMMIT_TIMEOUT)
-        if not ok:
-            log.warning("activity line of request %s was not written (see the dropped counter)",
-                        verdict_of(flow).request_id)
+    def _expire(self) -> None:
+        """The COMMIT_TIMEOUT watchdog: releases responses whose line is still not durable."""
+        self._expiry_scheduled = False
+        pending, now = self._pending, time.monotonic()
+        while pending and (pending[0][1].done() or pending[0][0] <= now):
+            _, fut, request_id = pending.popleft()
+            if not fut.done():
+                fut.set_result(False)
+                COUNTERS.inc(ACTIVITY_COMMIT_TIMEOUTS)
+                log.error("activity line of request %s not durable after %.0f s; response released",
+                          request_id, COMMIT_TIMEOUT)
+        if pending:
+            self._expiry_scheduled = True
+            asyncio.get_running_loop().call_later(EXPIRY_CHECK, self._expire)
 
     @guarded("activity")
     def http_connect(self, flow: http.HTTPFlow) -> None:

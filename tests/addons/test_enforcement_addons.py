@@ -259,3 +259,22 @@ def test_safesearch_follows_the_policys_catalog(tmp_path, district):
 
 class _NoActivity:
     pass
+
+
+def test_a_stalled_activity_disk_releases_responses_after_the_commit_timeout(stack):
+    """The watchdog resolves a commit future the writer never resolved (a hung disk) with False,
+    so the response goes out, and counts it."""
+    import asyncio
+    import time as _time
+
+    from agent.metrics import ACTIVITY_COMMIT_TIMEOUTS
+
+    async def scenario():
+        fut = asyncio.get_running_loop().create_future()
+        stack.activity._pending.append((_time.monotonic() - 0.01, fut, "stalled"))
+        stack.activity._expire()
+        assert fut.done() and fut.result() is False
+
+    before = COUNTERS.values[(ACTIVITY_COMMIT_TIMEOUTS, ())]
+    asyncio.run(scenario())
+    assert COUNTERS.values[(ACTIVITY_COMMIT_TIMEOUTS, ())] == before + 1
