@@ -48,7 +48,7 @@ from agent.errors import CrossingGuardError
 log = logging.getLogger("crossingguard.activity")
 
 _STOP = object()
-COMMIT_WINDOW = 0.001   # seconds the writer gathers records after the first one before one fsync
+COMMIT_WINDOW = 0.004   # seconds the writer gathers records after the first one before one fsync
 CHECKPOINT_EVERY = 1.0  # seconds between checkpoint writes (each is a second fsync; it may only lag)
 DROPPED_WAKE = 0.05     # the writer wakes this often when idle, to write a pending dropped marker
 
