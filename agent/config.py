@@ -105,11 +105,31 @@ def load_yaml_text(text: str, file: str) -> Any:
         raise ConfigError(file, None, "(syntax)", f"invalid YAML: {exc}") from None
     if node is None:
         raise ConfigError(file, 1, "(file)", "the file is empty; expected a mapping of settings")
-    return _convert(node, file, _Loader(""), "")
+    return _convert(node, file, _Loader(""), "", [MAX_NODES])
 
 
-def _convert(node: yaml.Node, file: str, constructor: yaml.SafeLoader, path: str) -> Any:
+# A policy or catalog is a few thousand values. YAML aliases (`*name`) repeat the node they point
+# to, so nested aliases expand exponentially ("billion laughs": 443 bytes -> 4 GB and a minute of
+# CPU before this bound). Every value converted counts, aliased ones each time they are repeated,
+# and past the bound the file is refused with the line where it happened. A recursive alias
+# (`&a [*a]`) hits the same bound instead of Python's recursion limit.
+MAX_NODES = 100_000
+
+
+MAX_DEPTH = 100
+
+
+def _convert(node: yaml.Node, file: str, constructor: yaml.SafeLoader, path: str, budget: list,
+             depth: int = 0) -> Any:
     line = node.start_mark.line + 1
+    if depth > MAX_DEPTH:
+        raise ConfigError(file, line, path or "(document)",
+                          f"nested more than {MAX_DEPTH} levels deep (a recursive YAML alias?)")
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ConfigError(file, line, path or "(document)",
+                          f"the file expands to more than {MAX_NODES} values (YAML aliases repeat what they "
+                          "point to); write the values out instead of nesting aliases")
     if isinstance(node, yaml.MappingNode):
         out = YMap(line=line)
         for key_node, value_node in node.value:
@@ -127,13 +147,13 @@ def _convert(node: yaml.Node, file: str, constructor: yaml.SafeLoader, path: str
             if key in out:
                 raise ConfigError(file, key_line, key_path,
                                   f"duplicate key (first written on line {out.lines[key]})")
-            out[key] = _convert(value_node, file, constructor, key_path)
+            out[key] = _convert(value_node, file, constructor, key_path, budget, depth + 1)
             out.lines[key] = key_line
         return out
     if isinstance(node, yaml.SequenceNode):
         out = YList(line=line)
         for i, item in enumerate(node.value):
-            out.append(_convert(item, file, constructor, f"{path}[{i}]"))
+            out.append(_convert(item, file, constructor, f"{path}[{i}]", budget, depth + 1))
             out.lines.append(item.start_mark.line + 1)
         return out
     try:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from agent.policy.model import STAFF_ROLES
 from agent.store.incident import Incident
 
 if TYPE_CHECKING:   # records only; the classifiers are a library below the core (pyproject.toml)
@@ -146,3 +147,28 @@ def hold_decision(decision: Decision, outcomes: Sequence[Outcome]) -> Decision |
         decision, verdict="block", action="hold", rule=f"incident-hold:{'+'.join(held)}",
         guideline=clauses[0] if clauses else decision.guideline,
         reason=f"This post was not sent because {because}. A staff member may follow up.")
+
+
+UNREADABLE_RULE = "unreadable-post"
+MEDIA_TYPES = ("image/", "video/", "audio/", "application/octet-stream", "multipart/")
+
+
+def unreadable_hold(decision: Decision, role: str, mime: str, error: str | None, skipped: str | None) -> Decision | None:
+    """FAIL CLOSED for posts that cannot be read (issue 11), written down here where it is decided:
+    a write to a platform whose text the extractors could not read (malformed or truncated JSON, an
+    unknown Content-Encoding, a compression bomb, multipart without its closing boundary or with too
+    many parts, a text body past the extraction limit) is held for students and unknown devices,
+    because an unreadable post is exactly what a student hiding a threat would send. Staff pass.
+    Media uploads (image/video/audio/octet-stream, multipart) over the limit pass as before: they
+    carry no text to read, and holding every large photo would stop legitimate uploads. Returns the
+    hold Decision, or None to let the write through."""
+    if role in STAFF_ROLES:
+        return None
+    if skipped == "too_large" and mime.startswith(MEDIA_TYPES):
+        return None
+    if error is None and skipped != "too_large":
+        return None
+    return dataclasses.replace(
+        decision, verdict="block", action="hold", rule=UNREADABLE_RULE,
+        reason="This post was not sent because the school's filter could not read it "
+               "(it was too large, compressed or damaged). Send it as ordinary text.")

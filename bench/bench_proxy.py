@@ -24,6 +24,11 @@ The load generator and the origin run on the same machine as the proxy and share
 throughput ratio is capped by their cost; the proxy-CPU-per-request ratio measures the proxy alone.
 The client is a 15-year-old's registered device (source address 127.0.0.12).
 Usage: python bench/bench_proxy.py [--visits N] [--threads T] [--rounds R] [--connect name|ip]
+
+--commit-ab: the cost of durable activity lines (group commit, `activity.durability: sync`, the
+default) on the all-catalog workload (a): the same crossingguard with the shipped policy changed
+only to `durability: async`, alternating rounds in the same run; prints sync/async throughput and
+proxy CPU as ratios (target: sync costs at most 10% throughput, ratio >= 0.90).
 """
 from __future__ import annotations
 
@@ -149,12 +154,61 @@ def main(argv=None) -> int:
     ap.add_argument("--cg-set", action="append", default=[], metavar="OPTION=VALUE",
                     help="extra `--set OPTION=VALUE` for the crossingguard side only, after `--` as a district "
                          "would pass it (A/B of a setting, e.g. connection_strategy=eager); repeatable")
+    ap.add_argument("--commit-ab", action="store_true",
+                    help="measure group commit: durability sync vs async on workload (a) (module doc)")
     a = ap.parse_args(argv)
     global REQUESTS_PER_VISIT
     REQUESTS_PER_VISIT = max(1, a.requests_per_visit)
 
     with tempfile.TemporaryDirectory(prefix="cg-bench-") as tmpdir:
         return _run(a, Path(tmpdir))
+
+
+def async_policy(tmp: Path) -> Path:
+    """The shipped policy with only `activity.durability: async` added."""
+    from agent.context import DEFAULT_POLICY
+    text = Path(DEFAULT_POLICY).read_text(encoding="utf-8")
+    assert "\nactivity:\n" in text, "the shipped policy has no activity section"
+    out = tmp / "policy-async.yaml"
+    out.write_text(text.replace("\nactivity:\n", "\nactivity:\n  durability: async\n", 1), encoding="utf-8")
+    return out
+
+
+def _commit_ab(a, tmp: Path, roster, devices, upstream: list[str]) -> int:
+    cg_args = upstream + [x for kv in a.cg_set for x in ("--set", kv)]
+    sync = CrossingGuardProcess(tmp / "home-sync", roster=roster.directory, devices=devices, mitm_args=cg_args)
+    asyn = CrossingGuardProcess(tmp / "home-async", roster=roster.directory, devices=devices, mitm_args=cg_args,
+                                policy=async_policy(tmp))
+    with sync, asyn:
+        ctxs = {n: trust(p.ca_file) for n, p in (("sync", sync), ("async", asyn))}   # all intercepted
+        for name, proc in (("sync", sync), ("async", asyn)):
+            run_workload(proc.url, ctxs[name], list(CATALOG_HOSTS) * 4, 2)   # warm-up
+        hosts = plan("catalog", a.visits)
+        rates: dict[str, list[float]] = {"sync": [], "async": []}
+        cpus: dict[str, list[float]] = {"sync": [], "async": []}
+        errors = {"sync": 0, "async": 0}
+        for _ in range(a.rounds):
+            for name, proc in (("sync", sync), ("async", asyn)):
+                rps, cpu_ms, err = measure(proc, proc.url, ctxs[name], hosts, a.threads, name)
+                rates[name].append(rps)
+                if cpu_ms is not None:
+                    cpus[name].append(cpu_ms)
+                errors[name] += err
+        s_, as_ = statistics.median(rates["sync"]), statistics.median(rates["async"])
+        print(f"group commit on workload (a), every request logged: {a.visits} visits x {a.rounds} rounds, "
+              f"{a.threads} threads, {REQUESTS_PER_VISIT} requests per visit")
+        print(f"    throughput  durability sync {s_:7.1f} req/s, async {as_:7.1f} req/s, ratio {s_ / as_:.3f} "
+              f"(target >= 0.90) {'OK' if s_ / as_ >= 0.90 else 'BELOW TARGET'}   "
+              f"[rounds: sync {', '.join(f'{x:.0f}' for x in rates['sync'])}; "
+              f"async {', '.join(f'{x:.0f}' for x in rates['async'])}]")
+        if cpus["sync"] and cpus["async"]:
+            cs, ca = statistics.median(cpus["sync"]), statistics.median(cpus["async"])
+            print(f"    proxy CPU   sync {cs:.2f} ms/req, async {ca:.2f} ms/req (ratio {ca / cs:.3f})")
+        print(f"    errors      sync {errors['sync']}, async {errors['async']}")
+        lines = {n: sum(1 for f in (tmp / f"home-{n}" / "activity").glob("*.jsonl") for _ in open(f, "rb"))
+                 for n in ("sync", "async")}
+        print(f"    activity lines written: sync {lines['sync']}, async {lines['async']}")
+    return 0
 
 
 def _run(a, tmp: Path) -> int:
@@ -174,6 +228,8 @@ def _run(a, tmp: Path) -> int:
                     CONNECT_TO = f"127.0.0.1:{https_port}"
                 else:
                     upstream += ["-s", str(Path(__file__).resolve()), "--set", f"bench_origin=127.0.0.1:{https_port}"]
+            if a.commit_ab:
+                return _commit_ab(a, tmp, roster, devices, upstream)
             bare_port = free_port()
             bare = ManagedProcess(mitmdump_argv("-q", "--listen-host", "127.0.0.1", "--listen-port", str(bare_port),
                                                 "--set", f"confdir={tmp / 'bare-ca'}", *upstream),

@@ -5,16 +5,30 @@ daily files under <home>/activity; `write()` only enqueues, so the event loop ne
 The path is logged WITHOUT its query string (queries carry search terms and tokens).
 Also logged: refused CONNECTs to pinned hosts, and requests a failing addon stopped (verdict from
 the fail mode, rule "filter_error"). The log is flushed and closed in `done` (clean shutdown).
+
+Durable before answered (policy `activity.durability: sync`, the default): the record is handed to
+the log with a commit ticket (an asyncio future the writer thread resolves after the fsync of the
+batch holding it, group commit: agent/activity/log.py), and `responseheaders` (which runs before
+any response byte goes to the client, for server responses and block pages alike) awaits it. So
+the flow waits a few milliseconds, off the event loop; other flows go on. If the line cannot be
+made durable within COMMIT_TIMEOUT (a stalled disk) the response is released anyway and counted
+(crossingguard_activity_commit_timeouts_total): holding every response of the district on a disk
+failure would take the network down with the log; the gap is logged and visible in the metric.
+With `durability: async` records are handed over in bursts every FLUSH_INTERVAL and nothing
+waits (a crash can lose the last burst; `verify-log` prints the mode).
 """
 from __future__ import annotations
 
 import asyncio
+import collections
+import time
 import logging
 from datetime import datetime, timezone
 
 from mitmproxy import http
 
 from agent.activity.record import ActivityRecord
+from agent.metrics import ACTIVITY_COMMIT_TIMEOUTS, COUNTERS
 from proxy_addons.failmode import guarded
 from proxy_addons.verdict import KEY, host_of
 
@@ -65,7 +79,10 @@ def make_record(flow: http.HTTPFlow, v, policy) -> ActivityRecord | None:
     )
 
 
-FLUSH_INTERVAL = 0.1   # seconds records wait on the loop before going to the log as one burst
+FLUSH_INTERVAL = 0.1   # async mode: seconds records wait on the loop before going to the log as one burst
+COMMIT_TIMEOUT = 10.0  # sync mode: seconds a response waits at most for its line to be durable
+EXPIRY_CHECK = 1.0     # sync mode: how often the COMMIT_TIMEOUT watchdog looks (module doc)
+COMMIT_KEY = "crossingguard_commit"   # flow.metadata: the commit future of the flow's line
 
 
 class Activity:
@@ -87,6 +104,10 @@ class Activity:
         # at most FLUSH_INTERVAL of records, the same order as the log's own queue.
         self._buffer: list[ActivityRecord] = []
         self._drain_scheduled = False
+        # sync mode: (deadline, commit future) in write order, for the COMMIT_TIMEOUT watchdog:
+        # one timer for all flows instead of a timeout per awaited response.
+        self._pending: collections.deque = collections.deque()
+        self._expiry_scheduled = False
 
     def configure(self, updated) -> None:
         state = self.core.state
@@ -107,13 +128,22 @@ class Activity:
         if v is None or self.log is None or v.logged:
             return
         v.logged = True
-        record = make_record(flow, v, self.core.require().policy)
+        policy = self.core.require().policy
+        record = make_record(flow, v, policy)
         if record is None:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:      # no event loop (tools, tests): write through
             self.log.write(record)
+            return
+        if getattr(policy, "activity_durability", "sync") == "sync":
+            fut = self.log.write_durable(record)
+            flow.metadata[COMMIT_KEY] = fut
+            self._pending.append((time.monotonic() + COMMIT_TIMEOUT, fut, v.request_id))
+            if not self._expiry_scheduled:
+                self._expiry_scheduled = True
+                loop.call_later(EXPIRY_CHECK, self._expire)
             return
         self._buffer.append(record)
         if not self._drain_scheduled:
@@ -138,6 +168,31 @@ class Activity:
     @guarded("activity")
     def error(self, flow: http.HTTPFlow) -> None:
         self._write(flow)
+
+    def responseheaders(self, flow: http.HTTPFlow):
+        """Holds the response until the flow's activity line is durable (module doc): returns the
+        commit future itself when it is not resolved yet (mitmproxy awaits what a hook returns),
+        nothing when the line is already on disk. No coroutine or timer per flow: the future is
+        resolved by the writer thread, or with False by `_expire` after COMMIT_TIMEOUT."""
+        fut = flow.metadata.pop(COMMIT_KEY, None)
+        if fut is None or fut.done():
+            return None
+        return fut
+
+    def _expire(self) -> None:
+        """The COMMIT_TIMEOUT watchdog: releases responses whose line is still not durable."""
+        self._expiry_scheduled = False
+        pending, now = self._pending, time.monotonic()
+        while pending and (pending[0][1].done() or pending[0][0] <= now):
+            _, fut, request_id = pending.popleft()
+            if not fut.done():
+                fut.set_result(False)
+                COUNTERS.inc(ACTIVITY_COMMIT_TIMEOUTS)
+                log.error("activity line of request %s not durable after %.0f s; response released",
+                          request_id, COMMIT_TIMEOUT)
+        if pending:
+            self._expiry_scheduled = True
+            asyncio.get_running_loop().call_later(EXPIRY_CHECK, self._expire)
 
     @guarded("activity")
     def http_connect(self, flow: http.HTTPFlow) -> None:

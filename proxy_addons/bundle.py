@@ -2,23 +2,27 @@
 
 Order matters: mitmproxy calls addons in list order for each hook (built-ins such as proxyauth
 first) and awaits async hooks before calling the next addon. Core loads state; AuthGuard hardens
-proxy auth; Identity fills in who; Passthrough decides interception; Report answers
-crossingguard.internal itself (the students' report page); Enforce decides and blocks;
-SafeSearch rewrites what is allowed; Posts judges what students send (and may hold it); Alerts
-queues urgent alerts for the critical incidents Posts wrote; Activity then logs the final outcome;
-SpoolReplayer writes spooled incidents once the database is back; Metrics serves /metrics.
+proxy auth; Identity fills in who; Destinations refuses the proxy's own machine and local links;
+Passthrough decides interception; Report answers crossingguard.internal itself (the students'
+report page); Enforce decides and blocks; Bodies streams large bodies; SafeSearch rewrites what
+is allowed; Posts judges what students send (and may hold it); Alerts queues urgent alerts for the
+critical incidents Posts wrote; Activity then logs the final outcome; SpoolReplayer writes spooled
+incidents once the database is back; Metrics serves /metrics.
 """
 from __future__ import annotations
 
 from proxy_addons.activity import Activity
 from proxy_addons.alerts import Alerts
 from proxy_addons.authguard import AuthGuard
+from proxy_addons.bodies import Bodies
 from proxy_addons.certs import shorten_leaf_lifetime
+from proxy_addons.destinations import Destinations
 from proxy_addons.state import Core
 from proxy_addons.enforce import Enforce
 from proxy_addons.identity import IdentityAddon
 from proxy_addons.metrics import Metrics
 from proxy_addons.leanlog import LeanLogging
+from proxy_addons.limits import ConnectionLimits
 from proxy_addons.passthrough import Passthrough
 from proxy_addons.tunnel import TunnelDecider
 from proxy_addons.posts import Posts
@@ -42,8 +46,9 @@ def build_addons(preloaded=None, *, with_posts: bool = True, worker: int | None 
     identity = IdentityAddon(core, tunnels)
     passthrough = Passthrough(core, identity)
     # TunnelDecider moves itself before mitmproxy's next_layer addon at startup (tunnel.py).
-    addons = [core, LeanLogging(), AuthGuard(), sessions, tunnels, identity, passthrough, TunnelDecider(passthrough),
-              Report(core), Enforce(core, sessions), SafeSearch(core)]
+    addons = [core, LeanLogging(), ConnectionLimits(), AuthGuard(), sessions, tunnels, identity, Destinations(core),
+              passthrough, TunnelDecider(passthrough),
+              Report(core), Enforce(core, sessions), Bodies(core), SafeSearch(core)]
     if with_posts:
         addons.append(Posts(core))
     addons.append(Alerts(core))

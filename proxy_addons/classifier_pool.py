@@ -23,6 +23,8 @@ import concurrent.futures
 import concurrent.futures.process
 import multiprocessing
 import os
+import threading
+import time
 
 from classifiers.jobs import Job, JobResult, judge_jobs
 
@@ -34,13 +36,34 @@ log = logging.getLogger("crossingguard.classifiers")
 _WORKER: dict = {}
 
 
-def _worker_init(roster_path: str | None, policy_path: str | None, max_bytes: int) -> None:
+PARENT_POLL_S = 0.5   # how often a worker checks that the proxy that started it is still alive
+
+
+def watch_parent(parent_pid: int, poll: float = PARENT_POLL_S) -> threading.Thread:
+    """Exit this process as soon as `parent_pid` is no longer its parent (the proxy was killed,
+    even with SIGKILL: the worker is re-parented). A daemon thread polling getppid() rather than
+    prctl(PR_SET_PDEATHSIG): the death signal follows the parent THREAD that spawned the worker,
+    and the pool may spawn replacements from a short-lived thread. Once the workers are gone,
+    multiprocessing's resource tracker sees its pipe close and exits too."""
+    def run() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(poll)
+        os._exit(0)
+    t = threading.Thread(target=run, name="parent-watchdog", daemon=True)
+    t.start()
+    return t
+
+
+def _worker_init(roster_path: str | None, policy_path: str | None, max_bytes: int,
+                 parent_pid: int | None = None) -> None:
     # Workers never touch the proxy's state; they load their own copy of the models once.
     # Ctrl-C goes to the whole process group: the proxy shuts the pool down itself, so workers
     # ignore SIGINT instead of dying mid-batch with a traceback.
     import gc
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent_pid is not None:
+        watch_parent(parent_pid)   # first: a proxy killed while models load leaves nothing behind
     from classifiers.district import as_district
     from classifiers.pipeline import Classifier
 
@@ -147,7 +170,7 @@ class ClassifierService:
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_start,
             initargs=(multiprocessing.get_context("spawn").Barrier(self.workers, timeout=self.startup_budget),
-                      self.roster_path, self.policy_path, self.max_bytes),
+                      self.roster_path, self.policy_path, self.max_bytes, os.getpid()),
         )
         # Warm every worker now so the first student post does not wait for model loading.
         # (One call per worker also makes the executor spawn all of them at once: it spawns on

@@ -20,18 +20,28 @@ tunnel never opens) in `http_connect` rather than intercepted. In transparent mo
 CONNECT to refuse; the decision then intercepts instead of tunnelling, and the request is
 blocked with a page (a pinned client fails its TLS check: the connection dies either way).
 
+Nameless tunnels (issue 11): a connection whose only names are addresses (a CONNECT to an IP
+literal in any form a resolver reads: dotted, decimal, octal, hex, IPv6, NAT64; and no SNI in the
+ClientHello) gives the policy nothing to judge, and an app could name Instagram in the Host header
+inside. For everyone but staff it is intercepted, so the Host inside is judged by Enforce (its TLS
+gets a certificate for the address; bytes that are neither TLS nor HTTP are refused as for
+platforms). The catalog's published address ranges make an address in Meta's, Google's or X's
+network count as that platform whatever the SNI says. And `CONNECT host:853` (DNS over TLS) is
+refused for everyone but staff: a private resolver skips the district's DNS filter.
+
 Fail mode: any error while deciding leaves the connection to mitmproxy's default, interception
 (failmode.py: connection-level hooks fail towards inspection); the per-request hooks then decide.
 """
 from __future__ import annotations
 
-import ipaddress
 import logging
 from datetime import datetime, timezone
 
 from mitmproxy import http
 
-from agent.metrics import BLOCKS, COUNTERS, REQUESTS, TUNNELS
+from agent.metrics import BLOCKS, COUNTERS, REFUSED, REQUESTS, TUNNELS
+from agent.policy.catalog import normalize_address
+from agent.policy.model import STAFF_ROLES
 from agent.reports import REPORT_HOST
 from proxy_addons.failmode import guarded
 from proxy_addons.verdict import verdict_of
@@ -39,12 +49,18 @@ from proxy_addons.verdict import verdict_of
 log = logging.getLogger("crossingguard.passthrough")
 
 
+DOT_PORT = 853   # DNS over TLS: refused for everyone but staff (module doc)
+
+
 def is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
+    """An address in any form a resolver reads as one (dotted, decimal 2130706433, octal, hex,
+    IPv6, IPv4-mapped, NAT64): the catalog's normalize_address decides."""
+    return normalize_address(host) is not None
+
+
+def is_nameless(names: list[str]) -> bool:
+    """A connection with nothing but addresses to judge (no SNI, an IP-literal destination)."""
+    return bool(names) and all(is_ip_literal(n) for n in names)
 
 
 def _norm(host) -> str:
@@ -88,7 +104,12 @@ class Passthrough:
         return False, "passthrough"
 
     def decide_names(self, names: list[str], client_conn) -> tuple[bool, str]:
-        """Stricter of the answers for every name: intercept if any name needs it."""
+        """Stricter of the answers for every name: intercept if any name needs it. A tunnel with
+        no name at all (module doc: nameless tunnels) is intercepted for everyone but staff."""
+        if is_nameless(names):
+            _, subject = self.identity.subject_for_connection(client_conn)
+            if getattr(subject, "role", "unknown") not in STAFF_ROLES:
+                return True, "intercepted"
         reasons = []
         for name in names:
             intercept, reason = self.should_intercept(name, client_conn)
@@ -103,7 +124,8 @@ class Passthrough:
         engine = self.core.require().engine
         host = _norm(host)
         return bool(host) and host != REPORT_HOST and not is_ip_literal(host) and \
-            not engine.is_ignored(host) and not engine.must_intercept(host)
+            not engine.is_ignored(host) and not engine.must_intercept(host) and \
+            host != "localhost" and not host.endswith(".localhost")   # Destinations refuses those
 
     def must_inspect(self, names: list[str], client_conn) -> bool:
         """Whether a connection to these names may not pass unread; an error counts as yes
@@ -157,6 +179,17 @@ class Passthrough:
             return
         state = self.core.require()
         host = flow.request.host.lower().rstrip(".")
+        if flow.request.port == DOT_PORT:
+            v = verdict_of(flow)
+            if v.subject is None:
+                v.identity, v.subject = self.identity.lookup(flow.client_conn, None)
+            if getattr(v.subject, "role", "unknown") not in STAFF_ROLES:
+                # DNS over TLS: a private resolver the district filter never sees (student guideline 1).
+                COUNTERS.inc(REFUSED, "dot_port")
+                flow.response = http.Response.make(
+                    403, f"Private DNS (port {DOT_PORT}) is blocked on the school network. Request id {v.request_id}\n".encode(),
+                    {"Content-Type": "text/plain; charset=utf-8", "X-CrossingGuard-Request-Id": v.request_id})
+                return
         if not state.engine.is_ignored(host):
             return
         v = verdict_of(flow)

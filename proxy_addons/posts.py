@@ -14,6 +14,12 @@ is let through and the failure is logged and counted (ADDON_ERRORS "posts"). The
 already allowed the write; classification is a safety net on top, and failing closed here would
 silently drop every post on the network whenever a worker dies. IT sees the error count rise.
 
+FAIL-CLOSED for what cannot be read (issue 11): a write whose body the extractors could not read
+(agent.incidents.unreadable_hold says which) is held for students and unknown devices and counted
+(crossingguard_unreadable_posts_total{platform, action="held"|"passed"}). Only the extraction
+limit is shipped to a worker: a body over crossingguard_post_max_bytes is not sent to the pool at
+all (it is "too_large" without parsing), so a 50 MB upload never grows a worker.
+
 Privacy: post text leaves this process only inside an incident; nothing is logged per post.
 """
 from __future__ import annotations
@@ -24,9 +30,9 @@ import time
 
 from mitmproxy import ctx, exceptions, http
 
-from agent.incidents import Outcome, hold_decision, judge
+from agent.incidents import Outcome, hold_decision, judge, unreadable_hold
 from agent.metrics import (ADDON_ERRORS, CLASSIFIER_LATENCY, COUNTERS, EXTRACTION_FAILURES, INCIDENTS,
-                           POSTS, POSTS_CLASSIFIED)
+                           POSTS, POSTS_CLASSIFIED, UNREADABLE_POSTS)
 from classifiers.jobs import Job, JobResult
 from proxy_addons.classifier_pool import ClassifierService
 from proxy_addons.blockpage import block_response
@@ -50,6 +56,7 @@ class Posts:
         self.core = core
         self.service: ClassifierService | None = None
         self.enabled = True
+        self.max_bytes = 1_000_000
 
     def load(self, loader) -> None:
         loader.add_option("crossingguard_classify", bool, True,
@@ -70,6 +77,7 @@ class Posts:
         if o.crossingguard_post_max_bytes < 1024:
             raise exceptions.OptionsError("crossingguard_post_max_bytes must be at least 1024")
         self.enabled = o.crossingguard_classify
+        self.max_bytes = o.crossingguard_post_max_bytes
         if self.service is not None:
             self.service.close()
             self.service = None
@@ -97,10 +105,16 @@ class Posts:
         if not should_judge(flow.request.method, v.decision):
             return
         try:
+            body = flow.request.raw_content or b""
+            known = None
+            if len(body) > self.max_bytes:
+                # Never ship more than the extraction limit to a worker: the extractor would only
+                # answer too_large after copying it all across the pipe (module doc).
+                body, known = b"", JobResult(platform=v.decision.platform, skipped="too_large")
             job = Job(method=flow.request.method, url=flow.request.pretty_url,
                       headers=tuple((k, v_) for k, v_ in flow.request.headers.items(multi=True)),
-                      body=flow.request.raw_content or b"", author=_user(v), platform=v.decision.platform)
-            held = await self._judge(job, v, flow.request.headers.get("accept", ""))
+                      body=body, author=_user(v), platform=v.decision.platform)
+            held = await self._judge(job, v, flow.request.headers.get("accept", ""), known)
         except Exception:   # fail open (module doc): async hooks are not wrapped by failmode.guarded
             COUNTERS.inc(ADDON_ERRORS, "posts")
             log.exception("crossingguard posts: judging a request failed; post let through")
@@ -128,14 +142,14 @@ class Posts:
         if held is not None:
             message.drop()   # held: the message is not relayed
 
-    async def _judge(self, job: Job, v, accept: str) -> http.Response | None:
+    async def _judge(self, job: Job, v, accept: str, known: JobResult | None = None) -> http.Response | None:
         """Judge one request; returns the hold page when a post must not be sent.
 
         The judgement is agent.incidents.judge (pure); here: await the pool, count, hand each
         incident to a worker thread, and build the response from the hold Decision."""
         platform = v.decision.platform
         try:
-            result: JobResult = await self.service.judge(job)
+            result: JobResult = known if known is not None else await self.service.judge(job)
         except Exception:  # fail open: see module doc
             COUNTERS.inc(ADDON_ERRORS, "posts")
             log.exception("crossingguard posts: classification failed; post let through")
@@ -145,6 +159,14 @@ class Posts:
         elif result.skipped == "too_large":   # not_a_write / not_a_platform are not failures
             COUNTERS.inc(EXTRACTION_FAILURES, platform, "too_large")
         policy = self.core.state.policy
+        if result.error or result.skipped == "too_large":
+            mime = dict((k.lower(), v) for k, v in job.headers).get("content-type", "").split(";")[0].strip().lower()
+            held = unreadable_hold(v.decision, getattr(v.subject, "role", "unknown"), mime, result.error,
+                                   result.skipped)
+            COUNTERS.inc(UNREADABLE_POSTS, platform, "held" if held is not None else "passed")
+            if held is not None:
+                v.decision = held
+                return block_response(policy, held, v.request_id, accept)
         outcomes: list[Outcome] = []
         for judged in result.posts:
             COUNTERS.inc(POSTS, platform, judged.post.kind)

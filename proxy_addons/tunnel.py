@@ -64,7 +64,8 @@ from mitmproxy.proxy.layers.tls import parse_client_hello
 
 from agent.metrics import COUNTERS, TUNNELS
 from proxy_addons.failmode import guarded
-from proxy_addons.passthrough import Passthrough, _norm, connection_names, is_ip_literal
+from proxy_addons.limits import mark_progress
+from proxy_addons.passthrough import DOT_PORT, Passthrough, _norm, connection_names, is_ip_literal
 
 log = logging.getLogger("crossingguard.passthrough")
 
@@ -379,8 +380,9 @@ class TunnelDecider:
         if head is None:
             return
         host, port, version, head_len = head
-        if not self.passthrough.passes_by_name(host):
+        if port == DOT_PORT or not self.passthrough.passes_by_name(host):
             return
+        mark_progress(nextlayer.context.client)   # a complete CONNECT head (limits.py header timeout)
         nextlayer.layer = DirectTunnel(nextlayer.context, self.passthrough, host, port, version, head_len)
 
     def _tls_start(self, nextlayer, data: bytes) -> None:
@@ -398,13 +400,18 @@ class TunnelDecider:
         if intercept:
             return   # mitmproxy builds the TLS layers; tls_clienthello counts it
         COUNTERS.inc(TUNNELS, reason)
+        mark_progress(context.client)   # a complete ClientHello (limits.py header timeout)
         nextlayer.layer = TCPLayer(context, ignore=True)
 
 
 def _connect_name(stack: list) -> str:
     """The host of the CONNECT request that opened this tunnel (mitmproxy's HTTP stream layer
-    keeps that flow), or "" when there is none (transparent mode, DirectTunnel)."""
+    keeps that flow; our DirectTunnel keeps the name it answered), or "" when there is none
+    (transparent mode). The client's name matters: an addon may have re-addressed the server, and
+    a tunnel is only nameless when the CLIENT named no host."""
     for x in stack:
+        if isinstance(x, DirectTunnel):
+            return _norm(x.host)
         flow = getattr(x, "flow", None)
         request = getattr(flow, "request", None)
         if request is not None and request.method == "CONNECT":

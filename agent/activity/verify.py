@@ -92,7 +92,7 @@ def check(directory: Path) -> tuple[list[Problem], Summary]:
                 prev = obj.get("prev") if isinstance(obj, dict) else None
                 if prev is None:
                     problems.append(Problem(path.name, lineno, "no `prev` hash: not a chained line"))
-            except ValueError:
+            except (ValueError, RecursionError):   # RecursionError: brackets nested past the parser
                 problems.append(Problem(path.name, lineno, "not valid JSON (edited or damaged)"))
             if prev != expected:
                 breaks.append(_Break(index, path.name, lineno, prev, before))

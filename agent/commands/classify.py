@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from agent.commands.jsonlines import LineError, json_object
+from agent.commands.jsonlines import LineError, json_object, numbered_lines
 
 HELP = __doc__.split("\n", 2)[2]
 BATCH = 64
@@ -91,7 +91,11 @@ def run(args) -> int:
         batch.clear()
 
     with stream:
-        for lineno, line in enumerate(stream, 1):
+        for lineno, line in numbered_lines(stream):
+            if isinstance(line, LineError):
+                bad += 1
+                print(f"crossingguard classify: {name}:{lineno}: {line}", file=sys.stderr)
+                continue
             if not line.strip():
                 continue
             try:

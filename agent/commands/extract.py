@@ -13,7 +13,7 @@ import io
 import json
 import sys
 
-from agent.commands.jsonlines import LineError, json_object
+from agent.commands.jsonlines import LineError, json_object, numbered_lines
 from agent.errors import CrossingGuardError
 
 HELP = """\
@@ -94,7 +94,12 @@ def run(args) -> int:
             raise CrossingGuardError(f"{args.file}: {exc.strerror}") from None
     bad = 0
     try:
-        for lineno, line in enumerate(stream, 1):
+        for lineno, line in numbered_lines(stream):
+            if isinstance(line, LineError):
+                bad += 1
+                print(f"crossingguard extract: {name}:{lineno}: {line}", file=sys.stderr)
+                sys.stdout.write(json.dumps({"platform": None, "posts": []}) + "\n")
+                continue
             if not line.strip():
                 result = {"platform": None, "posts": []}
                 bad += 1

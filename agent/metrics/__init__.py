@@ -26,6 +26,9 @@ SENSOR_EVENTS = "crossingguard_sensor_events_total"       # kind
 SENSOR_BYPASSES = "crossingguard_sensor_bypasses_total"   # kind
 CLASSIFIER_LATENCY = "crossingguard_classifier_latency_seconds"  # histogram, no labels
 METRICS_SOURCE_ERRORS = "crossingguard_metrics_source_errors_total"  # metric: a state source that raised
+ACTIVITY_COMMIT_TIMEOUTS = "crossingguard_activity_commit_timeouts_total"  # responses released before their line was durable
+REFUSED = "crossingguard_refused_total"                   # reason: bounded set, see REFUSED_REASONS
+UNREADABLE_POSTS = "crossingguard_unreadable_posts_total" # platform, action: held | passed
 BUILD_INFO = "crossingguard_build_info"                   # gauge 1: version, policy_hash (exporter)
 
 # State read at scrape time (registered by their owners through STATE.register).
@@ -54,7 +57,13 @@ LABELS: dict[str, tuple[str, ...]] = {
     SENSOR_EVENTS: ("kind",),
     SENSOR_BYPASSES: ("kind",),
     METRICS_SOURCE_ERRORS: ("metric",),
+    REFUSED: ("reason",),
+    UNREADABLE_POSTS: ("platform", "action"),
 }
+
+# Why the proxy refused or cut a connection or request (crossingguard_refused_total{reason}).
+REFUSED_REASONS = ("duplicate_host", "local_destination", "unnamed_tunnel", "dot_port",
+                   "connection_cap", "idle_timeout", "header_timeout")
 
 # Label names of labelled state sources (their callables return {label value: number}).
 STATE_LABELS: dict[str, tuple[str, ...]] = {

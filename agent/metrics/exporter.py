@@ -43,6 +43,9 @@ HELP: dict[str, str] = {
     m.SENSOR_BYPASSES: "Social-media traffic that did not go through the proxy, by kind.",
     m.CLASSIFIER_LATENCY: "Time to classify one batch of posts, in seconds.",
     x.METRICS_SOURCE_ERRORS: "Scrape-time state sources that raised (their metric was skipped).",
+    m.ACTIVITY_COMMIT_TIMEOUTS: "Responses released before their activity line was durable (a stalled disk).",
+    m.REFUSED: "Requests or connections refused by a hardening rule, by reason.",
+    m.UNREADABLE_POSTS: "Writes to a post endpoint whose text could not be read, by platform and what was done.",
 }
 
 # Series exported as 0 before anything happened, for closed label sets, so that dashboards and
@@ -51,6 +54,7 @@ HELP: dict[str, str] = {
 ZERO_SERIES: dict[str, tuple[tuple[str, ...], ...]] = {
     m.IDENTITY: (("auth",), ("device",), ("dhcp",), ("unknown",)),
     m.TUNNELS: (("intercepted",), ("passthrough",), ("ignored",), ("refused",)),
+    m.REFUSED: tuple((r,) for r in m.REFUSED_REASONS),
     m.SENSOR_EVENTS: (("dns",), ("tls",), ("quic",), ("http",), ("dhcp",)),
     m.ALERT_FAILURES: (("webhook",), ("email",)),
     m.ALERTS_DELIVERED: (("webhook",), ("email",)),

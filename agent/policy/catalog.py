@@ -18,11 +18,19 @@ space that changes, and guessing would block unrelated sites on the same address
 exact addresses, no ranges: a range would need a scan or a trie, and the resolvers' own
 lists are short.
 
+Published address RANGES (`ranges:`, CIDR blocks) are the exception for platforms whose operators
+publish the blocks their services run on (Meta's AS32934 route objects, Google's goog.json, X's
+AS13414): a tunnel to such an address that carries no name (an app connecting to an address, no
+SNI) is judged as that platform, and intercepted so the Host inside is judged too. Looked up only
+for IP literals, by binary search over sorted (start, end) pairs (`bisect`), so names cost
+nothing more. Addresses inside NAT64 (`64:ff9b::/96`) are their embedded IPv4 address.
+
 The shipped catalog is `agent/policies/catalog.yaml`; a policy file may add platforms
 or domains (its `catalog:` section, see agent/policy/loader.py).
 """
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
 import socket
@@ -60,6 +68,7 @@ class Platform:
     domains: tuple[str, ...]   # each matches itself and its subdomains on label boundaries
     hosts: tuple[str, ...] = ()  # exact hosts only (e.g. www.google.com for search, not all of google.com)
     addresses: tuple[str, ...] = ()  # exact IP addresses, canonical text (normalize_address)
+    ranges: tuple[str, ...] = ()     # published CIDR blocks (module doc), canonical text
 
 
 def normalize_host(host: str) -> str | None:
@@ -142,7 +151,21 @@ def normalize_address(host: str) -> str | None:
             return None
     if ip.version == 6 and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    elif ip.version == 6 and ip in _NAT64:
+        ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)   # 64:ff9b::a.b.c.d reaches a.b.c.d
     return str(ip)
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")   # RFC 6052 well-known prefix
+
+
+def valid_range(text: str) -> str | None:
+    """None when `text` is a CIDR block (v4 or v6), else what is wrong with it."""
+    try:
+        ipaddress.ip_network(text, strict=True)
+    except ValueError as exc:
+        return f"expected an address block like 157.240.0.0/16 or 2a03:2880::/32 ({exc}); got {text!r}"
+    return None
 
 
 # Parsing an address costs 3-9 us (ipaddress); transparent mode asks about the same few
@@ -196,7 +219,11 @@ class Catalog:
         self._domains: dict[str, Platform] = {}
         self._hosts: dict[str, Platform] = {}
         self._addresses: dict[str, Platform] = {}
+        spans: list[tuple[int, int, int, Platform]] = []   # (version, start, end, platform)
         for p in platforms:
+            for r in p.ranges:
+                net = ipaddress.ip_network(r)
+                spans.append((net.version, int(net.network_address), int(net.broadcast_address), p))
             self._platforms[p.id] = p
             for d in p.domains:
                 self._domains[d] = p
@@ -204,12 +231,23 @@ class Catalog:
                 self._hosts[h] = p
             for a in p.addresses:
                 self._addresses[normalize_address(a) or a] = p
+        spans.sort(key=lambda x: (x[0], x[1], x[2]))
+        self._spans = {v: ([x[1] for x in spans if x[0] == v], [(x[2], x[3]) for x in spans if x[0] == v])
+                       for v in (4, 6)}
+        self._reach = {}
+        for v, (_, ends) in self._spans.items():
+            reach, top = [], -1
+            for end, _p in ends:
+                top = max(top, end)
+                reach.append(top)
+            self._reach[v] = reach
+        self._has_addresses = bool(self._addresses) or bool(spans)
 
     def match(self, host: str) -> Platform | None:
         h = normalize_host(host)
         if h is None:
             # Not a name: an IP literal (or garbage). Off the domain path, so names cost nothing more.
-            return self._match_address(host) if self._addresses else None
+            return self._match_address(host) if self._has_addresses else None
         p = self._hosts.get(h)
         if p is not None:
             return p
@@ -228,15 +266,43 @@ class Catalog:
         if p is not None:
             return p
         a = _address_key(host)
-        return self._addresses.get(a) if a is not None else None
+        if a is None:
+            return None
+        p = self._addresses.get(a)
+        return p if p is not None else self.match_range(a)
+
+    def match_range(self, address: str) -> Platform | None:
+        """The platform whose published range holds this canonical address (module doc)."""
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return None
+        starts, ends = self._spans[ip.version]
+        if not starts:
+            return None
+        n = int(ip)
+        reach = self._reach[ip.version]
+        i = bisect.bisect_right(starts, n) - 1
+        # Ranges may nest (a /24 inside a /16): walk back only while an earlier range still
+        # reaches n (reach[i] = the largest end among ranges 0..i), so a miss stops at once.
+        while i >= 0 and reach[i] >= n:
+            end, platform = ends[i]
+            if n <= end:
+                return platform
+            i -= 1
+        return None
 
     def matched_domain(self, host: str) -> str | None:
         """The catalog entry that `host` matched (itself or its nearest listed parent; for an
         IP literal, the listed address)."""
         h = normalize_host(host)
         if h is None:
-            a = normalize_address(host) if self._addresses else None
-            return a if a is not None and a in self._addresses else None
+            a = normalize_address(host) if self._has_addresses else None
+            if a is not None and a in self._addresses:
+                return a
+            p = self.match_range(a) if a is not None else None
+            return next((r for r in p.ranges if ipaddress.ip_address(a) in ipaddress.ip_network(r)), None) \
+                if p is not None else None
         if h in self._hosts:
             return h
         while True:
@@ -272,12 +338,15 @@ class Catalog:
 DOMAIN = Str(what="a domain name like example.com", validate=valid_domain)
 CATALOG_DOMAIN = Str(what="a domain name like example.com", validate=catalog_domain)
 ADDRESS = Str(what="an IP address like 1.1.1.1", validate=valid_address)
+RANGE = Str(what="an address block like 157.240.0.0/16", validate=valid_range)
 PLATFORM_SCHEMA = Record({
     "name": Field(Str(what="the platform's display name"), required=True),
     "category": Field(Enum(*CATEGORIES), required=True),
     "domains": Field(ListOf(CATALOG_DOMAIN, unique=True, what="a list of domain names"), default=list),
     "hosts": Field(ListOf(CATALOG_DOMAIN, unique=True, what="a list of exact host names"), default=list),
     "addresses": Field(ListOf(ADDRESS, unique=True, what="a list of IP addresses"), default=list),
+    "ranges": Field(ListOf(RANGE, unique=True, what="a list of address blocks"), default=list),
+    "source": Field(Str(what="where the ranges were published, and the date they were taken")),
     "note": Field(Str(what="a note")),
 }, what="a platform: name, category, domains (and/or hosts, addresses)")
 PLATFORM_ID = Str(what="a platform id (lower-case letters, digits, _)", pattern=PLATFORM_ID_RE.pattern)
@@ -297,7 +366,7 @@ def build_platforms(raw: YMap, file: str, path: str, base: dict[str, Platform] |
     platforms = dict(base or {})
     owners = dict(owners or {})
     for pid, spec in raw.items():
-        if not spec["domains"] and not spec["hosts"] and not spec["addresses"]:
+        if not spec["domains"] and not spec["hosts"] and not spec["addresses"] and not spec["ranges"]:
             raise ConfigError(file, line_of(raw, pid), f"{path}.{pid}.domains",
                               "expected at least one domain, host or address for the platform")
         if pid in platforms:   # a policy replacing a shipped platform frees its domains and addresses
@@ -320,8 +389,9 @@ def build_platforms(raw: YMap, file: str, path: str, base: dict[str, Platform] |
                     raise ConfigError(file, line_of(spec[key], i), f"{path}.{pid}.{key}[{i}]",
                                       f"{what} {d!r} already belongs to platform '{prev[0]}' ({where})")
                 owners[d] = (pid, file, line_of(spec[key], i))
+        ranges = tuple(str(ipaddress.ip_network(r)) for r in spec["ranges"])
         platforms[pid] = Platform(pid, spec["name"], spec["category"], tuple(spec["domains"]), tuple(spec["hosts"]),
-                                  tuple(addresses))
+                                  tuple(addresses), ranges)
     return platforms
 
 

@@ -109,6 +109,13 @@ class PolicyEngine:
 
     def _from_person(self, person, at: datetime, source: str, device: str | None) -> Subject:
         age = self.roster.age_on(person, at, self._tz)
+        if person.role != "student" and source != "auth" and self.policy.staff_requires_proxy_auth:
+            # security.staff_requires_proxy_auth: an address (device registry, DHCP) is not proof
+            # of who is typing. A role with more rights than students is granted only to proxy
+            # authentication; by address alone the person gets student rights at most, of unknown
+            # age (treated as under 13, the most protective cohort), and no class memberships
+            # (a teacher's classes would otherwise admit them to their own class's sessions).
+            return Subject(person.user_id, "student", None, (), tuple(person.schools), frozenset(), source, device)
         return Subject(person.user_id, person.role, age, tuple(person.grades), tuple(person.schools),
                        frozenset(person.classes), source, device)
 

@@ -61,7 +61,15 @@ also the commented reference). Top-level keys, all but `district`, `guidelines`,
 
 ``activity:``
     ``retention_days`` (at least 1) and ``categories`` (catalog categories whose
-    requests are written to the activity log).
+    requests are written to the activity log). ``durability``: ``sync`` (default: a
+    response is released only once its activity line is fsynced, group commit) or
+    ``async`` (lines are written behind the traffic; a crash can lose the last ~100 ms
+    of lines; `verify-log` says which mode the policy uses).
+
+``security:``
+    ``staff_requires_proxy_auth`` (default false; true in the shipped policy): roles with
+    more rights than students (teacher, administrator, aide) must be proven by proxy
+    authentication; a device address alone then gets student rights at most.
 
 ``incidents:``
     Per classifier category (bullying, threat, self_harm, pii, impersonation): either just
@@ -250,6 +258,7 @@ ACTIVITY = Record({
     "retention_days": Field(Int(min=1, max=36500, what="a whole number of days, at least 1"), default=365),
     "categories": Field(OneOrList(Enum(*CATEGORIES), unique=True, what="a list of categories"),
                         default=lambda: list(CATEGORIES)),
+    "durability": Field(Enum("sync", "async"), default="sync"),
 })
 CATALOG_EXT = Record({
     "platforms": Field(MapOf(PLATFORM_SCHEMA, key=PLATFORM_ID, what="a mapping of platform id to platform"),
@@ -290,6 +299,9 @@ POLICY = Record({
     "fail_mode": Field(MapOf(Enum("block", "allow"), key=Enum(*ROLES), what="a mapping of role to block|allow"),
                        default=dict),
     "activity": Field(ACTIVITY, default=None),
+    "security": Field(Record({
+        "staff_requires_proxy_auth": Field(Bool(), default=False),
+    }), default=None),
     "incidents": Field(INCIDENTS, default=None),
     "store": Field(Record({"url": Field(Str(what="a database URL", validate=_valid_store_url))}), default=None),
     "alerts": Field(ALERTS, default=None),
@@ -356,7 +368,8 @@ def load_policy(path: str | Path) -> Policy:
     else:
         safesearch = SafeSearchSettings(cohorts=frozenset())
 
-    activity = data["activity"] or {"retention_days": 365, "categories": list(CATEGORIES)}
+    activity = data["activity"] or {"retention_days": 365, "categories": list(CATEGORIES), "durability": "sync"}
+    security = data["security"] or {"staff_requires_proxy_auth": False}
     ignore = tuple(h for h in data["ignore_hosts"] if not h.startswith("regex:"))
     ignore_re = tuple(h[6:] for h in data["ignore_hosts"] if h.startswith("regex:"))
     incidents, incident_guidelines, evidence_guidelines, help_seeking = _incidents(data["incidents"], file,
@@ -370,7 +383,8 @@ def load_policy(path: str | Path) -> Policy:
         district_name=district["name"], district_short=district["short_name"], timezone=tz,
         logo_phash=district["logo_phash"], catalog=catalog, unknown_as=data["unknown_subject"],
         fail_mode=_fail_modes(data["fail_mode"]), retention_days=activity["retention_days"],
-        activity_categories=frozenset(activity["categories"]), ignore_hosts=ignore, ignore_patterns=ignore_re,
+        activity_categories=frozenset(activity["categories"]), activity_durability=activity["durability"],
+        staff_requires_proxy_auth=security["staff_requires_proxy_auth"], ignore_hosts=ignore, ignore_patterns=ignore_re,
         safesearch=safesearch, store_url=store_url, incidents=incidents, guidelines=guidelines,
         incident_guidelines=incident_guidelines, evidence_guidelines=evidence_guidelines, help_seeking=help_seeking,
         cohorts=cohorts, schedules=schedules, rules=rules, version=data["version"], alerts=alerts,

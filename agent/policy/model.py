@@ -131,6 +131,8 @@ class Policy:
     fail_mode: dict[str, str] = field(default_factory=dict)   # role -> block | allow
     retention_days: int = 365
     activity_categories: frozenset[str] = frozenset()
+    activity_durability: str = "sync"             # sync: response waits for its fsynced line | async
+    staff_requires_proxy_auth: bool = False       # staff rights only with proxy auth (security:)
     ignore_hosts: tuple[str, ...] = ()
     ignore_patterns: tuple[str, ...] = ()         # regex entries of ignore_hosts
     safesearch: SafeSearchSettings = field(default_factory=SafeSearchSettings)

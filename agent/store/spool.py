@@ -105,7 +105,7 @@ class Spool:
                         try:
                             rec = json.loads(line)
                             entry = SpoolEntry(rec["kind"], rec["payload"], int(rec["ts"]), int(rec["seq"]))
-                        except (ValueError, KeyError, TypeError):
+                        except (ValueError, KeyError, TypeError, RecursionError):
                             self._reject(path, lineno, line)
                             continue
                         entries.append((entry.ts, index, entry.seq, lineno, entry))

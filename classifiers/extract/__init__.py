@@ -16,7 +16,7 @@ from classifiers.extract.generic import generic_extract, walk
 from classifiers.extract.platforms import resolve
 from classifiers.extract.posts import PostList
 from classifiers.extract.registry import EXTRACTORS, TELEMETRY
-from classifiers.extract.request import Request
+from classifiers.extract.request import Request, to_utf8
 from classifiers.extract.result import ExtractError, Extraction, TooLarge
 from classifiers.extract.sites import twitch
 
@@ -45,7 +45,7 @@ def extract_request(method: str, url: str, headers: Mapping[str, str] | None, bo
     if any(t in req.path for t in TELEMETRY):
         return Extraction(platform)                  # benign: not counted as a failure by the caller
     try:
-        req.body = decode_body(req.body, req.headers.get("content-encoding"), max_bytes)
+        req.body = to_utf8(decode_body(req.body, req.headers.get("content-encoding"), max_bytes), req.content_type)
         req.platform = platform
         if req.kind == "garbage":
             raise ExtractError("binary_garbage")

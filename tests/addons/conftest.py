@@ -76,8 +76,13 @@ def stack(tmp_path, district):
             addons[-1].done()
 
 
+TEACHER_USER = "media.teacher"   # tests/support/roster.py: the class's teacher (username)
+
+
 def make_flow(ip: str, host: str, method: str = "GET", path: str = "/", headers: dict | None = None,
-              content: bytes = b""):
+              content: bytes = b"", auth: str | None = None):
+    """A flow from `ip`; `auth` = the username proxy auth proved (staff rights need it: the shipped
+    policy's security.staff_requires_proxy_auth)."""
     req = tutils.treq(host=host, port=443, scheme=b"https", method=method.encode(), path=path.encode(),
                       authority=b"", content=content)
     req.headers.clear()
@@ -86,4 +91,6 @@ def make_flow(ip: str, host: str, method: str = "GET", path: str = "/", headers:
         req.headers[k] = v
     f = tflow.tflow(req=req)
     f.client_conn.peername = (ip, 40000)
+    if auth:
+        f.metadata["proxyauth"] = (auth, "pw")
     return f

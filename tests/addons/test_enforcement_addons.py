@@ -10,7 +10,7 @@ from mitmproxy.test import tflow
 from agent.metrics import BLOCKS, COUNTERS, IDENTITY, REQUESTS
 from agent.policy import TeacherSession
 from proxy_addons.verdict import KEY
-from tests.addons.conftest import TEACHER_IP, TEEN_IP, UNKNOWN_IP, YOUNG_IP, make_flow
+from tests.addons.conftest import TEACHER_IP, TEACHER_USER, TEEN_IP, UNKNOWN_IP, YOUNG_IP, make_flow
 
 
 def test_identity_from_device_registry_and_unknown(stack, district):
@@ -114,7 +114,7 @@ def test_teacher_session_allows_posting_for_the_class(stack, district):
     (TEACHER_IP, "www.google.com", "/search?q=x", None),
 ])
 def test_safesearch(stack, ip, host, path, expect):
-    f = stack.send(make_flow(ip, host, path=path))
+    f = stack.send(make_flow(ip, host, path=path, auth=TEACHER_USER if ip == TEACHER_IP else None))
     assert f.response is None
     if expect is None:
         assert "YouTube-Restrict" not in f.request.headers
@@ -142,12 +142,13 @@ def test_activity_records_catalog_requests_only_without_query(stack, district):
     assert "secret" not in json.dumps(lines)
 
 
-def test_activity_hands_records_over_in_bursts_on_the_event_loop(stack, district):
-    """On the loop, records wait up to FLUSH_INTERVAL and reach the log together (one writer batch)."""
+def test_activity_hands_records_over_in_bursts_on_the_event_loop(stack, district, monkeypatch):
+    """durability: async - on the loop, records wait up to FLUSH_INTERVAL and reach the log together."""
     import asyncio
 
     from proxy_addons.activity import FLUSH_INTERVAL
     _, roster, _ = district
+    monkeypatch.setattr(stack.state.policy, "activity_durability", "async")
 
     async def scenario():
         for i in range(5):
@@ -162,6 +163,29 @@ def test_activity_hands_records_over_in_bursts_on_the_event_loop(stack, district
     paths = [json.loads(line)["path"] for f in sorted((stack.state.home / "activity").glob("*.jsonl"))
              for line in f.read_text().splitlines()]
     assert paths == [f"/p/{i}" for i in range(5)] + ["/last"]
+
+
+def test_activity_sync_holds_the_response_until_the_line_is_on_disk(stack):
+    """durability: sync (default) - responseheaders returns an awaitable until the line is fsynced."""
+    import asyncio
+
+    from proxy_addons.activity import COMMIT_KEY
+
+    def on_disk():
+        return [json.loads(line)["path"] for f in sorted((stack.state.home / "activity").glob("*.jsonl"))
+                for line in f.read_text().splitlines()]
+
+    async def scenario():
+        f = make_flow(YOUNG_IP, "www.instagram.com", path="/durable")
+        stack.send(f)
+        fut = f.metadata[COMMIT_KEY]
+        waiting = stack.activity.responseheaders(f)
+        if waiting is not None:
+            await waiting
+        assert fut.done() and fut.result() is True
+        assert "/durable" in on_disk()        # on disk when the response may go
+
+    asyncio.run(scenario())
 
 
 @pytest.mark.parametrize("sni,host,blocked", [
@@ -185,6 +209,22 @@ def test_absolute_url_host_counts_too(stack):
     f.request.headers["Host"] = "www.example.org"
     stack.send(f)
     assert f.response is not None and f.response.status_code == 403
+
+
+def test_a_teacher_device_without_proxy_auth_gets_student_rights(stack):
+    """security.staff_requires_proxy_auth (on in the shipped policy): the address alone is not proof."""
+    by_address = stack.send(make_flow(TEACHER_IP, "www.youtube.com", path="/watch?v=1"))
+    young = stack.send(make_flow(YOUNG_IP, "www.youtube.com", path="/watch?v=1"))
+    assert by_address.metadata[KEY].subject.role == "student"
+    # student rights of unknown age: the most protective cohort, as for the 11-year-old
+    assert by_address.metadata[KEY].decision.rule == young.metadata[KEY].decision.rule
+    assert by_address.metadata[KEY].decision.verdict == young.metadata[KEY].decision.verdict == "block"
+    post = stack.send(make_flow(TEACHER_IP, "www.instagram.com", method="POST", path="/api/v1/web/comments/1/add/",
+                                content=b"comment_text=hi"))
+    assert post.response is not None and post.response.status_code == 403
+    proven = stack.send(make_flow(TEACHER_IP, "www.youtube.com", path="/watch?v=1", auth=TEACHER_USER))
+    assert "YouTube-Restrict" not in proven.request.headers
+    assert proven.metadata[KEY].subject.role == "teacher"
 
 
 def test_safesearch_follows_the_policys_catalog(tmp_path, district):
@@ -219,3 +259,22 @@ def test_safesearch_follows_the_policys_catalog(tmp_path, district):
 
 class _NoActivity:
     pass
+
+
+def test_a_stalled_activity_disk_releases_responses_after_the_commit_timeout(stack):
+    """The watchdog resolves a commit future the writer never resolved (a hung disk) with False,
+    so the response goes out, and counts it."""
+    import asyncio
+    import time as _time
+
+    from agent.metrics import ACTIVITY_COMMIT_TIMEOUTS
+
+    async def scenario():
+        fut = asyncio.get_running_loop().create_future()
+        stack.activity._pending.append((_time.monotonic() - 0.01, fut, "stalled"))
+        stack.activity._expire()
+        assert fut.done() and fut.result() is False
+
+    before = COUNTERS.values[(ACTIVITY_COMMIT_TIMEOUTS, ())]
+    asyncio.run(scenario())
+    assert COUNTERS.values[(ACTIVITY_COMMIT_TIMEOUTS, ())] == before + 1

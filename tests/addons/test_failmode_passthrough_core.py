@@ -19,7 +19,7 @@ from agent.metrics import ADDON_ERRORS, COUNTERS, TUNNELS
 from proxy_addons import certs as cg_certs
 from proxy_addons.blockpage import wants_json
 from proxy_addons.state import Core, load_state
-from tests.addons.conftest import TEACHER_IP, TEEN_IP, UNKNOWN_IP, YOUNG_IP, make_flow, options_for
+from tests.addons.conftest import TEACHER_IP, TEACHER_USER, TEEN_IP, UNKNOWN_IP, YOUNG_IP, make_flow, options_for
 from proxy_addons.verdict import KEY
 
 
@@ -62,7 +62,7 @@ def test_unknown_and_young_fail_closed(exploding, ip):
 
 
 def test_staff_fail_open(exploding):
-    f = exploding.send(make_flow(TEACHER_IP, "www.youtube.com"))
+    f = exploding.send(make_flow(TEACHER_IP, "www.youtube.com", auth=TEACHER_USER))
     assert f.response is None
     assert f.metadata[KEY].fail_action == "allow"
 
@@ -88,7 +88,7 @@ def test_identity_failure_fails_closed_as_unknown(stack):
         def resolve(self, **kw):
             raise KeyError("simulated")
     object.__setattr__(stack.state, "resolver", Broken())
-    f = stack.send(make_flow(TEACHER_IP, "www.youtube.com"))
+    f = stack.send(make_flow(TEACHER_IP, "www.youtube.com", auth=TEACHER_USER))
     assert f.response.status_code == 503      # role unknown -> block
     assert COUNTERS.values[(ADDON_ERRORS, ("identity",))] >= 1
 
@@ -133,7 +133,10 @@ def test_pinned_platform_blocked_for_the_subject_is_refused_not_intercepted(tmp_
     shipped = AppContext().policy_path.read_text(encoding="utf-8")
     assert "ignore_hosts:\n" in shipped
     policy = tmp_path / "policy.yaml"
-    policy.write_text(shipped.replace("ignore_hosts:\n", "ignore_hosts:\n  - www.instagram.com\n", 1),
+    # Connection-level hooks see no proxy auth here (no proxyauth addon): staff by address, so this
+    # test's policy turns security.staff_requires_proxy_auth off (it tests pinned hosts, not identity).
+    policy.write_text(shipped.replace("ignore_hosts:\n", "ignore_hosts:\n  - www.instagram.com\n", 1)
+                      .replace("staff_requires_proxy_auth: true", "staff_requires_proxy_auth: false"),
                       encoding="utf-8")
     state = load_state(AppContext(tmp_path / "home", policy, roster.directory, devices))
     from proxy_addons.identity import IdentityAddon

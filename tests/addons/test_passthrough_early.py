@@ -147,7 +147,11 @@ def test_a_layer_chosen_by_someone_else_is_kept(decider):
     (TEEN_IP, "www.google.com", "www.google.com", False, None),          # SafeSearch for students
     (TEACHER_IP, "www.example.org", "www.example.org", True, "passthrough"),
     (TEEN_IP, "api.push.apple.com", "api.push.apple.com", True, "ignored"),
-    (TEEN_IP, None, "127.0.0.1", True, "passthrough"),                   # no SNI: the address decides
+    (TEEN_IP, None, "127.0.0.1", False, None),      # no name at all: intercepted for students (issue 11)
+    (TEEN_IP, None, "2130706433", False, None),     # the same address in decimal
+    (TEACHER_IP, None, "127.0.0.1", False, None),   # a staff device by address alone has student rights
+    (TEEN_IP, "www.example.org", "157.240.1.35", False, None),           # Meta's published range
+    (TEEN_IP, "www.example.org", "64:ff9b::9df0:123", False, None),      # ... through NAT64
 ])
 def test_tls_after_connect_is_tunnelled_without_tls_layers_when_it_passes(decider, ip, sni, connect_host,
                                                                          tunnel, reason):

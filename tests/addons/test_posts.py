@@ -16,7 +16,7 @@ from classifiers.jobs import JobResult, JudgedPost
 from classifiers.types import Classification, Post
 from proxy_addons.posts import Posts, should_judge
 from proxy_addons.verdict import KEY
-from tests.addons.conftest import TEACHER_IP, TEEN_IP, make_flow
+from tests.addons.conftest import TEACHER_IP, TEACHER_USER, TEEN_IP, make_flow
 
 URL_HOST = "www.youtube.com"
 PATH = "/youtubei/v1/comment/create_comment"
@@ -50,7 +50,8 @@ def posts(stack):
 
 def judged(stack, posts, service, ip=TEACHER_IP, method="POST"):
     posts.service = service
-    f = stack.send(make_flow(ip, URL_HOST, method=method, path=PATH, content=b'{"commentText": "x"}'))
+    f = stack.send(make_flow(ip, URL_HOST, method=method, path=PATH, content=b'{"commentText": "x"}',
+                             auth=TEACHER_USER if ip == TEACHER_IP else None))
     asyncio.run(posts.request(f))
     return f
 

@@ -58,8 +58,8 @@ CASES = [
      "categories, hosts, schedule, teacher_session, action, guideline, reason"),
     ("unknown-top-key", BASE + "safe_search:\n  cohorts: [kids]\n",
      "32: safe_search: unknown key (did you mean 'safesearch'?); expected one of version, district, guidelines, "
-     "unknown_subject, cohorts, schedules, rules, safesearch, ignore_hosts, fail_mode, activity, incidents, store, "
-     "alerts, catalog"),
+     "unknown_subject, cohorts, schedules, rules, safesearch, ignore_hosts, fail_mode, activity, security, incidents, "
+     "store, alerts, catalog"),
     ("duplicate-key", sub("  teens:\n", "  kids:\n"),
      "11: cohorts.kids: duplicate key (first written on line 8)"),
     ("duplicate-rule-id", sub("  - id: r2\n", "  - id: r1\n"),

@@ -128,13 +128,17 @@ def test_regular_mode_blocks_doh_by_address_and_tunnels_an_unlisted_one(regular_
         status, headers, _ = get(tls, "1.1.1.1", f"/dns-query?dns={DNS_QUERY}")
     assert status == 403 and headers.get("x-crossingguard-request-id")
     with open_tls_without_sni(regular_proxy, "192.0.2.80:443", YOUNG_IP, no_sni_context()) as tls:
-        assert cert_issuer_org(tls.getpeercert(binary_form=True)) == ORIGIN_ORG
+        assert "School District" in cert_issuer_org(tls.getpeercert(binary_form=True))   # nameless: intercepted
 
 
-def test_an_unlisted_address_without_sni_is_still_tunnelled_untouched(proxy):
-    """Same shape, an address no platform lists: the origin's own certificate, nothing decrypted."""
-    with open_tls_without_sni(proxy, "192.0.2.80:443", YOUNG_IP, no_sni_context()) as tls:
-        assert cert_issuer_org(tls.getpeercert(binary_form=True)) == ORIGIN_ORG
+def test_an_unlisted_address_without_sni_is_intercepted_for_a_student(proxy):
+    """Same shape, an address no platform lists: nothing names the destination, so a student's
+    tunnel is intercepted (issue 11) and an ordinary request inside still reaches the site."""
+    with open_tls_without_sni(proxy, "192.0.2.80:443", YOUNG_IP, no_sni_context(proxy.ca_file)) as tls:
+        assert "School District" in cert_issuer_org(tls.getpeercert(binary_form=True))
+        tls.sendall(b"GET /page HTTP/1.1\r\nHost: www.example.org\r\nConnection: close\r\n\r\n")
+        answer = tls.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 200")
 
 
 def test_a_resolver_address_is_not_reachable_by_a_tunnel_at_all(proxy):
@@ -142,8 +146,12 @@ def test_a_resolver_address_is_not_reachable_by_a_tunnel_at_all(proxy):
     untouched tunnel, so the handshake succeeding proves the proxy terminated TLS for 1.1.1.1."""
     with open_tls_without_sni(proxy, "1.1.1.1:443", YOUNG_IP, no_sni_context(proxy.ca_file)) as tls:
         assert tls.version() is not None
-    with pytest.raises(ssl.SSLError):
-        open_tls_without_sni(proxy, "192.0.2.80:443", YOUNG_IP, no_sni_context(proxy.ca_file)).close()
+    with pytest.raises(ssl.SSLError):   # a name the catalog does not list, in the SNI: untouched
+        s, _ = connect_tunnel(proxy.host, proxy.port, "", source_ip=YOUNG_IP, connect_to="192.0.2.80:443")
+        try:
+            no_sni_context(proxy.ca_file).wrap_socket(s, server_hostname="www.example.org").close()
+        finally:
+            s.close()
 
 
 def test_doh_by_address_with_an_ordinary_sni_is_still_intercepted(proxy):

@@ -52,10 +52,13 @@ def test_fifteen_year_old_gets_youtube_with_restricted_mode(proxy, client_for):
     assert r.json()["headers"].get("YouTube-Restrict") == "Strict"
 
 
-def test_teacher_youtube_is_not_restricted(proxy, client_for):
+def test_teacher_by_address_alone_gets_student_rights_on_youtube(proxy, client_for):
+    """security.staff_requires_proxy_auth (shipped policy): the teacher's registered device without
+    proxy auth is treated as a student of unknown age (blocked like the 11-year-old); the proven
+    teacher's unrestricted YouTube is tested with proxy auth in test_hardening_bypasses.py."""
     r = client_for(TEACHER_IP).get("https://www.youtube.com/watch?v=dQw4")
-    assert r.status_code == 200
-    assert "YouTube-Restrict" not in r.json()["headers"]
+    young = client_for(YOUNG_IP).get("https://www.youtube.com/watch?v=dQw4")
+    assert r.status_code == young.status_code == 403
 
 
 def test_student_search_gets_safesearch(proxy, client_for):

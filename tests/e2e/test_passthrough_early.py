@@ -82,7 +82,9 @@ def test_connect_by_name_to_a_catalog_platform_is_intercepted_and_blocked_for_an
 
 def test_ip_literal_connect_waits_for_the_sni_and_instagram_is_blocked(direct, origin_pki):
     proxy, https_port, _ = direct
-    target = f"127.0.0.1:{https_port}"
+    # A documentation address (TEST-NET-1): the route script sends every upstream connection to the
+    # origin anyway, and a loopback target would be refused as a local destination (issue 11).
+    target = "192.0.2.44:443"
     der = peer_certificate(proxy.host, proxy.port, "www.instagram.com", source_ip=YOUNG_IP, connect_to=target)
     assert "School District" in cert_issuer_org(der)   # intercepted on the SNI
     ctx = trust([proxy.ca_file, origin_pki.ca_cert])

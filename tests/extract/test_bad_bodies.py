@@ -19,7 +19,6 @@ MP = {"content-type": "multipart/form-data; boundary=XyZ"}
 
 BAD = [
     ("malformed_json", DISCORD, JSON, b'{"content": "hi', "malformed_json"),
-    ("json_wrong_content_type", DISCORD, JSON, b"content=hello+there&tts=false", "malformed_json"),
     ("binary_garbage_declared_json", DISCORD, JSON, os.urandom(64) + b"\xff\xfe", "undecodable"),
     ("binary_garbage_no_type", "https://oauth.reddit.com/api/comment", {}, b"\x00\xff\xfe\x80" * 50, "binary_garbage"),
     ("binary_garbage_form", "https://oauth.reddit.com/api/comment", FORM, b"text=\xff\xfe\x80abc", "undecodable"),
@@ -158,3 +157,23 @@ def test_websocket_bad_messages():
         assert result.posts == [] and result.error is None and result.skipped is None
     assert extract_websocket("web.snapchat.com", "/ws", "{broken").error == "malformed_json"
     assert extract_websocket("example.org", "/", "PRIVMSG #x :hi").platform is None
+
+
+# Issue 11: bodies that used to pass unread are read: a form labelled JSON, UTF-16/32 with a BOM
+# or a charset that says so.
+READ_ANYWAY = [
+    ("form_labelled_json", JSON, b"content=hello+there&tts=false"),
+    ("utf16_bom", JSON, '{"content": "hello there"}'.encode("utf-16")),
+    ("utf16_be_bom", JSON, b"\xfe\xff" + '{"content": "hello there"}'.encode("utf-16-be")),
+    ("utf32_bom", JSON, '{"content": "hello there"}'.encode("utf-32")),
+    ("utf8_bom", JSON, b"\xef\xbb\xbf" + b'{"content": "hello there"}'),
+    ("utf16_charset", {"Content-Type": "application/json; charset=utf-16le"},
+     '{"content": "hello there"}'.encode("utf-16-le")),
+]
+
+
+@pytest.mark.parametrize("name,headers,body", READ_ANYWAY, ids=[r[0] for r in READ_ANYWAY])
+def test_bodies_in_another_shape_are_still_read(name, headers, body):
+    result = extract_request("POST", DISCORD, headers, body)
+    assert result.error is None
+    assert [p.text for p in result.posts] == ["hello there"]

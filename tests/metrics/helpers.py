@@ -147,9 +147,19 @@ def realistic_run(tmp: Path, metrics_port: int | None = None, traffic: bool = Tr
     seed_incidents(home, roster.school)
     pki = make_pki(tmp / "pki")
     port = metrics_port or free_port()
+    # The teacher here is identified by the registered address, which the shipped policy no longer
+    # trusts for staff rights (security.staff_requires_proxy_auth). Proxy auth would make every
+    # device authenticate; this run is about metrics, so it uses the shipped policy with that one
+    # option off (a supported configuration, tested on in tests/e2e/test_hardening_bypasses.py).
+    from agent.context import DEFAULT_POLICY
+    policy = tmp / "policy.yaml"
+    shipped = Path(DEFAULT_POLICY).read_text(encoding="utf-8")
+    assert "staff_requires_proxy_auth: true" in shipped
+    policy.write_text(shipped.replace("staff_requires_proxy_auth: true", "staff_requires_proxy_auth: false"),
+                      encoding="utf-8")
     with LocalOrigin(pki.leaf_cert, pki.leaf_key) as origin, \
             ConnectForwarder(origin.https_port, origin.http_port) as fwd, \
-            CrossingGuardProcess(home, roster=roster.directory, devices=devices, metrics_port=port,
+            CrossingGuardProcess(home, roster=roster.directory, devices=devices, metrics_port=port, policy=policy,
                                  mitm_args=["--mode", f"upstream:{fwd.url}", "--set", "ssl_insecure=true"]) as proxy:
         wait_http(port)
         # Hosts outside the catalog pass through untouched: the client then sees the origin's

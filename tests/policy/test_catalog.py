@@ -51,9 +51,13 @@ DESIGN_IDS = ("x", "instagram", "facebook", "threads", "tiktok", "snapchat", "yo
     ("docs.google.com", None), ("mail.google.com", None), ("storage.googleapis.com", None),
     ("googleapis.com", None), ("www.googleapis.com", None), ("classroom.google.com", None),
     ("quad9.net", None), ("example.com", None), ("com", None), ("", None), (".", None),
-    # IP literals match only listed (DoH resolver) addresses, never a platform's CDN address
-    ("157.240.1.35", None), ("157.240.1.35:443", None), ("[2a03:2880:f10c::1]:443", None),
-    ("2a03:2880:f10c::1", None), ("93.184.216.34", None), ("127.0.0.1", None), ("[::1]", None),
+    # IP literals match listed (DoH resolver) addresses and published ranges (Meta's AS32934 here),
+    # in every form a resolver reads: dotted, decimal, octal, IPv6, NAT64, IPv4-mapped
+    ("157.240.1.35", "facebook"), ("157.240.1.35:443", "facebook"), ("[2a03:2880:f10c::1]:443", "facebook"),
+    ("2a03:2880:f10c::1", "facebook"), ("2649751843", "facebook"), ("0235.0360.01.043", "facebook"),
+    ("64:ff9b::9df0:123", "facebook"), ("[64:ff9b::157.240.1.35]:443", "facebook"), ("::ffff:157.240.1.35", "facebook"),
+    ("104.244.42.1", "x"), ("142.250.64.100", "google_search"),
+    ("93.184.216.34", None), ("127.0.0.1", None), ("[::1]", None), ("157.241.0.1", None), ("10.0.0.1", None),
     ("1.1.1.2.example", None), ("1.1.1.1.nip.io", None),
 ])
 def test_match(host, platform):

@@ -1,0 +1,128 @@
+"""Issue 11, "posts that can't be read pass unjudged", through a real `crossingguard run` with its
+classifier pool: the 15-year-old inside an open teacher session on YouTube (writes allowed) sends
+a threat in shapes the extractors could not read before. Each is now either read (and held like a
+plain copy of the same text) or, when it cannot be read, held because it cannot be (fail closed).
+A media upload over the limit still passes.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import time
+
+import pytest
+
+from tests.e2e.conftest import TEEN_IP
+
+pytestmark = pytest.mark.e2e
+
+COMMENT_URL = "https://www.youtube.com/youtubei/v1/comment/create_comment"
+UPLOAD_URL = "https://upload.youtube.com/upload/studio?uploadType=resumable"
+THREAT = "I will shoot up the school tomorrow, everyone is going to pay"
+LIMIT = 1_000_000   # crossingguard_post_max_bytes default
+
+
+def comment(text: str, **extra) -> dict:
+    return {"context": {"client": {"clientName": "WEB", "clientVersion": "2.20261101"}},
+            "createCommentParams": "Eg0SC2FiY2RlZmdoaWpr", "commentText": text, **extra}
+
+
+@pytest.fixture(scope="module")
+def session(proxy, district):
+    _, roster, _ = district
+    opened = proxy.cli("session", "open", "--teacher", roster.teacher, "--class", roster.class_id,
+                       "--platform", "youtube", "--minutes", "30")
+    assert opened.returncode == 0, opened.stderr
+    session_id = json.loads(opened.stdout.splitlines()[-1])["id"]
+    yield session_id
+    proxy.cli("session", "close", session_id)
+
+
+@pytest.fixture
+def poster(session, client_for):
+    c = client_for(TEEN_IP, timeout=60)
+    deadline = time.monotonic() + 30   # the proxy reloads sessions every 0.5 s (fixture option)
+    while True:
+        r = c.post(COMMENT_URL, json=comment("Our class project video is up, thanks everyone"))
+        if r.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    assert r.status_code == 200, r.text[:300]
+    return c
+
+
+def test_the_plain_threat_is_held(poster):
+    assert poster.post(COMMENT_URL, json=comment(THREAT)).status_code == 403
+
+
+def multipart(parts: list[tuple[str, bytes]], close: bool = True) -> tuple[bytes, str]:
+    b = "cgboundary1234"
+    body = b"".join(f'--{b}\r\nContent-Disposition: form-data; name="{n}"\r\n\r\n'.encode() + v + b"\r\n"
+                    for n, v in parts)
+    if close:
+        body += f"--{b}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={b}"
+
+
+def _shapes():
+    plain = json.dumps(comment(THREAT)).encode()
+    padded = json.dumps(comment(THREAT, pad="x" * (LIMIT + 10))).encode()
+    many, many_type = multipart([("commentText", THREAT.encode())] + [(f"f{i}", b"x") for i in range(300)])
+    open_, open_type = multipart([("commentText", THREAT.encode())], close=False)
+    return [
+        ("padded_past_the_limit", padded, {"Content-Type": "application/json"}),
+        ("gzip_small_on_the_wire", gzip.compress(padded), {"Content-Type": "application/json",
+                                                          "Content-Encoding": "gzip"}),
+        ("multipart_300_parts", many, {"Content-Type": many_type}),
+        ("multipart_no_closing_boundary", open_, {"Content-Type": open_type}),
+        ("form_labelled_json", f"commentText={THREAT.replace(' ', '+')}".encode(), {"Content-Type": "application/json"}),
+        ("truncated_json", plain[:-25], {"Content-Type": "application/json"}),
+        ("unknown_content_encoding", plain, {"Content-Type": "application/json", "Content-Encoding": "x-squash"}),
+        ("utf16_with_bom", json.dumps(comment(THREAT)).encode("utf-16"), {"Content-Type": "application/json"}),
+        ("utf32_with_bom", json.dumps(comment(THREAT)).encode("utf-32"), {"Content-Type": "application/json"}),
+    ]
+
+
+@pytest.mark.parametrize("name,body,headers", _shapes(), ids=[s[0] for s in _shapes()])
+def test_a_threat_in_an_unreadable_shape_is_held_too(poster, name, body, headers):
+    r = poster.post(COMMENT_URL, content=body, headers=headers)
+    assert r.status_code == 403, (name, r.status_code, r.text[:200])
+
+
+def test_a_media_upload_over_the_limit_still_passes(poster):
+    body = b"\xff\xd8\xff\xe0" + bytes(range(256)) * ((LIMIT + 4096) // 256)   # a "JPEG" past the limit
+    r = poster.post(UPLOAD_URL, content=body, headers={"Content-Type": "image/jpeg"})
+    assert r.status_code == 200, r.text[:200]
+    assert r.json()["body_length"] == len(body)
+
+
+def test_a_large_text_post_is_refused_without_being_read(poster):
+    """Over crossingguard_stream_bodies (2 MB) a student's text post cannot be read: refused."""
+    import httpx
+    body = json.dumps(comment(THREAT, pad="x" * 3_000_000)).encode()
+    try:
+        r = poster.post(COMMENT_URL, content=body, headers={"Content-Type": "application/json"})
+    except httpx.HTTPError:
+        return                      # the connection was closed: nothing reached the site
+    assert r.status_code != 200, r.text[:200]
+
+
+def test_parallel_large_uploads_reach_the_site_whole(proxy, session, client_for):
+    """Five parallel 9.5 MB uploads (over crossingguard_stream_bodies: streamed) each reach the site
+    with every byte. (Whether they were streamed is asserted in tests/addons/test_bodies.py.)"""
+    import threading
+    size = 9_500_000
+    body = b"\xff\xd8\xff\xe0" + b"\x01" * (size - 4)
+    results: list = []
+
+    def upload():
+        c = client_for(TEEN_IP, timeout=120)
+        r = c.post(UPLOAD_URL, content=body, headers={"Content-Type": "image/jpeg"})
+        results.append((r.status_code, r.json().get("body_length") if r.status_code == 200 else None))
+
+    threads = [threading.Thread(target=upload) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert results == [(200, size)] * 5
