@@ -72,8 +72,19 @@ def gateway(tmp_path_factory):
                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "STUDENT_IF": STUDENT_IF,
                               "PROXY_PORT": str(PROXY_PORT), "DNS_SERVER": DISTRICT_DNS})
         home = base / "home"
+        # A transparent gateway cannot ask for proxy authentication, so under the shipped policy's
+        # security.staff_requires_proxy_auth a teacher's device there gets student rights (that
+        # case is tested through the explicit proxy in tests/e2e). This test is about identity by
+        # source address through the gateway, so it runs the choice a district makes when it
+        # routes staff devices through the gateway too: the address is trusted (docs/deploy.md).
+        from agent.context import DEFAULT_POLICY
+        shipped = DEFAULT_POLICY.read_text()
+        assert "staff_requires_proxy_auth: true" in shipped
+        policy = base / "policy.yaml"
+        policy.write_text(shipped.replace("staff_requires_proxy_auth: true", "staff_requires_proxy_auth: false"))
         log = open(base / "proxy.log", "w")
         topo.spawn(topo.gw, [sys.executable, "-m", "agent.cli", "run", "--home", str(home),
+                             "--policy", str(policy),
                              "--roster", str(roster.directory), "--devices", str(devices),
                              "--listen-host", "0.0.0.0", "--listen-port", str(PROXY_PORT), "--metrics-port", "0",
                              "--", "--mode", "transparent", "--showhost",
