@@ -84,10 +84,30 @@ _OTHER_TARGET = (r"(?:you|u|ya|him|her|them|y'all|yall|you all|everyone|everybod
                  r"this school|the school|that school|our school|school|class|the class|my class|"
                  r"(?:my|his|her|your|that|the) (?:teacher|teachers|principal|sister|brother|mom|dad|"
                  r"friend|friends|ex|bf|gf|boyfriend|girlfriend|class|classmates?)|"
-                 r"@user|[a-z]+(?:'s)? (?:face|head|house|car))")
+                 r"@user|[a-z]+(?:'s)? (?:face|head|house|car)|"
+                 # school peers and "whoever": the targets of school threats (issue 13)
+                 r"(?:that|this|the|some|a) (?:kid|girl|boy|guy|freshman|senior|teacher|sub|coach)|"
+                 r"(?:his|her|their) (?:little |big )?(?:sister|brother|mom|dad|friend|girlfriend|boyfriend)|"
+                 r"anyone|anybody|whoever|every ?(?:one|body|single one) (?:of (?:them|you|y'all)|who|in|at|that)|"
+                 r"all of them|them all|the next (?:person|kid|one|guy|girl)|coach|the principal|the sub)")
 _SCHOOL_ATTACK = (r"(?:shoot up|shoot|bomb|blow up|burn down|attack|shooting at|shoot at|bring a gun to|"
                   r"bring (?:a |my )?(?:gun|knife|bomb) to|show up with a gun at)\s+(?:the |this |our |my |that )?"
                   r"(?:school|class|cafeteria|gym|campus|bus|assembly|hallway|building|prom|game)")
+
+_WEAPON = (r"(?:gun|guns|knife|knives|blade|blades|pistol|rifle|shotgun|glock|ar|ar15|ar-15|ak|ak47|strap|"
+           r"machete|bomb|pipe bomb|weapon|weapons|revolver|piece)")
+_WHEN = (r"(?:tomorrow|tmrw|tmr|tonight|monday|tuesday|wednesday|thursday|friday|next week|this week|"
+         r"after school|at lunch|in the morning|just in case)")
+_SCHOOL_PLACE = (r"(?:school|class|campus|bus|prom|practice|the game|the dance|pep rally|the pep rally|assembly|"
+                 r"the assembly|gym|the gym|cafeteria|the cafeteria|homeroom|\w+ period|locker|my locker|"
+                 r"backpack|my backpack|bag|my bag|hallway|the hallway|library|the library)")
+_BODY = r"(?:face|legs?|arms?|neck|skull|head|jaw|teeth|nose|ribs|knees?|fingers?|hands?)"
+# lol, lmao, an emoji of laughter (normalization spells emoji out as words): said as a joke.
+# Only the hyperbole verbs (kill, murder) are read as jokes with it; a weapon, a place and a time
+# are not ("bringing a gun to school lol" stays a threat).
+_JOKE = _c(r"\b(?:lol|lool|lmao|lmfao|haha|hahaha|jk|jkjk|rofl|laughing|skull|xd)\b")
+_JOKE_RULES = {"i_will_verb_you", "kill_you_imperative"}
+_JOKE_VERBS = _c(r"\b(?:kill|murder|strangle|choke)\b")
 
 _SELF_VERB = (r"(?:kill|k1ll|end|hurt|cut|harm|hang|shoot|stab|starve|drown|off|unalive|burn|poison)")
 _SELF_TARGET = r"(?:myself|my self|my life|it all|my wrists?|me)"
@@ -110,6 +130,45 @@ THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"(?!\s+(?:guys|all|at|to|in|with|later|soon|around|after|when|tomorrow|tonight|in a bit))|"
         r"\b(?:you're|youre|you are|ur) (?:next|gonna pay|going to pay)\b|\byou(?:'ll| will) pay for this\b|"
         r"\b(?:you|u) (?:won't|wont|will not) (?:live|survive|make it) (?:to see|through|past|until)\b")),
+    # a weapon named with a school place or a time, with or without "i" ("bringing a knife
+    # tomorrow just in case", "bringing my dads glock to the pep rally")
+    ("weapon_to_school", _c(
+        r"\b(?:(?:i|i'm|im|i am|ima|imma|i'll|ill|we|we're|were)\s+)?"
+        rf"{_NEG}{_MOD}{_NEG}{_ADV}"
+        r"(?:bring|bringing|brought|take|taking|carry|carrying|have|got|keep|keeping|hide|hiding|sneak|sneaking)\s+"
+        r"(?:(?:a|my|the|his|her|our|an|some|a real|my own|\w+'s|\w+s)\s+){0,2}"
+        rf"{_WEAPON}\b[^.!?\n]{{0,30}}?\b(?:{_SCHOOL_PLACE}|{_WHEN})\b")),
+    ("weapon_in_bag", _c(
+        rf"\b(?:a|my|the) {_WEAPON} (?:is )?in my (?:backpack|bag|locker|car|pocket|hoodie)\b")),
+    # a warning to keep away from school at a given time
+    ("school_warning", _c(
+        r"(?<!\bi )(?<!\bi'm )(?<!\bim )(?<!\bi am )(?<!\bgonna )(?<!\bgoing to )(?<!\bmight )(?<!\bwe )"
+        r"\b(?:stay home|stay away from school|stay out of|don't come|dont come|do not come|don't go|dont go|"
+        r"do not go|don't show up|dont show up|skip school|skip)\b(?! if (?:you(?:'re| are)?|u|ur) (?:sick|feel))"
+        rf"[^.!?\n]{{0,25}}?\b(?:{_WHEN}|{_SCHOOL_PLACE})\b")),
+    # someone is going to be hurt (passive: "he's getting jumped", "the next person gets stabbed")
+    ("getting_jumped", _c(
+        r"\b(?:he|she|they|him|her|them|you|u|your|ur|you're|youre|kid|person|one|someone|somebody|he's|hes|"
+        r"she's|shes|they're|theyre|teacher|everyone|everybody)\s+(?:is |are |'s |s |re )?"
+        r"(?:getting|gonna get|going to get|about to get|will get|gets|finna get|bout to get)\s+"
+        rf"(?:(?:his|her|their|your|ur|the) {_BODY} (?:smashed|bashed|kicked|beat|caved|broken|knocked)|"
+        r"jumped|shot|stabbed|hurt|beat up|beaten up|smoked|bodied|killed|murdered|shanked|merked|"
+        r"(?:his|her|their|your) ass beat)\b")),
+    ("we_jump_them", _c(
+        r"\b(?:we|we're|were|we are|we gonna|imma|ima|i'm|im|i'll|ill|gonna|going to)\s+"
+        r"(?:gonna |going to |about to |finna |bout to )?(?:jump|jumping|run up on|pull up on|get (?:him|her|them|\w+) jumped)\s+"
+        r"(?:him|her|them|that|this|the|\w+ (?:after|at|behind|tomorrow|when))")),
+    ("break_body", _c(
+        r"\b(?:break|breaking|smash|smashing|bash|bashing|snap|snapping|crack|cracking|cave|caving)\s+"
+        rf"(?:his|her|their|your|ur|ya|you're) {_BODY}\b")),
+    ("make_them_pay", _c(
+        r"\bmake (?:them|you|u|him|her|y'all|yall|everyone|everybody|all of (?:you|them)|them all)\s+(?:all\s+)?pay\b|"
+        r"\b(?:get|getting|gets) what(?:'s| is|s) coming\b|"
+        r"\bput (?:you|u|him|her|them|ya) (?:in|into) (?:the|a) (?:hospital|ground|grave|body bag)\b|"
+        r"\bputting (?:you|u|him|her|them) in (?:the|a) (?:hospital|ground|grave)\b")),
+    ("school_attack_object", _c(
+        r"\b(?:burn|blow|shoot) (?:this|the|our|that) (?:school|place|building) (?:down|up)\b|"
+        r"\bbomb (?:in|at|under|going off in) (?:the|our|this) (?:\w+ )?(?:hall|hallway|school|cafeteria|gym|bathroom|library|building)\b")),
     ("kill_you_imperative", _c(word_start(_WILL_FORMS) + r"\s+(?:fucking\s+)?"
                                        rf"{_VIOLENT_VERB}\s+(?:you|u|ya|him|her|them|everyone)\b{_NOT_GAME}")),
 )
@@ -133,6 +192,50 @@ SELF_HARM_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\bi dont want to (?:live|be alive|exist) anymore\b|\bno reason (?:for me )?to (?:live|keep going)\b|"
         r"\bi (?:can't|cant) (?:do this|go on|keep going) anymore\b|\bgoodbye (?:everyone|world|forever)\b")),
     ("kms", _c(r"\bkill myself\b")),   # "kms" expands to this in normalization
+    # self-injury without the word suicide (issue 13): the act on one's own body, its tools kept
+    # hidden, a relapse
+    ("self_injury", _c(
+        rf"{_BI}\s+(?:(?:just |still |always |sometimes |have been |'ve been |ve been |keep |kept |started |"
+        r"again |am |'m |m |often |usually )*)(?:scratch|scratching|scratched|burn|burning|burnt|burned|hit|hitting|"
+        r"punch|punching|bite|biting|carve|carving|carved|pick|picking|cut|cutting|hurt|hurting|slice|slicing)\s+"
+        r"(?:myself|my self|my (?:wrists?|arms?|legs?|thighs?|stomach|skin|hips?|scars|knuckles|body))\b|"
+        r"\b(?:made|make|making) myself (?:bleed|throw up|puke|sick|purge)\b|"
+        r"\b(?:hide|hiding|hid|cover|covering|covered) (?:my |the |all my )?(?:cuts|scars|wounds|burns|blades?|razors?)\b|"
+        r"\b(?:bought|buy|got|new|hide|hiding|keep|keeping) (?:new |more |my |the )?(?:razor )?(?:blades|razors)\b|"
+        r"\b(?:i've|ive|i have|i) (?:been |started |keep |still |am )?cutting (?:again|myself|every)\b|"
+        r"\bi (?:still )?cut (?:again|every (?:night|day))\b|\brelapsed? (?:after|again)\b|\b(?:arms|wrists) look like a barcode\b")),
+    # eating-disorder self-harm: starving, purging, counting down calories
+    ("eating_disorder", _c(
+        r"\b(?:haven't|havent|have not|didn't|didnt|did not|hasn't) (?:eaten|eat|had (?:any)?(?:thing|food))"
+        r"(?: anything)? (?:in|for|since) (?:\d+|a|two|three|four|five|six|seven|days?|weeks?|monday|tuesday|"
+        r"wednesday|thursday|friday|saturday|sunday|yesterday)\b|"
+        r"\b(?:purged?|purging|laxatives?|thinspo|pro ana|ana (?:buddy|buddies|coach)|ugw|0 cal|zero cal)\b|"
+        r"\bchew(?:ing)? and spit(?:ting)?\b|\bunder \d{3} (?:cal|cals|calories)\b|"
+        r"\b\d{2,3} (?:cal|cals|calories) (?:a|per) day\b|\bfasting for (?:a |\d+ |two |three )?(?:week|days|weeks)\b|"
+        r"\bstarv(?:e|ing) (?:myself|until|till|til|for)\b|\bno food (?:till|until|til|for)\b|"
+        r"\b(?:don't|dont|doesn't|doesnt|do not|does not) deserve (?:food|to eat)\b|"
+        r"\bthrow up after (?:i eat|eating|every meal|lunch|dinner|meals)\b|"
+        r"\bskip(?:ped|ping)? (?:every meal|all my meals|all meals|breakfast,? lunch,? and dinner)\b")),
+    # ideation said without "suicide" or "kill myself"
+    ("ideation", _c(
+        r"\b(?:tired of|sick of|done with) (?:being alive|living|waking up|life|existing)\b|"
+        rf"{_BI}\s+(?:(?:just |really )?(?:am |'m |m )?(?:going to |gonna |about to |will |'ll |ll |want to |wanna )?)"
+        r"(?:end|ending) it(?: all)?\b(?! for (?:all of )?(?:them|you|y'all|yall|everyone|him|her))|"
+        r"\bthinking about (?:ending it|dying|killing myself|suicide|not being here|death)\b|"
+        r"\bthink about (?:dying|death|killing myself|ending it) (?:every|all the|a lot|constantly)\b|"
+        r"\b(?:i'm|im|i am|i)\s+(?:pretty sure |probably )?(?:not gonna|not going to|won't|wont|will not)\s+"
+        r"(?:be (?:here|alive|around)|make it to) (?:next|by|for|tomorrow|graduation|the end|much longer)\b|"
+        r"\b(?:everyone|they|my family|people|my parents|everybody)\s+(?:would|will|'d|d)\s+be\s+(?:better off|happier)\s+without me\b|"
+        r"\b(?:nobody|no one|noone) would (?:even )?(?:notice|care|miss me) if i\b|"
+        r"\b(?:i'm|im|i am|i feel like|feel like) (?:such )?a burden\b|"
+        r"\b(?:want|wish) (?:it|this|everything) (?:all )?(?:to be over|to end|would (?:just )?(?:stop|end))\b|"
+        r"\bwish it would (?:all )?(?:just )?(?:stop|end)\b|"
+        r"\b(?:took|take|taking|swallowed|saving|saved|save|stockpiling|have) (?:up )?(?:a bunch of|all (?:my|the|of my)|the|my|a handful of|enough) "
+        r"(?:sleeping )?pills\b|\bpills saved\b|"
+        r"\b(?:goodbye|suicide) (?:letters?|notes?)\b")),
+    ("i_will_overdose", _c(
+        rf"{_BI}\s+{_NEG}{_MOD}{_NEG}{_ADV}(?:overdose|od|jump off (?:a|the) (?:bridge|overpass|roof|building|cliff)|"
+        r"jump in front of|walk into traffic|drive into (?:a|the) (?:tree|wall))\b")),
 )
 
 # Telling someone to hurt or kill themselves is the sharpest form of bullying a school sees
@@ -164,7 +267,8 @@ _NEGATION = _c(
     r"cannot|didn't|didnt|isn't|ain't|aint|stop|stopped|quit|nobody)\b")
 # "I don't want to live anymore" is negated grammatically but is ideation: these rules carry the
 # negation inside their own pattern, so only a negation before the match counts.
-_NEGATION_INSIDE = {"suicidal_self", "harm_yourself_directive", "exclusion"}
+_NEGATION_INSIDE = {"suicidal_self", "harm_yourself_directive", "exclusion", "ideation", "eating_disorder",
+                     "self_injury", "school_warning"}
 _REPORT = _c(
     r"\b(?:said|says|say|saying|told|tells|wrote|writes|posted|posts|texted|texts|quote|quoted|"
     r"lyrics?|song|sings?|sang|character|movie|book)\b")
@@ -209,7 +313,14 @@ TRIGGER_WORDS = tuple(_DOUBLE_RE.sub(r"\1", w) for w in (
     "watch your back|end|harm|starv|drown|off|unalive|poison|suicid|exist|disappear|wake up|living|"
     "alive|live|go on|keep going|goodbye|overdose|myself|yourself|urself|your self|ur self|"
     "bleach|jump of|wrists|miss|care if|better without|happier|know where|coming for|comin for|next|pay|"
-    "survive|make it|likes|wants|cares|hates|laugh|friends|belong|why|notice|waste|thinks|loves|nobody|no one|noone|no1"
+    "survive|make it|likes|wants|cares|hates|laugh|friends|belong|why|notice|waste|thinks|loves|nobody|no one|noone|no1|"
+    # round two (issue 13): at least one word of each new rule's first keyword group
+    "blade|strap|machete|revolver|shotgun|knive|piece|ar|ak|in my|stay home|stay away|stay out|don't|dont|do not|skip|"
+    "getting|gets|gonna get|going to get|about to get|will get|finna get|bout to get|run up|pull up|break|smash|"
+    "bash|snap|crack|cave|make|coming|put|scratch|hit|bit|carv|pick|slic|made|hid|cover|bought|buy|got|new|keep|"
+    "relaps|barcode|haven|didn|did not|hasn|purg|laxativ|thinspo|ana|ugw|cal|chew|under|fasting|food|throw up|"
+    "tired of|sick of|done with|thinking about|think about|without me|would|burden|over|stop|pills|goodbye|"
+    "overdos|od|walk into|drive into"
 ).split("|"))
 _TRIGGER = _c(r"\b(?:" + "|".join(TRIGGER_WORDS) + ")")
 
@@ -238,6 +349,20 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "i_cut_myself": _keys("myself|my self|my wrist|my arm|my leg|my thigh"),
     "suicidal_self": _keys("suicid|tried|attempted|live|alive|exist|reason|anymore|goodbye"),
     "kms": _keys("kill myself"),
+    "weapon_to_school": _keys("gun|knife|knives|blade|pistol|rifle|shotgun|glock|ar|ak|strap|machete|bomb|weapon|revolver|piece"),
+    "weapon_in_bag": _keys("in my"),
+    "school_warning": _keys("stay home|stay away|stay out|don't|dont|do not|skip"),
+    "getting_jumped": _keys("getting|gonna get|going to get|about to get|will get|gets|finna get|bout to get"),
+    "we_jump_them": _keys("jump|run up|pull up"),
+    "break_body": _keys("break|smash|bash|snap|crack|cave"),
+    "make_them_pay": _keys("make|coming|put"),
+    "school_attack_object": _keys("burn|blow|shoot|bomb"),
+    "self_injury": _keys("scratch|burn|hit|punch|bit|carv|pick|cut|hurt|slic|made|make|hid|cover|bought|buy|got|new|keep|relaps|barcode"),
+    "eating_disorder": _keys("haven|havent|have not|didn|didnt|did not|hasn|purg|laxativ|thinspo|ana|ugw|cal|chew|"
+                             "under|fasting|starv|food|throw up|skip"),
+    "ideation": _keys("tired of|sick of|done with|end|thinking about|think about|without me|nobody would|"
+                      "no one would|noone would|burden|over|stop|pills|goodbye|suicide"),
+    "i_will_overdose": _keys("overdos|od|jump|walk into|drive into"),
     "harm_yourself_directive": _keys("yoursel|ursel|your sel|ur sel|die|bleach|jump|slit|nobody would|"
                                      "better without|happier"),
     "exclusion": _keys("nobody|no one|noone|no1|everyone|everybody|the whole|friends|belong|why|waste"),
@@ -278,7 +403,8 @@ def _rule_hits(normalized: str, text: str, rules: Sequence[int] | None = None) -
             # a negation only before the match
             scope = _clause_prefix(text, s) + ("" if rule in _NEGATION_INSIDE else " " + text[s:e])
             negated = bool(_NEGATION.search(scope))
-            quoted = _quoted(text, s)
+            quoted = _quoted(text, s) or (rule in _JOKE_RULES and bool(_JOKE_VERBS.search(text, s, e))
+                                          and bool(_JOKE.search(text)))
             score = 0.0 if negated else QUOTED_SCORE if quoted else PLAIN_SCORE
             hits.append(PatternHit(category, rule, starts[s], ends[e - 1], score, negated, quoted))
     return hits

@@ -136,16 +136,40 @@ class TextModels:
         self.index = index
         self.intercepts = np.array([models[c].intercept for c in self.categories], dtype=np.float64)
         self.thresholds: dict[str, float] = {c: models[c].threshold for c in self.categories}
+        self.tfidf_thresholds = dict(self.thresholds)
+        self.heads = None          # classifiers.heads.Heads when the encoder ensemble is in use
+        self.encoder = None
+        self.encoder_error: str | None = None
         self._token_cache: dict[str, tuple[int, ...]] = {}
 
     @classmethod
-    def load(cls, directory: Path | str | None = None) -> "TextModels":
+    def load(cls, directory: Path | str | None = None, *, encoder: bool = True) -> "TextModels":
+        """The TF-IDF models of `directory`, plus (with `encoder`) the encoder heads and their
+        ensemble when heads.json is there and the encoder loads. If the encoder cannot be used
+        (package missing, wrong checksum), the TF-IDF models score alone with their own
+        thresholds: one log line (classifiers.encoder.load_encoder), `encoder_error` says why,
+        and the caller counts it (proxy side, crossingguard_classifier_encoder_fallback_total)."""
         directory = Path(directory) if directory else default_model_dir()
         models = {c: CategoryModel.load(directory, c) for c in TEXT_CATEGORIES
                   if (directory / f"{c}.json").exists()}
         if not models:
             raise ModelFileError(f"{directory}: no model files (<category>.json + .npz); run `crossingguard train`")
-        return cls(models)
+        tm = cls(models)
+        if encoder and (directory / "heads.json").exists():
+            from classifiers.heads import Heads, load_heads_and_encoder
+            tm.attach(*load_heads_and_encoder(directory))
+        return tm
+
+    def attach(self, heads, encoder, error: str | None = None) -> None:
+        """Use `heads` with `encoder` for the categories they cover (None, None: TF-IDF alone)."""
+        self.encoder_error = error
+        if heads is None or encoder is None:
+            self.heads = self.encoder = None
+            self.thresholds = dict(self.tfidf_thresholds)
+            return
+        self.heads, self.encoder = heads, encoder
+        self.thresholds = dict(self.tfidf_thresholds)
+        self.thresholds.update({c: t for c, t in heads.thresholds.items() if c in self.categories})
 
     def _calibrate(self, category: str, decision: np.ndarray) -> np.ndarray:
         cal = self.calibration[category]     # Platt: p = sigmoid(a * d + b)
@@ -296,20 +320,33 @@ class TextModels:
         return out
 
     # --- public API ----------------------------------------------------------------------------
-    def model_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """Calibrated model probabilities only (no patterns): training/evaluation use this."""
+    def tfidf_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The TF-IDF models' calibrated probabilities alone (the ensemble's first member)."""
         d = self.decision([normalize(t[:MAX_CHARS], offsets=False).text for t in texts])
         return {c: self._calibrate(c, d[:, i]) for i, c in enumerate(self.categories)}
 
-    def score(self, norms: list[Normalized]) -> tuple[dict[str, np.ndarray], list[list[PatternHit]]]:
+    def model_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Model probabilities without the patterns (the ensemble when the encoder is in use)."""
+        probs = self.tfidf_proba(texts)
+        if self.heads is not None:
+            probs = self.heads.combine(probs, self.encoder.encode([t[:MAX_CHARS] for t in texts]))
+        return probs
+
+    def score(self, norms: list[Normalized], texts: Sequence[str] | None = None
+              ) -> tuple[dict[str, np.ndarray], list[list[PatternHit]]]:
         """Combined probabilities (model with intent patterns: max(model * damp, pattern)) and
-        each post's pattern hits (for evidence)."""
+        each post's pattern hits (for evidence). `texts`: the original posts, which the encoder
+        reads (without them, the normalized texts are encoded)."""
         d = self.decision([n.text for n in norms])
         # all categories in one pass: the same operations on each element as _calibrate, column by
         # column (for one post, a dozen numpy calls fewer); out's arrays are columns of one matrix
         a, b = (np.array([self.calibration[c][k] for c in self.categories]) for k in ("a", "b"))
         probs = 1.0 / (1.0 + np.exp(-(a * d + b)))
         out = {c: probs[:, i] for i, c in enumerate(self.categories)}
+        if self.heads is not None:
+            raw = [t[:MAX_CHARS] for t in texts] if texts is not None else [n.text for n in norms]
+            out = {c: np.array(v, dtype=np.float64) for c, v in
+                   self.heads.combine(out, self.encoder.encode(raw)).items()}
         all_hits: list[list[PatternHit]] = []
         for r, found in enumerate(_intent_batch([n.text[:MAX_CHARS] for n in norms])):
             if not found:                     # most posts: no intent statement at all
@@ -325,7 +362,7 @@ class TextModels:
 
     def predict_proba(self, texts: list[str], normalized: list[Normalized] | None = None) -> dict[str, np.ndarray]:
         """Model probability combined with the intent patterns: max(model * damp, pattern)."""
-        return self.score(normalized or [normalize(t[:MAX_CHARS], offsets=False) for t in texts])[0]
+        return self.score(normalized or [normalize(t[:MAX_CHARS], offsets=False) for t in texts], texts)[0]
 
     def evidence(self, text: str, category: str, *, normalized: Normalized | None = None,
                  hits: list[PatternHit] | None = None, limit: int = 3) -> list[Evidence]:
