@@ -29,7 +29,8 @@ import scipy.sparse as sp
 from classifiers.models_features import (CACHE_TOKEN_MAX, SQUEEZED_PREFIX, TOKEN_RE, WORD_PREFIX, WORD_PREFIXES,
                                          char_grams, squeeze)
 from classifiers.normalize import Normalized, normalize
-from classifiers.patterns import PatternHit, find_intent, find_intent_batch, pattern_scores, scores_from_hits
+from classifiers.patterns import (TONE_DAMP, PatternHit, find_intent, find_intent_batch, pattern_scores, scores_from_hits,
+                                  tone)
 from classifiers.types import Evidence
 
 TEXT_CATEGORIES = ("bullying", "threat", "self_harm")
@@ -349,6 +350,7 @@ class TextModels:
                    self.heads.combine(out, self.encoder.encode(raw)).items()}
         all_hits: list[list[PatternHit]] = []
         for r, found in enumerate(_intent_batch([n.text[:MAX_CHARS] for n in norms])):
+            _tone_damp(out, r, norms[r].text[:MAX_CHARS], found)
             if not found:                     # most posts: no intent statement at all
                 all_hits.append(found)
                 continue
@@ -479,6 +481,18 @@ class TextModels:
         arrays = self.WI.nbytes                  # W and I2 are views into it
         # dict of str -> int: ~ (key object + int + slot) per entry
         return arrays + sum(len(k) + 49 + 28 + 16 for k in self.index)
+
+
+def _tone_damp(out: dict[str, np.ndarray], r: int, normalized: str, hits: list[PatternHit]) -> None:
+    """Damp the model scores of post `r` for hyperbole (threat, self_harm) and friendly teasing
+    (bullying), unless the post states that category's intent plainly (classifiers.patterns.tone)."""
+    hyperbole, friendly = tone(normalized)
+    if not (hyperbole or friendly):
+        return
+    plain = {h.category for h in hits if not h.negated and not h.quoted}
+    for cat, on in (("threat", hyperbole), ("self_harm", hyperbole), ("bullying", friendly)):
+        if on and cat in out and cat not in plain:
+            out[cat][r] *= TONE_DAMP
 
 
 def _intent_batch(texts: list[str]) -> list[list[PatternHit]]:
