@@ -215,25 +215,25 @@ def read_extra_csv(path: Path) -> dict[str, Part]:
     0 = a dismissed one). Rows of categories without a text model (pii, impersonation) are skipped;
     a bad row raises naming file, line and key (nothing is trained from a half-read file)."""
     if not path.is_file():
-        raise UsageError(f"{path}: no such file")
+        raise DataFileError(f"{path}: no such file")
     out: dict[str, Part] = {}
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         missing = [c for c in EXTRA_COLUMNS if c not in (reader.fieldnames or ())]
         if missing:
-            raise UsageError(f"{path}:1: header: expected columns {','.join(EXTRA_COLUMNS)} (missing {', '.join(missing)})")
+            raise DataFileError(f"{path}:1: header: expected columns {','.join(EXTRA_COLUMNS)} (missing {', '.join(missing)})")
         for row in reader:
             cat = (row.get("category") or "").strip()
             if cat in ("pii", "impersonation"):
                 continue
             if cat not in TRAINED_CATEGORIES:
-                raise UsageError(f"{path}:{reader.line_num}: category: expected one of "
+                raise DataFileError(f"{path}:{reader.line_num}: category: expected one of "
                                  f"{', '.join(TRAINED_CATEGORIES)}, pii, impersonation; got {cat!r}")
             raw = (row.get("label") or "").strip()
             if raw not in ("0", "1"):
-                raise UsageError(f"{path}:{reader.line_num}: label: expected 0 or 1, got {raw!r}")
+                raise DataFileError(f"{path}:{reader.line_num}: label: expected 0 or 1, got {raw!r}")
             text = row.get("text") or ""
             if not text.strip():
-                raise UsageError(f"{path}:{reader.line_num}: text: empty")
+                raise DataFileError(f"{path}:{reader.line_num}: text: empty")
             out.setdefault(cat, Part()).add(text, int(raw))
     return out
