@@ -46,7 +46,8 @@ _RULES = (
                r"counselou?r|therapist|support group|someone (?:i|we) can talk to)\b"),
     re.compile(r"\b(?:talk(?:ed|ing)? to|told|tell|see|saw|seeing|call(?:ed|ing)?|text(?:ed|ing)?|reach(?:ed|ing)? out to)\s+"
                r"(?:my |a |the |our |school |guidance )*(?:counselou?r|therapist|trusted adult|school nurse|"
-               r"psychologist|social worker|hotline|helpline|lifeline|crisis line|988)\b"),
+               r"psychologist|social worker|hotline|helpline|lifeline|crisis line|988|"
+               r"(?:ms|mr|mrs|miss|coach|dr)\.? [a-z]+|(?:a |my |the )?teacher|the principal)\b"),
     # offering help / resources
     re.compile(r"\b(?:call|text|dial)\s+(?:or text\s+)?988\b|\b988\b.{0,40}\b(?:lifeline|crisis|suicide|hotline)\b|"
                r"\btext (?:home|hello|talk) to 741741\b|\b741741\b|\b1[- .]?800[- .]?273[- .]?8255\b|"

@@ -300,7 +300,7 @@ _NEGATION_INSIDE = {"suicidal_self", "harm_yourself_directive", "exclusion", "id
 _NOT_A_NEGATION = _c(r"\b(?:not|i'm not|im not|i am not) (?:joking|kidding|playing|lying|even joking)\b|\bno (?:cap|lie|joke)\b")
 _REPORT = _c(
     r"\b(?:said|says|say|saying|told|tells|wrote|writes|posted|posts|texted|texts|quote|quoted|"
-    r"lyrics?|song|sings?|sang|character|movie|book)\b")
+    r"lyrics?|song|sings?|sang|character|movie|book|talking about|talked about|heard|rumou?rs?)\b")
 _CLAUSE_BREAK = _c(r"[.;!?\n]|\b(?:but|and then|although|though)\b")
 
 

@@ -25,6 +25,7 @@ SENSOR_EVENTS = "crossingguard_sensor_events_total"       # kind
 SENSOR_BYPASSES = "crossingguard_sensor_bypasses_total"   # kind
 CLASSIFIER_LATENCY = "crossingguard_classifier_latency_seconds"  # histogram, no labels
 METRICS_SOURCE_ERRORS = "crossingguard_metrics_source_errors_total"  # metric: a state source that raised
+ENCODER_FALLBACK = "crossingguard_classifier_encoder_fallback_total"  # classifier workers started without the encoder
 BUILD_INFO = "crossingguard_build_info"                   # gauge 1: version, policy_hash (exporter)
 
 # State read at scrape time (registered by their owners through STATE.register).
@@ -51,6 +52,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     SENSOR_EVENTS: ("kind",),
     SENSOR_BYPASSES: ("kind",),
     METRICS_SOURCE_ERRORS: ("metric",),
+    ENCODER_FALLBACK: (),
 }
 
 # Label names of labelled state sources (their callables return {label value: number}).
