@@ -150,7 +150,8 @@ THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
     ("school_warning", _c(
         r"(?<!\bi )(?<!\bi'm )(?<!\bim )(?<!\bi am )(?<!\bgonna )(?<!\bgoing to )(?<!\bmight )(?<!\bwe )"
         r"\b(?:stay home|stay away from school|stay out of|don't come|dont come|do not come|don't go|dont go|"
-        r"do not go|don't show up|dont show up|skip school|skip)\b(?! if (?:you(?:'re| are)?|u|ur) (?:sick|feel))"
+        r"do not go|don't show up|dont show up|skip school|skip)\b"
+        r"(?![^.!?\n]*\bif (?:you|u|your|you're|youre)(?: are)? (?:sick|feel|not feeling|ill)\b)"
         rf"[^.!?\n]{{0,25}}?\b(?:{_WHEN}|{_SCHOOL_PLACE})\b")),
     # someone is going to be hurt (passive: "he's getting jumped", "the next person gets stabbed")
     ("getting_jumped", _c(
@@ -243,7 +244,7 @@ SELF_HARM_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\bthink about (?:dying|death|killing myself|ending it) (?:every|all the|a lot|constantly)\b|"
         r"\b(?:i'm|im|i am|i)\s+(?:pretty sure |probably )?(?:not gonna|not going to|won't|wont|will not)\s+"
         r"(?:be (?:here|alive|around)|make it to) (?:next|by|for|tomorrow|graduation|the end|much longer)\b|"
-        r"\b(?:everyone|they|my family|people|my parents|everybody)\s+(?:would|will|'d|d)\s+be\s+(?:better off|happier)\s+without me\b|"
+        r"\b(?:everyone|they|my family|people|my parents|everybody)(?:\s+would|\s+will|'d|d|\s+d)\s+be\s+(?:so )?(?:better off|happier)\s+without me\b|"
         r"\b(?:nobody|no one|noone) would (?:even )?(?:notice|care|miss me) if i\b|"
         r"\b(?:i'm|im|i am|i feel like|feel like) (?:such )?a burden\b|"
         r"\b(?:want|wish) (?:it|this|everything) (?:all )?(?:to be over|to end|would (?:just )?(?:stop|end))\b|"
