@@ -37,8 +37,28 @@ def default_path() -> Path:
 
 
 def read(path: Path | None = None) -> list[Row]:
-    with (path or default_path()).open(newline="", encoding="utf-8") as f:
-        return [Row(r["text"], r["category"], int(r["label"]), r["kind"]) for r in csv.DictReader(f)]
+    """The rows of a set in this layout; a bad row raises DataFileError naming file, line and key."""
+    from classifiers.datasets import DataFileError
+
+    path = path or default_path()
+    if not path.is_file():
+        raise DataFileError(f"{path}: no such file")
+    out: list[Row] = []
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in ("text", "category", "label", "kind") if c not in (reader.fieldnames or ())]
+        if missing:
+            raise DataFileError(f"{path}:1: header: expected columns text,category,label,kind (missing {', '.join(missing)})")
+        for r in reader:
+            where = f"{path}:{reader.line_num}"
+            if r["category"] not in TEXT_LABELS + ("none",):
+                raise DataFileError(f"{where}: category: expected bullying, threat, self_harm or none, got {r['category']!r}")
+            if r["label"] not in ("0", "1") or (r["label"] == "1") != (r["category"] != "none"):
+                raise DataFileError(f"{where}: label: expected 1 for a category, 0 for none, got {r['label']!r}")
+            if r["label"] == "0" and r["kind"] not in KINDS:
+                raise DataFileError(f"{where}: kind: expected one of {', '.join(KINDS)}, got {r['kind']!r}")
+            out.append(Row(r["text"], r["category"], int(r["label"]), r["kind"]))
+    return out
 
 
 def interval(hits: np.ndarray, seed: int = SEED) -> tuple[float, float]:

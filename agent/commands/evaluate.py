@@ -113,9 +113,6 @@ def _realistic(models, args) -> int:
     from classifiers.pipeline import Classifier
 
     path = Path(args.realistic) if args.realistic else None
-    if path is not None and not path.is_file():
-        from agent.errors import UsageError
-        raise UsageError(f"{path}: no such file")
     report, misses = realistic.evaluate(Classifier(models), path)
     print(json.dumps({"realistic": str(path or realistic.default_path().name),
                       "encoder": models.heads is not None, **report}, ensure_ascii=False), flush=True)
