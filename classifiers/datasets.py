@@ -200,11 +200,6 @@ def read_labelled_csv(path: Path) -> Part:
     return part
 
 
-def split_names() -> list[str]:
-    """Names accepted by `evaluate --split`: `<source>` (its test part) or `<source>:<part>`."""
-    return sorted(SOURCES)
-
-
 EXTRA_COLUMNS = ("text", "category", "label")
 TRAINED_CATEGORIES = ("bullying", "threat", "self_harm")
 
