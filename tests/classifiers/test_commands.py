@@ -223,3 +223,35 @@ def test_train_extra_bad_file_names_line_and_key(tmp_path, capsys, monkeypatch, 
                            capsys, monkeypatch)
     assert rc == 2 and f"labels.csv{problem}" in err, err
     assert not (tmp_path / "m").exists()          # nothing trained from a half-read file
+
+
+def test_evaluate_loso_prints_in_source_and_left_out_figures(tmp_path, capsys, monkeypatch):
+    """--loso on a small synthetic copy of the two self-harm sources (no shared data needed)."""
+    rng = random.Random(5)
+    sad = ["i want to end it all", "i cant go on anymore", "nobody would miss me", "i keep hurting myself",
+           "i wrote my goodbye note", "i am so tired of living"]
+    glad = ["see you at the game", "pizza after practice", "finished my homework", "my dog is so cute",
+            "new shoes today", "band concert tonight"]
+    # the self-harm heads borrow negatives from these (violent posts, insults): a few rows each
+    for source in ("threatgram", "kaggle_insults", "gametox_peer_toxicity"):
+        (tmp_path / "data" / source).mkdir(parents=True)
+        write_csv(tmp_path / "data" / source / "train.csv",
+                  [(f"you are a loser {source} {i}", 1) for i in range(20)] + [(f"hello {i}", 0) for i in range(20)])
+    for source in ("suicidal_tweets", "reddit_sw_teens"):
+        rows = [(f"{rng.choice(sad)} {source} {i}", 1) for i in range(40)]
+        rows += [(f"{rng.choice(glad)} {source} {i}", 0) for i in range(40)]
+        (tmp_path / "data" / source).mkdir(parents=True)
+        write_csv(tmp_path / "data" / source / "train.csv", rows)
+    monkeypatch.setenv("CROSSINGGUARD_CACHE", str(tmp_path / "cache"))
+    rc, out, err = run_cli(["evaluate", "--loso", "--category", "self_harm", "--shared", str(tmp_path / "data")],
+                           capsys, monkeypatch)
+    assert rc == 0, err
+    assert [(o["category"], o["source"]) for o in out] == [("self_harm", "suicidal_tweets"), ("self_harm", "reddit_sw_teens")]
+    for o in out:
+        for kind in ("in_source", "left_out"):
+            for member in ("tfidf", "head", "ensemble"):
+                fig = o[kind][member]
+                assert fig["n"] == 16 and fig["positives"] == 8
+                assert 0.0 <= fig["ci95"][0] <= fig["auc"] <= fig["ci95"][1] <= 1.0
+        assert o["shipped_models"]["auc"] is not None
+    assert (tmp_path / "cache").is_dir()        # embeddings cached where told, not in the data folder
