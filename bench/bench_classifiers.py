@@ -92,6 +92,28 @@ def bootstrap_ci(y: np.ndarray, scores: np.ndarray, reps: int = 200, seed: int =
     return float(lo), float(hi)
 
 
+def memo_encoder(models):
+    """Wrap models.encoder.encode with a per-text memo; returns the original (None: no encoder)."""
+    if models.encoder is None:
+        return None
+    from classifiers.encoder import Encoded
+    real = models.encoder.encode
+    memo: dict[str, np.ndarray] = {}
+
+    def encode(texts, first_only=False):
+        todo = [t for t in dict.fromkeys(texts) if t not in memo]
+        if todo:
+            enc = real(todo)
+            for k, t in enumerate(todo):
+                memo[t] = enc.vectors[enc.offsets[k]:enc.offsets[k + 1]]
+        parts = [memo[t][:1] if first_only else memo[t] for t in texts]
+        offsets = np.cumsum([0] + [len(p) for p in parts])
+        return Encoded(np.vstack(parts) if parts else np.zeros((0, 384), np.float32), offsets)
+
+    models.encoder.encode = encode
+    return real
+
+
 def rss_bytes() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -134,6 +156,10 @@ def main() -> int:
     apc_mem = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(snap, "filename"))
     tracemalloc.stop()
     clf = Classifier(models)
+    # The quality sections score the same texts several times (pipeline, model alone): each text
+    # is encoded once (a memo keyed by text; vectors do not depend on the batch, so this changes
+    # no figure). The latency section below runs without the memo.
+    real_encode = memo_encoder(models)
 
     print("== ROC-AUC on our held-out parts (pipeline / model only / alt-profanity-check)")
     rows = []
@@ -208,6 +234,8 @@ def main() -> int:
               f"  apc {100 * apc:.1f}% (trained on these)")
     figures["dialect"] = dial
 
+    if real_encode is not None:
+        models.encoder.encode = real_encode
     print("== Latency on one core (budget with the encoder: batches of 64 <= 15 ms median, <= 40 ms p95 per post;"
           " a post alone <= 25 ms)")
     posts = [t for n in ORDER for t in parts[n].texts if len(t) <= 280][:2000]

@@ -143,7 +143,7 @@ class Classifier:
         # the text models read at most MAX_CHARS characters; normalizing more would be wasted work
         norms = [normalize(t[:MAX_CHARS], offsets=False) for t in texts]   # offsets only if evidence is asked
         ntexts = [n.text for n in norms]
-        probs, hits = self.models.score(norms, texts)
+        probs, hits = self.models.score(norms)
         # one conversion for all posts and categories instead of a numpy scalar per post and
         # category (clip and round work element by element: the values do not depend on the shape)
         text_cats = self.models.categories

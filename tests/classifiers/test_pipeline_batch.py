@@ -139,7 +139,7 @@ def reference_classify(clf, posts: list[PostInput]) -> list[Classification]:
     probs = {c: models._calibrate(c, d[:, k]) for k, c in enumerate(models.categories)}
     if models.heads is not None:    # the encoder ensemble, one post at a time
         for i, t in enumerate(texts):
-            one = models.heads.combine({c: probs[c][i:i + 1] for c in probs}, models.encoder.encode([t[:MAX_CHARS]]))
+            one = models.heads.combine({c: probs[c][i:i + 1] for c in probs}, models.encoder.encode([norms[i].text]))
             for c in probs:
                 probs[c][i] = one[c][0]
     all_hits = []
