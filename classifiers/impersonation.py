@@ -80,6 +80,18 @@ ACCOUNT_KINDS = frozenset({"profile", "signup"})
 ACCOUNT_TEXT_MAX = 64
 
 
+def _one_district_reading(found: list[Evidence], post: PostInput) -> list[Evidence]:
+    """When a profile's text stands for its account name (no separate account), the same words
+    are read twice for district voice, as a name and as text: keep the stronger reading only."""
+    if post.account or not any(e.kind == "district" and e.start is None for e in found):
+        return found
+    district = [e for e in found if e.kind == "district"]
+    if len(district) < 2:
+        return found
+    best = max(district, key=lambda e: e.weight)
+    return [e for e in found if e.kind != "district" or e is best]
+
+
 def account_name(post: PostInput) -> str | None:
     """The display name or handle a profile/sign-up post sets: `account`, else its short text."""
     if (post.kind or "").lower() not in ACCOUNT_KINDS:
@@ -239,7 +251,7 @@ class ImpersonationDetector:
                 out += self._district_text(post.text, is_account)
         if self.logos and post.attachments:
             out += self._logo(post.attachments, is_account)
-        return out
+        return _one_district_reading(out, post)
 
     def find_batch(self, posts: Sequence[PostInput]) -> list[list[Evidence]]:
         """`find` for each post, in order. The substring gates over the text (a roster name's
@@ -287,7 +299,7 @@ class ImpersonationDetector:
                     found += self._district_text(post.text, is_account)
             if logo:
                 found += self._logo(post.attachments, is_account)
-            out[i] = found
+            out[i] = _one_district_reading(found, post)
         return out
 
     # ------------------------------------------------------------------------------ (a) accounts

@@ -112,6 +112,7 @@ class ClassifierService:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._queue: asyncio.Queue | None = None
         self._collector: asyncio.Task | None = None
+        self._warmup: list[concurrent.futures.Future] = []   # the current pool's warm-up pings
         self.restarts = 0               # worker pools replaced after a crash or a stuck batch
         self.stuck = 0                  # batches abandoned because they ran past stuck_after
 
@@ -126,8 +127,7 @@ class ClassifierService:
             initargs=(self.roster_path, self.policy_path, self.max_bytes),
         )
         # Warm every worker now so the first student post does not wait for model loading.
-        for _ in range(self.workers):
-            self._pool.submit(_worker_ping)
+        self._warmup = [self._pool.submit(_worker_ping) for _ in range(self.workers)]
         # Every worker loads the same files, so one answer stands for the pool: an encoder that
         # could not load (logged once by the worker) is counted here, where the metrics live.
         self._pool.submit(_worker_encoder_error).add_done_callback(_count_encoder_fallback)
@@ -206,6 +206,14 @@ class ClassifierService:
 
     async def _run(self, pool, jobs: list[Job]) -> list[JobResult]:
         loop = asyncio.get_running_loop()
+        # The stuck clock starts once the pool's workers have loaded their models (the warm-up
+        # pings answered): loading the encoder and the models takes seconds on a busy machine,
+        # and a new pool's first batch is not stuck for that. Waiting is bounded by `timeout`
+        # (the caller has failed open by then anyway); a dead worker's ping raises, which the
+        # batch itself then reports as a broken pool.
+        warmup = self._warmup if pool is self._pool else []
+        if warmup and not all(f.done() for f in warmup):
+            await asyncio.wait([asyncio.wrap_future(f) for f in warmup], timeout=self.timeout)
         return await asyncio.wait_for(loop.run_in_executor(pool, self.batch_fn, jobs), self.stuck_after)
 
     def _restart(self, kill: bool = False) -> None:
