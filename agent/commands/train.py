@@ -100,7 +100,7 @@ def train_heads(categories, data_dir: Path, out: Path, extra: dict) -> int:
     from classifiers.encoder import EncoderUnavailable, Encoder
     from classifiers.heads import Heads, HeadsFileError
     from classifiers.textmodels import ModelFileError, TextModels
-    from classifiers.train.heads import save_heads, train_heads as fit_heads
+    from classifiers.train.heads import ENSEMBLE_CATEGORIES, save_heads, train_heads as fit_heads
 
     try:
         encoder = Encoder()
@@ -110,9 +110,12 @@ def train_heads(categories, data_dir: Path, out: Path, extra: dict) -> int:
         tfidf = TextModels.load(out, encoder=False)
     except ModelFileError as exc:
         raise UsageError(str(exc)) from exc
+    categories = [c for c in categories if c in ENSEMBLE_CATEGORIES]
+    if not categories:
+        return 0
     doc = fit_heads(categories, data_dir, tfidf.tfidf_proba, encoder, extra=extra,
                     log=lambda m: print(m, file=sys.stderr, flush=True))
-    if (out / "heads.json").exists() and set(categories) != {"bullying", "threat", "self_harm"}:
+    if (out / "heads.json").exists() and set(categories) != set(ENSEMBLE_CATEGORIES):
         # keep the other categories' heads of the folder
         try:
             old = Heads.load(out)
@@ -122,8 +125,7 @@ def train_heads(categories, data_dir: Path, out: Path, extra: dict) -> int:
             if c not in doc["categories"]:
                 doc["categories"][c] = old.meta["categories"][c]
                 doc["_arrays"][c] = old.coef[:, j]
-        doc["categories"] = {c: doc["categories"][c] for c in ("bullying", "threat", "self_harm")
-                             if c in doc["categories"]}
+        doc["categories"] = {c: doc["categories"][c] for c in ENSEMBLE_CATEGORIES if c in doc["categories"]}
     save_heads(doc, out)
     print(json.dumps({"heads": str(out / "heads.json"),
                       "thresholds": {c: e["threshold"] for c, e in doc["categories"].items()}}))
