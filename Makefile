@@ -28,6 +28,7 @@ bench: venv
 # Retrain the shipped classifier models from ../shared/data (see classifiers/models/README.md).
 models: venv
 	$(BIN)/crossingguard train
+	$(BIN)/python -m pytest -q -m slow tests/classifiers/test_reproduce_models.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -14,14 +14,24 @@ models never saw them):
 3. Dialect check: how often bullying fires on Davidson tweets the annotators called "neither"
    (inoffensive), split by a small African-American English marker lexicon, next to
    alt-profanity-check (which was trained on Davidson, so its figure is optimistic).
-4. Latency: all five categories for one post (median, target < 300 us) and per post in batches
-   of 64 (target < 50 us); baseline alt-profanity-check predict_prob on the same posts.
-5. Memory of the loaded models (target < 150 MB), measured with tracemalloc, next to
-   alt-profanity-check's loaded model.
+4. Latency on one core (issue 13 budget, with the encoder: per post at most 15 ms median and
+   40 ms at the 95th percentile in batches of 64, at most 25 ms for a post alone), for each head
+   (TF-IDF models, encoder + heads) and the whole pipeline (ensemble, patterns, PII,
+   impersonation, evidence); baseline alt-profanity-check predict_prob on the same posts.
+5. Memory of the loaded models: the TF-IDF models (tracemalloc) and the encoder with its heads
+   (resident-set growth: onnxruntime allocates outside Python), next to alt-profanity-check.
+6. The realistic student-post set and the fresh check set (classifiers/eval/): recall and false
+   labels through the pipeline, with and without the encoder.
 """
 from __future__ import annotations
 
-import argparse
+import os
+
+# one core: the budget is per core, and the proxy runs one classifier worker per core
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
 import json
 import random
 import re
@@ -82,6 +92,33 @@ def bootstrap_ci(y: np.ndarray, scores: np.ndarray, reps: int = 200, seed: int =
     return float(lo), float(hi)
 
 
+def memo_encoder(models):
+    """Wrap models.encoder.encode with a per-text memo; returns the original (None: no encoder)."""
+    if models.encoder is None:
+        return None
+    from classifiers.encoder import Encoded
+    real = models.encoder.encode
+    memo: dict[str, np.ndarray] = {}
+
+    def encode(texts, first_only=False):
+        todo = [t for t in dict.fromkeys(texts) if t not in memo]
+        if todo:
+            enc = real(todo)
+            for k, t in enumerate(todo):
+                memo[t] = enc.vectors[enc.offsets[k]:enc.offsets[k + 1]]
+        parts = [memo[t][:1] if first_only else memo[t] for t in texts]
+        offsets = np.cumsum([0] + [len(p) for p in parts])
+        return Encoded(np.vstack(parts) if parts else np.zeros((0, 384), np.float32), offsets)
+
+    models.encoder.encode = encode
+    return real
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def median_us(fn, reps: int) -> float:
     times = []
     for _ in range(reps):
@@ -105,14 +142,24 @@ def main() -> int:
     snap = tracemalloc.take_snapshot()
     from classifiers.pipeline import Classifier
     from classifiers.textmodels import TextModels
-    models = TextModels.load()
+    tfidf_models = TextModels.load(encoder=False)
     ours_mem = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(snap, "filename"))
+    rss0 = rss_bytes()
+    models = TextModels.load()
+    models.predict_proba(["warm up the encoder"])
+    encoder_rss = rss_bytes() - rss0
+    if models.heads is None:
+        print(f"!! encoder unavailable ({models.encoder_error}): figures are for the TF-IDF models alone")
     snap = tracemalloc.take_snapshot()
     from profanity_check import predict_prob
     predict_prob(["warm up"])
     apc_mem = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(snap, "filename"))
     tracemalloc.stop()
     clf = Classifier(models)
+    # The quality sections score the same texts several times (pipeline, model alone): each text
+    # is encoded once (a memo keyed by text; vectors do not depend on the batch, so this changes
+    # no figure). The latency section below runs without the memo.
+    real_encode = memo_encoder(models)
 
     print("== ROC-AUC on our held-out parts (pipeline / model only / alt-profanity-check)")
     rows = []
@@ -125,15 +172,18 @@ def main() -> int:
         y = np.array(part.labels)
         ours = models.predict_proba(part.texts)[cat]
         alone = models.model_proba(part.texts)[cat]
+        tfidf = tfidf_models.model_proba(part.texts)[cat]
         apc = predict_prob(part.texts)
         a = (roc_auc_score(y, ours), roc_auc_score(y, alone), roc_auc_score(y, apc))
         lo, hi = bootstrap_ci(y, ours)
         auc[name] = {"category": cat, "n": len(y), "positives": int(y.sum()), "pipeline": round(a[0], 4),
                      "pipeline_ci95": [round(lo, 4), round(hi, 4)],
-                     "model": round(a[1], 4), "alt_profanity_check": round(a[2], 4), "bar": BARS[name]}
+                     "model": round(a[1], 4), "tfidf_only": round(roc_auc_score(y, tfidf), 4),
+                     "alt_profanity_check": round(a[2], 4), "bar": BARS[name]}
         ok_bar = "PASS" if a[0] >= BARS[name] else "MISS"
         ok_peer = "better" if a[0] > a[2] else "WORSE"
-        rows.append(f"  {cat:9s} {name:16s} n={len(y):5d} pos={int(y.sum()):4d}  ours {a[0]:.3f} (model {a[1]:.3f})"
+        rows.append(f"  {cat:9s} {name:16s} n={len(y):5d} pos={int(y.sum()):4d}  ours {a[0]:.3f} (model {a[1]:.3f},"
+                    f" tfidf alone {auc[name]['tfidf_only']:.3f})"
                     f"  apc {a[2]:.3f}  bar {BARS[name]:.2f} {ok_bar}, {ok_peer} than apc  (ours 95% CI {lo:.3f}-{hi:.3f})")
     # OLID: the bar is scored on `label` (sub-task A, offensive; what DATA.md says published
     # numbers and an independent evaluation use). Targeted insults (TIN, level B) reported too.
@@ -173,45 +223,72 @@ def main() -> int:
     other = [t for t in dav if not AAE_MARKERS.search(t)]
     thr = models.thresholds["bullying"]
     dial = {}
+    tthr = tfidf_models.thresholds["bullying"]
     for label, texts in (("aae_markers", aae), ("other", other)):
         ours = float((models.predict_proba(texts)["bullying"] >= thr).mean())
+        tf = float((tfidf_models.predict_proba(texts)["bullying"] >= tthr).mean())
         apc = float((predict_prob(texts) >= 0.5).mean())
-        dial[label] = {"n": len(texts), "ours": round(ours, 4), "alt_profanity_check": round(apc, 4)}
-        print(f"  {label:12s} n={len(texts):5d}  ours {100 * ours:.1f}% flagged  apc {100 * apc:.1f}% (trained on these)")
+        dial[label] = {"n": len(texts), "ours": round(ours, 4), "tfidf_only": round(tf, 4),
+                       "alt_profanity_check": round(apc, 4)}
+        print(f"  {label:12s} n={len(texts):5d}  ours {100 * ours:.1f}% flagged (tfidf alone {100 * tf:.1f}%)"
+              f"  apc {100 * apc:.1f}% (trained on these)")
     figures["dialect"] = dial
 
-    print("== Latency (all five categories; median)")
+    if real_encode is not None:
+        models.encoder.encode = real_encode
+    print("== Latency on one core (budget with the encoder: batches of 64 <= 15 ms median, <= 40 ms p95 per post;"
+          " a post alone <= 25 ms)")
     posts = [t for n in ORDER for t in parts[n].texts if len(t) <= 280][:2000]
     rng.shuffle(posts)
     inputs = [PostInput(t, platform="x", kind="post") for t in posts]
     clf.classify(inputs[:64])
-    single = [median_us(lambda p=p: clf.classify([p]), 1) for p in inputs[:1000]]
-    single_med = statistics.median(single)
+    tfidf_clf = Classifier(tfidf_models)
     batches = [inputs[i:i + 64] for i in range(0, 1024, 64)]
-    per_post_batch = statistics.median([median_us(lambda b=b: clf.classify(b), 1) / len(b) for b in batches * 3])
-    text_only = statistics.median([median_us(lambda p=p: models.predict_proba([p.text]), 1) for p in inputs[:1000]])
-    text_batch = statistics.median([median_us(lambda b=b: models.predict_proba([p.text for p in b]), 1) / len(b)
-                                    for b in batches * 3])
-    apc_single = statistics.median([median_us(lambda p=p: predict_prob([p.text]), 1) for p in inputs[:300]])
-    apc_batch = statistics.median([median_us(lambda b=b: predict_prob([p.text for p in b]), 1) / len(b) for b in batches])
-    lat = {"single_us": round(single_med, 1), "batch64_per_post_us": round(per_post_batch, 1),
-           "text_models_single_us": round(text_only, 1), "text_models_batch64_per_post_us": round(text_batch, 1),
-           "apc_single_us": round(apc_single, 1), "apc_batch64_per_post_us": round(apc_batch, 1)}
-    print(f"  one post, all categories:   {single_med:7.1f} us (target < 300)   text models only {text_only:.1f} us"
-          f"   | apc predict_prob one post {apc_single:.1f} us")
-    print(f"  batch of 64, per post:      {per_post_batch:7.1f} us (target < 50)    text models only {text_batch:.1f} us"
-          f"   | apc predict_prob per post in 64 {apc_batch:.1f} us")
 
-    # The same, in CPU time of this thread: on a shared machine a 10 ms batch is often paused for
-    # another process, which wall time counts and a 0.2 ms single post mostly escapes; CPU time
-    # compares the two fairly and is what the stage table below adds up against.
+    def ms_stats(samples: list[float]) -> dict:
+        return {"median_ms": round(statistics.median(samples), 3),
+                "p95_ms": round(float(np.percentile(samples, 95)), 3)}
+
+    def per_post_in_batches(fn) -> dict:   # per post = batch time / 64; median and p95 over 16 batches x 2
+        return ms_stats([median_us(lambda b=b: fn(b), 1) / 1000 / len(b) for b in batches * 2])
+
+    def alone(fn, n: int = 300) -> dict:
+        return ms_stats([median_us(lambda p=p: fn(p), 1) / 1000 for p in inputs[:n]])
+
+    def encoder_heads(texts):
+        if models.heads is not None:
+            models.heads.decisions(models.encoder.encode(texts))
+
+    lat = {
+        "tfidf_models": {"batch64": per_post_in_batches(lambda b: tfidf_models.model_proba([p.text for p in b])),
+                         "alone": alone(lambda p: tfidf_models.model_proba([p.text]))},
+        "encoder_and_heads": {"batch64": per_post_in_batches(lambda b: encoder_heads([p.text for p in b])),
+                              "alone": alone(lambda p: encoder_heads([p.text]))},
+        "ensemble_pipeline": {"batch64": per_post_in_batches(clf.classify), "alone": alone(lambda p: clf.classify([p]))},
+        "tfidf_pipeline": {"batch64": per_post_in_batches(tfidf_clf.classify),
+                           "alone": alone(lambda p: tfidf_clf.classify([p]))},
+        "alt_profanity_check": {"batch64": per_post_in_batches(lambda b: predict_prob([p.text for p in b])),
+                                "alone": alone(lambda p: predict_prob([p.text]))},
+    }
+    for name, f in lat.items():
+        print(f"  {name:20s} batch of 64, per post: median {f['batch64']['median_ms']:7.3f} ms  p95 {f['batch64']['p95_ms']:7.3f} ms"
+              f"   | alone: median {f['alone']['median_ms']:7.3f} ms  p95 {f['alone']['p95_ms']:7.3f} ms")
+    ens = lat["ensemble_pipeline"]
+    ok = (ens["batch64"]["median_ms"] <= 15 and ens["batch64"]["p95_ms"] <= 40 and ens["alone"]["median_ms"] <= 25)
+    print(f"  whole pipeline within the budget: {'PASS' if ok else 'MISS'}"
+          f"   (ratio to alt-profanity-check in batches: "
+          f"{ens['batch64']['median_ms'] / max(lat['alt_profanity_check']['batch64']['median_ms'], 1e-9):.0f}x)")
+
+    # The same, in CPU time of this thread: on a shared machine a batch is often paused for
+    # another process, which wall time counts; CPU time compares fairly and is what the stage
+    # table below adds up against.
     def cpu_us(fn) -> float:
         t0 = time.thread_time_ns()
         fn()
         return (time.thread_time_ns() - t0) / 1000
 
-    single_cpu = statistics.median([cpu_us(lambda p=p: clf.classify([p])) for p in inputs[:1000]])
-    batch_cpu = statistics.median([cpu_us(lambda b=b: clf.classify(b)) / len(b) for b in batches * 3])
+    single_cpu = statistics.median([cpu_us(lambda p=p: clf.classify([p])) for p in inputs[:300]])
+    batch_cpu = statistics.median([cpu_us(lambda b=b: clf.classify(b)) / len(b) for b in batches * 2])
     lat.update(single_cpu_us=round(single_cpu, 1), batch64_per_post_cpu_us=round(batch_cpu, 1))
     print(f"  CPU time of this thread:    one post {single_cpu:.1f} us, batch of 64 {batch_cpu:.1f} us per post")
     # Where the batch time goes, stage by stage, as classify runs them (each stage once per batch
@@ -246,6 +323,7 @@ def main() -> int:
     stages = {
         "normalize": stage(lambda b: [normalize(p.text, offsets=False) for p in b]),
         "features_and_product": stage(lambda b: models.decision([n.text for n in norm_b[id(b)]])),
+        "encoder_and_heads": stage(lambda b: encoder_heads([p.text for p in b])),
         "intent_patterns": stage(lambda b: find_intent_batch([n.text for n in norm_b[id(b)]])),
         "help_seeking": stage(lambda b: is_help_seeking_batch([p.text for p in b], [n.text for n in norm_b[id(b)]])),
         "pii (classifiers/pii.py)": stage(lambda b: clf._pii_all(b)),
@@ -260,9 +338,23 @@ def main() -> int:
     figures["latency"] = lat
 
     print("== Memory of the loaded models")
-    print(f"  ours {ours_mem / 1e6:.1f} MB (tracemalloc; estimate {models.memory_bytes() / 1e6:.1f} MB; target < 150)"
+    print(f"  TF-IDF models {ours_mem / 1e6:.1f} MB (tracemalloc; estimate {models.memory_bytes() / 1e6:.1f} MB)"
+          f"   encoder + heads {encoder_rss / 1e6:.1f} MB (resident-set growth)"
           f"   | alt-profanity-check {apc_mem / 1e6:.1f} MB")
-    figures["memory_mb"] = {"ours": round(ours_mem / 1e6, 2), "alt_profanity_check": round(apc_mem / 1e6, 2)}
+    figures["memory_mb"] = {"tfidf_models": round(ours_mem / 1e6, 2), "encoder_and_heads_rss": round(encoder_rss / 1e6, 2),
+                            "alt_profanity_check": round(apc_mem / 1e6, 2)}
+
+    print("== Realistic student posts (classifiers/eval/): recall and false labels through the pipeline")
+    from classifiers import realistic
+    real = {}
+    for set_name, path in (("realistic", None), ("fresh", realistic.default_path().with_name("fresh.csv"))):
+        for label, c in (("ensemble", clf), ("tfidf_only", tfidf_clf)):
+            rep, _ = realistic.evaluate(c, path)
+            real[f"{set_name}/{label}"] = rep
+            rc = "  ".join(f"{k} {v['rate']:.2f} [{v['ci95'][0]:.2f}-{v['ci95'][1]:.2f}]" for k, v in rep["recall"].items())
+            fl = rep["false_labels"]["all"]
+            print(f"  {set_name:9s} {label:10s} recall {rc}   false labels {fl['rate']:.3f} [{fl['ci95'][0]:.3f}-{fl['ci95'][1]:.3f}]")
+    figures["realistic"] = real
     if args.json:
         print(json.dumps(figures))
     return 0

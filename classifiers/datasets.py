@@ -51,6 +51,15 @@ SOURCES: dict[str, Source] = {
     "formspring": Source("formspring", "bullying", "label (>= 2 of 3 workers said bullying)", group="profile"),
     "threatgram": Source("threatgram", "threat", "label (threat_level 2: violent)"),
     "suicidal_tweets": Source("suicidal_tweets", "self_harm", "label (suicidal intention)"),
+    # Round two (issue 13): used by the encoder heads only (classifiers/train/heads.py), so the
+    # TF-IDF models and their figures are unchanged by them.
+    "askfm": Source("askfm", "bullying", "label (hand-labelled cyberbullying)"),
+    "gametox_peer_toxicity": Source("gametox_peer_toxicity", "bullying",
+                                    "label (GameTox classes 1, 3, 4: insults, harassment, threats)"),
+    "gab_hate_cv": Source("gab_hate_cv", "threat", "label (Gab Hate Corpus: call for violence)"),
+    "implicit_hate_threatening": Source("implicit_hate_threatening", "threat",
+                                        "label (Latent Hatred stage-2 class: threatening)"),
+    "reddit_sw_teens": Source("reddit_sw_teens", "self_harm", "label (r/SuicideWatch vs r/teenagers)"),
 }
 # Davidson is deliberately absent: its labels are "offensive language", not bullying, and it
 # over-flags African-American English (DATA.md). bench/ uses its `neither` rows only to measure
@@ -190,3 +199,36 @@ def read_labelled_csv(path: Path) -> Part:
             part.add(row.get("text") or "", int(raw in ("1", "1.0", "true", "True")))
     return part
 
+
+EXTRA_COLUMNS = ("text", "category", "label")
+TRAINED_CATEGORIES = ("bullying", "threat", "self_harm")
+
+
+def read_extra_csv(path: Path) -> dict[str, Part]:
+    """`crossingguard train --extra FILE`: counselors' decisions exported by `crossingguard
+    export-labels`, CSV with the header `text,category,label` (label 1 = a confirmed incident,
+    0 = a dismissed one). Rows of categories without a text model (pii, impersonation) are skipped;
+    a bad row raises naming file, line and key (nothing is trained from a half-read file)."""
+    if not path.is_file():
+        raise DataFileError(f"{path}: no such file")
+    out: dict[str, Part] = {}
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in EXTRA_COLUMNS if c not in (reader.fieldnames or ())]
+        if missing:
+            raise DataFileError(f"{path}:1: header: expected columns {','.join(EXTRA_COLUMNS)} (missing {', '.join(missing)})")
+        for row in reader:
+            cat = (row.get("category") or "").strip()
+            if cat in ("pii", "impersonation"):
+                continue
+            if cat not in TRAINED_CATEGORIES:
+                raise DataFileError(f"{path}:{reader.line_num}: category: expected one of "
+                                 f"{', '.join(TRAINED_CATEGORIES)}, pii, impersonation; got {cat!r}")
+            raw = (row.get("label") or "").strip()
+            if raw not in ("0", "1"):
+                raise DataFileError(f"{path}:{reader.line_num}: label: expected 0 or 1, got {raw!r}")
+            text = row.get("text") or ""
+            if not text.strip():
+                raise DataFileError(f"{path}:{reader.line_num}: text: empty")
+            out.setdefault(cat, Part()).add(text, int(raw))
+    return out

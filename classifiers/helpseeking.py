@@ -46,7 +46,8 @@ _RULES = (
                r"counselou?r|therapist|support group|someone (?:i|we) can talk to)\b"),
     re.compile(r"\b(?:talk(?:ed|ing)? to|told|tell|see|saw|seeing|call(?:ed|ing)?|text(?:ed|ing)?|reach(?:ed|ing)? out to)\s+"
                r"(?:my |a |the |our |school |guidance )*(?:counselou?r|therapist|trusted adult|school nurse|"
-               r"psychologist|social worker|hotline|helpline|lifeline|crisis line|988)\b"),
+               r"psychologist|social worker|hotline|helpline|lifeline|crisis line|988|"
+               r"(?:ms|mr|mrs|miss|coach|dr)\.? [a-z]+|(?:a |my |the )?teacher|the principal)\b"),
     # offering help / resources
     re.compile(r"\b(?:call|text|dial)\s+(?:or text\s+)?988\b|\b988\b.{0,40}\b(?:lifeline|crisis|suicide|hotline)\b|"
                r"\btext (?:home|hello|talk) to 741741\b|\b741741\b|\b1[- .]?800[- .]?273[- .]?8255\b|"
@@ -54,6 +55,25 @@ _RULES = (
     re.compile(r"\b(?:you can|u can|you could|feel free to)\s+(?:always\s+)?(?:talk to|text|call|dm|message)\s+me\b|"
                r"\b(?:i'?m|i am) (?:here|always here) (?:for you|if you need)\b|\bplease (?:talk to|tell) (?:someone|an adult|a counselou?r)\b|"
                r"\bare you safe\b"),
+    # a target of bullying or threats asking what to do about it (issue 13: "kids keep calling me
+    # stupid, how do i make them stop"); both parts are needed, in either order
+    re.compile(r"\b(?:call(?:s|ed|ing)? (?:me|you|u)|keeps? (?:messaging|texting|calling|saying|posting|sharing|telling) "
+               r"(?:me|you|my|that|about)|make fun of (?:me|you|my)|made fun of (?:me|my)|bull(?:y|ied|ies|ying)|"
+               r"threaten(?:s|ed|ing)? (?:me|to)|(?:said|says|wrote) (?:i|that i|they|he|she|on my)|"
+               r"spreading rumou?rs|fake account|picking on me|going to (?:stab|hurt|beat|jump) me|"
+               r"gonna (?:stab|hurt|beat|jump) me|to me on my posts|sharing my|(?:got|get|getting) called|told me to|"
+               r"keeps? calling me|talking about bringing a (?:gun|knife)|i'm scared|im scared)\b.{0,160}"
+               r"\b(?:what (?:do|should|can) (?:i|you|we) (?:do|say)|how (?:do|can|should) (?:i|you|we) "
+               r"(?:make (?:them|it|him|her) stop|block|report|get|handle|deal|stop|tell|support|help|make)|"
+               r"does it ever stop|any advice|who (?:do|can|should) (?:i|we) (?:even )?tell|"
+               r"should i (?:tell|report|ignore)|can the school|is it normal|i don't know who to talk to|"
+               r"i dont know who to talk to)\b|"
+               r"\b(?:what (?:do|should|can) (?:i|you|we) (?:do|say)|how (?:do|can|should) (?:i|you|we) "
+               r"(?:make (?:them|it|him|her) stop|block|report|get|handle|deal|stop|tell|support|help)|"
+               r"any advice|who (?:do|can|should) (?:i|we) (?:even )?(?:tell|talk to)|is it normal|can the school)\b.{0,160}"
+               r"\b(?:call(?:s|ed|ing)? (?:me|you|u)|make fun of|made fun of|bull(?:y|ied|ies|ying)|"
+               r"threaten(?:s|ed|ing)?|spreading rumou?rs|fake account|picking on|messaging me|"
+               r"keeps? (?:messaging|texting|calling|saying|posting|sharing))"),
     # reporting someone else's danger to get them help
     re.compile(r"\bmy (?:friend|bestie|best friend|sister|brother|classmate|cousin|girlfriend|boyfriend)\b.{0,80}"
                r"\b(?:said|says|told me|posted|texted|wants to|is going to|is gonna)\b.{0,60}"
@@ -67,7 +87,8 @@ _RULES = (
 TRIGGER_WORDS = (
     "help|counsel|therap|hotline|helpline|lifeline|crisis|988|741741|8255|support|talk|tell|told|"
     "report|call|text|dial|here for you|safe|adult|nurse|doctor|police|psych|social worker|"
-    "guidance|principal|teacher|what do i do|what should i do"
+    "guidance|principal|teacher|what do i do|what should i do|call|bull|threaten|rumo|fake account|make fun|"
+    "made fun|picking on|keep|said|says|wrote|going to|gonna|sharing"
 ).split("|")
 _TRIGGER = re.compile("|".join(map(re.escape, TRIGGER_WORDS)))
 

@@ -74,6 +74,34 @@ from classifiers.types import Evidence, PostInput
 
 CATEGORY = "impersonation"
 ACCOUNT_KINDS = frozenset({"profile", "signup"})
+# A profile edit or sign-up with no separate account name (`crossingguard classify` input, an
+# extractor that found only one field): its text *is* the name being set, when it looks like a
+# name: one line, at most this long. A longer text is a bio or a post, judged as text only.
+ACCOUNT_TEXT_MAX = 64
+
+
+def _one_district_reading(found: list[Evidence], post: PostInput) -> list[Evidence]:
+    """When a profile's text stands for its account name (no separate account), the same words
+    are read twice for district voice, as a name and as text: keep the stronger reading only."""
+    if post.account or not any(e.kind == "district" and e.start is None for e in found):
+        return found
+    district = [e for e in found if e.kind == "district"]
+    if len(district) < 2:
+        return found
+    best = max(district, key=lambda e: e.weight)
+    return [e for e in found if e.kind != "district" or e is best]
+
+
+def account_name(post: PostInput) -> str | None:
+    """The display name or handle a profile/sign-up post sets: `account`, else its short text."""
+    if (post.kind or "").lower() not in ACCOUNT_KINDS:
+        return None
+    if post.account:
+        return post.account
+    text = (post.text or "").strip()
+    if text and len(text) <= ACCOUNT_TEXT_MAX and "\n" not in text:
+        return text
+    return None
 
 W_ACCT_FULL, W_ACCT_NICK, W_ACCT_TITLE, W_ACCT_INITIAL = 0.9, 0.85, 0.85, 0.75
 W_ACCT_FUZZY_HIGH, W_ACCT_FUZZY, W_ACCT_INITIALS, W_ACCT_USERNAME_LETTERS = 0.8, 0.65, 0.35, 0.8
@@ -211,9 +239,10 @@ class ImpersonationDetector:
         out: list[Evidence] = []
         author = self._author_id(post.author)
         is_account = (post.kind or "").lower() in ACCOUNT_KINDS
-        if is_account and post.account:
-            out += self._account(post.account, author)
-            out += self._district_account(post.account)
+        account = account_name(post)
+        if account:
+            out += self._account(account, author)
+            out += self._district_account(account)
         if post.text:
             low = post.text.lower()
             if self.names.people:
@@ -222,7 +251,7 @@ class ImpersonationDetector:
                 out += self._district_text(post.text, is_account)
         if self.logos and post.attachments:
             out += self._logo(post.attachments, is_account)
-        return out
+        return _one_district_reading(out, post)
 
     def find_batch(self, posts: Sequence[PostInput]) -> list[list[Evidence]]:
         """`find` for each post, in order. The substring gates over the text (a roster name's
@@ -253,7 +282,7 @@ class ImpersonationDetector:
         district = posts_with(self._district_keys, joined_low, low_starts)
         for i, post in enumerate(posts):
             is_account = (post.kind or "").lower() in ACCOUNT_KINDS
-            account = is_account and post.account
+            account = account_name(post)
             logo = self.logos and post.attachments
             claim = i in claims or (i in other and not self.names.firsts.isdisjoint(text_tokens(texts[i]).words))
             if not (account or logo or claim or i in district):
@@ -261,8 +290,8 @@ class ImpersonationDetector:
             found: list[Evidence] = []
             author = self._author_id(post.author)
             if account:
-                found += self._account(post.account, author)
-                found += self._district_account(post.account)
+                found += self._account(account, author)
+                found += self._district_account(account)
             if post.text:
                 if claim:
                     found += self._claims(post.text, post.text.lower(), author)
@@ -270,7 +299,7 @@ class ImpersonationDetector:
                     found += self._district_text(post.text, is_account)
             if logo:
                 found += self._logo(post.attachments, is_account)
-            out[i] = found
+            out[i] = _one_district_reading(found, post)
         return out
 
     # ------------------------------------------------------------------------------ (a) accounts

@@ -74,7 +74,7 @@ _NEG = (r"(?:(?:don't|dont|do not|never|won't|wont|will never|would never|wouldn
 _ADV = r"(?:(?:just|finally|really|actually|literally|seriously|totally|probably|definitely|so|gonna|go|to)\s+)*"
 
 _VIOLENT_VERB = (r"(?:kill|murder|stab|shoot|shoot up|gun down|blow up|strangle|choke|hang|"
-                 r"beat up|beat the shit out of|beat the crap out of|jump|punch|hurt|slit|curb stomp|"
+                 r"beat up|beat the shit out of|beat the crap out of|beat the life out of|jump|punch|hurt|slit|curb stomp|"
                  r"run over|torture|slaughter|execute|knife|cut up)")
 # "i will destroy you at chess": competition talk, not violence
 _NOT_GAME = (r"(?!\s+(?:at|in|on)\s+(?:\w+\s+){0,2}?(?:game|games|chess|fortnite|minecraft|roblox|"
@@ -84,10 +84,36 @@ _OTHER_TARGET = (r"(?:you|u|ya|him|her|them|y'all|yall|you all|everyone|everybod
                  r"this school|the school|that school|our school|school|class|the class|my class|"
                  r"(?:my|his|her|your|that|the) (?:teacher|teachers|principal|sister|brother|mom|dad|"
                  r"friend|friends|ex|bf|gf|boyfriend|girlfriend|class|classmates?)|"
-                 r"@user|[a-z]+(?:'s)? (?:face|head|house|car))")
+                 r"@user|[a-z]+(?:'s)? (?:face|head|house|car)|"
+                 # school peers and "whoever": the targets of school threats (issue 13)
+                 r"(?:that|this|the|some|a) (?:kid|girl|boy|guy|freshman|senior|teacher|sub|coach)|"
+                 r"(?:his|her|their) (?:little |big )?(?:sister|brother|mom|dad|friend|girlfriend|boyfriend)|"
+                 r"anyone|anybody|whoever|every ?(?:one|body|single one) (?:of (?:them|you|y'all)|who|in|at|that)|"
+                 r"all of them|them all|the next (?:person|kid|one|guy|girl)|coach|the principal|the sub)")
 _SCHOOL_ATTACK = (r"(?:shoot up|shoot|bomb|blow up|burn down|attack|shooting at|shoot at|bring a gun to|"
                   r"bring (?:a |my )?(?:gun|knife|bomb) to|show up with a gun at)\s+(?:the |this |our |my |that )?"
                   r"(?:school|class|cafeteria|gym|campus|bus|assembly|hallway|building|prom|game)")
+
+_WEAPON = (r"(?:gun|guns|knife|knives|blade|blades|pistol|rifle|shotgun|glock|ar|ar15|ar-15|ak|ak47|strap|"
+           r"machete|bomb|pipe bomb|weapon|weapons|revolver|piece)")
+_WHEN = (r"(?:tomorrow|tmrw|tmr|tonight|monday|tuesday|wednesday|thursday|friday|next week|this week|"
+         r"after school|at lunch|in the morning|just in case)")
+_SCHOOL_PLACE = (r"(?:school|class|campus|bus|prom|practice|the game|the dance|pep rally|the pep rally|assembly|"
+                 r"the assembly|gym|the gym|cafeteria|the cafeteria|homeroom|\w+ period|locker|my locker|"
+                 r"backpack|my backpack|bag|my bag|hallway|the hallway|library|the library)")
+_BODY = r"(?:face|legs?|arms?|neck|skull|head|jaw|teeth|nose|ribs|knees?|fingers?|hands?)"
+# lol, lmao, an emoji of laughter (normalization spells emoji out as words): said as a joke.
+# Only the hyperbole verbs (kill, murder) are read as jokes with it; a weapon, a place and a time
+# are not ("bringing a gun to school lol" stays a threat).
+_JOKE = _c(r"\b(?:lol|lool|lmao|lmfao|haha|hahaha|jk|jkjk|rofl|laughing|skull|xd)\b")
+_JOKE_RULES = {"i_will_verb_you", "kill_you_imperative"}
+_AFFECTION = _c(r"\b(?:love (?:you|u|ya|her|him)|ily|ilysm|bestie|bff|heart|proud of (?:you|u)|jk|just kidding|"
+                r"kidding|rematch|hilarious|funny)\b")
+_AFFECTION_RULES = {"insult_you"}
+# Rules whose negation test looks only at the few words just before the match: "i can't keep doing
+# this, i want it to be over" is ideation, whatever was negated earlier in the sentence.
+_NEAR_NEGATION = {"ideation", "eating_disorder", "self_injury", "exclusion", "insult_you"}
+_JOKE_VERBS = _c(r"\b(?:kill|murder|strangle|choke)\b")
 
 _SELF_VERB = (r"(?:kill|k1ll|end|hurt|cut|harm|hang|shoot|stab|starve|drown|off|unalive|burn|poison)")
 _SELF_TARGET = r"(?:myself|my self|my life|it all|my wrists?|me)"
@@ -110,6 +136,56 @@ THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"(?!\s+(?:guys|all|at|to|in|with|later|soon|around|after|when|tomorrow|tonight|in a bit))|"
         r"\b(?:you're|youre|you are|ur) (?:next|gonna pay|going to pay)\b|\byou(?:'ll| will) pay for this\b|"
         r"\b(?:you|u) (?:won't|wont|will not) (?:live|survive|make it) (?:to see|through|past|until)\b")),
+    # a weapon named with a school place or a time, with or without "i" ("bringing a knife
+    # tomorrow just in case", "bringing my dads glock to the pep rally")
+    ("weapon_to_school", _c(
+        r"\b(?:(?:i|i'm|im|i am|ima|imma|i'll|ill|we|we're|were)\s+)?"
+        rf"{_NEG}{_MOD}{_NEG}{_ADV}"
+        r"(?:bring|bringing|brought|take|taking|carry|carrying|have|got|keep|keeping|hide|hiding|sneak|sneaking)\s+"
+        r"(?:(?:a|my|the|his|her|our|an|some|a real|my own|\w+'s|\w+s)\s+){0,2}"
+        rf"{_WEAPON}\b[^.!?\n]{{0,30}}?\b(?:{_SCHOOL_PLACE}|{_WHEN})\b")),
+    ("weapon_in_bag", _c(
+        rf"\b(?:a|my|the) {_WEAPON} (?:is )?in my (?:backpack|bag|locker|car|pocket|hoodie)\b")),
+    # a warning to keep away from school at a given time
+    ("school_warning", _c(
+        r"(?<!\bi )(?<!\bi'm )(?<!\bim )(?<!\bi am )(?<!\bgonna )(?<!\bgoing to )(?<!\bmight )(?<!\bwe )"
+        r"\b(?:stay home|stay away from school|stay out of|don't come|dont come|do not come|don't go|dont go|"
+        r"do not go|don't show up|dont show up|skip school|skip)\b"
+        r"(?![^.!?\n]*\bif (?:you|u|your|you're|youre)(?: are)? (?:sick|feel|not feeling|ill)\b)"
+        rf"[^.!?\n]{{0,25}}?\b(?:{_WHEN}|{_SCHOOL_PLACE})\b")),
+    # someone is going to be hurt (passive: "he's getting jumped", "the next person gets stabbed")
+    ("getting_jumped", _c(
+        r"\b(?!i\b|im\b|i'm\b|me\b|i am\b)\w+(?:'s|'re)?\s+(?:is |are |'s |s |re )?"
+        r"(?:getting|gonna get|going to get|about to get|will get|gets|finna get|bout to get)\s+"
+        rf"(?:(?:his|her|their|your|ur|the) {_BODY} (?:smashed|bashed|kicked|beat|caved|broken|knocked)|"
+        r"jumped|shot|stabbed|hurt|beat up|beaten up|smoked|bodied|killed|murdered|shanked|merked|"
+        r"(?:his|her|their|your) ass beat)\b")),
+    ("we_jump_them", _c(
+        r"\b(?:we|we're|were|we are|we gonna|imma|ima|i'm|im|i'll|ill|gonna|going to)\s+"
+        r"(?:gonna |going to |about to |finna |bout to )?(?:(?:jump|jumping|run up on|pull up on)\s+"
+        r"(?:him|her|them|that|this|the|\w+ (?:after|at|behind|tomorrow|when))|get (?:him|her|them|\w+) jumped)")),
+    # wishing a group or a person bloodshed ("i want every single one of them to bleed")
+    ("want_them_dead", _c(
+        r"\bi (?:want|wish|hope) (?:you|u|him|her|them|everyone|everybody|all of (?:you|them)|every single one of (?:you|them)|"
+        r"every one of (?:you|them)|them all|y'all|yall)(?: all)? (?:to )?(?:bleed|die|be dead|dead|suffer)\b")),
+    ("warning", _c(
+        r"\b(?:don't|dont|do not) say i (?:didn't|didnt|did not) warn (?:you|u|y'all|yall|anyone)\b|"
+        r"\bthis is (?:your|ur) (?:last|final|only) warning\b|\byou(?:'ve| have|ve) been warned\b|"
+        r"\b(?:is|are|'s|s|you're|youre|you are|your) dead meat\b|"
+        r"\b(?:a |my )?(?:hit ?)?list of names\b|\b(?:you're|youre|you are|your) on my (?:hit ?)?list\b|"
+        r"\bsee what happens (?:to (?:you|u)|after school|tomorrow)\b|"
+        r"\bwatch (?:yourself|your self|your back) (?:walking|on the way|after school|tomorrow|when)\b")),
+    ("break_body", _c(
+        r"\b(?:break|breaking|smash|smashing|bash|bashing|snap|snapping|crack|cracking|cave|caving)\s+"
+        rf"(?:his|her|their|your|ur|ya|you're) {_BODY}\b")),
+    ("make_them_pay", _c(
+        r"\bmake (?:them|you|u|him|her|y'all|yall|everyone|everybody|all of (?:you|them)|them all)\s+(?:all\s+)?pay\b|"
+        r"\b(?:get|getting|gets) what(?:'s| is|s) coming\b|"
+        r"\bput (?:you|u|him|her|them|ya) (?:in|into) (?:the|a) (?:hospital|ground|grave|body bag)\b|"
+        r"\bputting (?:you|u|him|her|them) in (?:the|a) (?:hospital|ground|grave)\b")),
+    ("school_attack_object", _c(
+        r"\b(?:burn|blow|shoot) (?:this|the|our|that) (?:school|place|building) (?:down|up)\b|"
+        r"\b(?:bomb) (?:in|at|under|going off in) (?:the|our|this) (?:\w+ )?(?:hall|hallway|school|cafeteria|gym|bathroom|library|building)\b")),
     ("kill_you_imperative", _c(word_start(_WILL_FORMS) + r"\s+(?:fucking\s+)?"
                                        rf"{_VIOLENT_VERB}\s+(?:you|u|ya|him|her|them|everyone)\b{_NOT_GAME}")),
 )
@@ -133,6 +209,53 @@ SELF_HARM_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\bi dont want to (?:live|be alive|exist) anymore\b|\bno reason (?:for me )?to (?:live|keep going)\b|"
         r"\bi (?:can't|cant) (?:do this|go on|keep going) anymore\b|\bgoodbye (?:everyone|world|forever)\b")),
     ("kms", _c(r"\bkill myself\b")),   # "kms" expands to this in normalization
+    # self-injury without the word suicide (issue 13): the act on one's own body, its tools kept
+    # hidden, a relapse
+    ("self_injury", _c(
+        rf"{_BI}\s+(?:(?:just |still |always |sometimes |have been |'ve been |ve been |keep |kept |started |"
+        r"again |am |'m |m |often |usually )*)(?:scratch|scratching|scratched|burn|burning|burnt|burned|hit|hitting|"
+        r"punch|punching|bite|biting|carve|carving|carved|pick|picking|cut|cutting|hurt|hurting|slice|slicing)\s+"
+        r"(?:myself|my self|my (?:wrists?|arms?|legs?|thighs?|stomach|skin|hips?|scars|knuckles|body))\b|"
+        r"\b(?:made|make|making) myself (?:bleed|throw up|puke|sick|purge)\b|"
+        r"\b(?:hide|hiding|hid|cover|covering|covered) (?:my |the |all my )?(?:cuts|scars|wounds|burns|blades?|razors?)\b|"
+        r"\b(?:bought|buy|got|new|hide|hiding|keep|keeping) (?:new |more |my |the )?(?:razor )?(?:blades|razors)\b|"
+        r"\b(?:i've|ive|i have|i) (?:been |started |keep |still |am )?cutting (?:again|myself|every)\b|"
+        r"\bi (?:still )?cut (?:again|every (?:night|day))\b|\brelapsed? (?:after|again)\b|\b(?:arms|wrists) look like a barcode\b|"
+        r"\bmy (?:arms|wrists|legs|thighs|stomach|hips) (?:are|is) (?:covered in|full of) (?:scars|cuts|burns)\b|"
+        r"\b(?:so|that) (?:no one|nobody|noone) (?:sees|can see|will see|notices) my (?:arms|wrists|legs|thighs|scars|cuts)\b")),
+    # eating-disorder self-harm: starving, purging, counting down calories
+    ("eating_disorder", _c(
+        r"\b(?:haven't|havent|have not|didn't|didnt|did not|hasn't) (?:eaten|eat|had (?:any)?(?:thing|food))"
+        r"(?: anything)? (?:in|for|since) (?:\d+|a|two|three|four|five|six|seven|days?|weeks?|monday|tuesday|"
+        r"wednesday|thursday|friday|saturday|sunday|yesterday)\b|"
+        r"\b(?:purged?|purging|laxatives?|thinspo|pro ana|ana (?:buddy|buddies|coach)|ugw|0 cal|zero cal)\b|"
+        r"\bchew\w* and spit\w*|\bcounting (?:every |all (?:my |the )?)?calories?\b|\bunder \d{3} (?:cal|cals|calories)\b|"
+        r"\b\d{2,3} (?:cal|cals|calories) (?:a|per) day\b|\bfasting for (?:a |\d+ |two |three )?(?:week|days|weeks)\b|"
+        r"\bstarv(?:e|ing) (?:myself|until|till|til|for)\b|\bno food (?:till|until|til|for)\b|"
+        r"\b(?:don't|dont|doesn't|doesnt|do not|does not) deserve (?:food|to eat)\b|"
+        r"\bthrow up after (?:i eat|eating|every meal|lunch|dinner|meals)\b|"
+        r"\bskip(?:ed|ing|ped|ping)? (?:every meal|all my meals|all meals|breakfast,? lunch,? and dinner)\b")),
+    # ideation said without "suicide" or "kill myself"
+    ("ideation", _c(
+        r"\b(?:tired of|sick of|done with) (?:being alive|living|waking up|life|existing)\b|"
+        rf"{_BI}\s+(?:(?:just |really )?(?:am |'m |m )?(?:going to |gonna |about to |will |'ll |ll |want to |wanna )?)"
+        r"(?:end|ending) it(?: all)?\b(?! for (?:all of )?(?:them|you|y'all|yall|everyone|him|her))|"
+        r"\bthinking about (?:ending it|dying|killing myself|suicide|not being here|death)\b|"
+        r"\bthink about (?:dying|death|killing myself|ending it) (?:every|all the|a lot|constantly)\b|"
+        r"\b(?:i'm|im|i am|i)\s+(?:pretty sure |probably )?(?:not gonna|not going to|won't|wont|will not)\s+"
+        r"(?:be (?:here|alive|around)|make it to) (?:next|by|for|tomorrow|graduation|the end|much longer)\b|"
+        r"\b(?:everyone|they|my family|people|my parents|everybody)(?:\s+would|\s+will|'d|d|\s+d)\s+be\s+(?:so )?(?:better off|happier)\s+without me\b|"
+        r"\b(?:nobody|no one|noone) would (?:even )?(?:notice|care|miss me) if i\b|"
+        r"\b(?:i'm|im|i am|i feel like|feel like) (?:such )?a burden\b|"
+        r"\b(?:want|wish) (?:it|this|everything) (?:all )?(?:to be over|to end|would (?:just )?(?:stop|end))\b|"
+        r"\bwish it would (?:all )?(?:just )?(?:stop|end)\b|"
+        r"\b(?:fall asleep|go to sleep|sleep) (?:and (?:never|not) wake up|forever)\b|"
+        r"\b(?:took|take|taking|swallowed|saving|saved|save|stockpiling|have) (?:up )?(?:a bunch of|all (?:my|the|of my)|the|my|a handful of|enough) "
+        r"(?:sleeping )?pills\b|\bpills saved\b|"
+        r"\b(?:goodbye|suicide) (?:letters?|notes?)\b")),
+    ("i_will_overdose", _c(
+        rf"{_BI}\s+{_NEG}{_MOD}{_NEG}{_ADV}(?:overdose|od|jump off (?:a|the) (?:bridge|overpass|roof|building|cliff)|"
+        r"jump in front of|walk into traffic|drive into (?:a|the) (?:tree|wall))\b")),
 )
 
 # Telling someone to hurt or kill themselves is the sharpest form of bullying a school sees
@@ -144,11 +267,19 @@ BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\b(?:go|just|pls|please|you should|u should|hope you|i hope you|i hope u) (?:go )?(?:die|drink bleach|jump off a (?:bridge|building))\b|"
         r"\bslit your wrists\b|\bnobody would (?:miss|care if) (?:you|u)\b|\bthe world (?:would be|is) better without (?:you|u)\b|"
         r"\beveryone would be happier if you (?:died|were dead|disappeared)\b")),
+    ("insult_you", _c(
+        r"\b(?:you're|youre|you are|your|u r|ur|you)\s+(?:so |such a |such an |a |an |the |literally |really |just |always |"
+        r"still |nothing but a |nothing but an |honestly )*(?:most |biggest |single )?"
+        r"(?:ugly|uglier|ugliest|fat|stupid|dumb|dumbest|worthless|pathetic|disgusting|useless|annoying|gross|"
+        r"weirdest|loser|freak|weirdo|creep|failure|disappointment|waste of space|nobody|embarrassment|joke|"
+        r"liar and a fake|fake)\b(?! (?:at|in) (?:\w+ )?(?:game|games|chess|fortnite|mario|minecraft|math|"
+        r"basketball|soccer|football|practice)\b)")),
     # exclusion and contempt aimed at the reader: the relational bullying of school years, which
     # the adult training sets barely contain
     ("exclusion", _c(
-        r"\b(?:nobody|no one|noone|no1)\s+(?:here |at school |in (?:this|our) (?:school|class) )?"
-        r"(?:likes|wants|cares about|will ever like|will ever love|loves)\s+(?:you|u)\b|"
+        r"\b(?:nobody|no one|noone|no1)\s+(?:here |at (?:this |our )?school |in (?:this|our|the) (?:school|class|grade) )?"
+        r"(?:likes|wants|cares about|will ever like|will ever love|loves|invited|wants to (?:sit|talk|hang out|be) (?:next to|with))\s+(?:you|u)\b|"
+        r"\b(?:nobody|no one|noone) (?:will|would|is gonna|is going to) (?:come to|go to) (?:your|ur) (?:party|birthday)\b|"
         r"\b(?:everyone|everybody|the whole (?:school|class|grade))\s+(?:here |at school |in (?:this|our) (?:school|class) )?"
         r"(?:hates|is laughing at|laughs at|thinks (?:you're|youre|you are|your|ur) (?:a )?(?:loser|freak|weird|ugly|gross|disgusting))"
         r"\s*(?:you|u)?\b|"
@@ -164,10 +295,13 @@ _NEGATION = _c(
     r"cannot|didn't|didnt|isn't|ain't|aint|stop|stopped|quit|nobody)\b")
 # "I don't want to live anymore" is negated grammatically but is ideation: these rules carry the
 # negation inside their own pattern, so only a negation before the match counts.
-_NEGATION_INSIDE = {"suicidal_self", "harm_yourself_directive", "exclusion"}
+_NEGATION_INSIDE = {"suicidal_self", "harm_yourself_directive", "exclusion", "ideation", "eating_disorder",
+                     "self_injury", "school_warning", "warning"}
+# "not joking", "no cap": intensifiers, not negations
+_NOT_A_NEGATION = _c(r"\b(?:not|i'm not|im not|i am not) (?:joking|kidding|playing|lying|even joking)\b|\bno (?:cap|lie|joke)\b")
 _REPORT = _c(
     r"\b(?:said|says|say|saying|told|tells|wrote|writes|posted|posts|texted|texts|quote|quoted|"
-    r"lyrics?|song|sings?|sang|character|movie|book)\b")
+    r"lyrics?|song|sings?|sang|character|movie|book|talking about|talked about|heard|rumou?rs?)\b")
 _CLAUSE_BREAK = _c(r"[.;!?\n]|\b(?:but|and then|although|though)\b")
 
 
@@ -192,12 +326,18 @@ def _clause_prefix(text: str, start: int) -> str:
 
 
 def _quoted(text: str, start: int) -> bool:
+    """Inside quotation marks, or after a reporting verb in the same clause. A verb of the writer's
+    own ("i wrote my goodbye letters") or a condition ("if she says one more word") is no report."""
     before = text[:start]
     # an odd number of double quote marks before the match: we are inside a quotation. Single
     # quotes are not counted (apostrophes: "i'm"); a reporting verb in the clause covers them.
     if (before.count('"') + before.count("“") + before.count("”")) % 2 == 1:
         return True
-    return bool(_REPORT.search(_clause_prefix(text, start)))
+    prefix = _clause_prefix(text, start)
+    return any(not _OWN_OR_IF.search(prefix[:m.start()]) for m in _REPORT.finditer(prefix))
+
+
+_OWN_OR_IF = _c(r"(?:\bi|\bi've|\bive|\bi have|\bif \w+|\bwhen \w+|\bi just|\bi already)\s+$")
 
 
 # Every rule needs one of these words; most posts have none, and one search rules them out.
@@ -209,7 +349,15 @@ TRIGGER_WORDS = tuple(_DOUBLE_RE.sub(r"\1", w) for w in (
     "watch your back|end|harm|starv|drown|off|unalive|poison|suicid|exist|disappear|wake up|living|"
     "alive|live|go on|keep going|goodbye|overdose|myself|yourself|urself|your self|ur self|"
     "bleach|jump of|wrists|miss|care if|better without|happier|know where|coming for|comin for|next|pay|"
-    "survive|make it|likes|wants|cares|hates|laugh|friends|belong|why|notice|waste|thinks|loves|nobody|no one|noone|no1"
+    "survive|make it|likes|wants|cares|hates|laugh|friends|belong|why|notice|waste|thinks|loves|nobody|no one|noone|no1|"
+    # round two (issue 13): at least one word of each new rule's first keyword group
+    "blade|strap|machete|revolver|shotgun|knive|piece|ar|ak|in my|stay home|stay away|stay out|don't|dont|do not|skip|"
+    "getting|gets|gonna get|going to get|about to get|will get|finna get|bout to get|run up|pull up|break|smash|"
+    "bash|snap|crack|cave|make|coming|put|scratch|hit|bit|carv|pick|slic|made|hid|cover|bought|buy|got|new|keep|"
+    "relaps|barcode|haven|didn|did not|hasn|purg|laxativ|thinspo|ana|ugw|cal|chew|under|fasting|food|throw up|"
+    "tired of|sick of|done with|thinking about|think about|without me|would|burden|over|stop|pills|goodbye|"
+    "overdos|od|walk into|drive into|not|won't|wont|asleep|sleep|scars|counting|arms|wrists|legs|thighs|stomach|"
+    "so no|that no|want|wish|hope|hit|list|see what|watch|you|your|ur|u r|invited"
 ).split("|"))
 _TRIGGER = _c(r"\b(?:" + "|".join(TRIGGER_WORDS) + ")")
 
@@ -238,6 +386,24 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "i_cut_myself": _keys("myself|my self|my wrist|my arm|my leg|my thigh"),
     "suicidal_self": _keys("suicid|tried|attempted|live|alive|exist|reason|anymore|goodbye"),
     "kms": _keys("kill myself"),
+    "weapon_to_school": _keys("gun|knife|knives|blade|pistol|rifle|shotgun|glock|ar|ak|strap|machete|bomb|weapon|revolver|piece"),
+    "weapon_in_bag": _keys("in my"),
+    "school_warning": _keys("stay home|stay away|stay out|don't|dont|do not|skip"),
+    "getting_jumped": _keys("getting|gonna get|going to get|about to get|will get|gets|finna get|bout to get"),
+    "we_jump_them": _keys("jump|run up|pull up"),
+    "break_body": _keys("break|smash|bash|snap|crack|cave"),
+    "make_them_pay": _keys("make|coming|put"),
+    "school_attack_object": _keys("burn|blow|shoot|bomb"),
+    "self_injury": _keys("scratch|burn|hit|punch|bit|carv|pick|cut|hurt|slic|made|make|hid|cover|bought|buy|got|new|keep|relaps|barcode|"
+                         "scars|so no|that no"),
+    "eating_disorder": _keys("haven|havent|have not|didn|didnt|did not|hasn|purg|laxativ|thinspo|ana|ugw|cal|chew|counting|"
+                             "under|fasting|starv|food|throw up|skip"),
+    "ideation": _keys("tired of|sick of|done with|end|thinking about|think about|without me|nobody would|"
+                      "no one would|noone would|burden|over|stop|pills|goodbye|suicide|not|won't|wont|asleep|sleep"),
+    "want_them_dead": _keys("want|wish|hope"),
+    "warning": _keys("warn|dead meat|list|see what|watch"),
+    "insult_you": _keys("you|your|ur|u r"),
+    "i_will_overdose": _keys("overdos|od|jump|walk into|drive into"),
     "harm_yourself_directive": _keys("yoursel|ursel|your sel|ur sel|die|bleach|jump|slit|nobody would|"
                                      "better without|happier"),
     "exclusion": _keys("nobody|no one|noone|no1|everyone|everybody|the whole|friends|belong|why|waste"),
@@ -276,9 +442,14 @@ def _rule_hits(normalized: str, text: str, rules: Sequence[int] | None = None) -
                 _, starts, ends = squeeze(normalized)
             # rules that spell out their own negation ("nobody would miss you") look for
             # a negation only before the match
-            scope = _clause_prefix(text, s) + ("" if rule in _NEGATION_INSIDE else " " + text[s:e])
-            negated = bool(_NEGATION.search(scope))
-            quoted = _quoted(text, s)
+            prefix = _clause_prefix(text, s)
+            if rule in _NEAR_NEGATION:
+                prefix = prefix[-14:]
+            scope = prefix + ("" if rule in _NEGATION_INSIDE else " " + text[s:e])
+            negated = bool(_NEGATION.search(_NOT_A_NEGATION.sub(" ", scope)))
+            quoted = _quoted(text, s) or (rule in _JOKE_RULES and bool(_JOKE_VERBS.search(text, s, e))
+                                          and bool(_JOKE.search(text))) or (
+                rule in _AFFECTION_RULES and bool(_AFFECTION.search(text)))
             score = 0.0 if negated else QUOTED_SCORE if quoted else PLAIN_SCORE
             hits.append(PatternHit(category, rule, starts[s], ends[e - 1], score, negated, quoted))
     return hits
@@ -383,3 +554,35 @@ def scores_from_hits(hits: list[PatternHit]) -> dict[str, tuple[float, float, li
         plain = any(not h.negated and not h.quoted for h in mine)
         out[category] = (best, 1.0 if plain else NEGATED_DAMP, mine)
     return out
+
+
+# --- tone: hyperbole and friendly teasing (issue 13) ---------------------------------------------
+# Teen hyperbole uses the words of violence and despair ("this test is killing me", "i'm dead",
+# "i could kill for a nap"); friendly teasing uses the words of insults ("ur such an idiot i love
+# u", "you're sick at basketball"). When a post holds such an idiom and no plain intent statement
+# of that category, the model's score is damped (TONE_DAMP), never zeroed: a real threat written
+# with an idiom in it still has its pattern, and the counselor can still see the score.
+TONE_DAMP = 0.5
+_HYPERBOLE = _c(
+    r"\b(?:killing me|killed me|kill me now|death of me|dying (?:of|laughing|rn)|i'm dead|im dead|i am dead|"
+    r"i'm deceased|im deceased|deceased|dead tired|dead serious|could kill for|would kill for|would die for|"
+    r"to die for|i'd die for|id die for|shoot my shot|shoot (?:me )?a (?:text|message|dm|email)|killing it|killed it|"
+    r"kill it|slay(?:ed|ing)?|murder(?:ed|ing)? (?:this|that|the|my) (?:test|song|beat|game|stage|exam|quiz)|"
+    r"bomb(?:ed)? (?:the|my|that) (?:test|quiz|exam)|the bomb|knock (?:em|them) dead|break a leg|"
+    r"(?:mom|dad|mother|father|parents|coach|teacher|sister|brother|grandma)(?:'s| is| are| will| would)? "
+    r"(?:gonna |going to |will |literally |actually )*(?:kill|murder) (?:me|us)|"
+    r"(?:he|she|they)(?:'s| is| are|'ll| will)? (?:gonna |going to )?(?:kill|murder) me (?:for|if|when)|"
+    r"could eat a horse|(?:dying|died|die) of (?:hunger|boredom|embarrassment|laughter|cringe)|literally died|"
+    r"want to die of|gonna die if|going to die if|i'm starving|im starving|so hungry|"
+    r"my (?:feet|legs|back|head|phone|battery) (?:is |are )?(?:killing|dying|dead))")
+_FRIENDLY = _c(
+    r"\b(?:love (?:you|u|ya|her|him|it|this)|ily|ilysm|bestie|bff|proud of|jk|just kidding|rematch|congrats|"
+    r"so jealous|legend|goat|went off|killed it|cooking|savage for|sick (?:at|goal|shot|play|move|dunk)|"
+    r"fire|hilarious|so funny|you're funny|your funny|slaps|hard af|hell yeah|fuck yeah|holy shit|"
+    r"bad bitch|menace|goofy)\b")
+
+
+def tone(normalized: str) -> tuple[bool, bool]:
+    """(hyperbole idiom, friendly marker) in already-normalized text."""
+    text = _DOUBLE_RE.sub(_FIRST_GROUP, normalized)
+    return bool(_HYPERBOLE.search(text)), bool(_FRIENDLY.search(text))

@@ -29,7 +29,8 @@ import scipy.sparse as sp
 from classifiers.ngrams import (CACHE_TOKEN_MAX, SQUEEZED_PREFIX, TOKEN_RE, WORD_PREFIX, WORD_PREFIXES,
                                          char_grams, squeeze)
 from classifiers.normalize import Normalized, normalize
-from classifiers.patterns import PatternHit, find_intent, find_intent_batch, pattern_scores, scores_from_hits
+from classifiers.patterns import (TONE_DAMP, PatternHit, find_intent, find_intent_batch, pattern_scores, scores_from_hits,
+                                  tone)
 from classifiers.types import Evidence
 
 TEXT_CATEGORIES = ("bullying", "threat", "self_harm")
@@ -136,16 +137,40 @@ class TextModels:
         self.index = index
         self.intercepts = np.array([models[c].intercept for c in self.categories], dtype=np.float64)
         self.thresholds: dict[str, float] = {c: models[c].threshold for c in self.categories}
+        self.tfidf_thresholds = dict(self.thresholds)
+        self.heads = None          # classifiers.heads.Heads when the encoder ensemble is in use
+        self.encoder = None
+        self.encoder_error: str | None = None
         self._token_cache: dict[str, tuple[int, ...]] = {}
 
     @classmethod
-    def load(cls, directory: Path | str | None = None) -> "TextModels":
+    def load(cls, directory: Path | str | None = None, *, encoder: bool = True) -> "TextModels":
+        """The TF-IDF models of `directory`, plus (with `encoder`) the encoder heads and their
+        ensemble when heads.json is there and the encoder loads. If the encoder cannot be used
+        (package missing, wrong checksum), the TF-IDF models score alone with their own
+        thresholds: one log line (classifiers.encoder.load_encoder), `encoder_error` says why,
+        and the caller counts it (proxy side, crossingguard_classifier_encoder_fallback_total)."""
         directory = Path(directory) if directory else default_model_dir()
         models = {c: CategoryModel.load(directory, c) for c in TEXT_CATEGORIES
                   if (directory / f"{c}.json").exists()}
         if not models:
             raise ModelFileError(f"{directory}: no model files (<category>.json + .npz); run `crossingguard train`")
-        return cls(models)
+        tm = cls(models)
+        if encoder and (directory / "heads.json").exists():
+            from classifiers.heads import Heads, load_heads_and_encoder
+            tm.attach(*load_heads_and_encoder(directory))
+        return tm
+
+    def attach(self, heads, encoder, error: str | None = None) -> None:
+        """Use `heads` with `encoder` for the categories they cover (None, None: TF-IDF alone)."""
+        self.encoder_error = error
+        if heads is None or encoder is None:
+            self.heads = self.encoder = None
+            self.thresholds = dict(self.tfidf_thresholds)
+            return
+        self.heads, self.encoder = heads, encoder
+        self.thresholds = dict(self.tfidf_thresholds)
+        self.thresholds.update({c: t for c, t in heads.thresholds.items() if c in self.categories})
 
     def _calibrate(self, category: str, decision: np.ndarray) -> np.ndarray:
         cal = self.calibration[category]     # Platt: p = sigmoid(a * d + b)
@@ -296,22 +321,37 @@ class TextModels:
         return out
 
     # --- public API ----------------------------------------------------------------------------
-    def model_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """Calibrated model probabilities only (no patterns): training/evaluation use this."""
+    def tfidf_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The TF-IDF models' calibrated probabilities alone (the ensemble's first member)."""
         d = self.decision([normalize(t[:MAX_CHARS], offsets=False).text for t in texts])
         return {c: self._calibrate(c, d[:, i]) for i, c in enumerate(self.categories)}
 
+    def model_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Model probabilities without the patterns (the ensemble when the encoder is in use)."""
+        norms = [normalize(t[:MAX_CHARS], offsets=False).text for t in texts]
+        d = self.decision(norms)
+        probs = {c: self._calibrate(c, d[:, i]) for i, c in enumerate(self.categories)}
+        if self.heads is not None:
+            probs = self.heads.combine(probs, self.encoder.encode(norms))
+        return probs
+
     def score(self, norms: list[Normalized]) -> tuple[dict[str, np.ndarray], list[list[PatternHit]]]:
         """Combined probabilities (model with intent patterns: max(model * damp, pattern)) and
-        each post's pattern hits (for evidence)."""
+        each post's pattern hits (for evidence). The encoder reads the normalized text too:
+        leetspeak, spaced-out words and look-alike letters are undone before it sees them (on raw
+        text its score moved by 0.15-0.40 under leetspeak, bench)."""
         d = self.decision([n.text for n in norms])
         # all categories in one pass: the same operations on each element as _calibrate, column by
         # column (for one post, a dozen numpy calls fewer); out's arrays are columns of one matrix
         a, b = (np.array([self.calibration[c][k] for c in self.categories]) for k in ("a", "b"))
         probs = 1.0 / (1.0 + np.exp(-(a * d + b)))
         out = {c: probs[:, i] for i, c in enumerate(self.categories)}
+        if self.heads is not None:
+            out = {c: np.array(v, dtype=np.float64) for c, v in
+                   self.heads.combine(out, self.encoder.encode([n.text[:MAX_CHARS] for n in norms])).items()}
         all_hits: list[list[PatternHit]] = []
         for r, found in enumerate(_intent_batch([n.text[:MAX_CHARS] for n in norms])):
+            _tone_damp(out, r, norms[r].text[:MAX_CHARS], found)
             if not found:                     # most posts: no intent statement at all
                 all_hits.append(found)
                 continue
@@ -442,6 +482,18 @@ class TextModels:
         arrays = self.WI.nbytes                  # W and I2 are views into it
         # dict of str -> int: ~ (key object + int + slot) per entry
         return arrays + sum(len(k) + 49 + 28 + 16 for k in self.index)
+
+
+def _tone_damp(out: dict[str, np.ndarray], r: int, normalized: str, hits: list[PatternHit]) -> None:
+    """Damp the model scores of post `r` for hyperbole (threat, self_harm) and friendly teasing
+    (bullying), unless the post states that category's intent plainly (classifiers.patterns.tone)."""
+    hyperbole, friendly = tone(normalized)
+    if not (hyperbole or friendly):
+        return
+    plain = {h.category for h in hits if not h.negated and not h.quoted}
+    for cat, on in (("threat", hyperbole), ("self_harm", hyperbole), ("bullying", friendly)):
+        if on and cat in out and cat not in plain:
+            out[cat][r] *= TONE_DAMP
 
 
 def _intent_batch(texts: list[str]) -> list[list[PatternHit]]:

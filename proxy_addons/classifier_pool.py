@@ -114,12 +114,25 @@ def _worker_ping() -> int:
     return os.getpid()
 
 
+def _worker_encoder_error() -> str | None:
+    """Why this worker's classifier scores without the sentence encoder (None: it has it)."""
+    return _WORKER["classifier"].models.encoder_error
+
+
 def run_batch(jobs: list[Job]) -> list[JobResult]:
     """What a worker runs per batch (module level: spawned workers import it by name)."""
     return judge_jobs(_WORKER["classifier"], jobs, _WORKER.get("max_bytes", 1_000_000))
 
 
 # --- proxy side --------------------------------------------------------------------------
+
+def _count_encoder_fallback(fut: concurrent.futures.Future) -> None:
+    if fut.cancelled() or fut.exception() is not None:
+        return      # a worker that died is the pool's own failure, handled where batches run
+    if fut.result():
+        from agent.metrics import COUNTERS, ENCODER_FALLBACK
+        COUNTERS.inc(ENCODER_FALLBACK)
+
 
 class ClassifierService:
     """Batches jobs from the event loop into a process pool and awaits the results."""
@@ -178,6 +191,9 @@ class ClassifierService:
         # or waits out its timeout.)
         for _ in range(self.workers):
             self._pool.submit(_worker_ping)
+        # Every worker loads the same files, so one answer stands for the pool: an encoder that
+        # could not load (logged once by the worker) is counted here, where the metrics live.
+        self._pool.submit(_worker_encoder_error).add_done_callback(_count_encoder_fallback)
 
     async def judge(self, job: Job) -> JobResult:
         if self._pool is None:

@@ -33,6 +33,8 @@ HELP: dict[str, str] = {
     m.TUNNELS: "Tunnels by handling: intercepted, passed through, ignored (pinned) or refused (unreadable bytes to a platform).",
     m.POSTS: "Posts (user-written content in write requests) seen, by platform and kind.",
     m.POSTS_CLASSIFIED: "Posts scored by the classifiers, by platform.",
+    m.ENCODER_FALLBACK: "Classifier worker pools started without the sentence encoder (package missing or checksum "
+                        "mismatch): the TF-IDF models score alone.",
     m.INCIDENTS: "Incidents created, by category, severity and school (roster org).",
     m.EXTRACTION_FAILURES: "Write requests whose post extraction failed, by platform and reason.",
     m.IDENTITY: "Identity resolutions by outcome: auth, device, dhcp or unknown.",
@@ -53,6 +55,7 @@ HELP: dict[str, str] = {
 # dashboards wrap their sums in `or vector(0)`.
 ZERO_SERIES: dict[str, tuple[tuple[str, ...], ...]] = {
     m.IDENTITY: (("auth",), ("device",), ("dhcp",), ("unknown",)),
+    m.ENCODER_FALLBACK: ((),),
     m.TUNNELS: (("intercepted",), ("passthrough",), ("ignored",), ("refused",)),
     m.REFUSED: tuple((r,) for r in m.REFUSED_REASONS),
     m.SENSOR_EVENTS: (("dns",), ("tls",), ("quic",), ("http",), ("dhcp",)),

@@ -306,3 +306,24 @@ STEPS_PER_CATEGORY = 5
 
 def label_definitions(category: str) -> dict:
     return {name: SOURCES[name].label for name in CATEGORY_SOURCES.get(category, ())}
+
+
+# Counselors' decisions (`train --extra`, exported by `crossingguard export-labels`) are few and
+# come from the district's own students: each row counts as much as two public-data rows.
+EXTRA_WEIGHT = 2.0
+
+
+def add_extra(data: TrainData, extra: Part | None) -> TrainData:
+    """Append `extra`'s rows to the training part (weight EXTRA_WEIGHT, no side-model label)."""
+    if extra is None or not len(extra):
+        return data
+    if len(data.weights) != len(data.train):
+        data.weights = [1.0] * len(data.train)
+    if len(data.aux) != len(data.train):
+        data.aux = [None] * len(data.train)
+    for t, y in zip(extra.texts, extra.labels):
+        data.train.add(t, y)
+        data.weights.append(EXTRA_WEIGHT)
+        data.aux.append(None)
+    data.meta_extra = len(extra)   # recorded in the model's training notes
+    return data

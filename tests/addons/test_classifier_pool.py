@@ -242,3 +242,49 @@ def test_a_large_post_is_judged_alone_and_cannot_take_others_down_with_it():
         asyncio.run(scenario())
     finally:
         service.close()
+
+
+def _encoder_fallbacks() -> float:
+    from agent.metrics import COUNTERS, ENCODER_FALLBACK
+    return COUNTERS.values.get((ENCODER_FALLBACK, ()), 0.0)
+
+
+def test_a_pool_without_the_encoder_is_counted_and_still_judges(tmp_path, monkeypatch):
+    """Wrong weights (checksum mismatch): the workers score with the TF-IDF models alone, posts are
+    still judged, and the proxy side counts the fallback once."""
+    fake = tmp_path / "model.onnx"
+    fake.write_bytes(b"tampered weights")
+    monkeypatch.setenv("CROSSINGGUARD_ENCODER_WEIGHTS", str(fake))   # spawned workers inherit it
+    before = _encoder_fallbacks()
+    service = ClassifierService(workers=1, timeout=60)
+
+    async def scenario():
+        got = await service.judge(comment_job("I will shoot up the school tomorrow"))
+        assert "threat" in got.posts[0].classification.labels
+        for _ in range(100):               # the status answer arrives right after the warm-up
+            if _encoder_fallbacks() > before:
+                break
+            await asyncio.sleep(0.05)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        service.close()
+    assert _encoder_fallbacks() == before + 1
+
+
+def test_a_pool_with_the_encoder_counts_no_fallback(monkeypatch):
+    monkeypatch.delenv("CROSSINGGUARD_ENCODER_WEIGHTS", raising=False)
+    before = _encoder_fallbacks()
+    service = ClassifierService(workers=1, timeout=60)
+
+    async def scenario():
+        got = await service.judge(comment_job("see you at practice"))
+        assert got.posts[0].classification.labels == []
+        await asyncio.sleep(0.3)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        service.close()
+    assert _encoder_fallbacks() == before

@@ -24,7 +24,7 @@ from classifiers.helpseeking import is_help_seeking
 from classifiers.impersonation import find_impersonation
 from classifiers.ngrams import TOKEN_RE
 from classifiers.normalize import normalize
-from classifiers.patterns import PLAIN_SCORE, find_intent, scores_from_hits
+from classifiers.patterns import PLAIN_SCORE, TONE_DAMP, find_intent, scores_from_hits, tone
 from classifiers.pii import find_pii
 from classifiers.textmodels import MAX_CHARS, MIN_EVIDENCE_SHARE
 from classifiers.types import CATEGORIES, Classification, Evidence, PostInput
@@ -137,10 +137,21 @@ def reference_classify(clf, posts: list[PostInput]) -> list[Classification]:
     # for a few posts: different float paths that the 4-decimal rounding hides, not under test)
     d = models.decision([n.text for n in norms])
     probs = {c: models._calibrate(c, d[:, k]) for k, c in enumerate(models.categories)}
+    if models.heads is not None:    # the encoder ensemble, one post at a time
+        for i, t in enumerate(texts):
+            one = models.heads.combine({c: probs[c][i:i + 1] for c in probs}, models.encoder.encode([norms[i].text]))
+            for c in probs:
+                probs[c][i] = one[c][0]
     all_hits = []
     for i in range(len(posts)):
         hits = []
-        for cat, (score, damp, h) in scores_from_hits(find_intent(norms[i].text[:MAX_CHARS])).items():
+        found = find_intent(norms[i].text[:MAX_CHARS])
+        hyperbole, friendly = tone(norms[i].text[:MAX_CHARS])
+        plain = {h.category for h in found if not h.negated and not h.quoted}
+        for cat, on in (("threat", hyperbole), ("self_harm", hyperbole), ("bullying", friendly)):
+            if on and cat not in plain:
+                probs[cat][i] *= TONE_DAMP
+        for cat, (score, damp, h) in scores_from_hits(found).items():
             hits.extend(h)
             if cat in probs and h:
                 probs[cat][i] = max(probs[cat][i] * damp, score)

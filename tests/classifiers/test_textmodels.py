@@ -215,13 +215,17 @@ def test_a_score_does_not_depend_on_its_batch(models):
             assert abs(float(one[c][0]) - float(batch[c][i])) < 1e-12
 
 
-def test_score_calibrates_like_each_category_alone(models):
+def test_score_calibrates_like_each_category_alone():
     """score() calibrates all categories in one numpy pass; each value must be exactly what the
-    per-category calibration gives (same operations, element by element)."""
+    per-category calibration gives (same operations, element by element). The TF-IDF models
+    alone: the encoder ensemble (tests/classifiers/test_encoder.py) changes the values on purpose."""
     from classifiers.normalize import normalize
+    from classifiers.patterns import tone
     from tests.classifiers.test_pipeline_batch import corpus
 
+    models = TextModels.load(encoder=False)
     texts = [p.text for p in corpus(80)]
+    texts = [t for t in texts if not any(tone(normalize(t).text))]   # no hyperbole/teasing damping
     for batch in (texts[:1], texts[:5], texts):
         norms = [normalize(t, offsets=False) for t in batch]
         d = models.decision([n.text for n in norms])

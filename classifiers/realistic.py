@@ -1,0 +1,105 @@
+"""The realistic evaluation set (classifiers/eval/realistic.csv): synthetic student posts written
+for this project (no real people), scored through the whole pipeline as the proxy would.
+
+Columns: text, category (threat | self_harm | bullying | none), label (1 = a post of that
+category, 0 = a negative), kind (the category again for positives; help | hyperbole | slang |
+quote | ordinary for negatives). The set was written before any threshold or pattern was tuned
+on it (model card); it is a check of what a counselor would see, not training data.
+
+Figures: recall per category (a positive counts when its own category is among the labels) and
+false labels on the negatives (a negative counts when it gets any of bullying, threat, self_harm;
+per kind and overall), each with a bootstrap 95% interval.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+TEXT_LABELS = ("bullying", "threat", "self_harm")
+KINDS = ("help", "hyperbole", "slang", "quote", "ordinary")
+BOOTSTRAP = 1000
+SEED = 20261206
+
+
+@dataclass(frozen=True)
+class Row:
+    text: str
+    category: str
+    label: int
+    kind: str
+
+
+def default_path() -> Path:
+    return Path(__file__).resolve().parent / "eval" / "realistic.csv"
+
+
+def read(path: Path | None = None) -> list[Row]:
+    """The rows of a set in this layout; a bad row raises DataFileError naming file, line and key."""
+    from classifiers.datasets import DataFileError
+
+    path = path or default_path()
+    if not path.is_file():
+        raise DataFileError(f"{path}: no such file")
+    out: list[Row] = []
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in ("text", "category", "label", "kind") if c not in (reader.fieldnames or ())]
+        if missing:
+            raise DataFileError(f"{path}:1: header: expected columns text,category,label,kind (missing {', '.join(missing)})")
+        for r in reader:
+            where = f"{path}:{reader.line_num}"
+            if r["category"] not in TEXT_LABELS + ("none",):
+                raise DataFileError(f"{where}: category: expected bullying, threat, self_harm or none, got {r['category']!r}")
+            if r["label"] not in ("0", "1") or (r["label"] == "1") != (r["category"] != "none"):
+                raise DataFileError(f"{where}: label: expected 1 for a category, 0 for none, got {r['label']!r}")
+            if r["label"] == "0" and r["kind"] not in KINDS:
+                raise DataFileError(f"{where}: kind: expected one of {', '.join(KINDS)}, got {r['kind']!r}")
+            out.append(Row(r["text"], r["category"], int(r["label"]), r["kind"]))
+    return out
+
+
+def interval(hits: np.ndarray, seed: int = SEED) -> tuple[float, float]:
+    """Bootstrap 95% interval of a rate (mean of 0/1 outcomes)."""
+    if not len(hits):
+        return (0.0, 0.0)
+    rng = np.random.default_rng(seed)
+    means = hits[rng.integers(0, len(hits), size=(BOOTSTRAP, len(hits)))].mean(axis=1)
+    return (round(float(np.quantile(means, 0.025)), 4), round(float(np.quantile(means, 0.975)), 4))
+
+
+def _rate(hits: list[bool]) -> dict:
+    arr = np.asarray(hits, dtype=np.float64)
+    return {"n": len(hits), "rate": round(float(arr.mean()), 4) if len(arr) else 0.0, "ci95": list(interval(arr))}
+
+
+def report(labels: list[list[str]], rows: list[Row]) -> dict:
+    """Recall per category and false-label rates, from each row's labels."""
+    out: dict = {"recall": {}, "false_labels": {}}
+    for cat in TEXT_LABELS:
+        out["recall"][cat] = _rate([cat in lab for lab, r in zip(labels, rows) if r.label == 1 and r.category == cat])
+    neg = [(lab, r) for lab, r in zip(labels, rows) if r.label == 0]
+    for kind in KINDS:
+        out["false_labels"][kind] = _rate([any(c in lab for c in TEXT_LABELS) for lab, r in neg if r.kind == kind])
+    out["false_labels"]["all"] = _rate([any(c in lab for c in TEXT_LABELS) for lab, _ in neg])
+    return out
+
+
+def misses(labels: list[list[str]], rows: list[Row]) -> list[dict]:
+    """The rows the figures count against: missed positives and labelled negatives."""
+    bad = []
+    for lab, r in zip(labels, rows):
+        if r.label == 1 and r.category not in lab or r.label == 0 and any(c in lab for c in TEXT_LABELS):
+            bad.append({"text": r.text, "category": r.category, "kind": r.kind, "labels": lab})
+    return bad
+
+
+def evaluate(classifier, path: Path | None = None) -> tuple[dict, list[dict]]:
+    from classifiers.types import PostInput
+
+    rows = read(path)
+    judged = classifier.classify([PostInput(text=r.text, kind="post") for r in rows])
+    labels = [j.labels for j in judged]
+    return report(labels, rows), misses(labels, rows)
