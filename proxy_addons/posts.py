@@ -26,6 +26,7 @@ import time
 from mitmproxy import ctx, exceptions, http
 
 from agent.incidents import guidelines_of, held_categories, incident_labels, severity_of
+from agent.pages import held_guidelines, held_reason
 from agent.metrics import (ADDON_ERRORS, CLASSIFIER_LATENCY, COUNTERS, EXTRACTION_FAILURES, INCIDENTS,
                            POSTS, POSTS_CLASSIFIED)
 from classifiers.service import ClassifierService, Job, JobResult
@@ -43,20 +44,15 @@ def should_judge(method: str, decision) -> bool:
             and method.upper() in WRITE_METHODS)
 
 
-def hold_decision(decision, held: list[str], guidelines: list[str]):
-    """A block Decision for a held post, reusing the block page (reason in plain words)."""
-    words = {
-        "pii": "it shares personal information (a name, address, phone number, school or birthday)",
-        "impersonation": "it looks like it pretends to be someone else or to speak for the district",
-        "bullying": "it looks like it is aimed at hurting someone",
-        "threat": "it looks like a threat of violence",
-        "self_harm": "it suggests someone may be in danger; a trusted adult will check in",
-    }
-    because = "; ".join(words.get(c, c) for c in held)
+def hold_decision(decision, held: list[str]):
+    """A block Decision for a held post (agent/pages.py words it for the student). It cites the
+    clause of the category that HELD it (a threat: student guideline 6), not of every label the
+    post had (a threat also flagged as bullying must not cite the bullying clause)."""
+    guidelines = held_guidelines(tuple(held))
     return dataclasses.replace(
         decision, verdict="block", action="hold", rule=f"incident-hold:{'+'.join(held)}",
         guideline=guidelines[0] if guidelines else decision.guideline,
-        reason=f"This post was not sent because {because}. A staff member may follow up.")
+        reason=held_reason(tuple(held)))
 
 
 class Posts:
@@ -160,7 +156,6 @@ class Posts:
         state = self.core.state
         policy = state.policy
         hold_labels: list[str] = []
-        hold_guidelines: list[str] = []
         for judged in result.posts:
             COUNTERS.inc(POSTS, platform, judged.post.kind)
             COUNTERS.inc(POSTS_CLASSIFIED, platform)
@@ -176,7 +171,6 @@ class Posts:
             held = held_categories(labels, policy.incidents)
             if held:
                 hold_labels += [h for h in held if h not in hold_labels]
-                hold_guidelines += [g for g in guidelines if g not in hold_guidelines]
             try:
                 school = await self._record(v, platform, judged, labels, guidelines, severity)
             except Exception:
@@ -188,9 +182,9 @@ class Posts:
             for label in labels:
                 COUNTERS.inc(INCIDENTS, label, severity, school or "unassigned")
         if hold_labels:
-            decision = hold_decision(v.decision, hold_labels, hold_guidelines)
+            decision = hold_decision(v.decision, hold_labels)
             v.decision = decision
-            return block_response(policy, decision, v.request_id, accept)
+            return block_response(policy, decision, v.request_id, accept, held=tuple(hold_labels))
         return None
 
     async def _record(self, v, platform, judged, labels, guidelines, severity) -> str | None:
