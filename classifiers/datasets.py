@@ -15,7 +15,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.errors import UsageError
 from classifiers.normalize import normalize_text
 
 SEED = 20261128
@@ -24,6 +23,11 @@ VAL_FRACTION = 0.1
 SELF_HARM_MAX_CHARS = 300   # DATA.md: positives are long Reddit posts, negatives short tweets
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+class DataFileError(ValueError):
+    """A data file that is missing or malformed, located (`FILE[:LINE]: what`). The CLI reports
+    it as a usage error (exit 2); this package imports nothing of the agent."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ def default_data_dir() -> Path:
 
 def read_rows(path: Path) -> list[dict]:
     if not path.is_file():
-        raise UsageError(f"{path}: no such data file")
+        raise DataFileError(f"{path}: no such data file")
     with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
@@ -173,16 +177,16 @@ def split_source(name: str, data_dir: Path | None = None) -> dict[str, Part]:
 def read_labelled_csv(path: Path) -> Part:
     """Any CSV with `text,label` columns (label 0/1). Bad rows raise naming file, line and key."""
     if not path.is_file():
-        raise UsageError(f"{path}: no such file")
+        raise DataFileError(f"{path}: no such file")
     part = Part()
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         if not reader.fieldnames or "text" not in reader.fieldnames or "label" not in reader.fieldnames:
-            raise UsageError(f"{path}:1: header: expected columns text,label (got {reader.fieldnames})")
+            raise DataFileError(f"{path}:1: header: expected columns text,label (got {reader.fieldnames})")
         for row in reader:
             raw = (row.get("label") or "").strip()
             if raw not in ("0", "1", "0.0", "1.0", "true", "false", "True", "False"):
-                raise UsageError(f"{path}:{reader.line_num}: label: expected 0 or 1, got {raw!r}")
+                raise DataFileError(f"{path}:{reader.line_num}: label: expected 0 or 1, got {raw!r}")
             part.add(row.get("text") or "", int(raw in ("1", "1.0", "true", "True")))
     return part
 

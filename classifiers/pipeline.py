@@ -25,6 +25,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from classifiers.district import District, as_district
 from classifiers.helpseeking import is_help_seeking, is_help_seeking_batch
 from classifiers.normalize import normalize
 from classifiers.patterns import PLAIN_SCORE
@@ -48,18 +49,15 @@ except ImportError:  # pragma: no cover
     find_impersonation = find_impersonation_batch = None
 
 
-def _district(policy: Any) -> Any:
-    """What the PII/impersonation detectors accept as `district`: the policy itself (they read
-    district_name/district_short/logo_phash from it) or None for the ENSATSD defaults."""
-    return policy
-
-
 class Classifier:
-    def __init__(self, models: TextModels, roster: Any = None, policy: Any = None):
+    def __init__(self, models: TextModels, roster: Any = None, district: District | None = None):
+        """`roster`: the people directory the PII and impersonation detectors index (anything with
+        `people()`, `get()` and `orgs()` or `school_name()`, e.g. `agent.roster.Roster`);
+        `district`: the district's facts (`classifiers.district.District`; None: the ENSATSD
+        defaults). The caller builds both: this package never loads the policy or the roster."""
         self.models = models
         self.roster = roster
-        self.policy = policy
-        self.district = _district(policy)
+        self.district = as_district(district)
         self.thresholds: dict[str, float] = dict(models.thresholds)
         self.thresholds.setdefault("pii", PII_THRESHOLD)
         self.thresholds.setdefault("impersonation", IMPERSONATION_THRESHOLD)
@@ -70,8 +68,9 @@ class Classifier:
             log.warning("classifiers missing, scored 0: %s", ", ".join(self.missing))
 
     @classmethod
-    def load(cls, roster: Any = None, policy: Any = None, model_dir: Path | str | None = None) -> "Classifier":
-        return cls(TextModels.load(model_dir), roster=roster, policy=policy)
+    def load(cls, roster: Any = None, district: District | None = None,
+             model_dir: Path | str | None = None) -> "Classifier":
+        return cls(TextModels.load(model_dir), roster=roster, district=district)
 
     # A failure inside one rule-based detector must not cost the post its other four scores:
     # that category fails open (score 0, no evidence) and the error is logged with its traceback.

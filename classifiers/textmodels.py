@@ -26,7 +26,7 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from classifiers.models_features import (CACHE_TOKEN_MAX, SQUEEZED_PREFIX, TOKEN_RE, WORD_PREFIX, WORD_PREFIXES,
+from classifiers.ngrams import (CACHE_TOKEN_MAX, SQUEEZED_PREFIX, TOKEN_RE, WORD_PREFIX, WORD_PREFIXES,
                                          char_grams, squeeze)
 from classifiers.normalize import Normalized, normalize
 from classifiers.patterns import PatternHit, find_intent, find_intent_batch, pattern_scores, scores_from_hits
@@ -156,7 +156,7 @@ class TextModels:
         hit = self._token_cache.get(tok)
         if hit is None:
             get = self.index.get
-            # both kinds of word unigram (models_features): plain, and squeezed (threat)
+            # both kinds of word unigram (ngrams): plain, and squeezed (threat)
             feats = [get(WORD_PREFIX + tok), get(SQUEEZED_PREFIX + squeeze(tok))]
             feats.extend(get(g) for g in char_grams(tok))
             hit = tuple(f for f in feats if f is not None)
@@ -395,7 +395,7 @@ class TextModels:
             tok_lens.extend(map(len, per_tok))
             # A bigram ("#a b") never equals a word feature ("#a") or a char gram (no "#"), so
             # putting all bigrams after all word features changes no feature's first owner.
-            for i, j in self._phrase_grams(toks):     # word 2- and 3-grams (models_features)
+            for i, j in self._phrase_grams(toks):     # word 2- and 3-grams (ngrams)
                 bi_feats.append(j)
                 bi_owner.append(n_words + i)
             n_words += len(matches)

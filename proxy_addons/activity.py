@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from mitmproxy import http
 
-from proxy_addons.guard import guarded
+from proxy_addons.failmode import guarded
 from proxy_addons.verdict import KEY, host_of
 
 log = logging.getLogger("crossingguard.activity")

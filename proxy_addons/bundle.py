@@ -11,12 +11,13 @@ from __future__ import annotations
 from proxy_addons.activity import Activity
 from proxy_addons.authguard import AuthGuard
 from proxy_addons.certs import shorten_leaf_lifetime
-from proxy_addons.core import Core
+from proxy_addons.state import Core
 from proxy_addons.enforce import Enforce
 from proxy_addons.identity import IdentityAddon
 from proxy_addons.metrics import Metrics
 from proxy_addons.leanlog import LeanLogging
-from proxy_addons.passthrough import Passthrough, TunnelDecider
+from proxy_addons.passthrough import Passthrough
+from proxy_addons.tunnel import TunnelDecider
 from proxy_addons.posts import Posts
 from proxy_addons.safesearch import SafeSearch
 from proxy_addons.sessions import SessionCache
@@ -30,7 +31,7 @@ def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
     sessions = SessionCache(core)
     identity = IdentityAddon(core)
     passthrough = Passthrough(core, identity)
-    # TunnelDecider moves itself before mitmproxy's next_layer addon at startup (passthrough.py).
+    # TunnelDecider moves itself before mitmproxy's next_layer addon at startup (tunnel.py).
     addons = [core, LeanLogging(), AuthGuard(), sessions, identity, passthrough, TunnelDecider(passthrough),
               Enforce(core, sessions), SafeSearch(core)]
     if with_posts:

@@ -29,7 +29,7 @@ from mitmproxy.net.http import url
 
 from agent.metrics import BLOCKS, COUNTERS, REQUESTS
 from proxy_addons.blockpage import block_response
-from proxy_addons.guard import fail_mode_for, guarded
+from proxy_addons.failmode import fail_mode_for, guarded
 from proxy_addons.verdict import host_of, verdict_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -91,7 +91,7 @@ class Enforce:
         try:
             decision = self._message_decision(flow, v, ws)
         except Exception:
-            # Fail mode for the subject's role (guard.py), then let @guarded log and count it.
+            # Fail mode for the subject's role (failmode.py), then let @guarded log and count it.
             state = self.core.state
             if fail_mode_for(state.policy if state else None, getattr(v.subject, "role", None)) == "block":
                 message.drop()

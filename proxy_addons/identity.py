@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from mitmproxy import ctx, http
 
 from agent.metrics import COUNTERS, IDENTITY
-from proxy_addons.guard import guarded
+from proxy_addons.failmode import guarded
 from proxy_addons.verdict import verdict_of
 
 log = logging.getLogger("crossingguard.identity")

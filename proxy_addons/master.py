@@ -98,7 +98,7 @@ class CachedDispatch(addonmanager.AddonManager):
     implement none of the connection hooks a tunnel fires. Here the (addon, handler) list of a
     hook is built by mitmproxy's own _iter_hooks on first use and kept until the chain changes:
     add/register/remove/clear, or the `running` event (TunnelDecider reorders the chain then,
-    proxy_addons/passthrough.py). Order, safecall() error handling and AddonHalt are as in stock,
+    proxy_addons/tunnel.py). Order, safecall() error handling and AddonHalt are as in stock,
     per handler rather than per top-level addon (a failing parent no longer skips its children).
     """
 

@@ -28,7 +28,7 @@ DEFAULT_PORT = 9464
 
 class Metrics:
     def __init__(self, core=None, *, app=None, collector: CrossingGuardCollector | None = None):
-        """`core`: proxy_addons.core.Core, whose loaded state gives the AppContext (policy hash,
+        """`core`: proxy_addons.state.Core, whose loaded state gives the AppContext (policy hash,
         bounded label sets from the policy and roster, the store for incident gauges); or `app`,
         an AppContext directly. Without either, the counters and process metrics are served."""
         self.core = core

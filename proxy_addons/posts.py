@@ -2,7 +2,7 @@
 
 Runs on write requests (POST/PUT/PATCH) and client WebSocket messages that the policy let
 through (Enforce already decided; this addon never overrides a block). Extraction and the
-classifiers run in a process pool (classifiers.service): the event loop only awaits.
+classifiers run in a process pool (proxy_addons.classifier_pool): the event loop only awaits.
 
 Per category the policy chooses (policy `incidents:`):
   flag  the post goes through and an incident is written for counselors;
@@ -29,7 +29,8 @@ from agent.incidents import guidelines_of, held_categories, incident_labels, sev
 from agent.pages import held_guidelines, held_reason
 from agent.metrics import (ADDON_ERRORS, CLASSIFIER_LATENCY, COUNTERS, EXTRACTION_FAILURES, INCIDENTS,
                            POSTS, POSTS_CLASSIFIED)
-from classifiers.service import ClassifierService, Job, JobResult
+from classifiers.jobs import Job, JobResult
+from proxy_addons.classifier_pool import ClassifierService
 from proxy_addons.blockpage import block_response
 from proxy_addons.verdict import verdict_of
 
@@ -189,7 +190,7 @@ class Posts:
 
     async def _record(self, v, platform, judged, labels, guidelines, severity) -> str | None:
         """Write the incident off the loop; returns its school (a bounded metric label)."""
-        from agent.store.records import Incident
+        from agent.store.incident import Incident
 
         c = judged.classification
         subject = v.subject

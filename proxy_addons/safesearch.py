@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from mitmproxy import http
 
-from proxy_addons.guard import guarded
+from proxy_addons.failmode import guarded
 from proxy_addons.verdict import host_of, verdict_of
 
 YOUTUBE_DOMAINS = ("youtube.com", "youtube-nocookie.com", "youtubei.googleapis.com",

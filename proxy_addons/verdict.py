@@ -9,7 +9,11 @@ import itertools
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # for readers and type checkers; verdict.py stays free of imports at run time
+    from agent.identity import Identity
+    from agent.policy import Decision, Subject
 
 KEY = "crossingguard"
 
@@ -30,9 +34,9 @@ def new_request_id() -> str:
 @dataclass
 class FlowVerdict:
     request_id: str = field(default_factory=new_request_id)
-    identity: Any = None          # agent.identity.Identity
-    subject: Any = None           # agent.policy.Subject
-    decision: Any = None          # agent.policy.Decision
+    identity: Identity | None = None
+    subject: Subject | None = None
+    decision: Decision | None = None
     started: float = field(default_factory=time.time)
     failed: str | None = None     # name of the addon whose hook raised (fail mode applied)
     fail_action: str | None = None  # "block" | "allow": what the fail mode did

@@ -55,6 +55,7 @@ def result_json(post_id, c) -> dict:
 def run(args) -> int:
     from agent.context import AppContext
     from agent.errors import UsageError
+    from classifiers.district import as_district
     from classifiers.pipeline import Classifier
     from classifiers.textmodels import ModelFileError
 
@@ -67,7 +68,7 @@ def run(args) -> int:
             raise UsageError(f"--author: {author!r} is not in the roster")
         author = person.user_id
     try:
-        classifier = Classifier.load(roster=roster, policy=policy, model_dir=args.models)
+        classifier = Classifier.load(roster=roster, district=as_district(policy), model_dir=args.models)
     except ModelFileError as exc:
         raise UsageError(str(exc)) from exc
 

@@ -43,6 +43,16 @@ def evaluate_part(models, category: str, texts: list[str], labels: list[int], mo
 
 def run(args) -> int:
     from agent.errors import UsageError
+    from classifiers.datasets import DataFileError
+
+    try:
+        return _run(args)
+    except DataFileError as exc:   # located file errors from the data readers: a usage error
+        raise UsageError(str(exc)) from exc
+
+
+def _run(args) -> int:
+    from agent.errors import UsageError
     from classifiers.datasets import SOURCES, default_data_dir, read_labelled_csv, split_source
     from classifiers.textmodels import ModelFileError, TextModels
 

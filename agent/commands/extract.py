@@ -74,10 +74,14 @@ def _has_escapes(text: str) -> bool:
 def run(args) -> int:
     from classifiers.extract import extract_request
 
-    catalog = None
-    if getattr(args, "policy", None):       # a policy file may extend the catalog with its own platforms
+    # Platforms come from the policy's catalog (a policy file may add its own platforms); without
+    # --policy, the shipped catalog. Extraction itself keeps no domain list.
+    if getattr(args, "policy", None):
         from agent.context import AppContext
         catalog = AppContext.from_args(args).policy.catalog
+    else:
+        from agent.policy.catalog import default_catalog
+        catalog = default_catalog()
     name = "<stdin>" if args.file == "-" else args.file
     if args.file == "-":
         # bytes that are not UTF-8 must not end the run: they fail their own line, not the stream

@@ -10,7 +10,7 @@ import getpass
 import json
 
 from agent.errors import UsageError
-from agent.store.records import INCIDENT_STATUSES
+from agent.store.incident import INCIDENT_STATUSES
 
 
 def register(sub, common) -> None:

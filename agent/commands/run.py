@@ -98,7 +98,7 @@ def run(args) -> int:
     from agent.context import AppContext
     from proxy_addons.bundle import build_addons
     from proxy_addons.certs import ca_names, ensure_ca, shorten_leaf_lifetime
-    from proxy_addons.core import load_state
+    from proxy_addons.state import load_state
 
     context = AppContext.from_args(args)
     context.ensure_home()

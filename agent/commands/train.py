@@ -25,6 +25,15 @@ def register(sub, common) -> None:
 
 
 def run(args) -> int:
+    from classifiers.datasets import DataFileError
+
+    try:
+        return _run(args)
+    except DataFileError as exc:   # located file errors from the data readers: a usage error
+        raise UsageError(str(exc)) from exc
+
+
+def _run(args) -> int:
     from tqdm import tqdm
 
     from classifiers.datasets import CATEGORY_SOURCES, default_data_dir

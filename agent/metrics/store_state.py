@@ -27,7 +27,7 @@ SEVERITIES = ("low", "medium", "high", "critical")
 # Critical matches the 15-minute alert rule in deploy/prometheus/rules/crossingguard-alerts.yml.
 ACK_SLA = {"critical": timedelta(minutes=15), "high": timedelta(hours=1),
            "medium": timedelta(hours=24), "low": timedelta(hours=72)}
-UNACKNOWLEDGED = "open"   # agent.store.records.INCIDENT_STATUSES: "reviewing" and later = picked up
+UNACKNOWLEDGED = "open"   # agent.store.incident.INCIDENT_STATUSES: "reviewing" and later = picked up
 
 
 @dataclass

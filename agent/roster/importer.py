@@ -29,7 +29,7 @@ from pathlib import Path
 
 from agent.errors import ConfigError
 from agent.roster.csvfile import Row, read_rows
-from agent.roster.records import ClassInfo, Org, Person, RosterIssue
+from agent.roster.model import ClassInfo, Org, Person, RosterIssue
 
 # OneRoster 1.1 role vocabularies (lower-cased; the spec's values are camel case).
 USER_ROLES = frozenset({"administrator", "aide", "guardian", "parent", "proctor", "relative", "student", "teacher"})

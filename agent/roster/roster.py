@@ -7,7 +7,7 @@ from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from agent.roster.importer import import_roster
-from agent.roster.records import ClassInfo, Org, Person, RosterIssue
+from agent.roster.model import ClassInfo, Org, Person, RosterIssue
 
 DEFAULT_TZ = ZoneInfo("America/New_York")
 

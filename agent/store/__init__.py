@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.store.dialect import Unavailable, dialect_for
-from agent.store.records import Incident
+from agent.store.incident import Incident
 from agent.store.store import Store, StoreUnavailable
 
 __all__ = ["open_store", "Store", "Incident", "StoreUnavailable", "Unavailable"]

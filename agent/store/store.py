@@ -20,7 +20,7 @@ from pathlib import Path
 from agent.errors import CrossingGuardError
 from agent.store import audit as auditchain
 from agent.store.dialect import Dialect, Unavailable
-from agent.store.records import Incident, iso, new_id, parse_iso, utc
+from agent.store.incident import Incident, iso, new_id, parse_iso, utc
 from agent.store.schema import LATEST, MIGRATIONS
 from agent.store.spool import Spool, SpoolEntry
 

@@ -28,8 +28,8 @@ DEFAULT_MAX_BYTES = 1_000_000
 
 def extract_request(method: str, url: str, headers: Mapping[str, str] | None, body: bytes | None, *,
                     max_bytes: int = DEFAULT_MAX_BYTES, platform: str | None = None, catalog=None) -> Extraction:
-    """`platform`: the id the caller already resolved (the policy decision's), else found from the host
-    with `catalog` (a policy's extended Catalog; default: the shipped one)."""
+    """`platform`: the id the caller already decided (the policy decision's), else found from the host
+    in `catalog` (the policy's Catalog; None: by path only, see platforms.py)."""
     try:
         req = Request(method, url, dict(headers or {}), body or b"")
     except Exception as exc:                         # an unparsable URL
@@ -65,11 +65,13 @@ def extract_request(method: str, url: str, headers: Mapping[str, str] | None, bo
 
 
 def extract_websocket(host: str, path: str, message: bytes | str, *,
-                      max_bytes: int = DEFAULT_MAX_BYTES) -> Extraction:
-    """One client-to-server WebSocket message (mitmproxy's websocket_message hook, from_client only)."""
+                      max_bytes: int = DEFAULT_MAX_BYTES, platform: str | None = None,
+                      catalog=None) -> Extraction:
+    """One client-to-server WebSocket message (mitmproxy's websocket_message hook, from_client only).
+    `platform` / `catalog` as for `extract_request`."""
     try:
         host = (host or "").lower().rstrip(".")
-        platform = resolve(host, path or "/")
+        platform = platform or resolve(host, path or "/", catalog)
         if platform is None:
             return Extraction(None, skipped="not_a_platform")
         if len(message) > max_bytes:

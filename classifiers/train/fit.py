@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 from classifiers.datasets import (CATEGORY_SOURCES, SEED, SOURCES, Part, read_labelled_csv,
                                   aux_label, split_source, train_weight)
-from classifiers.models_features import WORD_N, analyzer, is_word_feature
+from classifiers.ngrams import WORD_N, analyzer, is_word_feature
 from classifiers.normalize import normalize_text
 from classifiers.textmodels import CategoryModel
 from classifiers.train.idioms import IDIOM_REPEAT, SELF_HARM_NEGATIVES, THREAT_NEGATIVES
@@ -49,10 +49,10 @@ SOURCE_WEIGHT = {"olid": 2.0, "formspring": 2.0}
 AUX_CATEGORIES = ("threat",)
 AUX_WEIGHT = 0.5
 AUX_C = 2.0
-# Longest word gram per category (models_features.analyze); others use WORD_N (2). Threat phrases
+# Longest word gram per category (ngrams.analyze); others use WORD_N (2). Threat phrases
 # ("put a bullet", "hang them all") gained 0.001 validation ROC-AUC from word trigrams.
 WORD_N_BY_CATEGORY = {"threat": 3}
-# Categories whose single-word features are of squeezed words too (models_features; phrases always
+# Categories whose single-word features are of squeezed words too (ngrams; phrases always
 # are): threat, whose word model would otherwise be evaded by stretched letters. Bullying lost
 # 0.003 validation ROC-AUC on OLID with squeezed single words, so it keeps plain ones, as does
 # self-harm.

@@ -6,7 +6,7 @@ from mitmproxy.test import taddons, tflow, tutils
 
 from agent.context import AppContext
 from proxy_addons.activity import Activity
-from proxy_addons.core import Core, load_state
+from proxy_addons.state import Core, load_state
 from proxy_addons.enforce import Enforce
 from proxy_addons.identity import IdentityAddon
 from proxy_addons.passthrough import Passthrough

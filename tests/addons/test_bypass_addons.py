@@ -20,7 +20,7 @@ from wsproto.frame_protocol import Opcode
 
 from agent.metrics import BLOCKS, COUNTERS, TUNNELS
 from agent.policy import TeacherSession
-from proxy_addons.passthrough import GuardedTunnel, RefusedTunnel, TunnelDecider, first_bytes_kind
+from proxy_addons.tunnel import GuardedTunnel, RefusedTunnel, TunnelDecider, first_bytes_kind
 from proxy_addons.verdict import KEY
 from tests.addons.conftest import TEEN_IP, YOUNG_IP, make_flow
 from tests.addons.test_passthrough_early import client_hello, nextlayer_for

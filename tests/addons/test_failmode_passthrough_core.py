@@ -18,7 +18,7 @@ from agent.context import AppContext
 from agent.metrics import ADDON_ERRORS, COUNTERS, TUNNELS
 from proxy_addons import certs as cg_certs
 from proxy_addons.blockpage import wants_json
-from proxy_addons.core import Core, load_state
+from proxy_addons.state import Core, load_state
 from tests.addons.conftest import TEACHER_IP, TEEN_IP, UNKNOWN_IP, YOUNG_IP, make_flow, options_for
 from proxy_addons.verdict import KEY
 

@@ -15,8 +15,8 @@ from mitmproxy.proxy.layers.http import HTTPMode
 from mitmproxy.test import taddons, tflow
 
 from agent.metrics import COUNTERS, TUNNELS
-from proxy_addons.passthrough import (DirectTunnel, TunnelDecider, connection_names, parse_connect_head,
-                                      place_before)
+from proxy_addons.passthrough import connection_names
+from proxy_addons.tunnel import DirectTunnel, TunnelDecider, parse_connect_head, place_before
 from tests.addons.conftest import TEACHER_IP, TEEN_IP, YOUNG_IP
 
 

@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 
 from agent.metrics import ADDON_ERRORS, COUNTERS, INCIDENTS
-from classifiers.service import JobResult, JudgedPost
+from classifiers.jobs import JobResult, JudgedPost
 from classifiers.types import Classification, Post
 from proxy_addons.posts import Posts, should_judge
 from proxy_addons.verdict import KEY

@@ -21,7 +21,7 @@ import pytest
 
 from classifiers import impersonation, normalize as norm_mod, pii
 from classifiers.impersonation import find_impersonation
-from classifiers.models_features import CACHE_TOKEN_MAX, _squeeze, squeeze
+from classifiers.ngrams import CACHE_TOKEN_MAX, _squeeze, squeeze
 from classifiers.normalize import normalize
 from classifiers.pii import find_pii, find_pii_batch
 from classifiers.textscan import join, starts_with_word_char, without_word_boundary, word_counts

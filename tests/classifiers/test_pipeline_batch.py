@@ -22,7 +22,7 @@ import classifiers.pipeline as pipeline
 import classifiers.textmodels as textmodels
 from classifiers.helpseeking import is_help_seeking
 from classifiers.impersonation import find_impersonation
-from classifiers.models_features import TOKEN_RE
+from classifiers.ngrams import TOKEN_RE
 from classifiers.normalize import normalize
 from classifiers.patterns import PLAIN_SCORE, find_intent, scores_from_hits
 from classifiers.pii import find_pii

@@ -4,7 +4,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from classifiers.models_features import analyze
+from classifiers.ngrams import analyze
 from classifiers.normalize import normalize_text
 from classifiers.textmodels import TEXT_CATEGORIES, CategoryModel, ModelFileError, TextModels, default_model_dir
 from sklearn.linear_model import LogisticRegression

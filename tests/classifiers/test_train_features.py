@@ -6,7 +6,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import classifiers.train.fit as fit
-from classifiers.models_features import analyze, is_word_feature, squeeze, word_grams
+from classifiers.ngrams import analyze, is_word_feature, squeeze, word_grams
 from classifiers.normalize import normalize_text
 from classifiers.textmodels import CategoryModel, TextModels, default_model_dir
 from classifiers.train.fit import _fit
@@ -122,7 +122,7 @@ def test_bigram_model_skips_trigram_lookups(tmp_path):
 
 def _third_round_analyze(normalized):
     """The features of model files written before the fourth round: plain "#" word 1-2 grams."""
-    from classifiers.models_features import char_grams, tokens
+    from classifiers.ngrams import char_grams, tokens
     toks = tokens(normalized)
     out = ["#" + t for t in toks] + [f"#{a} {b}" for a, b in zip(toks, toks[1:])]
     for t in toks:

@@ -203,7 +203,7 @@ def test_every_proxy_mode_starts_together(tmp_path, district):
 def test_cached_dispatch_follows_chain_changes_and_keeps_order():
     """The per-hook handler cache sees addons added, removed and reordered, calls handlers in
     chain order, and a failing handler does not stop the next one (as stock safecall)."""
-    from proxy_addons.passthrough import place_before
+    from proxy_addons.tunnel import place_before
     calls = []
 
     class A:

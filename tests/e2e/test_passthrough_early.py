@@ -1,7 +1,7 @@
 """Pass-through decided early, on a real `crossingguard run` in regular (explicit proxy) mode.
 
 Regular mode is where a CONNECT names its host before any TLS byte, so ordinary sites are tunnelled
-without mitmproxy's HTTP or TLS layers (proxy_addons/passthrough.py). The proxy reaches the local
+without mitmproxy's HTTP or TLS layers (proxy_addons/tunnel.py). The proxy reaches the local
 origin through a tiny script addon (we have no DNS for the test names): every upstream connection
 goes to the origin, whatever host the client named, exactly like a real site would be reached.
 """

@@ -10,7 +10,7 @@ import brotli
 import pytest
 import zstandard
 
-from classifiers.extract import extract_request, extract_websocket
+from tests.extract.shipped import extract_request, extract_websocket
 
 DISCORD = "https://discord.com/api/v9/channels/1/messages"
 JSON = {"content-type": "application/json"}

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from classifiers.extract import extract_request, extract_websocket
+from tests.extract.shipped import extract_request, extract_websocket
 from tests.extract.conftest import load_fixtures, request_args
 
 FIXTURES = load_fixtures()

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from classifiers.extract import extract_request
+from tests.extract.shipped import extract_request
 
 SECRET = "Zebra-Synthetic-Secret-42 with spaces"   # looks like human text on purpose
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from classifiers.extract import extract_request
+from tests.extract.shipped import extract_request
 from tests.extract.conftest import load_fixtures, request_args
 
 

@@ -6,10 +6,10 @@ import io
 import pytest
 from PIL import Image
 
-from classifiers.extract import extract_websocket
+from tests.extract.shipped import extract_websocket
 from classifiers.extract.attachments import MAX_PIXELS, image_phash, make_attachment
 from classifiers.extract.multipart import parse_multipart
-from classifiers.extract.platforms import resolve
+from tests.extract.shipped import resolve
 from classifiers.extract.result import ExtractError
 from classifiers.extract.textlike import looks_human
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from mitmproxy import ctx, exceptions
 
 from agent.context import AppContext
 from agent.errors import CrossingGuardError
+from agent.identity import DeviceRegistry, IdentityResolver
+from agent.policy import Policy, PolicyEngine
+from agent.roster import Roster
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +33,11 @@ OPTIONS = ("crossingguard_home", "crossingguard_policy", "crossingguard_roster",
 class CoreState:
     """Everything loaded for one configuration; replaced as a whole (readers never see a mix)."""
     context: AppContext
-    policy: Any            # agent.policy.Policy
-    roster: Any            # agent.roster.Roster
-    devices: Any           # agent.identity.DeviceRegistry
-    engine: Any            # agent.policy.PolicyEngine
-    resolver: Any          # agent.identity.IdentityResolver
+    policy: Policy
+    roster: Roster
+    devices: DeviceRegistry
+    engine: PolicyEngine
+    resolver: IdentityResolver
 
     @property
     def home(self) -> Path:
@@ -44,8 +46,6 @@ class CoreState:
 
 def load_state(context: AppContext) -> CoreState:
     """Load and validate policy, roster and devices (raises CrossingGuardError on bad input)."""
-    from agent.identity import IdentityResolver
-
     policy, roster, devices = context.policy, context.roster, context.devices
     engine = context.engine
     return CoreState(context, policy, roster, devices, engine, IdentityResolver(roster, devices))

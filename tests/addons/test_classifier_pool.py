@@ -10,7 +10,8 @@ import pytest
 
 import time
 
-from classifiers.service import ClassifierService, Job, run_batch
+from classifiers.jobs import Job
+from proxy_addons.classifier_pool import ClassifierService, run_batch
 
 pytestmark = pytest.mark.e2e   # starts worker processes
 

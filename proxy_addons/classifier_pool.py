@@ -1,5 +1,9 @@
 """Extraction and classification off the proxy's event loop: a process pool fed in batches.
 
+Runtime, not classification, so it lives with the proxy that runs it; what a worker does to a
+batch is `classifiers.jobs.judge_jobs` (pure). No mitmproxy here: spawned workers import this
+module, and stay light (an import-linter contract keeps it so).
+
 Why a process pool: one scikit-learn call costs 0.4-0.7 ms here, a third of mitmproxy's own
 cost per request, and threads do not help CPU-bound Python (measured: `@concurrent` threads
 252 requests/s against 354 with a process pool). Why batches: 64 posts in one call cost about
@@ -19,39 +23,10 @@ import concurrent.futures
 import concurrent.futures.process
 import multiprocessing
 import os
-import time
-from dataclasses import dataclass, field
 
-from classifiers.types import Classification, Post, PostInput
+from classifiers.jobs import Job, JobResult, judge_jobs
 
 log = logging.getLogger("crossingguard.classifiers")
-
-
-@dataclass(frozen=True)
-class Job:
-    """One write request (or WebSocket message) to read and judge."""
-    method: str
-    url: str
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-    author: str | None = None
-    platform: str | None = None    # the policy decision's platform id (no second host lookup)
-    websocket: bool = False
-
-
-@dataclass
-class JudgedPost:
-    post: Post
-    classification: Classification
-
-
-@dataclass
-class JobResult:
-    platform: str | None
-    posts: list[JudgedPost] = field(default_factory=list)
-    error: str | None = None       # extraction error (malformed body): counted, no posts
-    skipped: str | None = None     # e.g. "too_large": logged as skipped, never parsed
-    seconds: float = 0.0           # classifier time for this job's posts
 
 
 # --- worker side -------------------------------------------------------------------------
@@ -66,8 +41,12 @@ def _worker_init(roster_path: str | None, policy_path: str | None, max_bytes: in
     import gc
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from classifiers.district import as_district
     from classifiers.pipeline import Classifier
 
+    # The classifiers import nothing of the agent: this side (the runtime that owns the pool)
+    # loads the district's files and hands the classifiers what they need, a District record
+    # (names, programs, logo hashes) and the roster as their people directory.
     roster = policy = None
     if roster_path:
         from agent.roster import Roster
@@ -75,7 +54,7 @@ def _worker_init(roster_path: str | None, policy_path: str | None, max_bytes: in
     if policy_path:
         from agent.policy.loader import load_policy
         policy = load_policy(policy_path)
-    _WORKER["classifier"] = Classifier.load(roster=roster, policy=policy)
+    _WORKER["classifier"] = Classifier.load(roster=roster, district=as_district(policy))
     _WORKER["max_bytes"] = max_bytes
     gc.freeze()   # the loaded models are permanent: keep them out of full collections (latency spikes)
 
@@ -85,41 +64,8 @@ def _worker_ping() -> int:
 
 
 def run_batch(jobs: list[Job]) -> list[JobResult]:
-    """Extract every job's posts, classify all posts of the batch in one call."""
-    from classifiers.extract import extract_request, extract_websocket
-    from urllib.parse import urlsplit
-
-    classifier = _WORKER["classifier"]
-    max_bytes = _WORKER.get("max_bytes", 1_000_000)
-    results: list[JobResult] = []
-    inputs: list[PostInput] = []
-    owners: list[tuple[JobResult, Post]] = []
-    for job in jobs:
-        try:
-            if job.websocket:
-                parts = urlsplit(job.url)
-                ex = extract_websocket(parts.hostname or "", parts.path, job.body, max_bytes=max_bytes)
-            else:
-                ex = extract_request(job.method, job.url, dict(job.headers), job.body, max_bytes=max_bytes,
-                                     platform=job.platform)
-        except Exception as exc:  # extractors promise not to raise; a bug must not lose the batch
-            results.append(JobResult(platform=None, error=f"extractor crashed: {type(exc).__name__}"))
-            continue
-        result = JobResult(platform=ex.platform or job.platform, error=ex.error, skipped=ex.skipped)
-        results.append(result)
-        for post in ex.posts:
-            inputs.append(PostInput(text=post.text, author=job.author, platform=ex.platform, kind=post.kind,
-                                    account=post.account, attachments=post.attachments))
-            owners.append((result, post))
-    if inputs:
-        started = time.perf_counter()
-        judged = classifier.classify(inputs)
-        elapsed = time.perf_counter() - started
-        per_post = elapsed / len(inputs)
-        for (result, post), classification in zip(owners, judged):
-            result.posts.append(JudgedPost(post, classification))
-            result.seconds += per_post
-    return results
+    """What a worker runs per batch (module level: spawned workers import it by name)."""
+    return judge_jobs(_WORKER["classifier"], jobs, _WORKER.get("max_bytes", 1_000_000))
 
 
 # --- proxy side --------------------------------------------------------------------------
