@@ -3,7 +3,8 @@
 Order matters: mitmproxy calls addons in list order for each hook (built-ins such as proxyauth
 first) and awaits async hooks before calling the next addon. Core loads state; AuthGuard hardens
 proxy auth; Identity fills in who; Passthrough decides interception; Enforce decides and blocks;
-SafeSearch rewrites what is allowed; Posts judges what students send (and may hold it); Activity
+SafeSearch rewrites what is allowed; UpstreamPages answers for a site that cannot be reached;
+Posts judges what students send (and may hold it); Activity
 then logs the final outcome; Metrics serves /metrics.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from proxy_addons.tunnel import TunnelDecider
 from proxy_addons.posts import Posts
 from proxy_addons.safesearch import SafeSearch
 from proxy_addons.sessions import SessionCache
+from proxy_addons.upstream import UpstreamPages
 
 
 def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
@@ -33,7 +35,7 @@ def build_addons(preloaded=None, *, with_posts: bool = True) -> list:
     passthrough = Passthrough(core, identity)
     # TunnelDecider moves itself before mitmproxy's next_layer addon at startup (tunnel.py).
     addons = [core, LeanLogging(), AuthGuard(), sessions, identity, passthrough, TunnelDecider(passthrough),
-              Enforce(core, sessions), SafeSearch(core)]
+              Enforce(core, sessions), SafeSearch(core), UpstreamPages(core, passthrough)]
     if with_posts:
         addons.append(Posts(core))
     addons += [Activity(core), Metrics(core)]
