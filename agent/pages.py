@@ -32,11 +32,11 @@ CASES = ("under13", "read_only", "category", "held", "upstream", "filter_error")
 
 # Why a post was held, per category, in words for the student who wrote it.
 HELD_BECAUSE = {
-    "threat": "it reads like a threat to hurt someone",
+    "threat": "it looks like a threat of violence",
     "self_harm": "it suggests that someone may be in danger",
-    "bullying": "it looks like it could hurt or target someone",
+    "bullying": "it looks like it is aimed at hurting someone",
     "pii": "it shares personal information (such as a name, address, phone number, school or birthday)",
-    "impersonation": "it looks like it speaks as someone else, or for the district",
+    "impersonation": "it looks like it pretends to be someone else or to speak for the district",
 }
 # What happens next, per held category (our words; the clause is cited in small print).
 HELD_NEXT = {
@@ -243,7 +243,7 @@ def _held_page(policy, decision, name, request_id, at, held, status) -> PageText
     because = [HELD_BECAUSE.get(c, c.replace("_", " ")) for c in held]
     lead = f"Your post on {name} was held back and was not sent, because " + "; and ".join(because) + "."
     details = tuple(dict.fromkeys(HELD_NEXT[c] for c in held if c in HELD_NEXT))
-    clauses = held_guidelines(held) or [decision.guideline]
+    clauses = held_guidelines(policy, held) or [decision.guideline]
     steps = ("If someone is hurting you or others, or you are worried about someone, talk to a trusted "
              "adult at school or tell the school using the report page.",
              HELP_DESK)
@@ -266,16 +266,14 @@ def held_reason(held: tuple[str, ...]) -> str:
     return f"This post was not sent because {because}. A staff member may follow up."
 
 
-def held_guidelines(held: tuple[str, ...]) -> list[str]:
-    """The clause that held the post, per held category, in order, without repeats: the FIRST clause
-    agent/incidents.py gives the category alone (a threat: student.6, staff are mandated reporters).
-    Not the clauses of every label the post had: a threat that was also flagged as bullying is
-    held as a threat and cites student.6, not the bullying clause."""
-    from agent.incidents import guidelines_of
-
+def held_guidelines(policy, held: tuple[str, ...]) -> list[str]:
+    """The clause that held the post, per held category, in order, without repeats: the FIRST
+    clause the policy gives the category (`incidents:` in the policy file; a threat: student.6,
+    staff are mandated reporters). Not the clauses of every label the post had: a threat also
+    flagged as bullying is held as a threat and never cites the bullying clause."""
     found: list[str] = []
     for category in held:
-        first = guidelines_of((category,))[:1]
+        first = tuple(policy.incident_guidelines.get(category, ()))[:1]
         if first and first[0] not in found:
             found.append(first[0])
     return found

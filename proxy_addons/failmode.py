@@ -5,8 +5,10 @@ broken filter would fail OPEN. Every hook of ours is wrapped with `@guarded("add
   1. logs the exception (rate-limited: one traceback per addon per minute, then a count),
   2. counts it: COUNTERS.inc(ADDON_ERRORS, addon),
   3. applies the policy's fail mode to the flow, chosen by the subject's role:
-     policy.fail_mode[role], default "block" for students and unknown subjects (a page that says
-     the filter had a problem, status 503) and "allow" for staff.
+     policy.fail_mode_for(role) (a page that says the filter had a problem, status 503, or
+     allow). The defaults for roles the policy file does not name have one owner,
+     agent.policy.model.default_fail_mode: staff allow, everyone not proven staff blocks.
+     With no policy loaded at all, every role blocks.
 
 FAIL-CLOSED / FAIL-OPEN CHOICES, written down here where they are made:
   - HTTP request hooks: the policy's fail mode for the role (above). With no subject known yet
@@ -27,22 +29,20 @@ import time
 from mitmproxy import http
 
 from agent.metrics import ADDON_ERRORS, COUNTERS
+from agent.policy import Policy
 from proxy_addons.verdict import verdict_of
 
 log = logging.getLogger("crossingguard.addons")
 
-DEFAULT_FAIL_MODE = {"student": "block", "unknown": "block"}   # anything else: allow (staff)
 _last_logged: dict[str, float] = {}
 _suppressed: dict[str, int] = {}
 
 
-def fail_mode_for(policy, role: str | None) -> str:
-    role = role or "unknown"
-    if policy is not None and hasattr(policy, "fail_mode_for"):
-        return "allow" if policy.fail_mode_for(role) == "allow" else "block"
-    modes = getattr(policy, "fail_mode", None) or {}
-    mode = modes.get(role) or DEFAULT_FAIL_MODE.get(role) or modes.get("default") or "allow"
-    return "block" if mode != "allow" else "allow"
+def fail_mode_for(policy: Policy | None, role: str | None) -> str:
+    """"block" or "allow" for this role. No policy loaded yet: block (nobody is proven staff)."""
+    if policy is None:
+        return "block"
+    return "allow" if policy.fail_mode_for(role) == "allow" else "block"
 
 
 def _log_exception(addon: str) -> None:

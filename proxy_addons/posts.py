@@ -19,14 +19,12 @@ Privacy: post text leaves this process only inside an incident; nothing is logge
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 
 from mitmproxy import ctx, exceptions, http
 
-from agent.incidents import guidelines_of, held_categories, incident_labels, severity_of
-from agent.pages import held_guidelines, held_reason
+from agent.incidents import Outcome, hold_decision, judge
 from agent.metrics import (ADDON_ERRORS, CLASSIFIER_LATENCY, COUNTERS, EXTRACTION_FAILURES, INCIDENTS,
                            POSTS, POSTS_CLASSIFIED)
 from classifiers.jobs import Job, JobResult
@@ -43,17 +41,6 @@ def should_judge(method: str, decision) -> bool:
     """Only writes the policy allowed, to a known platform, are read."""
     return (decision is not None and decision.verdict == "allow" and decision.platform is not None
             and method.upper() in WRITE_METHODS)
-
-
-def hold_decision(decision, held: list[str]):
-    """A block Decision for a held post (agent/pages.py words it for the student). It cites the
-    clause of the category that HELD it (a threat: student guideline 6), not of every label the
-    post had (a threat also flagged as bullying must not cite the bullying clause)."""
-    guidelines = held_guidelines(tuple(held))
-    return dataclasses.replace(
-        decision, verdict="block", action="hold", rule=f"incident-hold:{'+'.join(held)}",
-        guideline=guidelines[0] if guidelines else decision.guideline,
-        reason=held_reason(tuple(held)))
 
 
 class Posts:
@@ -114,7 +101,7 @@ class Posts:
                       headers=tuple((k, v_) for k, v_ in flow.request.headers.items(multi=True)),
                       body=flow.request.raw_content or b"", author=_user(v), platform=v.decision.platform)
             held = await self._judge(job, v, flow.request.headers.get("accept", ""))
-        except Exception:   # fail open (module doc); guard.py's wrapper does not cover async hooks
+        except Exception:   # fail open (module doc): async hooks are not wrapped by failmode.guarded
             COUNTERS.inc(ADDON_ERRORS, "posts")
             log.exception("crossingguard posts: judging a request failed; post let through")
             return
@@ -142,7 +129,10 @@ class Posts:
             message.drop()   # held: the message is not relayed
 
     async def _judge(self, job: Job, v, accept: str) -> http.Response | None:
-        """Judge one request; returns the hold page when the post must not be sent."""
+        """Judge one request; returns the hold page when a post must not be sent.
+
+        The judgement is agent.incidents.judge (pure); here: await the pool, count, hand each
+        incident to a worker thread, and build the response from the hold Decision."""
         platform = v.decision.platform
         try:
             result: JobResult = await self.service.judge(job)
@@ -154,72 +144,49 @@ class Posts:
             COUNTERS.inc(EXTRACTION_FAILURES, platform, _reason(result.error))
         elif result.skipped == "too_large":   # not_a_write / not_a_platform are not failures
             COUNTERS.inc(EXTRACTION_FAILURES, platform, "too_large")
-        state = self.core.state
-        policy = state.policy
-        hold_labels: list[str] = []
+        policy = self.core.state.policy
+        outcomes: list[Outcome] = []
         for judged in result.posts:
             COUNTERS.inc(POSTS, platform, judged.post.kind)
             COUNTERS.inc(POSTS_CLASSIFIED, platform)
             COUNTERS.observe(CLASSIFIER_LATENCY, result.seconds / max(len(result.posts), 1))
-            c = judged.classification
-            labels = incident_labels(c, getattr(policy, "help_seeking", "checkin"))
-            if not labels:
+            # The hold is decided before anything is written (judge), so a failing store can
+            # never turn a held post into a published one.
+            outcome = judge(judged.classification, judged.post, v.subject, v.decision, policy,
+                            request_id=v.request_id)
+            outcomes.append(outcome)
+            if outcome.incident is None:
                 continue
-            guidelines = guidelines_of(labels, c.evidence)
-            severity = severity_of(labels)
-            # The hold is decided from the labels before anything is written, so a failing
-            # store can never turn a held post into a published one.
-            held = held_categories(labels, policy.incidents)
-            if held:
-                hold_labels += [h for h in held if h not in hold_labels]
             try:
-                school = await self._record(v, platform, judged, labels, guidelines, severity)
+                await self._record(outcome.incident)
             except Exception:
                 # The store spools when the database is down; anything else (a bug, a full
                 # disk) is logged and counted, and the remaining posts are still judged.
                 COUNTERS.inc(ADDON_ERRORS, "posts")
                 log.exception("crossingguard posts: writing an incident failed")
                 continue
-            for label in labels:
-                COUNTERS.inc(INCIDENTS, label, severity, school or "unassigned")
-        if hold_labels:
-            decision = hold_decision(v.decision, hold_labels)
+            for label in outcome.labels:
+                COUNTERS.inc(INCIDENTS, label, outcome.severity, outcome.incident.school or "unassigned")
+        decision = hold_decision(v.decision, outcomes)
+        if decision is not None:
             v.decision = decision
-            return block_response(policy, decision, v.request_id, accept, held=tuple(hold_labels))
+            held = tuple(dict.fromkeys(c for outcome in outcomes for c in outcome.held))
+            return block_response(policy, decision, v.request_id, accept, held=held)
         return None
 
-    async def _record(self, v, platform, judged, labels, guidelines, severity) -> str | None:
-        """Write the incident off the loop; returns its school (a bounded metric label)."""
-        from agent.store.incident import Incident
-
-        c = judged.classification
-        subject = v.subject
-        incident = Incident.new(
-            user=getattr(subject, "user_id", "unknown"), platform=platform, kind=judged.post.kind,
-            text=_incident_text(judged.post), labels=tuple(labels),
-            scores={k: round(float(s), 4) for k, s in c.scores.items()},
-            evidence=tuple(e.to_json() for e in c.evidence), severity=severity,
-            guidelines=tuple(guidelines), request_id=v.request_id,
-            school=(subject.schools[0] if getattr(subject, "schools", None) else None))
+    async def _record(self, incident) -> None:
+        """Write the incident off the loop: the store takes a lock and may touch disk (or spool)."""
         store = self.core.state.context.store
         started = time.perf_counter()
-        # The store takes a lock and may touch disk (or spool): never on the event loop.
         await asyncio.to_thread(store.add_incident, incident)
         if time.perf_counter() - started > 1.0:
             log.warning("crossingguard posts: writing an incident took %.1f s", time.perf_counter() - started)
-        return incident.school
 
 
 def _user(v) -> str | None:
     subject = v.subject
     user = getattr(subject, "user_id", None)
     return None if user in (None, "unknown") else user
-
-
-def _incident_text(post) -> str:
-    if post.account and post.account not in post.text:
-        return f"[{post.account}] {post.text}".strip()
-    return post.text
 
 
 def _reason(error: str | None) -> str:

@@ -64,8 +64,16 @@ also the commented reference). Top-level keys, all but `district`, `guidelines`,
     requests are written to the activity log).
 
 ``incidents:``
-    Classifier category (bullying, threat, self_harm, pii, impersonation) -> ``flag``
-    (an incident for review) or ``hold`` (the post is held and an incident opened).
+    Per classifier category (bullying, threat, self_harm, pii, impersonation): either just
+    ``flag`` (an incident for review) or ``hold`` (the post is held and an incident opened),
+    or a mapping ``{action: flag|hold, guidelines: [clause ids]}``: the clauses an incident
+    of that category concerns (cited on the held-post page and in the incident). A category
+    not listed is flagged with no clause. Also: ``evidence`` (evidence kind, e.g.
+    ``district`` or ``logo`` from the impersonation detector -> more clause ids) and
+    ``help_seeking: checkin | ignore`` (default ``checkin``: a student asking for help
+    whose post still carries a self-harm or threat label becomes a supportive check-in
+    incident; ``ignore``: no incident for bullying, threat or self-harm on such a post).
+    Every clause id must be one of ``guidelines``.
 
 ``store:``
     ``url``: omitted or null = SQLite under ``--home``; ``sqlite:///path`` or
@@ -86,13 +94,13 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from agent.config import (Bool, Enum, Field, Int, ListOf, MapOf, OneOrList, Record, Str, YMap,
+from agent.config import (Bool, Enum, Field, Int, ListOf, MapOf, OneOrList, Record, Schema, Str, YMap,
                           line_of, load_yaml, suggest)
 from agent.errors import ConfigError
 from agent.policy.catalog import (CATEGORIES, PLATFORM_ID, PLATFORM_SCHEMA, DOMAIN, Catalog,
                                   build_platforms, domain_owners, shipped_platforms, CATALOG_PATH)
-from agent.policy.model import (ACTIONS, INCIDENT_CATEGORIES, ROLES, STAFF_ROLES, Cohort, Policy, Rule,
-                                SafeSearchSettings)
+from agent.policy.model import (ACTIONS, INCIDENT_CATEGORIES, ROLES, Cohort, Policy, Rule, SafeSearchSettings,
+                                default_fail_mode)
 from agent.policy.schedules import DAY_GROUPS, DAYS, Schedule, parse_window
 
 DEFAULT_TIMEZONE = "America/New_York"
@@ -138,6 +146,34 @@ def _valid_store_url(url: str) -> str | None:
         return f"expected sqlite:///PATH or postgresql://...; got {url!r}"
     return None
 
+
+class _ActionOrRecord(Schema):
+    """`flag` / `hold`, or {action, guidelines}: the short form stays valid (no clauses)."""
+
+    def __init__(self, record: Record):
+        self.action = Enum("flag", "hold")
+        self.record = record
+
+    def check(self, value, file, path, line):
+        if isinstance(value, dict):
+            return self.record.check(value, file, path, line)
+        out = YMap(line=line)
+        out["action"], out["guidelines"] = self.action.check(value, file, path, line), []
+        return out
+
+
+CLAUSES = OneOrList(CLAUSE_ID, min_items=1, unique=True, what="a clause id or a list of them")
+INCIDENT_CATEGORY = _ActionOrRecord(Record({
+    "action": Field(Enum("flag", "hold"), required=True),
+    "guidelines": Field(CLAUSES, default=list),
+}, what="flag, hold, or a mapping: action, guidelines"))
+INCIDENTS = Record({
+    **{cat: Field(INCIDENT_CATEGORY) for cat in INCIDENT_CATEGORIES},
+    "evidence": Field(MapOf(CLAUSES, key=Str(what="an evidence kind like district or logo",
+                                             pattern=r"[a-z][a-z_]{0,31}"),
+                            what="a mapping of evidence kind to clause ids"), default=dict),
+    "help_seeking": Field(Enum("checkin", "ignore"), default="checkin"),
+}, what="a mapping of category to flag|hold (or action, guidelines), evidence, help_seeking")
 
 DISTRICT = Record({
     "name": Field(Str(what="the district's full name"), required=True),
@@ -206,8 +242,7 @@ POLICY = Record({
     "fail_mode": Field(MapOf(Enum("block", "allow"), key=Enum(*ROLES), what="a mapping of role to block|allow"),
                        default=dict),
     "activity": Field(ACTIVITY, default=None),
-    "incidents": Field(MapOf(Enum("flag", "hold"), key=Enum(*INCIDENT_CATEGORIES),
-                             what="a mapping of category to flag|hold"), default=dict),
+    "incidents": Field(INCIDENTS, default=None),
     "store": Field(Record({"url": Field(Str(what="a database URL", validate=_valid_store_url))}), default=None),
     "catalog": Field(CATALOG_EXT, default=None),
 }, what="a policy mapping (district, guidelines, cohorts, rules, ...)")
@@ -275,7 +310,8 @@ def load_policy(path: str | Path) -> Policy:
     activity = data["activity"] or {"retention_days": 365, "categories": list(CATEGORIES)}
     ignore = tuple(h for h in data["ignore_hosts"] if not h.startswith("regex:"))
     ignore_re = tuple(h[6:] for h in data["ignore_hosts"] if h.startswith("regex:"))
-    incidents = {cat: data["incidents"].get(cat, "flag") for cat in INCIDENT_CATEGORIES}
+    incidents, incident_guidelines, evidence_guidelines, help_seeking = _incidents(data["incidents"], file,
+                                                                                  guidelines)
     store = data["store"] or {"url": None}
 
     return Policy(
@@ -285,14 +321,38 @@ def load_policy(path: str | Path) -> Policy:
         fail_mode=_fail_modes(data["fail_mode"]), retention_days=activity["retention_days"],
         activity_categories=frozenset(activity["categories"]), ignore_hosts=ignore, ignore_patterns=ignore_re,
         safesearch=safesearch, store_url=store["url"], incidents=incidents, guidelines=guidelines,
+        incident_guidelines=incident_guidelines, evidence_guidelines=evidence_guidelines, help_seeking=help_seeking,
         cohorts=cohorts, schedules=schedules, rules=rules, version=data["version"],
     )
 
 
 def _fail_modes(written) -> dict[str, str]:
-    """Every role gets a fail mode: the policy's, else staff allow and everyone else block
-    (fail closed for students and unidentified devices; staff work is not stopped)."""
-    return {role: written.get(role, "allow" if role in STAFF_ROLES else "block") for role in ROLES}
+    """Every role gets a fail mode: the policy's, else the model's default (default_fail_mode:
+    staff allow, everyone not proven staff blocks)."""
+    return {role: written.get(role) or default_fail_mode(role) for role in ROLES}
+
+
+def _incidents(data: YMap | None, file: str, guidelines: dict[str, str]):
+    """(category -> flag|hold, category -> clauses, evidence kind -> clauses, help_seeking)."""
+    actions = {cat: "flag" for cat in INCIDENT_CATEGORIES}
+    by_category: dict[str, tuple[str, ...]] = {cat: () for cat in INCIDENT_CATEGORIES}
+    if data is None:
+        return actions, by_category, {}, "checkin"
+
+    def clauses(values, at: str) -> tuple[str, ...]:
+        for i, clause in enumerate(values):
+            if clause not in guidelines:
+                raise _unknown_ref(file, line_of(values, i), f"{at}[{i}]", "guideline clause", clause, guidelines)
+        return tuple(values)
+
+    for cat in INCIDENT_CATEGORIES:
+        entry = data[cat]
+        if entry is None:
+            continue
+        actions[cat] = entry["action"]
+        by_category[cat] = clauses(entry["guidelines"], f"incidents.{cat}.guidelines")
+    by_kind = {kind: clauses(values, f"incidents.evidence.{kind}") for kind, values in data["evidence"].items()}
+    return actions, by_category, by_kind, data["help_seeking"]
 
 
 def _build_catalog(ext: YMap | None, file: str) -> Catalog:

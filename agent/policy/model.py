@@ -19,6 +19,18 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNKNOWN_USER = "unknown"
 
 
+def default_fail_mode(role: str | None) -> str:
+    """The fail mode of a role the policy file does not name. The one place this default is kept
+    (the loader fills the policy's table from it; the proxy's fail mode asks the policy).
+
+    Staff roles allow: a broken filter must not stop a teacher's work, and staff are proven by the
+    roster. Everyone else blocks: students, unidentified devices, and the roles that are not staff
+    (guardian, parent, relative): whoever is not proven staff might be a student on a shared or
+    borrowed login, so a broken filter fails closed for them.
+    """
+    return "allow" if role in STAFF_ROLES else "block"
+
+
 @dataclass(frozen=True)
 class Subject:
     """Who is behind a flow, as the policy sees it, on a given date."""
@@ -128,6 +140,9 @@ class Policy:
     safesearch: SafeSearchSettings = field(default_factory=SafeSearchSettings)
     store_url: str | None = None
     incidents: dict[str, str] = field(default_factory=dict)   # category -> flag | hold
+    incident_guidelines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # category -> clause ids
+    evidence_guidelines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # evidence kind -> clause ids
+    help_seeking: str = "checkin"                 # checkin | ignore (agent/incidents.py)
     guidelines: dict[str, str] = field(default_factory=dict)  # clause id -> our short summary
     cohorts: dict[str, Cohort] = field(default_factory=dict)
     schedules: dict[str, Schedule] = field(default_factory=dict)
@@ -135,15 +150,10 @@ class Policy:
     logo_phash: str | None = None
     version: int = 1
 
-    def fail_mode_for(self, role: str) -> str:
-        """What a flow gets when an addon fails: written in the policy, else by role.
-
-        Students, unknown and non-staff roles fail closed (block); staff fail open.
-        """
-        mode = self.fail_mode.get(role)
-        if mode:
-            return mode
-        return "allow" if role in STAFF_ROLES else "block"
+    def fail_mode_for(self, role: str | None) -> str:
+        """What a flow gets when an addon fails: written in the policy, else `default_fail_mode`."""
+        role = role or "unknown"
+        return self.fail_mode.get(role) or default_fail_mode(role)
 
     def logs_category(self, category: str | None) -> bool:
         return category is not None and category in self.activity_categories
