@@ -226,7 +226,6 @@ def block_page(policy, decision, request_id: str, at: datetime | None = None,
             case, status, f"Blocked by {short}: posting on {name}", f"You can look at {name}, but not post",
             f"Looking around {name} is fine at school. Posting, commenting and sending messages need a "
             f"class session that your teacher opens. What you just tried to send was not sent.",
-            details=(decision.reason,) if decision.reason else (),
             next_steps=tuple(steps), report_link=True, small_print=small)
     steps = []
     if session_could_allow(policy, decision):
