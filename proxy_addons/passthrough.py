@@ -3,9 +3,9 @@
 What is intercepted, per TLS connection, judged on every name the connection is addressed to (the
 TLS SNI and the CONNECT host, a name or an address (the catalog lists DoH resolver addresses)):
   - a configured certificate-pinned host (policy ignore_hosts)  -> tunnel untouched   (TUNNELS "ignored")
-  - engine.must_intercept(host): catalog platforms, DoH resolvers, hosts blocked with a page
+  - engine.must_intercept(host): catalog platforms (including the search and YouTube platforms
+    SafeSearch rewrites), DoH resolvers, hosts blocked with a page
                                                                -> intercept         (TUNNELS "intercepted")
-  - a search/YouTube host for a subject that gets SafeSearch    -> intercept (headers/params are added)
   - anything else                                              -> tunnel untouched   (TUNNELS "passthrough")
 When the SNI and the CONNECT name disagree, the stricter answer wins (domain fronting: "CONNECT
 ordinary.example" with SNI instagram.com is intercepted, and Enforce then judges it as Instagram).
@@ -32,7 +32,6 @@ from mitmproxy import http
 
 from agent.metrics import BLOCKS, COUNTERS, REQUESTS, TUNNELS
 from proxy_addons.failmode import guarded
-from proxy_addons.safesearch import is_safesearch_host
 from proxy_addons.verdict import verdict_of
 
 log = logging.getLogger("crossingguard.passthrough")
@@ -90,11 +89,7 @@ class Passthrough:
                 return True, "intercepted"
             return False, "ignored"
         if engine.must_intercept(host):
-            return True, "intercepted"
-        if is_safesearch_host(host):
-            _, subject = self.identity.subject_for_connection(client_conn)
-            if engine.safesearch(subject):
-                return True, "intercepted"
+            return True, "intercepted"   # includes the search/YouTube platforms SafeSearch rewrites
         return False, "passthrough"
 
     def decide_names(self, names: list[str], client_conn) -> tuple[bool, str]:
@@ -115,7 +110,7 @@ class Passthrough:
         engine = self.core.require().engine
         host = _norm(host)
         return bool(host) and not is_ip_literal(host) and not engine.is_ignored(host) and \
-            not engine.must_intercept(host) and not is_safesearch_host(host)
+            not engine.must_intercept(host)
 
     def must_inspect(self, names: list[str], client_conn) -> bool:
         """Whether a connection to these names may not pass unread; an error counts as yes

@@ -1,8 +1,12 @@
 """SafeSearch addon: YouTube Restricted Mode and Google/Bing SafeSearch for the subjects the policy names.
 
-- YouTube hosts get the `YouTube-Restrict: Strict` request header (YouTube's documented network
-  control for Restricted Mode).
-- Google web/image search gets `safe=active`; Bing search gets `adlt=strict`.
+Keyed on platform ids of the policy's catalog (the catalog is the only list of domains):
+- `youtube` gets the `YouTube-Restrict` request header (YouTube's documented network control for
+  Restricted Mode; Strict or Moderate from the policy);
+- `google_search` (web/image search) gets `safe=active`; `bing` search gets `adlt=strict`.
+A district that adds a host to one of these platforms in its policy (catalog.add_domains) gets
+SafeSearch there too. Every catalog platform is intercepted (engine.must_intercept), so these
+requests are seen without any host list here.
 Which subjects: `engine.safesearch(subject)` (students and unknown devices in the shipped policy).
 Runs after Enforce (blocked requests already have a response and are skipped).
 """
@@ -13,36 +17,11 @@ from mitmproxy import http
 from proxy_addons.failmode import guarded
 from proxy_addons.verdict import host_of, verdict_of
 
-YOUTUBE_DOMAINS = ("youtube.com", "youtube-nocookie.com", "youtubei.googleapis.com",
-                   "youtube.googleapis.com", "m.youtube.com")
+# platform id -> what is added (the policy's safesearch settings say whether, and how strict)
+YOUTUBE, GOOGLE, BING = "youtube", "google_search", "bing"
+SAFESEARCH_PLATFORMS = frozenset({YOUTUBE, GOOGLE, BING})
 GOOGLE_SEARCH_PATHS = ("/search", "/images", "/complete/search", "/webhp", "/imghp")
 BING_SEARCH_PATHS = ("/search", "/images", "/videos", "/news", "/AS/Suggestions")
-
-
-def _under(host: str, domain: str) -> bool:
-    return host == domain or host.endswith("." + domain)
-
-
-def is_youtube(host: str) -> bool:
-    return any(_under(host, d) for d in YOUTUBE_DOMAINS)
-
-
-def is_google(host: str) -> bool:
-    """google.com, www.google.co.uk, ... (a Google search front end, not every *.google* name)."""
-    labels = host.split(".")
-    if labels and labels[0] == "www":
-        labels = labels[1:]
-    return len(labels) in (2, 3) and labels[0] == "google" and all(len(x) <= 3 for x in labels[1:])
-
-
-def is_bing(host: str) -> bool:
-    return host in ("bing.com", "www.bing.com", "cn.bing.com")
-
-
-def is_safesearch_host(host: str) -> bool:
-    """Hosts this addon rewrites (the pass-through decision intercepts them for these subjects)."""
-    host = host.lower().rstrip(".")
-    return is_youtube(host) or is_google(host) or is_bing(host)
 
 
 class SafeSearch:
@@ -58,20 +37,21 @@ class SafeSearch:
         v = verdict_of(flow)
         if v.subject is None:
             return
-        host = host_of(flow)
-        if not is_safesearch_host(host):
-            return
         state = self.core.require()
+        # The Host header's platform (not the decision's, which may come from a stricter SNI).
+        platform = state.engine.catalog.match(host_of(flow))
+        if platform is None or platform.id not in SAFESEARCH_PLATFORMS:
+            return
         if not state.engine.safesearch(v.subject):
             return
         settings = state.policy.safesearch
-        if is_youtube(host):
-            value = getattr(settings, "youtube_header", "Strict")
+        if platform.id == YOUTUBE:
+            value = settings.youtube_header
             if value:
                 flow.request.headers["YouTube-Restrict"] = value
             return
         path = flow.request.path.split("?", 1)[0]
-        if is_google(host) and path.startswith(GOOGLE_SEARCH_PATHS) and getattr(settings, "google", True):
+        if platform.id == GOOGLE and path.startswith(GOOGLE_SEARCH_PATHS) and settings.google:
             flow.request.query["safe"] = "active"
-        elif is_bing(host) and path.startswith(BING_SEARCH_PATHS) and getattr(settings, "bing", True):
+        elif platform.id == BING and path.startswith(BING_SEARCH_PATHS) and settings.bing:
             flow.request.query["adlt"] = "strict"

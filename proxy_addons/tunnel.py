@@ -7,7 +7,7 @@ Relies on mitmproxy internals (layer classes, the addon chain): docs/mitmproxy-i
 Where it is decided, earliest first (a tunnel costs less the earlier it is recognised):
   1. `next_layer` on an explicit proxy's first bytes (TunnelDecider.DirectTunnel): a complete
      `CONNECT name:port` to a host NAME that passes through for everyone (not pinned, not in the
-     catalog, not a SafeSearch host) is answered by us; we read the ClientHello, check its SNI, and
+     catalog, search platforms included) is answered by us; we read the ClientHello, check its SNI, and
      relay raw bytes. No HTTP layer, no flow, no TLS layer: the ~8 hook rounds of a CONNECT flow
      and the per-chunk HTTP/TLS wrapping are skipped. If the SNI needs interception, or the bytes
      are not a TLS ClientHello (plain HTTP inside CONNECT is inspected), the connection continues
@@ -34,8 +34,8 @@ layers and ~2 ms via step 1 (with leanlog.py). What remains is mitmproxy's per-c
 relay does the same visit in ~0.8 ms.
 
 Tunnels we cannot read (FAIL CLOSED, decided in `next_layer`): a tunnel to a name that must be
-inspected (the intercept answer above: catalog platform, DoH resolver, blocked host, SafeSearch
-host) whose client does not start with a TLS ClientHello or an HTTP request line is refused: both
+inspected (passthrough.py's intercept answer: catalog platform, DoH resolver, blocked host, search
+platform) whose client does not start with a TLS ClientHello or an HTTP request line is refused: both
 connections are closed, nothing is relayed, and it is counted (TUNNELS "refused"; BLOCKS with the
 platform and guideline when the policy blocks the platform for that subject). mitmproxy would
 otherwise relay such bytes raw (its `rawtcp` fallback), e.g. WhatsApp's own protocol after

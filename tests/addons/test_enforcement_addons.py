@@ -185,3 +185,37 @@ def test_absolute_url_host_counts_too(stack):
     f.request.headers["Host"] = "www.example.org"
     stack.send(f)
     assert f.response is not None and f.response.status_code == 403
+
+
+def test_safesearch_follows_the_policys_catalog(tmp_path, district):
+    """SafeSearch keys on platform ids of the policy's catalog: a host a district adds to a search
+    platform is rewritten, and is intercepted (the catalog is the only list of domains)."""
+    from agent.context import AppContext
+    from proxy_addons.enforce import Enforce
+    from proxy_addons.identity import IdentityAddon
+    from proxy_addons.passthrough import Passthrough
+    from proxy_addons.safesearch import SafeSearch
+    from proxy_addons.sessions import SessionCache
+    from proxy_addons.state import Core, load_state
+    from tests.addons.conftest import Stack
+
+    _, roster, devices = district
+    shipped = AppContext().policy_path.read_text(encoding="utf-8")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(shipped + "\ncatalog:\n  add_domains:\n    bing: [search.district.example]\n", encoding="utf-8")
+    state = load_state(AppContext(tmp_path / "home", policy, roster.directory, devices))
+    core = Core(state)
+    identity = IdentityAddon(core)
+    sessions = SessionCache(core)
+    passthrough = Passthrough(core, identity)
+    stack = Stack(None, core, sessions, identity, passthrough, Enforce(core, sessions), SafeSearch(core), _NoActivity())
+    f = stack.send(make_flow(TEEN_IP, "search.district.example", path="/search?q=x"))
+    assert f.response is None and f.request.query["adlt"] == "strict"
+    assert passthrough.should_intercept("search.district.example", f.client_conn) == (True, "intercepted")
+    plain = stack.send(make_flow(TEEN_IP, "search.other.example", path="/search?q=x"))
+    assert "adlt" not in plain.request.query
+    assert passthrough.should_intercept("search.other.example", f.client_conn) == (False, "passthrough")
+
+
+class _NoActivity:
+    pass
