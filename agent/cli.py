@@ -65,13 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"agent.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"agent.commands.{name}":
-                raise
-            continue  # command not built yet
-        module.register(sub, common)
+        importlib.import_module(f"agent.commands.{name}").register(sub, common)
     return parser
 
 

@@ -49,10 +49,6 @@ class Outcome:
     held_guidelines: tuple[str, ...] = ()  # the clauses of the held categories (the page cites these)
     incident: Incident | None = None      # the record to write
 
-    @property
-    def hold(self) -> bool:
-        return bool(self.held)
-
 
 def severity_of(labels: Iterable[str]) -> str:
     ranks = [SEVERITY_ORDER.index(SEVERITY_BY_CATEGORY[label]) for label in labels if label in SEVERITY_BY_CATEGORY]

@@ -190,7 +190,3 @@ def read_labelled_csv(path: Path) -> Part:
             part.add(row.get("text") or "", int(raw in ("1", "1.0", "true", "True")))
     return part
 
-
-def split_names() -> list[str]:
-    """Names accepted by `evaluate --split`: `<source>` (its test part) or `<source>:<part>`."""
-    return sorted(SOURCES)

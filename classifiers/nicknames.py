@@ -140,10 +140,6 @@ def given_forms(name: str) -> frozenset[str]:
     return frozenset(forms)
 
 
-def is_nickname_of(short: str, formal: str) -> bool:
-    return short.casefold() in given_forms(formal)
-
-
 # ---------------------------------------------------------------------------------------------
 # Roster name index: the one place where roster names are turned into lookup keys, shared by the
 # PII detector (names of other students in a post) and the impersonation detector (claims and

@@ -14,13 +14,14 @@ from datetime import datetime, timezone
 
 from mitmproxy import http
 
+from agent.activity.record import ActivityRecord
 from proxy_addons.failmode import guarded
 from proxy_addons.verdict import KEY, host_of
 
 log = logging.getLogger("crossingguard.activity")
 
 
-def make_record(flow: http.HTTPFlow, v, policy) -> dict | None:
+def make_record(flow: http.HTTPFlow, v, policy) -> ActivityRecord | None:
     """The activity record for a flow, or None when it is not logged.
 
     Logged: requests to catalog platforms in the policy's activity categories (all categories
@@ -46,22 +47,22 @@ def make_record(flow: http.HTTPFlow, v, policy) -> dict | None:
         action, rule, guideline, cohort = f"fail_{verdict}", "filter_error", "", None
         matched = policy.catalog.match(host_of(flow))
         platform = matched.id if matched is not None else None
-    return {
-        "time": datetime.fromtimestamp(v.started, timezone.utc).astimezone(tz).isoformat(timespec="milliseconds"),
-        "request_id": v.request_id,
-        "user": getattr(subject, "user_id", None) or getattr(identity, "user_id", None) or "unknown",
-        "device": getattr(identity, "device", None),
-        "school": schools[0] if schools else None,
-        "cohort": cohort,
-        "platform": platform,
-        "host": host_of(flow),
-        "method": flow.request.method,
-        "path": flow.request.path.split("?", 1)[0].split("#", 1)[0],
-        "verdict": verdict,
-        "action": action,
-        "rule": rule,
-        "guideline": guideline,
-    }
+    return ActivityRecord(
+        time=datetime.fromtimestamp(v.started, timezone.utc).astimezone(tz).isoformat(timespec="milliseconds"),
+        request_id=v.request_id,
+        user=getattr(subject, "user_id", None) or getattr(identity, "user_id", None) or "unknown",
+        device=getattr(identity, "device", None),
+        school=schools[0] if schools else None,
+        cohort=cohort,
+        platform=platform,
+        host=host_of(flow),
+        method=flow.request.method,
+        path=flow.request.path.split("?", 1)[0].split("#", 1)[0],
+        verdict=verdict,
+        action=action,
+        rule=rule,
+        guideline=guideline,
+    )
 
 
 FLUSH_INTERVAL = 0.1   # seconds records wait on the loop before going to the log as one burst
@@ -79,7 +80,7 @@ class Activity:
         # request (~1.3 ms of CPU each, measured). We hand them over in bursts every
         # FLUSH_INTERVAL instead, so a batch holds everything from that interval. Crash cost:
         # at most FLUSH_INTERVAL of records, the same order as the log's own queue.
-        self._buffer: list[dict] = []
+        self._buffer: list[ActivityRecord] = []
         self._drain_scheduled = False
 
     def configure(self, updated) -> None:

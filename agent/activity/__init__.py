@@ -4,8 +4,9 @@ Daily files by the district's local date, a writer thread so the proxy's event l
 waits for the disk, `verify` to find edited/removed/inserted/reordered lines, `purge` for
 retention (docs/interfaces.md; format in agent/activity/chain.py).
 """
-from agent.activity.log import RECORD_KEYS, ActivityLog
+from agent.activity.log import ActivityLog
+from agent.activity.record import RECORD_KEYS, ActivityRecord
 from agent.activity.purge import expired, purge
 from agent.activity.verify import Problem, check, verify
 
-__all__ = ["ActivityLog", "RECORD_KEYS", "verify", "check", "Problem", "purge", "expired"]
+__all__ = ["ActivityLog", "ActivityRecord", "RECORD_KEYS", "verify", "check", "Problem", "purge", "expired"]

@@ -26,12 +26,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from agent.activity import chain
+from agent.activity.record import RECORD_KEYS, ActivityRecord  # noqa: F401 - RECORD_KEYS re-exported
 from agent.errors import CrossingGuardError
 
 log = logging.getLogger("crossingguard.activity")
-
-RECORD_KEYS = ("time", "request_id", "user", "device", "school", "cohort", "platform", "host",
-               "method", "path", "verdict", "action", "rule", "guideline")
 
 _STOP = object()
 
@@ -95,13 +93,14 @@ class ActivityLog:
     def queue_depth(self) -> int:
         return self._queue.qsize()
 
-    def write(self, record: dict) -> None:
-        """Queue one record; returns at once. The log owns the (copied) record from here on."""
+    def write(self, record: ActivityRecord | dict) -> None:
+        """Queue one record (an ActivityRecord; a dict for events such as "dropped"); returns at
+        once. The log owns the (copied) record from here on."""
         if self._closed:
             self.dropped += 1
             return
         try:
-            self._queue.put_nowait(dict(record))
+            self._queue.put_nowait(record.to_dict() if isinstance(record, ActivityRecord) else dict(record))
         except queue.Full:
             self.dropped += 1
 

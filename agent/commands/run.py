@@ -30,7 +30,7 @@ def register(sub, common) -> None:
     p.set_defaults(func=run)
 
 
-def mitmproxy_arguments(args, context, has_metrics: bool) -> list[str]:
+def mitmproxy_arguments(args, context) -> list[str]:
     """mitmdump command-line arguments: ours first, the user's (after `--`) last so they win.
 
     mitmproxy refuses two `--set` of one single-valued option ("Received multiple values"), so a
@@ -52,7 +52,7 @@ def mitmproxy_arguments(args, context, has_metrics: bool) -> list[str]:
     }
     if context.devices_path:
         defaults["crossingguard_devices"] = str(context.devices_path)
-    if has_metrics and args.metrics_port is not None:
+    if args.metrics_port is not None:
         defaults["crossingguard_metrics_port"] = str(args.metrics_port)
     user_set = _set_option_names(extra)
     argv = ["--listen-host", args.listen_host, "--listen-port", str(args.listen_port)]
@@ -108,8 +108,7 @@ def run(args) -> int:
     leaf = shorten_leaf_lifetime()
 
     addons = build_addons(state)
-    has_metrics = any(_declares_metrics_port(a) for a in addons)
-    argv = mitmproxy_arguments(args, context, has_metrics)
+    argv = mitmproxy_arguments(args, context)
     print(banner(args, context, state.policy, leaf.total_seconds() / 86400), flush=True)
     # Policy, roster and catalog live as long as the process: move them out of the garbage
     # collector's view so full collections do not pause the event loop for milliseconds.
@@ -125,25 +124,3 @@ def run(args) -> int:
     # so no per-flow console output (it costs 15-20% throughput).
     mitmproxy_run(master_class(addons), make_parser, argv, reject_left_out_options)
     return 0
-
-
-def _declares_metrics_port(addon) -> bool:
-    """Does this addon declare the crossingguard_metrics_port option? (load() is cheap to probe)."""
-    class _Probe:
-        found = False
-
-        def add_option(self, name, *a, **kw):
-            if name == "crossingguard_metrics_port":
-                _Probe.found = True
-
-        def add_command(self, *a, **kw):
-            pass
-
-    load = getattr(addon, "load", None)
-    if load is None:
-        return False
-    try:
-        load(_Probe())
-    except Exception:
-        return False
-    return _Probe.found

@@ -59,10 +59,6 @@ class Decision:
     CONTRACT_KEYS = ("verdict", "action", "platform", "category", "rule", "guideline", "reason")
 
     @property
-    def allowed(self) -> bool:
-        return self.verdict == "allow"
-
-    @property
     def monitored(self) -> bool:
         return self.action == "monitor"
 
@@ -154,9 +150,6 @@ class Policy:
         """What a flow gets when an addon fails: written in the policy, else `default_fail_mode`."""
         role = role or "unknown"
         return self.fail_mode.get(role) or default_fail_mode(role)
-
-    def logs_category(self, category: str | None) -> bool:
-        return category is not None and category in self.activity_categories
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -57,7 +57,3 @@ class Schedule:
             return False
         minute = local.hour * 60 + local.minute
         return any(start <= minute < end for start, end in self.windows)
-
-
-def format_minutes(m: int) -> str:
-    return time(m // 60, m % 60).strftime("%H:%M") if m < 1440 else "24:00"

@@ -31,6 +31,3 @@ class TeacherSession:
         if at < aware(self.starts) or at >= aware(self.ends):
             return False
         return self.closed is None or at < aware(self.closed)
-
-    def covers(self, classes: frozenset[str], platform: str, at: datetime) -> bool:
-        return self.platform == platform and self.class_id in classes and self.active_at(at)

@@ -38,7 +38,6 @@ ORG_TYPES = frozenset({"department", "school", "district", "local", "state", "na
 STATUSES = frozenset({"", "active", "tobedeleted", "inactive"})
 
 REQUIRED_FILES = ("orgs.csv", "users.csv")
-OPTIONAL_FILES = ("demographics.csv", "classes.csv", "enrollments.csv")
 
 USERS_COLUMNS = ("sourcedId", "enabledUser", "orgSourcedIds", "role", "username", "givenName", "familyName")
 ORGS_COLUMNS = ("sourcedId", "name", "type")

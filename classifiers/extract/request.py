@@ -97,9 +97,6 @@ class Request:
         except (ValueError, RecursionError) as exc:
             raise ExtractError("malformed_json", str(exc)[:80]) from None
 
-    def json_or_none(self):
-        return self.json if self.kind == "json" else None
-
     @cached_property
     def form(self) -> dict[str, str]:
         """Form body fields (last value wins); `+` is a space, `%20` too."""

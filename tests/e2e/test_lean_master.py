@@ -164,7 +164,7 @@ def test_user_set_after_the_double_dash_replaces_our_default(tmp_path, user, exp
     args = SimpleNamespace(mitmproxy_args=user, listen_host="127.0.0.1", listen_port=8080, metrics_port=None)
     context = SimpleNamespace(confdir=tmp_path / "ca", home=tmp_path, policy_path=tmp_path / "p.yaml",
                               roster_path=tmp_path / "r", devices_path=None)
-    argv = mitmproxy_arguments(args, context, has_metrics=False)
+    argv = mitmproxy_arguments(args, context)
     strategies = [a.split("=", 2)[-1] for i, a in enumerate(argv)
                   if "connection_strategy=" in a and (a.startswith("--set=") or argv[i - 1] == "--set")]
     assert strategies == [expected]
