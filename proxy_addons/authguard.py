@@ -13,6 +13,8 @@ Two problems with the built-in `proxyauth` validators, both fixed here without r
 
 Fail-closed: a refused or failing validation is simply "not authenticated"; mitmproxy then asks
 for credentials (407) and the identity falls back to the device registry or `unknown`.
+
+Relies on the built-in addon's `validator` attribute (docs/mitmproxy-internals.md, item 7).
 """
 from __future__ import annotations
 

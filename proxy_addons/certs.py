@@ -7,6 +7,7 @@
   200 days under a manually installed root. We lower mitmproxy.certs.CERT_EXPIRY so that a leaf
   ends at most 197 days from now (199 days in all with mitmproxy's 2-day backdating), only where
   it is longer, before any leaf is made. mitmproxy 12.3 already does this (nothing to change).
+  (docs/mitmproxy-internals.md, item 9.)
 """
 from __future__ import annotations
 

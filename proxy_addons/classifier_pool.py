@@ -200,6 +200,7 @@ class ClassifierService:
                 # The executor has no public way to stop a running call (Python 3.14 adds
                 # terminate_workers()); its worker processes are killed directly. Batches still
                 # queued on it get BrokenProcessPool and are retried once on the new pool.
+                # (A private attribute: docs/mitmproxy-internals.md, item 11.)
                 for proc in list((getattr(old, "_processes", None) or {}).values()):
                     proc.kill()
             else:

@@ -9,7 +9,7 @@ the proxy-core loggers get that level and the records are skipped at the first c
 
 Raising termlog_verbosity (e.g. `-- --set termlog_verbosity=debug` for troubleshooting) lowers the
 level again. Side effect, written down here: scripts using the deprecated `add_log` hook no longer
-see proxy-core records below the terminal's verbosity.
+see proxy-core records below the terminal's verbosity. (docs/mitmproxy-internals.md, item 10.)
 """
 from __future__ import annotations
 

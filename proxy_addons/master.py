@@ -9,6 +9,9 @@ KEPT lists what the proxy needs (each with the reason); LEFT_OUT what it does no
 left-out addon are refused at start-up with mitmproxy's "Unknown option(s)" error and a hint, never
 silently ignored. `mitmdump -s proxy_addons/entry.py` runs the same CrossingGuard addons with the
 full mitmproxy set.
+
+The mitmproxy internals this relies on (the manager's class swapped, its chain and hook lookup)
+are listed in docs/mitmproxy-internals.md and checked by tests/architecture/test_mitmproxy_internals.py.
 """
 from __future__ import annotations
 

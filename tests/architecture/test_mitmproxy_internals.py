@@ -1,0 +1,169 @@
+"""What we rely on inside mitmproxy (and the standard library), item by item as listed in
+docs/mitmproxy-internals.md. A failure here names the item an upgrade changed: re-check it against
+the new source before changing the code that uses it."""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import datetime as dt
+import inspect
+import logging
+import multiprocessing
+import os
+
+import pytest
+from mitmproxy import addonmanager, certs, exceptions, master, options, tls
+from mitmproxy.version import VERSION
+
+from tests.addons.test_passthrough_early import client_hello
+
+# Every version the items below were checked against (docs/mitmproxy-internals.md).
+CHECKED_VERSIONS = ("11.0.2",)
+
+
+def params(fn) -> list[str]:
+    return [p for p in inspect.signature(fn).parameters if p != "self"]
+
+
+def test_the_installed_mitmproxy_is_one_we_checked():
+    assert VERSION in CHECKED_VERSIONS, (
+        f"mitmproxy {VERSION} is installed; docs/mitmproxy-internals.md was checked against "
+        f"{', '.join(CHECKED_VERSIONS)}. Re-check every item there, then add {VERSION} to CHECKED_VERSIONS.")
+
+
+class _Decider:
+    name = "internals_probe"
+
+    def next_layer(self, nextlayer):
+        pass
+
+
+def _lean_master():
+    """The lean master `crossingguard run` builds, with a probe addon (items 1-3, 7, 8)."""
+    from proxy_addons.master import CachedDispatch, master_class
+    probe = _Decider()
+
+    async def build():
+        return master_class([probe])(options.Options())
+
+    return asyncio.run(build()), probe, CachedDispatch
+
+
+def test_1_2_the_addon_manager_class_swap_and_its_internals():
+    m, probe, cached = _lean_master()
+    assert type(m.addons) is cached and isinstance(m.addons, addonmanager.AddonManager)
+    assert isinstance(m.addons.chain, list) and probe in m.addons.chain
+    assert params(addonmanager.AddonManager._iter_hooks) == ["addon", "event"]
+    for name in ("register", "add", "remove", "clear", "trigger_event", "get"):
+        assert callable(getattr(addonmanager.AddonManager, name)), name
+    with addonmanager.safecall():   # a context manager that logs addon errors
+        pass
+    assert issubclass(exceptions.AddonHalt, Exception)
+    from mitmproxy.proxy.layer import NextLayerHook
+    event = NextLayerHook(object())
+    assert event.name == "next_layer" and len(event.args()) == 1
+    assert [(a, f.__name__) for a, f in m.addons._iter_hooks(probe, event)] == [(probe, "next_layer")]
+    # the cached dispatch finds our handler, in chain order, through mitmproxy's _iter_hooks
+    assert any(getattr(f, "__self__", None) is probe for f in m.addons._handlers_for(event))
+
+
+def test_3_the_chain_can_be_reordered_before_the_builtin_nextlayer():
+    from mitmproxy.addons.next_layer import NextLayer
+    from proxy_addons.tunnel import place_before
+    m, probe, _ = _lean_master()
+    builtin = m.addons.get("nextlayer")
+    assert isinstance(builtin, NextLayer)
+    assert m.addons.chain.index(probe) > m.addons.chain.index(builtin)   # built-ins come first
+    assert place_before(m.addons, probe, "nextlayer")
+    assert m.addons.chain.index(probe) == m.addons.chain.index(builtin) - 1
+
+
+def test_4_the_http_stream_layer_is_matched_by_name_and_carries_the_flow():
+    from mitmproxy.proxy.layers.http import HttpStream
+    assert HttpStream.__name__ == "HttpStream"
+    assert "flow" in HttpStream.__annotations__
+
+
+def test_5_proxy_layers_commands_and_events():
+    from mitmproxy.proxy import commands, events, layer
+    from mitmproxy.proxy.layers import ClientTLSLayer, HttpLayer, ServerTLSLayer, TCPLayer, modes
+    from mitmproxy.proxy.layers.http import HTTPMode
+    assert params(layer.Layer.__init__) == ["context"]
+    assert callable(layer.Layer._handle_event)
+    for name in ("data_client", "data_server", "_handle_event"):
+        assert callable(getattr(layer.NextLayer, name)), name
+    from mitmproxy.proxy.context import Context
+    from mitmproxy.test import tflow
+    context = Context(tflow.tclient_conn(), options.Options())
+    nl = layer.NextLayer(context)
+    assert nl.layer is None and nl.context is context and nl.data_client() == b"" and nl.data_server() == b""
+    assert isinstance(context.layers, list)
+    assert params(TCPLayer.__init__) == ["context", "ignore"]
+    assert params(HttpLayer.__init__) == ["context", "mode"] and HTTPMode.transparent
+    for cls in (ClientTLSLayer, ServerTLSLayer, modes.HttpProxy, modes.HttpUpstreamProxy, modes.TransparentProxy,
+                modes.Socks5Proxy):
+        assert issubclass(cls, layer.Layer), cls
+    assert params(events.DataReceived)[:2] == ["connection", "data"]
+    for cls in (events.Start, events.ConnectionClosed, commands.OpenConnection, commands.SendData,
+                commands.CloseConnection):
+        assert inspect.isclass(cls), cls
+    from mitmproxy.connection import Client, Server
+    for attr in ("sni", "transport_protocol"):
+        assert attr in Client.__annotations__ or hasattr(Client, attr), attr
+    for attr in ("address", "connected"):
+        assert attr in Server.__annotations__ or hasattr(Server, attr), attr
+
+
+def test_6_tls_helpers():
+    from mitmproxy.net.tls import starts_like_tls_record
+    from mitmproxy.proxy.layers.tls import parse_client_hello
+    hello = client_hello("www.example.org")
+    assert starts_like_tls_record(hello) and not starts_like_tls_record(b"GET / HTTP/1.1\r\n")
+    assert parse_client_hello(hello).sni == "www.example.org"
+    assert parse_client_hello(hello[:40]) is None                 # incomplete: wait for more
+    with pytest.raises(ValueError):
+        parse_client_hello(b"\x16\x03\x01\x00\x05\x02\x00\x00\x01\x00")   # not a ClientHello
+    assert {"context", "client_hello", "ignore_connection"} <= {f.name for f in dataclasses.fields(tls.ClientHelloData)}
+
+
+def test_7_proxyauth_validator_and_authenticated():
+    m, _, _ = _lean_master()
+    pa = m.addons.get("proxyauth")
+    assert hasattr(pa, "validator") and pa.validator is None      # set by configure from --proxyauth
+    assert hasattr(pa.authenticated, "get")
+    from mitmproxy.addons.proxyauth import SingleUser
+    assert SingleUser("user:pass")("user", "pass") is True        # validators: (username, password) -> bool
+
+
+def test_8_master_options_and_the_command_line():
+    from mitmproxy import addons
+    from mitmproxy.tools import cmdline, main
+    assert params(master.Master.__init__) == ["opts", "event_loop", "with_termlog"]
+    assert options.Options().deferred == {}
+    assert params(main.run) == ["master_cls", "make_parser", "arguments", "extra"]
+    assert params(cmdline.common_options) == ["parser", "opts"]
+    assert all(callable(getattr(a, "load", None)) or not hasattr(a, "load") for a in addons.default_addons())
+
+
+def test_9_leaf_lifetime_and_ca_naming():
+    assert isinstance(certs.CERT_EXPIRY, dt.timedelta)
+    assert {"path", "basename", "key_size", "organization", "cn"} <= set(params(certs.CertStore.create_store))
+
+
+def test_10_proxy_core_loggers():
+    from mitmproxy.proxy import server
+    from proxy_addons.leanlog import PROXY_CORE_LOGGERS
+    assert any(server.logger.name.startswith(prefix) for prefix in PROXY_CORE_LOGGERS)
+    assert isinstance(server.logger, logging.Logger)
+
+
+def test_11_a_started_process_pool_lists_its_processes():
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        pid = pool.submit(os.getpid).result(timeout=120)
+        processes = getattr(pool, "_processes", None)
+        assert isinstance(processes, dict) and pid in processes
+        assert callable(processes[pid].kill)
+    finally:
+        pool.shutdown(wait=True)
