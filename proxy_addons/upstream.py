@@ -123,8 +123,10 @@ def _handle_protocol_error(self, event):
     page = self.flow.metadata.get(PAGE_KEY)
     if page is not None and self.flow.response is None:
         client = self.context.client
-        yield SendHttp(ResponseHeaders(self.stream_id, page, False), client)
-        yield SendHttp(ResponseData(self.stream_id, page.raw_content or b""), client)
+        head_only = self.flow.request.method.upper() == "HEAD"   # headers only: no body after a HEAD
+        yield SendHttp(ResponseHeaders(self.stream_id, page, head_only), client)
+        if not head_only:
+            yield SendHttp(ResponseData(self.stream_id, page.raw_content or b""), client)
         yield SendHttp(ResponseEndOfMessage(self.stream_id), client)
     else:
         yield SendHttp(event, self.context.client)

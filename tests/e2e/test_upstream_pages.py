@@ -174,3 +174,12 @@ def test_chromium_shows_the_district_page_for_an_unreachable_site(dead_proxy):
     png = browser.screenshot("https://www.example.org/", artifact_path("upstream-failure-browser.png"),
                              proxy=dead_proxy.url, trust_ca=dead_proxy.ca_file)
     assert png_size(png) == (1000, 900) and png.stat().st_size > 10_000
+
+
+def test_head_request_gets_the_status_without_a_body_and_the_connection_stays_usable(dead_proxy):
+    with proxied_client(dead_proxy.url, dead_proxy.ca_file, source_ip=TEEN_IP) as c:
+        head = c.head("http://www.example.org/")
+        assert head.status_code == 502 and head.content == b""
+        assert "x-crossingguard-request-id" in head.headers and "server" not in head.headers
+        after = c.get("http://www.example.org/next")      # same keep-alive connection
+        assert_district_page(after, "www.example.org", "did not accept the connection")
