@@ -183,3 +183,15 @@ def test_head_request_gets_the_status_without_a_body_and_the_connection_stays_us
         assert "x-crossingguard-request-id" in head.headers and "server" not in head.headers
         after = c.get("http://www.example.org/next")      # same keep-alive connection
         assert_district_page(after, "www.example.org", "did not accept the connection")
+
+
+def test_chromium_shows_the_under_13_page_for_an_unidentified_device(dead_proxy):
+    """Chromium connects from 127.0.0.1, which the device registry does not know: an unidentified
+    device is treated as under 13. The block page needs no upstream (nothing is contacted)."""
+    browser = Browser.require()
+    dom = browser.dump_dom("https://www.instagram.com/", proxy=dead_proxy.url, trust_ca=dead_proxy.ca_file)
+    assert "Instagram is not for students under 13" in dom, dom[:500]
+    assert "http://crossingguard.internal/report" in dom and "session" not in dom.split("<dl")[0].lower()
+    png = browser.screenshot("https://www.instagram.com/", artifact_path("block-under13-browser.png"),
+                             proxy=dead_proxy.url, trust_ca=dead_proxy.ca_file)
+    assert png.stat().st_size > 10_000
