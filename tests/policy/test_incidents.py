@@ -159,3 +159,15 @@ def test_fail_mode_default_blocks_everyone_not_proven_staff(tmp_path, role):
     from proxy_addons.failmode import fail_mode_for
     assert fail_mode_for(None, role) == "block"               # nothing loaded: nobody is proven staff
     assert fail_mode_for(policy_with(tmp_path, ""), role) == expected
+
+
+def test_check_config_reports_an_unknown_incident_clause(tmp_path, capsys):
+    from agent.cli import main
+    text = BASE + "incidents:\n  threat:\n    action: hold\n    guidelines: [student.99]\n"
+    path = tmp_path / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    rc = main(["check-config", str(path)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    line = text.splitlines().index("    guidelines: [student.99]") + 1
+    assert f"{path}:{line}: incidents.threat.guidelines[0]: unknown guideline clause 'student.99'" in err
