@@ -16,6 +16,11 @@ CONNECT, which browsers never show ("tunnel connection failed"). Now:
     request on that connection gets the page with `Connection: close`, so a reload tries the site
     again on a new connection. Passthrough.unreachable holds the mark until the client leaves.
 
+Not covered: an ordinary site passed through as raw TCP after mitmproxy's own CONNECT handling
+(with proxy auth configured, an IP-literal CONNECT) or in transparent mode. The decision to pass
+it through untouched is made before the site is tried, and a page would need its TLS
+intercepted, so the browser shows its own connection error there.
+
 No response the proxy makes names the software or its version: `install()` also removes the
 `Server: mitmproxy <version>` header from mitmproxy's own HTTP/1 error responses, and HTTP/2 and
 HTTP/3 error responses say `server: CrossingGuard` (mitmproxy writes that header inline there).
