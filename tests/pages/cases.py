@@ -45,7 +45,8 @@ def held(categories: tuple[str, ...], labels: tuple[str, ...] | None = None):
     return hold_decision(allowed, [outcome]), categories
 
 
-def _pair(make) -> tuple[str, dict]:
+def _pair(make):
+    """(HTML response, parsed JSON body) for one case, both as the proxy would send them."""
     page = make("text/html,application/xhtml+xml")
     body = make("application/json")
     assert page.headers["X-CrossingGuard-Request-Id"] == REQUEST_ID

@@ -163,7 +163,6 @@ def test_session_open_names_the_students_under_13_it_does_not_apply_to(cg, tmp_p
     """cls-mid-media (demo roster) has students 12 and under: a YouTube session cannot let them
     post (COPPA rule first). They are named on stderr and listed in the JSON output."""
     from agent.context import AppContext
-    from agent.policy.engine import PolicyEngine  # noqa: F401  (the context builds it)
 
     rc, [s], err = cg("session", "open", "--teacher", "tch-2004", "--class", "cls-mid-media",
                       "--platform", "youtube", "--minutes", "30")
