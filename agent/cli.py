@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rc = args.func(args)
     except CrossingGuardError as exc:
-        print(f"crossingguard {args.command}: {exc}", file=sys.stderr)
+        # Several configuration mistakes (ConfigErrors): one `FILE:LINE: KEY: message` line each.
+        for line in str(exc).splitlines() or [""]:
+            print(f"crossingguard {args.command}: {line}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

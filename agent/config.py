@@ -18,18 +18,70 @@ from __future__ import annotations
 
 import difflib
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import yaml
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, ConfigErrors
 
 __all__ = [
     "YMap", "YList", "load_yaml", "load_yaml_text", "line_of",
     "Schema", "Any_", "Str", "Int", "Bool", "Enum", "ListOf", "MapOf", "Record", "Field",
-    "OneOrList", "Nullable", "suggest",
+    "OneOrList", "Nullable", "suggest", "collecting", "report", "raise_collected",
 ]
+
+
+# --------------------------------------------------------------------------- every error in one run
+# By default the first mistake raises (ConfigError). Inside `collecting()`, the containers
+# (Record, MapOf, ListOf) record a child's mistake, drop that child and go on, so one run reports
+# every mistake; cross-reference checks call `report()` the same way. The caller then raises
+# them all at once (`raise_collected`). A value with mistakes is never returned as valid: a
+# Record with a bad field is itself dropped by its parent (its errors are already recorded).
+_collector: ContextVar[list | None] = ContextVar("crossingguard_config_errors", default=None)
+
+
+class _Invalid(Exception):
+    """A value whose mistakes were recorded in the collector; its container drops it."""
+
+
+@contextmanager
+def collecting() -> Iterator[list[ConfigError]]:
+    errors: list[ConfigError] = []
+    token = _collector.set(errors)
+    try:
+        yield errors
+    finally:
+        _collector.reset(token)
+
+
+def report(error: ConfigError) -> None:
+    """Record a mistake when collecting; raise it otherwise."""
+    errors = _collector.get()
+    if errors is None:
+        raise error
+    errors.append(error)
+
+
+def raise_collected(errors: list[ConfigError]) -> None:
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigErrors(errors)
+
+
+def _checked(schema: "Schema", value: Any, file: str, path: str, line: int | None) -> Any:
+    """schema.check(...), or (collecting) record its mistake and raise _Invalid."""
+    try:
+        return schema.check(value, file, path, line)
+    except ConfigError as exc:
+        errors = _collector.get()
+        if errors is None:
+            raise
+        errors.append(exc)
+        raise _Invalid() from None
 
 
 # --------------------------------------------------------------------------- loading
@@ -57,6 +109,7 @@ class YMap(dict):
         super().__init__(*args, **kw)
         self.line = line
         self.lines: dict[Any, int] = dict(lines or {})
+        self.failed: set = set()   # keys whose values had mistakes (collected and left out)
 
     def line_of(self, key) -> int | None:
         return self.lines.get(key, self.line)
@@ -69,9 +122,13 @@ class YList(list):
         super().__init__(*args)
         self.line = line
         self.lines: list[int] = list(lines or [])
+        self.indices: list[int] = []   # each item's position in the file's list (items with mistakes left out)
 
     def line_of(self, index: int) -> int | None:
         return self.lines[index] if 0 <= index < len(self.lines) else self.line
+
+    def index_in_file(self, index: int) -> int:
+        return self.indices[index] if 0 <= index < len(self.indices) else index
 
 
 def line_of(container, key) -> int | None:
@@ -287,8 +344,14 @@ class Enum(Schema):
 
 
 class ListOf(Schema):
-    def __init__(self, item: Schema, *, min_items: int = 0, unique: bool = False, what: str = "a list"):
+    """A list. When collecting, an item with a mistake makes the whole list invalid (its other
+    items are still checked and reported), unless `keep_going` (independent entries such as
+    rules): then the item is left out and the rest is kept for the checks that follow."""
+
+    def __init__(self, item: Schema, *, min_items: int = 0, unique: bool = False, what: str = "a list",
+                 keep_going: bool = False):
         self.item, self.min_items, self.unique, self.what = item, min_items, unique, what
+        self.keep_going = keep_going
 
     def check(self, value, file, path, line):
         if not isinstance(value, list):
@@ -297,19 +360,29 @@ class ListOf(Schema):
             self.fail(file, path, line, f"expected {self.what} with at least {self.min_items} item(s); got {len(value)}")
         out = YList(line=getattr(value, "line", line))
         seen: dict[Any, int] = {}
+        bad = False
         for i, item in enumerate(value):
             item_line = line_of(value, i) or line
-            checked = self.item.check(item, file, f"{path}[{i}]", item_line)
+            try:
+                checked = _checked(self.item, item, file, f"{path}[{i}]", item_line)
+            except _Invalid:
+                bad = True
+                continue   # recorded; the other items are still checked
             if self.unique:
                 try:
                     if checked in seen:
-                        self.fail(file, f"{path}[{i}]", item_line,
-                                  f"{checked!r} is listed twice (also item {seen[checked]})")
+                        report(ConfigError(file, item_line, f"{path}[{i}]",
+                                           f"{checked!r} is listed twice (also item {seen[checked]})"))
+                        bad = True
+                        continue
                     seen[checked] = i
                 except TypeError:
                     pass
             out.append(checked)
             out.lines.append(item_line)
+            out.indices.append(i)
+        if bad and not self.keep_going:
+            raise _Invalid()
         return out
 
 
@@ -337,8 +410,12 @@ class MapOf(Schema):
         out = YMap(line=getattr(value, "line", line))
         for k, v in value.items():
             k_line = line_of(value, k) or line
-            k2 = self.key.check(k, file, _join(path, str(k)), k_line)
-            out[k2] = self.value.check(v, file, _join(path, str(k)), k_line)
+            try:
+                k2 = _checked(self.key, k, file, _join(path, str(k)), k_line)
+                out[k2] = _checked(self.value, v, file, _join(path, str(k)), k_line)
+            except _Invalid:
+                out.failed.add(k)   # recorded; references to this name are not errors again
+                continue
             out.lines[k2] = k_line
         return out
 
@@ -349,29 +426,49 @@ class Field:
 
 
 class Record(Schema):
-    """A mapping with a fixed set of keys. Unknown keys are errors, with a suggestion."""
+    """A mapping with a fixed set of keys. Unknown keys are errors, with a suggestion.
 
-    def __init__(self, fields: Mapping[str, Field], *, what: str = "a mapping"):
+    `partial=True` (the top of a file): a field with mistakes becomes None and its name goes in
+    `out.failed`, so the checks that follow still see the rest; otherwise a Record with a bad
+    field is dropped by its container when collecting (module note above)."""
+
+    def __init__(self, fields: Mapping[str, Field], *, what: str = "a mapping", partial: bool = False):
         self.fields = dict(fields)
         self.what = what
+        self.partial = partial
 
     def check(self, value, file, path, line):
         if not isinstance(value, dict):
             self.fail(file, path, line, f"expected {self.what}; got {_type_name(value)}")
         map_line = getattr(value, "line", line)
+        bad = False
+        meant: set[str] = set()   # fields an unknown key looks like a misspelling of
         for k in value:
             if k not in self.fields:
                 known = ", ".join(self.fields)
-                self.fail(file, _join(path, str(k)), line_of(value, k) or line,
-                          f"unknown key{suggest(k, self.fields)}; expected one of {known}")
+                meant.update(difflib.get_close_matches(str(k), list(self.fields), n=1, cutoff=0.6))
+                report(ConfigError(file, line_of(value, k) or line, _join(path, str(k)) or "(document)",
+                                   f"unknown key{suggest(k, self.fields)}; expected one of {known}"))
+                bad = True
         out = YMap(line=map_line)
         for name, field in self.fields.items():
             if name in value:
                 k_line = line_of(value, name) or line
-                out[name] = field.schema.check(value[name], file, _join(path, name), k_line)
+                try:
+                    out[name] = _checked(field.schema, value[name], file, _join(path, name), k_line)
+                except _Invalid:
+                    out[name] = None
+                    out.failed.add(name)
+                    bad = True
                 out.lines[name] = k_line
             elif field.required:
-                self.fail(file, _join(path, name), map_line, "required key is missing")
+                if name not in meant:   # `actoin: block` is one mistake (the unknown key), not two
+                    report(ConfigError(file, map_line, _join(path, name) or "(document)", "required key is missing"))
+                out[name] = None
+                out.failed.add(name)
+                bad = True
             else:
                 out[name] = field.default() if callable(field.default) else field.default
+        if bad and not self.partial:
+            raise _Invalid()
         return out

@@ -22,5 +22,21 @@ class ConfigError(CrossingGuardError):
         return f"{where}: {self.key}: {self.message}"
 
 
+class ConfigErrors(ConfigError):
+    """Several configuration mistakes found in one run (check-config reports them all).
+
+    str(err) is one `FILE:LINE: KEY: MESSAGE` line per mistake, in file order; the attributes of
+    the first mistake stay available as for a single ConfigError.
+    """
+
+    def __init__(self, errors: list[ConfigError]):
+        self.errors = sorted(errors, key=lambda e: (e.file, e.line or 0))
+        first = self.errors[0]
+        super().__init__(first.file, first.line, first.key, first.message)
+
+    def __str__(self) -> str:
+        return "\n".join(ConfigError.__str__(e) for e in self.errors)
+
+
 class UsageError(CrossingGuardError):
     exit_code = 2

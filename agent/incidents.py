@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agent.policy.model import STAFF_ROLES
+from agent.pages import held_reason
 from agent.store.incident import Incident
 
 if TYPE_CHECKING:   # records only; the classifiers are a library below the core (pyproject.toml)
@@ -39,16 +40,6 @@ SEVERITY_BY_CATEGORY = {
 SEVERITY_ORDER = ("low", "medium", "high", "critical")
 # Categories a help-seeking post is not routed as when the policy says `help_seeking: ignore`.
 HELP_SEEKING_IGNORED = ("bullying", "threat", "self_harm")
-# Plain words for a held post's page, per category (the page itself: proxy_addons/blockpage.py).
-HELD_BECAUSE = {
-    "pii": "it shares personal information (a name, address, phone number, school or birthday)",
-    "impersonation": "it looks like it pretends to be someone else or to speak for the district",
-    "bullying": "it looks like it is aimed at hurting someone",
-    "threat": "it looks like a threat of violence",
-    "self_harm": "it suggests someone may be in danger; a trusted adult will check in",
-}
-
-
 @dataclass(frozen=True)
 class Outcome:
     """What one judged post comes to. `labels` empty: nothing to write, nothing to hold."""
@@ -132,7 +123,7 @@ def judge(classification: Classification, post: Post, subject: Subject | None, d
 def hold_decision(decision: Decision, outcomes: Sequence[Outcome]) -> Decision | None:
     """The block Decision for a request whose posts include a held one (None: nothing held).
 
-    It reuses the block page (reason in plain words); the clause it cites is the first clause of
+    It reuses the block page (reason in plain words, agent/pages.py); the clause it cites is the first clause of
     the first held category (a held threat cites the mandated-reporter clause, not bullying's).
     """
     held: list[str] = []
@@ -142,11 +133,10 @@ def hold_decision(decision: Decision, outcomes: Sequence[Outcome]) -> Decision |
         clauses += [g for g in outcome.held_guidelines if g not in clauses]
     if not held:
         return None
-    because = "; ".join(HELD_BECAUSE.get(c, c) for c in held)
     return dataclasses.replace(
         decision, verdict="block", action="hold", rule=f"incident-hold:{'+'.join(held)}",
         guideline=clauses[0] if clauses else decision.guideline,
-        reason=f"This post was not sent because {because}. A staff member may follow up.")
+        reason=held_reason(tuple(held)))
 
 
 UNREADABLE_RULE = "unreadable-post"

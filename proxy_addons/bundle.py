@@ -5,7 +5,7 @@ first) and awaits async hooks before calling the next addon. Core loads state; A
 proxy auth; Identity fills in who; Destinations refuses the proxy's own machine and local links;
 Passthrough decides interception; Report answers crossingguard.internal itself (the students'
 report page); Enforce decides and blocks; Bodies streams large bodies; SafeSearch rewrites what
-is allowed; Posts judges what students send (and may hold it); Alerts queues urgent alerts for the
+is allowed; UpstreamPages answers for a site that cannot be reached; Posts judges what students send (and may hold it); Alerts queues urgent alerts for the
 critical incidents Posts wrote; Activity then logs the final outcome; SpoolReplayer writes spooled
 incidents once the database is back; Metrics serves /metrics.
 """
@@ -31,6 +31,7 @@ from proxy_addons.safesearch import SafeSearch
 from proxy_addons.sessions import SessionCache
 from proxy_addons.spool import SpoolReplayer
 from proxy_addons.wireguard import WireGuardDevices
+from proxy_addons.upstream import UpstreamPages
 
 
 def build_addons(preloaded=None, *, with_posts: bool = True, worker: int | None = None) -> list:
@@ -48,7 +49,8 @@ def build_addons(preloaded=None, *, with_posts: bool = True, worker: int | None 
     # TunnelDecider moves itself before mitmproxy's next_layer addon at startup (tunnel.py).
     addons = [core, LeanLogging(), ConnectionLimits(), AuthGuard(), sessions, tunnels, identity, Destinations(core),
               passthrough, TunnelDecider(passthrough),
-              Report(core), Enforce(core, sessions), Bodies(core), SafeSearch(core)]
+              Report(core), Enforce(core, sessions), Bodies(core), SafeSearch(core),
+              UpstreamPages(core, passthrough)]
     if with_posts:
         addons.append(Posts(core))
     addons.append(Alerts(core))

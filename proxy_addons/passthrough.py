@@ -86,6 +86,15 @@ class Passthrough:
     def __init__(self, core, identity) -> None:
         self.core = core
         self.identity = identity
+        # client connection id -> why its site could not be reached (a direct tunnel that failed):
+        # such a connection is intercepted to show the upstream failure page (upstream.py).
+        self.unreachable: dict[str, str] = {}
+
+    def mark_unreachable(self, client_conn, message: str) -> None:
+        self.unreachable[client_conn.id] = message
+
+    def client_disconnected(self, client) -> None:
+        self.unreachable.pop(client.id, None)
 
     def should_intercept(self, host: str, client_conn) -> tuple[bool, str]:
         """(intercept?, reason) for a TLS connection to `host` from `client_conn`."""
@@ -106,6 +115,8 @@ class Passthrough:
     def decide_names(self, names: list[str], client_conn) -> tuple[bool, str]:
         """Stricter of the answers for every name: intercept if any name needs it. A tunnel with
         no name at all (module doc: nameless tunnels) is intercepted for everyone but staff."""
+        if client_conn is not None and self.unreachable and client_conn.id in self.unreachable:
+            return True, "intercepted"   # only to show the upstream failure page (upstream.py)
         if is_nameless(names):
             _, subject = self.identity.subject_for_connection(client_conn)
             if getattr(subject, "role", "unknown") not in STAFF_ROLES:

@@ -193,7 +193,8 @@ class Posts:
         decision = hold_decision(v.decision, outcomes)
         if decision is not None:
             v.decision = decision
-            return block_response(policy, decision, v.request_id, accept)
+            held = tuple(dict.fromkeys(c for outcome in outcomes for c in outcome.held))
+            return block_response(policy, decision, v.request_id, accept, held=held)
         return None
 
     async def _record(self, incident) -> None:

@@ -115,7 +115,8 @@ class DirectTunnel(layer.Layer):
     ClientHello's SNI is known to pass; otherwise continues on mitmproxy's normal stack.
 
     Replaces, for ordinary sites only, what mitmproxy's HTTP layer does for a CONNECT (eager
-    server connection, 502 when it fails, "200 Connection established").
+    server connection, "200 Connection established"). When the site cannot be reached, the tunnel
+    is still accepted and then intercepted, so the browser shows the upstream failure page.
     """
 
     def __init__(self, context, passthrough: Passthrough, host: str, port: int, version: str, head_len: int):
@@ -168,13 +169,11 @@ class DirectTunnel(layer.Layer):
         server.address = (self.host, self.port)
         err = yield commands.OpenConnection(server)
         if err:
-            body = f"Cannot connect to {self.host}:{self.port}: {err}".encode()
-            yield commands.SendData(client, b"%s 502 Bad Gateway\r\ncontent-length: %d\r\n"
-                                    b"content-type: text/plain\r\nconnection: close\r\n\r\n%s"
-                                    % (self.version.encode(), len(body), body))
-            yield commands.CloseConnection(client)
-            self.state = "closed"
-            return
+            # The site cannot be reached. A browser never shows a page sent in answer to a
+            # CONNECT ("tunnel connection failed"), so the tunnel is accepted and intercepted only
+            # to show the district's page; the site is not tried again on this connection
+            # (proxy_addons/upstream.py).
+            self.passthrough.mark_unreachable(client, str(err))
         yield commands.SendData(client, f"{self.version} 200 Connection established\r\n\r\n".encode())
         self.state = "hello"
 

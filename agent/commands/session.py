@@ -7,10 +7,18 @@
 A session lets one class's students use one platform fully until it ends (student guidelines
 preamble: social media on district devices only under a teacher's direction). It expires by
 itself; `close` ends it early. Every open and close is written to the audit trail.
+
+A session cannot lift a rule that comes before the session rule in the policy: students 12 and
+under stay on sites made for kids (COPPA), whatever a teacher opens. `session open` asks the
+policy engine, for each student of the class, whether a post on the platform would be allowed
+with the new session; the students it would not be allowed for are named in a warning on stderr
+and listed in the JSON output as `not_applied_to` (present only when someone is left out):
+`[{"user": ID, "username": ..., "age": N|null, "rule": RULE, "guideline": CLAUSE}]`.
 """
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo
 
@@ -99,8 +107,47 @@ def run_open(args) -> int:
         raise UsageError(f"--platform {args.platform!r}: not in the platform catalog")
     starts = parse_instant(args.at, "--at", _tz(ctx))
     session = ctx.store.open_session(teacher.user_id, info.class_id, platform.id, starts, args.minutes)
-    print(json.dumps(session_json(session), ensure_ascii=False))
+    out = session_json(session)
+    left_out = students_not_covered(ctx.engine, roster, info, platform, session, starts)
+    if left_out:
+        out["not_applied_to"] = left_out
+        print(not_covered_warning(platform.name, left_out, len(info.students)), file=sys.stderr)
+    print(json.dumps(out, ensure_ascii=False))
     return 0
+
+
+def platform_host(platform) -> str:
+    """A host name of the platform, to ask the engine about it."""
+    return (platform.hosts or platform.domains or (platform.id,))[0]
+
+
+def students_not_covered(engine, roster, info, platform, session, at: datetime) -> list[dict]:
+    """The class's students for whom a post on the platform stays blocked while `session` is open
+    (e.g. under 13 on a platform not made for kids), in roster order of user id."""
+    host = platform_host(platform)
+    left_out = []
+    for user_id in sorted(info.students):
+        person = roster.get(user_id)
+        if person is None or person.role != "student":
+            continue
+        subject = engine.subject_for_user(user_id, at)
+        decision = engine.decide(subject, host, "POST", at, (session,))
+        if decision.verdict == "allow":
+            continue
+        left_out.append({"user": person.user_id, "username": person.username, "age": subject.age,
+                         "rule": decision.rule, "guideline": decision.guideline})
+    return left_out
+
+
+def not_covered_warning(platform_name: str, left_out: list[dict], class_size: int) -> str:
+    def who(x):
+        age = f"{x['age']}" if x["age"] is not None else "age unknown"
+        return f"{x['user']} ({x['username']}, {age}; rule {x['rule']})"
+    why = ("Students 12 and under (or without a birth date) may use only sites made for kids; "
+           "a session cannot change that." if any(x["age"] is None or x["age"] < 13 for x in left_out)
+           else "A policy rule before the session rule applies to them.")
+    return (f"warning: this session does not let {len(left_out)} of the class's {class_size} students post "
+            f"on {platform_name}: " + ", ".join(who(x) for x in left_out) + ". " + why)
 
 
 def run_list(args) -> int:

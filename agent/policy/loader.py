@@ -98,7 +98,9 @@ also the commented reference). Top-level keys, all but `district`, `guidelines`,
     hosts; an existing id is replaced) and ``add_domains`` (platform id -> more domains).
 
 Every mistake is a ConfigError naming the file, the line, the dotted key path
-(``rules[3].action``) and what was expected.
+(``rules[3].action``) and what was expected. One run reports every mistake it can find
+(ConfigErrors, one line each): a part with a mistake is left out and the checks go on with
+the rest; a reference to a name whose own definition had a mistake is not reported again.
 """
 from __future__ import annotations
 
@@ -109,7 +111,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agent.config import (Bool, Enum, Field, Int, ListOf, MapOf, OneOrList, Record, Schema, Str, YMap,
-                          line_of, load_yaml, suggest)
+                          collecting, line_of, load_yaml, raise_collected, report, suggest)
 from agent.errors import ConfigError
 from agent.policy.catalog import (CATEGORIES, PLATFORM_ID, PLATFORM_SCHEMA, DOMAIN, Catalog,
                                   build_platforms, domain_owners, shipped_platforms, CATALOG_PATH)
@@ -292,7 +294,7 @@ POLICY = Record({
     "unknown_subject": Field(Enum("under13", "teen"), default="under13"),
     "cohorts": Field(MapOf(COHORT, key=NAME, min_items=1, what="a mapping of cohort name to cohort"), required=True),
     "schedules": Field(MapOf(SCHEDULE, key=NAME, what="a mapping of schedule name to schedule"), default=dict),
-    "rules": Field(ListOf(RULE, min_items=1, what="a list of rules"), required=True),
+    "rules": Field(ListOf(RULE, min_items=1, what="a list of rules", keep_going=True), required=True),
     "safesearch": Field(SAFESEARCH, default=None),
     "ignore_hosts": Field(ListOf(Str(what="a domain or regex:<pattern>", validate=_valid_ignore), unique=True,
                                  what="a list of hosts"), default=list),
@@ -306,7 +308,7 @@ POLICY = Record({
     "store": Field(Record({"url": Field(Str(what="a database URL", validate=_valid_store_url))}), default=None),
     "alerts": Field(ALERTS, default=None),
     "catalog": Field(CATALOG_EXT, default=None),
-}, what="a policy mapping (district, guidelines, cohorts, rules, ...)")
+}, what="a policy mapping (district, guidelines, cohorts, rules, ...)", partial=True)
 
 
 def _unknown_ref(file, line, key, kind, name, known) -> ConfigError:
@@ -315,23 +317,48 @@ def _unknown_ref(file, line, key, kind, name, known) -> ConfigError:
 
 
 def load_policy(path: str | Path) -> Policy:
+    """The validated Policy; ConfigError (one mistake) or ConfigErrors (several) otherwise."""
     path = Path(path)
     file = str(path)
-    raw = load_yaml(path)
+    raw = load_yaml(path)      # unreadable or not YAML: nothing else can be checked
+    with collecting() as errors:
+        try:
+            policy = _load(path, file, raw)
+        except (ConfigError, KeyError, TypeError, AttributeError, ValueError):
+            # A later check tripping over a part that already had a mistake: the recorded
+            # mistakes are what the user must fix; with none recorded it is a bug, raised.
+            if not errors:
+                raise
+            policy = None
+    raise_collected(errors)
+    return policy
+
+
+def _failed(mapping) -> set:
+    return set(getattr(mapping, "failed", ()))
+
+
+def _load(path: Path, file: str, raw) -> Policy | None:
     data = POLICY.check(raw, file, "", 1)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
 
-    district = data["district"]
+    district = data["district"] or {"name": "", "short_name": "", "timezone": DEFAULT_TIMEZONE, "logo_phash": None}
     tz = ZoneInfo(district["timezone"])
     catalog = _build_catalog(data["catalog"], file)
 
-    guidelines = dict(data["guidelines"])
+    raw_guidelines = data["guidelines"] if data["guidelines"] is not None else YMap()
+    guidelines = dict(raw_guidelines)
+    # Names whose own definition had a mistake: a reference to them is not a second mistake.
+    known_bad = {"guideline clause": _failed(raw_guidelines) | ({"*"} if "guidelines" in data.failed else set()),
+                 "platform": {"*"} if "catalog" in data.failed else set()}
 
     cohorts: dict[str, Cohort] = {}
-    for name, c in data["cohorts"].items():
+    raw_cohorts = data["cohorts"] if data["cohorts"] is not None else YMap()
+    known_bad["cohort"] = _failed(raw_cohorts) | ({"*"} if "cohorts" in data.failed else set())
+    for name, c in raw_cohorts.items():
         if c["age_min"] is not None and c["age_max"] is not None and c["age_min"] > c["age_max"]:
-            raise ConfigError(file, c.line_of("age_max"), f"cohorts.{name}.age_max",
-                              f"expected age_max ({c['age_max']}) to be at least age_min ({c['age_min']})")
+            report(ConfigError(file, c.line_of("age_max"), f"cohorts.{name}.age_max",
+                               f"expected age_max ({c['age_max']}) to be at least age_min ({c['age_min']})"))
         cohorts[name] = Cohort(
             name=name,
             roles=frozenset(c["roles"]) if c["roles"] is not None else None,
@@ -342,7 +369,9 @@ def load_policy(path: str | Path) -> Policy:
         )
 
     schedules: dict[str, Schedule] = {}
-    for name, s in data["schedules"].items():
+    raw_schedules = data["schedules"] if data["schedules"] is not None else YMap()
+    known_bad["schedule"] = _failed(raw_schedules) | ({"*"} if "schedules" in data.failed else set())
+    for name, s in raw_schedules.items():
         days: set[int] = set()
         for d in s["days"]:
             for day in DAY_GROUPS.get(d, (d,)):
@@ -350,17 +379,19 @@ def load_policy(path: str | Path) -> Policy:
         windows = tuple(sorted(parse_window(w) for w in s["windows"]))  # validated above
         for (a_start, a_end), (b_start, _b_end) in zip(windows, windows[1:]):
             if b_start < a_end:
-                raise ConfigError(file, s.line_of("windows"), f"schedules.{name}.windows",
-                                  "expected windows that do not overlap")
+                report(ConfigError(file, s.line_of("windows"), f"schedules.{name}.windows",
+                                   "expected windows that do not overlap"))
+                break
         schedules[name] = Schedule(name, frozenset(days), windows, tz)
 
-    rules = _build_rules(data["rules"], file, catalog, cohorts, schedules, guidelines)
+    rules = _build_rules(data["rules"] or (), file, catalog, cohorts, schedules, guidelines, known_bad)
 
     ss = data["safesearch"]
     if ss is not None:
         for i, name in enumerate(ss["cohorts"]):
-            if name not in cohorts:
-                raise _unknown_ref(file, line_of(ss["cohorts"], i), f"safesearch.cohorts[{i}]", "cohort", name, cohorts)
+            if name not in cohorts and not _excused(known_bad, "cohort", name):
+                report(_unknown_ref(file, line_of(ss["cohorts"], i), f"safesearch.cohorts[{i}]", "cohort", name,
+                                    cohorts))
         safesearch = SafeSearchSettings(
             cohorts=frozenset(ss["cohorts"]),
             youtube=None if ss["youtube_restrict"] == "off" else ss["youtube_restrict"],
@@ -370,10 +401,11 @@ def load_policy(path: str | Path) -> Policy:
 
     activity = data["activity"] or {"retention_days": 365, "categories": list(CATEGORIES), "durability": "sync"}
     security = data["security"] or {"staff_requires_proxy_auth": False}
-    ignore = tuple(h for h in data["ignore_hosts"] if not h.startswith("regex:"))
-    ignore_re = tuple(h[6:] for h in data["ignore_hosts"] if h.startswith("regex:"))
+    ignore_hosts = data["ignore_hosts"] or ()
+    ignore = tuple(h for h in ignore_hosts if not h.startswith("regex:"))
+    ignore_re = tuple(h[6:] for h in ignore_hosts if h.startswith("regex:"))
     incidents, incident_guidelines, evidence_guidelines, help_seeking = _incidents(data["incidents"], file,
-                                                                                  guidelines)
+                                                                                  guidelines, known_bad)
     store = data["store"] or {"url": None}
     alerts = _alert_settings(data["alerts"], file)
     store_url = _store_url_from_environment() or store["url"]
@@ -381,13 +413,13 @@ def load_policy(path: str | Path) -> Policy:
     return Policy(
         path=path, digest=digest,
         district_name=district["name"], district_short=district["short_name"], timezone=tz,
-        logo_phash=district["logo_phash"], catalog=catalog, unknown_as=data["unknown_subject"],
-        fail_mode=_fail_modes(data["fail_mode"]), retention_days=activity["retention_days"],
+        logo_phash=district["logo_phash"], catalog=catalog, unknown_as=data["unknown_subject"] or "under13",
+        fail_mode=_fail_modes(data["fail_mode"] or {}), retention_days=activity["retention_days"],
         activity_categories=frozenset(activity["categories"]), activity_durability=activity["durability"],
         staff_requires_proxy_auth=security["staff_requires_proxy_auth"], ignore_hosts=ignore, ignore_patterns=ignore_re,
         safesearch=safesearch, store_url=store_url, incidents=incidents, guidelines=guidelines,
         incident_guidelines=incident_guidelines, evidence_guidelines=evidence_guidelines, help_seeking=help_seeking,
-        cohorts=cohorts, schedules=schedules, rules=rules, version=data["version"], alerts=alerts,
+        cohorts=cohorts, schedules=schedules, rules=rules, version=data["version"] or 1, alerts=alerts,
     )
 
 
@@ -411,13 +443,19 @@ def _alert_settings(a: YMap | None, file: str):
                          oncall={k: tuple(v) for k, v in a["oncall"].items()})
 
 
+def _excused(known_bad: dict, kind: str, name: str) -> bool:
+    """Whether a reference to `name` must not be reported: its definition already was."""
+    bad = known_bad.get(kind, ())
+    return "*" in bad or name in bad
+
+
 def _fail_modes(written) -> dict[str, str]:
     """Every role gets a fail mode: the policy's, else the model's default (default_fail_mode:
     staff allow, everyone not proven staff blocks)."""
     return {role: written.get(role) or default_fail_mode(role) for role in ROLES}
 
 
-def _incidents(data: YMap | None, file: str, guidelines: dict[str, str]):
+def _incidents(data: YMap | None, file: str, guidelines: dict[str, str], known_bad: dict | None = None):
     """(category -> flag|hold, category -> clauses, evidence kind -> clauses, help_seeking)."""
     actions = {cat: "flag" for cat in INCIDENT_CATEGORIES}
     by_category: dict[str, tuple[str, ...]] = {cat: () for cat in INCIDENT_CATEGORIES}
@@ -426,79 +464,89 @@ def _incidents(data: YMap | None, file: str, guidelines: dict[str, str]):
 
     def clauses(values, at: str) -> tuple[str, ...]:
         for i, clause in enumerate(values):
-            if clause not in guidelines:
-                raise _unknown_ref(file, line_of(values, i), f"{at}[{i}]", "guideline clause", clause, guidelines)
+            if clause not in guidelines and not _excused(known_bad or {}, "guideline clause", clause):
+                report(_unknown_ref(file, line_of(values, i), f"{at}[{i}]", "guideline clause", clause, guidelines))
         return tuple(values)
 
     for cat in INCIDENT_CATEGORIES:
-        entry = data[cat]
+        entry = data.get(cat)
         if entry is None:
             continue
         actions[cat] = entry["action"]
         by_category[cat] = clauses(entry["guidelines"], f"incidents.{cat}.guidelines")
-    by_kind = {kind: clauses(values, f"incidents.evidence.{kind}") for kind, values in data["evidence"].items()}
-    return actions, by_category, by_kind, data["help_seeking"]
+    by_kind = {kind: clauses(values, f"incidents.evidence.{kind}")
+               for kind, values in (data["evidence"] or {}).items()}
+    return actions, by_category, by_kind, data["help_seeking"] or "checkin"
 
 
 def _build_catalog(ext: YMap | None, file: str) -> Catalog:
     from agent.policy.catalog import default_catalog
-    if ext is None or (not ext["platforms"] and not ext["add_domains"]):
+    if ext is None or (not ext.get("platforms") and not ext.get("add_domains")):
         return default_catalog()
     base = shipped_platforms()
     owners = domain_owners(base, str(CATALOG_PATH))
-    platforms = build_platforms(ext["platforms"], file, "catalog.platforms", base, owners)
+    try:
+        platforms = build_platforms(ext["platforms"] or {}, file, "catalog.platforms", base, owners)
+    except ConfigError as exc:
+        report(exc)   # later checks go on against the shipped catalog
+        return default_catalog()
     owners = domain_owners(platforms, file)
-    for pid, domains in ext["add_domains"].items():
+    for pid, domains in (ext["add_domains"] or {}).items():
         p = platforms.get(pid)
         if p is None:
-            raise _unknown_ref(file, line_of(ext["add_domains"], pid), f"catalog.add_domains.{pid}", "platform",
-                               pid, platforms)
+            report(_unknown_ref(file, line_of(ext["add_domains"], pid), f"catalog.add_domains.{pid}", "platform",
+                                pid, platforms))
+            continue
         for i, d in enumerate(domains):
             prev = owners.get(d)
             if prev and prev[0] != pid:
-                raise ConfigError(file, line_of(domains, i), f"catalog.add_domains.{pid}[{i}]",
-                                  f"domain {d!r} already belongs to platform '{prev[0]}'")
+                report(ConfigError(file, line_of(domains, i), f"catalog.add_domains.{pid}[{i}]",
+                                   f"domain {d!r} already belongs to platform '{prev[0]}'"))
+                continue
             owners[d] = (pid, file, line_of(domains, i))
         extra = tuple(d for d in domains if d not in p.domains)
         platforms[pid] = dataclasses.replace(p, domains=p.domains + extra)   # keeps hosts and addresses
     return Catalog(list(platforms.values()))
 
 
-def _build_rules(raw_rules, file, catalog: Catalog, cohorts, schedules, guidelines) -> tuple[Rule, ...]:
+def _build_rules(raw_rules, file, catalog: Catalog, cohorts, schedules, guidelines,
+                 known_bad: dict | None = None) -> tuple[Rule, ...]:
+    known_bad = known_bad or {}
     rules: list[Rule] = []
     seen: dict[str, int | None] = {}
     for i, r in enumerate(raw_rules):
-        at = f"rules[{i}]"
+        at = f"rules[{raw_rules.index_in_file(i) if hasattr(raw_rules, 'index_in_file') else i}]"
         rid = r["id"]
         if rid in seen or rid == "default":
             first = f" (first used on line {seen[rid]})" if rid in seen else " (reserved for hosts no rule matches)"
-            raise ConfigError(file, r.line_of("id"), f"{at}.id", f"duplicate rule id {rid!r}{first}")
-        seen[rid] = r.line_of("id")
+            report(ConfigError(file, r.line_of("id"), f"{at}.id", f"duplicate rule id {rid!r}{first}"))
+        seen.setdefault(rid, r.line_of("id"))
         for key, kind, known in (("cohorts", "cohort", cohorts),):
             for j, name in enumerate(r[key] or ()):
-                if name not in known:
-                    raise _unknown_ref(file, line_of(r[key], j), f"{at}.{key}[{j}]", kind, name, known)
+                if name not in known and not _excused(known_bad, kind, name):
+                    report(_unknown_ref(file, line_of(r[key], j), f"{at}.{key}[{j}]", kind, name, known))
         for j, pid in enumerate(r["platforms"] or ()):
-            if pid not in catalog:
-                raise _unknown_ref(file, line_of(r["platforms"], j), f"{at}.platforms[{j}]", "platform", pid,
-                                   catalog.ids())
-        if r["schedule"] is not None and r["schedule"] not in schedules:
-            raise _unknown_ref(file, r.line_of("schedule"), f"{at}.schedule", "schedule", r["schedule"], schedules)
-        if r["guideline"] not in guidelines:
-            raise _unknown_ref(file, r.line_of("guideline"), f"{at}.guideline", "guideline clause", r["guideline"],
-                               guidelines)
+            if pid not in catalog and not _excused(known_bad, "platform", pid):
+                report(_unknown_ref(file, line_of(r["platforms"], j), f"{at}.platforms[{j}]", "platform", pid,
+                                    catalog.ids()))
+        if r["schedule"] is not None and r["schedule"] not in schedules \
+                and not _excused(known_bad, "schedule", r["schedule"]):
+            report(_unknown_ref(file, r.line_of("schedule"), f"{at}.schedule", "schedule", r["schedule"], schedules))
+        if r["guideline"] not in guidelines and not _excused(known_bad, "guideline clause", r["guideline"]):
+            report(_unknown_ref(file, r.line_of("guideline"), f"{at}.guideline", "guideline clause", r["guideline"],
+                                guidelines))
         platforms = tuple(r["platforms"] or ())
         categories = tuple(r["categories"] or ())
         for j, host in enumerate(r["hosts"] or ()):
             owner = catalog.match(host)
             if owner is None:
-                raise ConfigError(file, line_of(r["hosts"], j), f"{at}.hosts[{j}]",
-                                  f"host {host!r} is not in the platform catalog; expected a domain of a catalog "
-                                  f"platform (add one under catalog.platforms)")
-            if (platforms or categories) and owner.id not in platforms and owner.category not in categories:
-                raise ConfigError(file, line_of(r["hosts"], j), f"{at}.hosts[{j}]",
-                                  f"host {host!r} belongs to platform '{owner.id}', which this rule's platforms/"
-                                  f"categories do not include")
+                report(ConfigError(file, line_of(r["hosts"], j), f"{at}.hosts[{j}]",
+                                   f"host {host!r} is not in the platform catalog; expected a domain of a catalog "
+                                   f"platform (add one under catalog.platforms)"))
+            elif (platforms or categories) and owner.id not in platforms and owner.category not in categories:
+                report(ConfigError(file, line_of(r["hosts"], j), f"{at}.hosts[{j}]",
+                                   f"host {host!r} belongs to platform '{owner.id}', which this rule's platforms/"
+                                   f"categories do not include"))
         rules.append(Rule(
             id=rid, line=raw_rules.line_of(i), action=r["action"], guideline=r["guideline"], reason=r["reason"].strip(),
             cohorts=tuple(r["cohorts"]) if r["cohorts"] is not None else None,

@@ -62,6 +62,14 @@ class Dialect:
     def describe(self) -> str:
         return self.name
 
+    # A query whose answer changes whenever a teacher session is opened or closed by anyone, and
+    # is cheap enough to ask a few times a second (the session cache's worker thread does).
+    # count(closed) grows when a session is closed (closing sets it once); count(*) when one opens.
+    SESSIONS_TOKEN_SQL = "SELECT count(*), count(closed), max(created) FROM teacher_sessions"
+
+    def sessions_token(self, conn) -> tuple:
+        return tuple(conn.execute(self.SESSIONS_TOKEN_SQL).fetchone())
+
 
 class SQLiteDialect(Dialect):
     name = "sqlite"
@@ -120,6 +128,12 @@ class SQLiteDialect(Dialect):
 
     def describe(self) -> str:
         return f"sqlite:{self.path}"
+
+    def sessions_token(self, conn) -> tuple:
+        # PRAGMA data_version changes when ANY other connection (another process: the CLI, the
+        # review app) committed to the database: O(1), no table read. It also changes for
+        # incidents; the cache then reloads the (small) session list once, which is harmless.
+        return (conn.execute("PRAGMA data_version").fetchone()[0],)
 
 
 class PostgresDialect(Dialect):

@@ -311,6 +311,22 @@ class Store(LifecycleMixin):  # lifecycle.py: the review app's incident lifecycl
         # The SQL narrows by time; the policy's own definition of "active" decides.
         return [s for s in (self._session(r) for r in rows) if s.active_at(at)]
 
+    def sessions_token(self) -> tuple:
+        """A value that changes when teacher sessions may have changed (another process opened or
+        closed one). Cheap: a cache asks it every ~200 ms and reloads `sessions()` only when it
+        changed (proxy_addons/sessions.py)."""
+        with self._lock:
+            conn = self._connect()
+            if conn is None:
+                raise StoreUnavailable(f"database unavailable: {self.last_error}")
+            try:
+                return self.dialect.sessions_token(conn)
+            except Exception as exc:
+                if self.dialect.is_unavailable(exc):
+                    self._reset(exc)
+                    raise StoreUnavailable(f"database unavailable: {self.last_error}") from exc
+                raise
+
     @staticmethod
     def _session(row):
         return _session_cls()(id=row[0], teacher=row[1], class_id=row[2], platform=row[3],

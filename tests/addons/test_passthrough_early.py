@@ -269,13 +269,21 @@ def test_direct_tunnel_hands_plain_text_to_the_normal_stack(stack):
     assert isinstance(t.child, layer.NextLayer)
 
 
-def test_direct_tunnel_answers_502_when_the_site_is_unreachable(stack):
+def test_direct_tunnel_to_an_unreachable_site_is_accepted_and_intercepted_for_the_page(stack):
+    """A browser never shows a page sent in answer to a CONNECT: the tunnel is accepted, marked,
+    and its TLS intercepted (even for an ordinary name) so the upstream failure page can be shown."""
     t, data = direct_tunnel(stack, TEEN_IP)
     list(t.handle_event(events.Start()))
     cmds = list(t.handle_event(events.DataReceived(t.context.client, data)))
     out = list(t.handle_event(events.OpenConnectionCompleted(cmds[0], "Connection refused")))
-    assert out[0].data.startswith(b"HTTP/1.1 502 Bad Gateway\r\n") and b"Connection refused" in out[0].data
-    assert isinstance(out[1], commands.CloseConnection) and out[1].connection == t.context.client
+    assert [type(c) for c in out] == [commands.SendData]
+    assert out[0].data == b"HTTP/1.1 200 Connection established\r\n\r\n"
+    assert stack.passthrough.unreachable[t.context.client.id] == "Connection refused"
+    assert stack.passthrough.decide_names(["www.example.org"], t.context.client) == (True, "intercepted")
+    list(t.handle_event(events.DataReceived(t.context.client, client_hello("www.example.org"))))
+    assert isinstance(t.child, layer.NextLayer)         # TLS layers: intercepted, not relayed
+    stack.passthrough.client_disconnected(t.context.client)
+    assert t.context.client.id not in stack.passthrough.unreachable
 
 
 def test_direct_tunnel_closes_when_the_client_leaves_before_deciding(stack):

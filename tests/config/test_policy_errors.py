@@ -148,7 +148,11 @@ def test_policy_error_is_located(tmp_path, case, text, expected):
         load_policy(path)
     err = info.value
     assert str(err).startswith(f"{path}:"), str(err)
-    if expected is not None:
+    if case == "missing-section":   # three mistakes, all reported in one run, in file order
+        assert str(err).splitlines() == [f"{path}:{expected}",
+                                          f"{path}:16: rules[0].guideline: required key is missing",
+                                          f"{path}:21: rules[1].guideline: required key is missing"]
+    elif expected is not None:
         assert str(err) == f"{path}:{expected}"
     elif case == "unknown-platform":
         assert (err.line, err.key) == (27, "rules[1].platforms[0]")

@@ -29,7 +29,7 @@ def test_student_side_is_default_deny_except_web_and_district_dns():
     assert "th dport 53 accept" in forward
 
 
-@pytest.mark.skipif(shutil.which("nft") is None, reason="nftables not installed (.ci/run installs it)")
+@pytest.mark.skipif(shutil.which("nft") is None, reason="MISSING nft: Debian package `nftables` (apt-get install -y nftables; .ci/run installs it)")
 def test_ruleset_passes_nft_check(tmp_path):
     f = tmp_path / "rules.nft"
     f.write_text(ruleset())

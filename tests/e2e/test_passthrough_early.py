@@ -122,7 +122,9 @@ def test_plain_http_inside_an_ordinary_connect_is_still_inspected(direct):
     assert reply.split(b"\r\n", 1)[0].split(b" ")[1] == b"403", reply[:200]
 
 
-def test_unreachable_ordinary_host_gets_a_502_not_a_dead_tunnel(tmp_path_factory, district):
+def test_unreachable_ordinary_host_gets_the_district_page_not_a_dead_tunnel(tmp_path_factory, district):
+    """The CONNECT is accepted and then intercepted, so the browser can show the upstream failure
+    page (tests/e2e/test_upstream_pages.py covers the page itself)."""
     base, roster, devices = district
     home = tmp_path_factory.mktemp("direct-502")
     script = home.parent / f"{home.name}-route.py"
@@ -131,8 +133,18 @@ def test_unreachable_ordinary_host_gets_a_502_not_a_dead_tunnel(tmp_path_factory
     with CrossingGuardProcess(home, roster=roster.directory, devices=devices,
                               mitm_args=["-s", str(script), "--set", f"test_origin=127.0.0.1:{closed}"]) as proxy:
         s, head = connect_tunnel(proxy.host, proxy.port, "www.example.org", source_ip=TEEN_IP)
-        s.close()
-    assert head.startswith(b"HTTP/1.1 502"), head
+        with s:
+            assert head.startswith(b"HTTP/1.1 200"), head
+            tls = trust(proxy.ca_file).wrap_socket(s, server_hostname="www.example.org")
+            tls.sendall(b"GET / HTTP/1.1\r\nHost: www.example.org\r\n\r\n")
+            reply = b""
+            while True:
+                chunk = tls.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+    assert reply.startswith(b"HTTP/1.1 502"), reply[:200]
+    assert b"www.example.org cannot be reached right now" in reply
 
 
 def test_malformed_connect_heads_do_not_break_the_proxy(direct):

@@ -129,3 +129,18 @@ def test_help_seeking_is_never_misconduct(poster, proxy):
     for inc in incidents(proxy, "--with-text"):
         if inc.get("text") == text:
             assert not {"bullying", "threat"} & set(inc["labels"])
+
+
+def test_held_threat_page_in_a_browser_cites_the_mandated_reporter_clause(poster, proxy):
+    """The page a student's browser gets for a held threat, through the running proxy: "your post
+    was not sent", student guideline 6 in the small print (even if the post also reads as
+    bullying, the bullying clause is not the one cited), the report link, no session advice."""
+    text = "you are a worthless loser and I will shoot you tomorrow after school"
+    r = poster.post(COMMENT_URL, json=comment(text), headers={"Accept": "text/html"})
+    assert r.status_code == 403, r.text[:300]
+    page = r.text
+    assert "Your post was not sent" in page and "threat of violence" in page
+    small = page.split('<dl class="small">', 1)[1]
+    assert "student.6" in small and "student.9" not in small
+    assert 'href="http://crossingguard.internal/report"' in page
+    assert r.headers["x-crossingguard-request-id"] in page

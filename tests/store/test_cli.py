@@ -27,10 +27,12 @@ def cg(backend, capsys):
 
 
 def test_session_open_list_close(cg, backend):
-    rc, [s], _ = cg("session", "open", "--teacher", "tch-2001", "--class", "cls-main-dmp",
-                    "--platform", "youtube", "--minutes", "45", "--at", AT)
+    rc, [s], err = cg("session", "open", "--teacher", "tch-2001", "--class", "cls-main-dmp",
+                      "--platform", "youtube", "--minutes", "45", "--at", AT)
     assert rc == 0
-    assert list(s) == ["id", "teacher", "class", "platform", "starts", "ends"]
+    assert list(s) == ["id", "teacher", "class", "platform", "starts", "ends", "not_applied_to"]
+    # stu-1011 has no birth date (treated as under 13): the session does not apply to them
+    assert [x["user"] for x in s["not_applied_to"]] == ["stu-1011"] and "stu-1011" in err
     assert (s["teacher"], s["class"], s["platform"]) == ("tch-2001", "cls-main-dmp", "youtube")
     assert s["starts"] == "2026-03-02T14:00:00+00:00" and s["ends"] == "2026-03-02T14:45:00+00:00"
 
@@ -156,3 +158,33 @@ def test_incidents_list_as_a_subprocess(backend):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.splitlines()) == 3
+
+
+def test_session_open_names_the_students_under_13_it_does_not_apply_to(cg, tmp_path):
+    """cls-mid-media (demo roster) has students 12 and under: a YouTube session cannot let them
+    post (COPPA rule first). They are named on stderr and listed in the JSON output."""
+    from agent.context import AppContext
+
+    rc, [s], err = cg("session", "open", "--teacher", "tch-2004", "--class", "cls-mid-media",
+                      "--platform", "youtube", "--minutes", "30")
+    assert rc == 0
+    listed = {x["user"]: x for x in s["not_applied_to"]}
+    assert "stu-1001" in listed                                  # 11 in the demo roster
+    ctx = AppContext(str(tmp_path), None, None, None)
+    now = datetime.now(timezone.utc)
+    for user in ctx.roster.class_info("cls-mid-media").students:
+        age = ctx.engine.subject_for_user(user, now).age
+        under13 = age is None or age < 13
+        assert (user in listed) == under13, (user, age)
+        if under13:
+            assert listed[user]["rule"] == "under13-not-kids" and listed[user]["age"] == age
+            assert user in err and listed[user]["username"] in err
+    assert err.startswith("warning: this session does not let") and "made for kids" in err
+    # the session itself is open for the others
+    assert open_store(None, tmp_path).sessions(now)[0].id == s["id"]
+
+
+def test_session_open_on_a_kids_platform_leaves_nobody_out(cg):
+    rc, [s], err = cg("session", "open", "--teacher", "tch-2004", "--class", "cls-mid-media",
+                      "--platform", "youtube_kids", "--minutes", "30")
+    assert rc == 0 and "not_applied_to" not in s and err == ""

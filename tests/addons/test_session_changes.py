@@ -1,0 +1,89 @@
+"""Teacher sessions reach the proxy's cache within a second of being opened or closed, without
+re-reading the sessions while nothing changes (proxy_addons/sessions.py, Store.sessions_token)."""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from agent.store import open_store
+from proxy_addons.sessions import SessionCache
+
+
+def wait_for(predicate, timeout: float) -> float | None:
+    """Seconds until predicate() held, or None after `timeout`."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if predicate():
+            return time.monotonic() - start
+        time.sleep(0.01)
+    return None
+
+
+@pytest.fixture
+def cache(tmp_path):
+    core = SimpleNamespace(state=SimpleNamespace(policy=SimpleNamespace(store_url=None), home=tmp_path),
+                           generation=0)
+    c = SessionCache(core)
+    # A full reload only once a minute: any quick update must come from the change token.
+    c._thread = threading.Thread(target=c._run, args=(core.state, 60.0, 0.05), daemon=True)
+    c._thread.start()
+    assert wait_for(lambda: c.reloads >= 1, 10) is not None
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+def test_open_and_close_reach_the_cache_within_a_second(cache, tmp_path):
+    writer = open_store(None, tmp_path)   # another connection, as the CLI's would be
+    try:
+        now = datetime.now(timezone.utc)
+        session = writer.open_session("tch-1", "cls-1", "youtube", now - timedelta(seconds=1), 30)
+        seen = wait_for(lambda: any(s.id == session.id for s in cache.snapshot), 1.0)
+        assert seen is not None, "the opened session did not reach the cache within 1 s"
+        writer.close_session(session.id, datetime.now(timezone.utc))
+        gone = wait_for(lambda: not cache.active(datetime.now(timezone.utc)), 1.0)
+        assert gone is not None, "the closed session was still active in the cache after 1 s"
+    finally:
+        writer.close()
+
+
+def test_an_unchanged_store_is_not_re_read(cache):
+    before = cache.reloads
+    time.sleep(0.6)          # about twelve checks of the token
+    assert cache.reloads == before
+
+
+def test_the_sqlite_token_changes_on_a_commit_by_another_connection(tmp_path):
+    reader, writer = open_store(None, tmp_path), open_store(None, tmp_path)
+    try:
+        first = reader.sessions_token()
+        assert reader.sessions_token() == first
+        writer.open_session("tch-1", "cls-1", "youtube", datetime.now(timezone.utc), 5)
+        assert reader.sessions_token() != first
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_the_portable_token_changes_on_open_and_on_close(tmp_path):
+    """The token other dialects use (PostgreSQL): counts over the sessions table. Run here on
+    SQLite's connection, the SQL being portable."""
+    from agent.store.dialect import Dialect
+
+    store = open_store(None, tmp_path)
+    try:
+        def token():
+            return Dialect.sessions_token(store.dialect, store._connect())
+        empty = token()
+        session = store.open_session("tch-1", "cls-1", "youtube", datetime.now(timezone.utc), 5)
+        opened = token()
+        store.close_session(session.id, datetime.now(timezone.utc) - timedelta(minutes=1))  # a past time
+        closed = token()
+        assert len({empty, opened, closed}) == 3
+    finally:
+        store.close()
