@@ -83,11 +83,11 @@ def _fire(ticket, ok: bool) -> None:
 
 
 class _Item:
-    """A record with a commit ticket (module doc: durability)."""
-    __slots__ = ("record", "commit")
+    """Records with ONE commit ticket for all of them (module doc: durability)."""
+    __slots__ = ("records", "commit")
 
-    def __init__(self, record: dict, commit) -> None:
-        self.record, self.commit = record, commit
+    def __init__(self, records: list[dict], commit) -> None:
+        self.records, self.commit = records, commit
 
 
 def encode_line(record: dict) -> bytes:
@@ -167,11 +167,28 @@ class ActivityLog:
             return False
         try:
             rec = record.to_dict() if isinstance(record, ActivityRecord) else dict(record)
-            self._queue.put_nowait(_Item(rec, commit) if commit is not None else rec)
+            self._queue.put_nowait(_Item([rec], commit) if commit is not None else rec)
         except queue.Full:
             self.dropped += 1
             if commit is not None:
                 _fire(commit, False)
+            return False
+        return True
+
+    def write_group(self, records: list, commit) -> bool:
+        """`write` for several records with ONE ticket, fired once all of them are on disk (they
+        go into the same batch). The proxy hands over a loop iteration's records this way: one
+        queue item, one writer wake-up and one future for all of them."""
+        if self._closed:
+            self.dropped += len(records)
+            _fire(commit, False)
+            return False
+        try:
+            recs = [r.to_dict() if isinstance(r, ActivityRecord) else dict(r) for r in records]
+            self._queue.put_nowait(_Item(recs, commit))
+        except queue.Full:
+            self.dropped += len(records)
+            _fire(commit, False)
             return False
         return True
 
@@ -383,7 +400,7 @@ class ActivityLog:
                 elif isinstance(it, _Flush):
                     markers.append(it)
                 elif isinstance(it, _Item):
-                    records.append(it.record)
+                    records.extend(it.records)
                     tickets.append(it.commit)
                 else:
                     records.append(it)
