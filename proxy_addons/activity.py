@@ -6,11 +6,13 @@ The path is logged WITHOUT its query string (queries carry search terms and toke
 Also logged: refused CONNECTs to pinned hosts, and requests a failing addon stopped (verdict from
 the fail mode, rule "filter_error"). The log is flushed and closed in `done` (clean shutdown).
 
-Durable before answered (policy `activity.durability: sync`, the default): the record is handed to
-the log with a commit ticket (an asyncio future the writer thread resolves after the fsync of the
-batch holding it, group commit: agent/activity/log.py), and `responseheaders` (which runs before
-any response byte goes to the client, for server responses and block pages alike) awaits it. So
-the flow waits a few milliseconds, off the event loop; other flows go on. If the line cannot be
+Durable before answered (policy `activity.durability: sync`, the default): the records written
+during one event-loop iteration are handed to the log together at its end (`call_soon`, no timer)
+with ONE commit ticket (an asyncio future the writer thread resolves after the fsync of the batch
+holding them, group commit: agent/activity/log.py), and `responseheaders` (which runs before any
+response byte goes to the client, for server responses and block pages alike) returns that future
+when it is not resolved yet, so mitmproxy awaits it; nothing when the line is already on disk. So
+the flow waits about one fsync, off the event loop (no task or timer per flow); other flows go on. If the line cannot be
 made durable within COMMIT_TIMEOUT (a stalled disk) the response is released anyway and counted
 (crossingguard_activity_commit_timeouts_total): holding every response of the district on a disk
 failure would take the network down with the log; the gap is logged and visible in the metric.
