@@ -28,11 +28,16 @@ Usage: python bench/bench_proxy.py [--visits N] [--threads T] [--rounds R] [--co
 --commit-ab: the cost of durable activity lines (group commit, `activity.durability: sync`, the
 default) on the all-catalog workload (a): the same crossingguard with the shipped policy changed
 only to `durability: async`, alternating rounds in the same run; prints sync/async throughput and
-proxy CPU as ratios (target: sync costs at most 10% throughput, ratio >= 0.90).
+proxy CPU as ratios (target: sync costs at most 10% throughput, ratio >= 0.90), the per-request
+latency each implies (the client is a closed loop of --threads requests in flight), and the
+fdatasync latency of this disk measured between the rounds. On loopback every response waits for
+its line's fsync with nothing to hide it behind; --rtt-ms N holds each response N ms in both
+proxies (as a real origin's round trip does; the fsync, started in the request hook, overlaps it).
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import sys
@@ -83,6 +88,17 @@ class RouteToOrigin:
 
     def load(self, loader) -> None:
         loader.add_option("bench_origin", str, "", "host:port every upstream connection goes to (bench only)")
+        loader.add_option("bench_rtt_ms", int, 0,
+                          "milliseconds each response is held, as an internet round "
+                          "trip to a real origin would take (bench only; --rtt-ms)")
+
+    async def responseheaders(self, flow) -> None:
+        # The response arrives this much later, as from a real origin. CrossingGuard writes the
+        # activity line in its `request` hook, before this, so the line's fsync overlaps the wait
+        # as it overlaps a real upstream round trip (scripts' hooks run before CrossingGuard's, so
+        # its own responseheaders, which awaits the fsync, comes after this).
+        if mitm_ctx.options.bench_rtt_ms > 0:
+            await asyncio.sleep(mitm_ctx.options.bench_rtt_ms / 1000)
 
     def __init__(self) -> None:
         self._asked: dict[str, tuple] = {}   # server connection id -> the address the client asked for
@@ -156,6 +172,9 @@ def main(argv=None) -> int:
                          "would pass it (A/B of a setting, e.g. connection_strategy=eager); repeatable")
     ap.add_argument("--commit-ab", action="store_true",
                     help="measure group commit: durability sync vs async on workload (a) (module doc)")
+    ap.add_argument("--rtt-ms", type=int, default=0,
+                    help="--connect name: hold each response this many ms in every proxy of the comparison, as an "
+                         "internet round trip to a real origin would (default 0: loopback origin)")
     a = ap.parse_args(argv)
     global REQUESTS_PER_VISIT
     REQUESTS_PER_VISIT = max(1, a.requests_per_visit)
@@ -174,6 +193,25 @@ def async_policy(tmp: Path) -> Path:
     return out
 
 
+def fdatasync_ms(directory: Path, n: int = 100) -> list[float]:
+    """Milliseconds of each of n (append one activity-sized line, fdatasync) on the filesystem of
+    `directory`: what the writer pays per group-commit batch, measured on this disk in this run."""
+    path = directory / "fsync-probe.tmp"
+    line = b'{"time":"2026-01-01T00:00:00.000-08:00","probe":"' + b"x" * 200 + b'"}\n'
+    out: list[float] = []
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            os.write(fd, line)
+            os.fdatasync(fd)
+            out.append((time.perf_counter() - t0) * 1000)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return out
+
+
 def _commit_ab(a, tmp: Path, roster, devices, upstream: list[str]) -> int:
     cg_args = upstream + [x for kv in a.cg_set for x in ("--set", kv)]
     sync = CrossingGuardProcess(tmp / "home-sync", roster=roster.directory, devices=devices, mitm_args=cg_args)
@@ -187,6 +225,7 @@ def _commit_ab(a, tmp: Path, roster, devices, upstream: list[str]) -> int:
         rates: dict[str, list[float]] = {"sync": [], "async": []}
         cpus: dict[str, list[float]] = {"sync": [], "async": []}
         errors = {"sync": 0, "async": 0}
+        fsyncs: list[float] = []
         for _ in range(a.rounds):
             for name, proc in (("sync", sync), ("async", asyn)):
                 rps, cpu_ms, err = measure(proc, proc.url, ctxs[name], hosts, a.threads, name)
@@ -194,6 +233,7 @@ def _commit_ab(a, tmp: Path, roster, devices, upstream: list[str]) -> int:
                 if cpu_ms is not None:
                     cpus[name].append(cpu_ms)
                 errors[name] += err
+            fsyncs += fdatasync_ms(tmp / "home-sync" / "activity")   # same disk, between the rounds
         s_, as_ = statistics.median(rates["sync"]), statistics.median(rates["async"])
         print(f"group commit on workload (a), every request logged: {a.visits} visits x {a.rounds} rounds, "
               f"{a.threads} threads, {REQUESTS_PER_VISIT} requests per visit")
@@ -204,6 +244,14 @@ def _commit_ab(a, tmp: Path, roster, devices, upstream: list[str]) -> int:
         if cpus["sync"] and cpus["async"]:
             cs, ca = statistics.median(cpus["sync"]), statistics.median(cpus["async"])
             print(f"    proxy CPU   sync {cs:.2f} ms/req, async {ca:.2f} ms/req (ratio {ca / cs:.3f})")
+        # Closed loop: each client thread has one request in flight, so latency = threads / rate
+        # (Little's law); the difference is what waiting for the line's fsync adds to a request.
+        lat_s, lat_a = a.threads / s_ * 1000, a.threads / as_ * 1000
+        fs = sorted(fsyncs)
+        print(f"    latency     {a.threads} requests in flight (one per client thread): sync {lat_s:.1f} ms, async "
+              f"{lat_a:.1f} ms per request (+{lat_s - lat_a:.1f} ms); origin round trip added: {a.rtt_ms:g} ms")
+        print(f"    fdatasync   on this disk, same run ({len(fs)} samples between rounds): median "
+              f"{statistics.median(fs):.2f} ms, p90 {fs[int(len(fs) * 0.9)]:.2f} ms, max {fs[-1]:.2f} ms")
         print(f"    errors      sync {errors['sync']}, async {errors['async']}")
         lines = {n: sum(1 for f in (tmp / f"home-{n}" / "activity").glob("*.jsonl") for _ in open(f, "rb"))
                  for n in ("sync", "async")}
@@ -227,7 +275,8 @@ def _run(a, tmp: Path) -> int:
                 if a.connect == "ip":
                     CONNECT_TO = f"127.0.0.1:{https_port}"
                 else:
-                    upstream += ["-s", str(Path(__file__).resolve()), "--set", f"bench_origin=127.0.0.1:{https_port}"]
+                    upstream += ["-s", str(Path(__file__).resolve()), "--set", f"bench_origin=127.0.0.1:{https_port}",
+                                 "--set", f"bench_rtt_ms={a.rtt_ms}"]
             if a.commit_ab:
                 return _commit_ab(a, tmp, roster, devices, upstream)
             bare_port = free_port()

@@ -6,11 +6,13 @@ The path is logged WITHOUT its query string (queries carry search terms and toke
 Also logged: refused CONNECTs to pinned hosts, and requests a failing addon stopped (verdict from
 the fail mode, rule "filter_error"). The log is flushed and closed in `done` (clean shutdown).
 
-Durable before answered (policy `activity.durability: sync`, the default): the record is handed to
-the log with a commit ticket (an asyncio future the writer thread resolves after the fsync of the
-batch holding it, group commit: agent/activity/log.py), and `responseheaders` (which runs before
-any response byte goes to the client, for server responses and block pages alike) awaits it. So
-the flow waits a few milliseconds, off the event loop; other flows go on. If the line cannot be
+Durable before answered (policy `activity.durability: sync`, the default): the records written
+during one event-loop iteration are handed to the log together at its end (`call_soon`, no timer)
+with ONE commit ticket (an asyncio future the writer thread resolves after the fsync of the batch
+holding them, group commit: agent/activity/log.py), and `responseheaders` (which runs before any
+response byte goes to the client, for server responses and block pages alike) returns that future
+when it is not resolved yet, so mitmproxy awaits it; nothing when the line is already on disk. So
+the flow waits about one fsync, off the event loop (no task or timer per flow); other flows go on. If the line cannot be
 made durable within COMMIT_TIMEOUT (a stalled disk) the response is released anyway and counted
 (crossingguard_activity_commit_timeouts_total): holding every response of the district on a disk
 failure would take the network down with the log; the gap is logged and visible in the metric.
@@ -108,6 +110,7 @@ class Activity:
         # one timer for all flows instead of a timeout per awaited response.
         self._pending: collections.deque = collections.deque()
         self._expiry_scheduled = False
+        self._group: tuple | None = None   # sync mode: (future, records) of this loop iteration
 
     def configure(self, updated) -> None:
         state = self.core.state
@@ -138,17 +141,36 @@ class Activity:
             self.log.write(record)
             return
         if getattr(policy, "activity_durability", "sync") == "sync":
-            fut = self.log.write_durable(record)
+            # The records of one loop iteration share one commit future and go to the log as one
+            # item at the end of the iteration (call_soon: no delay, no timer): per flow, only a
+            # list append here; one queue put, one writer wake-up and one resolution per group.
+            if self._group is None:
+                self._group = (loop.create_future(), [])
+                loop.call_soon(self._hand_over)
+            fut, records = self._group
+            records.append(record)
             flow.metadata[COMMIT_KEY] = fut
-            self._pending.append((time.monotonic() + COMMIT_TIMEOUT, fut, v.request_id))
-            if not self._expiry_scheduled:
-                self._expiry_scheduled = True
-                loop.call_later(EXPIRY_CHECK, self._expire)
             return
         self._buffer.append(record)
         if not self._drain_scheduled:
             self._drain_scheduled = True
             loop.call_later(FLUSH_INTERVAL, self._drain)
+
+    def _hand_over(self) -> None:
+        """sync mode: gives the loop iteration's records to the log with their shared future."""
+        if self._group is None:
+            return
+        (fut, records), self._group = self._group, None
+        if self.log is None:
+            fut.set_result(False)   # closed under us: release the responses (nothing can be written)
+            return
+        self.log.write_group(records, fut)
+        self._pending.append((time.monotonic() + COMMIT_TIMEOUT, fut,
+                              f"{records[0].request_id} (+{len(records) - 1} more)" if len(records) > 1
+                              else records[0].request_id))
+        if not self._expiry_scheduled:
+            self._expiry_scheduled = True
+            asyncio.get_running_loop().call_later(EXPIRY_CHECK, self._expire)
 
     def _drain(self) -> None:
         self._drain_scheduled = False
@@ -201,6 +223,9 @@ class Activity:
 
     def close(self) -> None:
         self._drain()
+        if self._group is not None and self.log is not None:
+            (fut, records), self._group = self._group, None
+            self.log.write_group(records, fut)   # the writer resolves it; the flush below waits for it
         if self.log is not None:
             try:
                 self.log.flush(timeout=10)

@@ -76,6 +76,55 @@ def test_a_dropped_record_releases_its_ticket_at_once(tmp_path):
     assert got == [False] and log.dropped == 1
 
 
+def test_what_queues_during_a_commit_is_written_as_the_next_batch(tmp_path):
+    """Classic group commit: records that arrive while the writer is
+    busy with a batch (its fsync) are written together as the next batch, each ticket called once."""
+    release, first_done = threading.Event(), threading.Event()
+    fired: list[tuple[str, bool, list]] = []
+
+    def first(ok):
+        first_done.set()
+        release.wait(5)   # holds the writer thread inside batch 1, as a slow fsync would
+        fired.append(("first", ok, [r["request_id"] for r in lines(tmp_path)]))
+
+    with ActivityLog(tmp_path, TZ) as log:
+        sizes: list[int] = []
+        append = log._append
+        log._append = lambda records: (sizes.append(len(records)), append(records))[1]
+        log.write({"request_id": "r0"}, first)
+        assert first_done.wait(5)
+        for i in range(1, 6):
+            log.write({"request_id": f"r{i}"}, lambda ok, i=i: fired.append((f"r{i}", ok, [])))
+        release.set()
+        log.flush()
+    assert sizes == [1, 5]
+    assert fired[0] == ("first", True, ["r0"])          # batch 1 was on disk before its ticket
+    assert [(n, ok) for n, ok, _ in fired[1:]] == [(f"r{i}", True) for i in range(1, 6)]
+    assert [r["request_id"] for r in lines(tmp_path)] == [f"r{i}" for i in range(6)]
+
+
+def test_a_group_shares_one_ticket_fired_once_all_its_lines_are_on_disk(tmp_path):
+    seen, done = [], threading.Event()
+
+    def ticket(ok):
+        seen.append((ok, [r["request_id"] for r in lines(tmp_path)]))
+        done.set()
+
+    with ActivityLog(tmp_path, TZ) as log:
+        log.write({"request_id": "solo"})
+        assert log.write_group([{"request_id": "g1"}, {"request_id": "g2"}, {"request_id": "g3"}], ticket)
+        assert done.wait(5)
+    assert seen == [(True, ["solo", "g1", "g2", "g3"])]
+
+
+def test_a_group_given_to_a_closed_log_is_released_and_counted(tmp_path):
+    log = ActivityLog(tmp_path, TZ)
+    log.close()
+    got = []
+    assert log.write_group([{"request_id": "a"}, {"request_id": "b"}], got.append) is False
+    assert got == [False] and log.dropped == 2
+
+
 def test_verify_log_says_which_durability_the_policy_uses(tmp_path):
     import subprocess
 
