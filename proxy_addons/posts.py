@@ -113,7 +113,9 @@ class Posts:
             headers = tuple((k, v_) for k, v_ in flow.request.headers.items(multi=True))
             known = None
             if len(body) > self.max_bytes:
-                body, headers, known = within_limit(body, headers, self.max_bytes, v.decision.platform)
+                # a linear, capped scan (scan.py), off the event loop so other flows keep moving
+                body, headers, known = await asyncio.to_thread(within_limit, body, headers, self.max_bytes,
+                                                               v.decision.platform)
             job = Job(method=flow.request.method, url=flow.request.pretty_url, headers=headers,
                       body=body, author=_user(v), platform=v.decision.platform)
             held = await self._judge(job, v, flow.request.headers.get("accept", ""), known)

@@ -152,3 +152,34 @@ def test_hostile_bodies_are_bounded_in_time_and_memory(body):
     # generous bounds (shared 2-core machine): quadratic behaviour would take minutes
     assert cpu < 3, cpu
     assert peak < 3 * LIMIT, peak      # the output (at most LIMIT) and a capped value or two, never a body copy
+
+
+# -- property: compaction keeps the shape and every value's prefix ------------------------------
+from hypothesis import given, settings, strategies as st   # noqa: E402
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values, st.booleans())
+def test_compaction_round_trips_small_values(value, ascii_only):
+    doc = {"data": value, "pad": "p" * 100}
+    raw = json.dumps(doc, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    try:
+        out = compact_json(raw, len(raw) + 10)
+    except ExtractError:
+        pytest.fail("a well-formed body was refused")
+    assert json.loads(out) == json.loads(raw)       # values under the cap come back unchanged
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=30), st.integers(0, 40))
+def test_a_capped_value_is_a_prefix(chunk, extra):
+    value = (chunk * (FIELD_CAP // max(len(chunk.encode("utf-8", "surrogatepass")), 1) + extra + 2))
+    raw = json.dumps({"v": value}).encode()
+    kept = json.loads(compact_json(raw, len(raw)))["v"]
+    assert len(kept.encode("utf-8", "surrogatepass")) <= FIELD_CAP
+    assert value.startswith(kept[:-1])             # a cut surrogate pair may leave its half, never more
