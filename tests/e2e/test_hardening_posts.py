@@ -135,6 +135,7 @@ def test_a_padded_ordinary_post_passes(poster, proxy, shape):
     body, headers = shape(text)
     r = poster.post(COMMENT_URL, content=body, headers=headers)
     assert r.status_code == 200, r.text[:300]
+    assert r.json()["body_length"] == len(body)     # the site gets the post as sent, not the compacted copy
     assert incidents_with(proxy, text) == []
 
 
