@@ -147,10 +147,13 @@ def unreadable_hold(decision: Decision, role: str, mime: str, error: str | None,
     """FAIL CLOSED for posts that cannot be read (issue 11), written down here where it is decided:
     a write to a platform whose text the extractors could not read (malformed or truncated JSON, an
     unknown Content-Encoding, a compression bomb, multipart without its closing boundary or with too
-    many parts, a text body past the extraction limit) is held for students and unknown devices,
+    many parts, a text body that cannot be brought within the extraction limit) is held for students
+    and unknown devices,
     because an unreadable post is exactly what a student hiding a threat would send. Staff pass.
     Media uploads (image/video/audio/octet-stream, multipart) over the limit pass as before: they
-    carry no text to read, and holding every large photo would stop legitimate uploads. Returns the
+    carry no text to read, and holding every large photo would stop legitimate uploads. A JSON or
+    form post merely padded past the limit never arrives here as too_large: it is compacted field by
+    field and read (classifiers/extract/scan.py), so it is judged by its text. Returns the
     hold Decision, or None to let the write through."""
     if role in STAFF_ROLES:
         return None

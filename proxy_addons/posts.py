@@ -17,8 +17,10 @@ silently drop every post on the network whenever a worker dies. IT sees the erro
 FAIL-CLOSED for what cannot be read (issue 11): a write whose body the extractors could not read
 (agent.incidents.unreadable_hold says which) is held for students and unknown devices and counted
 (crossingguard_unreadable_posts_total{platform, action="held"|"passed"}). Only the extraction
-limit is shipped to a worker: a body over crossingguard_post_max_bytes is not sent to the pool at
-all (it is "too_large" without parsing), so a 50 MB upload never grows a worker.
+limit is shipped to a worker: a body over crossingguard_post_max_bytes is compacted here first (a
+padded JSON or form post keeps every field, each value capped: classifiers/extract/scan.py) or,
+when it cannot be (media, multipart, unreadable), not sent to the pool at all, so a 50 MB upload
+never grows a worker.
 
 Privacy: post text leaves this process only inside an incident; nothing is logged per post.
 """
@@ -33,6 +35,8 @@ from mitmproxy import ctx, exceptions, http
 from agent.incidents import Outcome, hold_decision, judge, unreadable_hold
 from agent.metrics import (ADDON_ERRORS, CLASSIFIER_LATENCY, COUNTERS, EXTRACTION_FAILURES, INCIDENTS,
                            POSTS, POSTS_CLASSIFIED, UNREADABLE_POSTS)
+from classifiers.extract import read_within_limit
+from classifiers.extract.result import ExtractError, TooLarge
 from classifiers.jobs import Job, JobResult
 from proxy_addons.classifier_pool import ClassifierService
 from proxy_addons.blockpage import block_response
@@ -106,13 +110,13 @@ class Posts:
             return
         try:
             body = flow.request.raw_content or b""
+            headers = tuple((k, v_) for k, v_ in flow.request.headers.items(multi=True))
             known = None
             if len(body) > self.max_bytes:
-                # Never ship more than the extraction limit to a worker: the extractor would only
-                # answer too_large after copying it all across the pipe (module doc).
-                body, known = b"", JobResult(platform=v.decision.platform, skipped="too_large")
-            job = Job(method=flow.request.method, url=flow.request.pretty_url,
-                      headers=tuple((k, v_) for k, v_ in flow.request.headers.items(multi=True)),
+                # a linear, capped scan (scan.py), off the event loop so other flows keep moving
+                body, headers, known = await asyncio.to_thread(within_limit, body, headers, self.max_bytes,
+                                                               v.decision.platform)
+            job = Job(method=flow.request.method, url=flow.request.pretty_url, headers=headers,
                       body=body, author=_user(v), platform=v.decision.platform)
             held = await self._judge(job, v, flow.request.headers.get("accept", ""), known)
         except Exception:   # fail open (module doc): async hooks are not wrapped by failmode.guarded
@@ -204,6 +208,24 @@ class Posts:
         await asyncio.to_thread(store.add_incident, incident)
         if time.perf_counter() - started > 1.0:
             log.warning("crossingguard posts: writing an incident took %.1f s", time.perf_counter() - started)
+
+
+def within_limit(body: bytes, headers: tuple, max_bytes: int, platform: str) -> tuple[bytes, tuple, JobResult | None]:
+    """A body over the extraction limit, made fit to ship to a worker (module doc): a padded JSON or
+    form post is compacted field by field (classifiers.extract.read_within_limit), so it is read and
+    judged by what it says; what cannot be compacted (media, multipart, an unreadable body) is not
+    shipped at all and answered here as too_large or the extraction error, as before. The compacted
+    body is sent decoded, so Content-Encoding and any charset are dropped from its headers."""
+    lower = {k.lower(): v for k, v in headers}
+    try:
+        compacted = read_within_limit(body, lower, max_bytes)
+    except TooLarge:
+        return b"", headers, JobResult(platform=platform, skipped="too_large")
+    except ExtractError as exc:
+        return b"", headers, JobResult(platform=platform, error=exc.reason)
+    mime = lower.get("content-type", "").split(";")[0].strip()
+    kept = tuple((k, v) for k, v in headers if k.lower() not in ("content-encoding", "content-type", "content-length"))
+    return compacted, kept + (("content-type", mime),), None
 
 
 def _user(v) -> str | None:

@@ -18,12 +18,32 @@ from classifiers.extract.posts import PostList
 from classifiers.extract.registry import EXTRACTORS, TELEMETRY
 from classifiers.extract.request import Request, to_utf8
 from classifiers.extract.result import ExtractError, Extraction, TooLarge
+from classifiers.extract.scan import compact
 from classifiers.extract.sites import twitch
 
-__all__ = ["Extraction", "extract_request", "extract_websocket", "WRITE_METHODS", "DEFAULT_MAX_BYTES"]
+__all__ = ["Extraction", "extract_request", "extract_websocket", "read_within_limit", "WRITE_METHODS",
+           "DEFAULT_MAX_BYTES"]
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 DEFAULT_MAX_BYTES = 1_000_000
+SCAN_FACTOR = 4      # a body is decoded and scanned up to 4x the extraction limit, then compacted (scan.py)
+
+
+def read_within_limit(body: bytes, headers: Mapping[str, str], max_bytes: int) -> bytes:
+    """The body decoded (Content-Encoding undone, UTF-16/32 re-encoded as UTF-8) and, when that is
+    over `max_bytes`, compacted field by field to within it (scan.py: a padded post is read, not
+    held as unreadable). Decoding stops at SCAN_FACTOR x max_bytes (TooLarge: a bomb, or too much
+    to scan). Raises TooLarge for a large body that is not JSON or a form (media, multipart, text)
+    and ExtractError for one that cannot be read. `headers` keys are lower-case. The proxy calls this
+    before shipping a body over the limit to a worker, so a worker never receives more than
+    `max_bytes` (posts.py)."""
+    content_type = headers.get("content-type", "").strip()
+    body = to_utf8(decode_body(body, headers.get("content-encoding"), SCAN_FACTOR * max_bytes), content_type)
+    if len(body) > SCAN_FACTOR * max_bytes:
+        raise TooLarge()
+    if len(body) > max_bytes:
+        body = compact(body, content_type.split(";")[0].strip().lower(), max_bytes)
+    return body
 
 
 def extract_request(method: str, url: str, headers: Mapping[str, str] | None, body: bytes | None, *,
@@ -40,12 +60,13 @@ def extract_request(method: str, url: str, headers: Mapping[str, str] | None, bo
         return Extraction(None, skipped="not_a_platform")
     if req.method not in WRITE_METHODS:
         return Extraction(platform, skipped="not_a_write")
-    if len(req.body) > max_bytes:
+    scan_max = SCAN_FACTOR * max_bytes
+    if len(req.body) > scan_max:
         return Extraction(platform, skipped="too_large")
     if any(t in req.path for t in TELEMETRY):
         return Extraction(platform)                  # benign: not counted as a failure by the caller
     try:
-        req.body = to_utf8(decode_body(req.body, req.headers.get("content-encoding"), max_bytes), req.content_type)
+        req.body = read_within_limit(req.body, req.headers, max_bytes)
         req.platform = platform
         if req.kind == "garbage":
             raise ExtractError("binary_garbage")

@@ -1,8 +1,9 @@
 """Issue 11, "posts that can't be read pass unjudged", through a real `crossingguard run` with its
 classifier pool: the 15-year-old inside an open teacher session on YouTube (writes allowed) sends
 a threat in shapes the extractors could not read before. Each is now either read (and held like a
-plain copy of the same text) or, when it cannot be read, held because it cannot be (fail closed).
-A media upload over the limit still passes.
+plain copy of the same text; a post padded past the extraction limit is read within bounds and
+held as a threat, not as unreadable) or, when it cannot be read, held because it cannot be (fail
+closed). A media upload over the limit still passes.
 """
 from __future__ import annotations
 
@@ -66,13 +67,13 @@ def multipart(parts: list[tuple[str, bytes]], close: bool = True) -> tuple[bytes
 
 def _shapes():
     plain = json.dumps(comment(THREAT)).encode()
-    padded = json.dumps(comment(THREAT, pad="x" * (LIMIT + 10))).encode()
     many, many_type = multipart([("commentText", THREAT.encode())] + [(f"f{i}", b"x") for i in range(300)])
     open_, open_type = multipart([("commentText", THREAT.encode())], close=False)
     return [
-        ("padded_past_the_limit", padded, {"Content-Type": "application/json"}),
-        ("gzip_small_on_the_wire", gzip.compress(padded), {"Content-Type": "application/json",
-                                                          "Content-Encoding": "gzip"}),
+        ("padded_with_many_small_fields", json.dumps(comment(THREAT, pad=[1] * 600_000)).encode(),
+         {"Content-Type": "application/json"}),
+        ("padded_and_truncated", json.dumps(comment(THREAT, pad="x" * (LIMIT + 10))).encode()[:-30],
+         {"Content-Type": "application/json"}),
         ("multipart_300_parts", many, {"Content-Type": many_type}),
         ("multipart_no_closing_boundary", open_, {"Content-Type": open_type}),
         ("form_labelled_json", f"commentText={THREAT.replace(' ', '+')}".encode(), {"Content-Type": "application/json"}),
@@ -87,6 +88,55 @@ def _shapes():
 def test_a_threat_in_an_unreadable_shape_is_held_too(poster, name, body, headers):
     r = poster.post(COMMENT_URL, content=body, headers=headers)
     assert r.status_code == 403, (name, r.status_code, r.text[:200])
+
+
+def incidents_with(proxy, marker: str) -> list[dict]:
+    out = proxy.cli("incidents", "list", "--with-text")
+    assert out.returncode == 0, out.stderr
+    return [i for i in map(json.loads, filter(str.strip, out.stdout.splitlines())) if marker in i.get("text", "")]
+
+
+def _padded():
+    """A post padded past the extraction limit, the padding after, before, or gzipped small."""
+    def json_after(text):
+        return json.dumps(comment(text, pad="x" * (LIMIT + 10))).encode(), {"Content-Type": "application/json"}
+
+    def json_before(text):
+        return json.dumps({"pad": "y" * (LIMIT + 10), **comment(text)}).encode(), {"Content-Type": "application/json"}
+
+    def gzipped(text):
+        body, headers = json_after(text)
+        return gzip.compress(body), {**headers, "Content-Encoding": "gzip"}
+
+    def form_before(text):          # a form body (labelled JSON too: sniffed) with the padding first
+        return f"pad={'z' * (LIMIT + 10)}&commentText={text.replace(' ', '+')}".encode(), \
+            {"Content-Type": "application/x-www-form-urlencoded"}
+    return [json_after, json_before, gzipped, form_before]
+
+
+@pytest.mark.parametrize("shape", _padded(), ids=lambda f: f.__name__)
+def test_a_padded_threat_is_read_and_held_as_a_threat(poster, proxy, shape):
+    """Issue 11: padding does not make a post unreadable; it is read within bounds (scan.py) and
+    held for what it says, with a threat incident, not as an 'unreadable-post'."""
+    text = f"{THREAT} ({shape.__name__})"
+    body, headers = shape(text)
+    assert len(body) > LIMIT or headers.get("Content-Encoding") == "gzip"
+    r = poster.post(COMMENT_URL, content=body, headers={**headers, "Accept": "application/json"})
+    assert r.status_code == 403, r.text[:300]
+    assert r.json()["rule"] != "unreadable-post" and r.json()["rule"].startswith("incident-hold:"), r.json()
+    found = incidents_with(proxy, text)
+    assert len(found) == 1, found
+    assert "threat" in found[0]["labels"]
+
+
+@pytest.mark.parametrize("shape", _padded(), ids=lambda f: f.__name__)
+def test_a_padded_ordinary_post_passes(poster, proxy, shape):
+    text = f"Our volcano model is finished, see the video ({shape.__name__})"
+    body, headers = shape(text)
+    r = poster.post(COMMENT_URL, content=body, headers=headers)
+    assert r.status_code == 200, r.text[:300]
+    assert r.json()["body_length"] == len(body)     # the site gets the post as sent, not the compacted copy
+    assert incidents_with(proxy, text) == []
 
 
 def test_a_media_upload_over_the_limit_still_passes(poster):

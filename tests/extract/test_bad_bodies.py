@@ -69,15 +69,28 @@ def test_compressed_body_just_under_limit_is_read():
     result = extract_request("POST", DISCORD, {**JSON, "content-encoding": "gzip"}, gzip.compress(payload),
                              max_bytes=len(payload))
     assert result.error is None and result.posts[0].text.startswith("fits")
+    # decoding past the limit: compacted field by field and still read (scan.py); past the scan
+    # bound (4x the limit) it is too large, unparsed
     over = extract_request("POST", DISCORD, {**JSON, "content-encoding": "gzip"}, gzip.compress(payload),
                            max_bytes=len(payload) - 1)
-    assert over.skipped == "too_large" and over.posts == []
+    assert over.error is None and over.posts[0].text.startswith("fits")
+    far = extract_request("POST", DISCORD, {**JSON, "content-encoding": "gzip"}, gzip.compress(payload),
+                          max_bytes=len(payload) // 4 - 1)
+    assert far.skipped == "too_large" and far.posts == []
 
 
 def test_huge_body_is_not_parsed():
-    body = json.dumps({"content": "x " * 600_000}).encode()
+    """Beyond the scan bound (4x the extraction limit) a body is not parsed at all."""
+    body = json.dumps({"content": "x " * 2_100_000}).encode()
     result = extract_request("POST", DISCORD, JSON, body)
     assert result.skipped == "too_large" and result.posts == [] and result.error is None
+
+
+def test_a_body_past_the_limit_is_read_with_each_value_capped():
+    body = json.dumps({"content": "x " * 600_000}).encode()
+    result = extract_request("POST", DISCORD, JSON, body)
+    assert result.error is None and result.skipped is None
+    assert [len(p.text) for p in result.posts] == [64 * 1024 - 1]     # 65,536 bytes, stripped
 
 
 def test_stacked_encodings_are_undone_in_reverse_order():
