@@ -6,6 +6,9 @@ fixture's finally, whatever the test did.
 """
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
 from tests.support import (ConnectForwarder, CrossingGuardProcess, LocalOrigin, make_pki, proxied_client,
@@ -77,3 +80,40 @@ def client_for(proxy):
     finally:
         for c in made:
             c.close()
+
+
+# Posting as the 15-year-old inside an open teacher session on YouTube (writes allowed): shared by
+# the posts and the hardening e2e modules.
+COMMENT_URL = "https://www.youtube.com/youtubei/v1/comment/create_comment"
+
+
+def comment(text: str, **extra) -> dict:
+    """An InnerTube create_comment body carrying `text`."""
+    return {"context": {"client": {"clientName": "WEB", "clientVersion": "2.20261101"}},
+            "createCommentParams": "Eg0SC2FiY2RlZmdoaWpr", "commentText": text, **extra}
+
+
+@pytest.fixture(scope="module")
+def session(proxy, district):
+    """A YouTube teacher session for the district's class, closed after the module."""
+    _, roster, _ = district
+    opened = proxy.cli("session", "open", "--teacher", roster.teacher, "--class", roster.class_id,
+                       "--platform", "youtube", "--minutes", "30")
+    assert opened.returncode == 0, opened.stderr
+    session_id = json.loads(opened.stdout.splitlines()[-1])["id"]
+    yield session_id
+    proxy.cli("session", "close", session_id)
+
+
+@pytest.fixture
+def poster(session, client_for):
+    """The teen's client once an ordinary comment goes through (the session reached the proxy)."""
+    c = client_for(TEEN_IP, timeout=60)
+    deadline = time.monotonic() + 30   # the proxy reloads sessions every 0.5 s (fixture option)
+    while True:
+        r = c.post(COMMENT_URL, json=comment("Our class project video is up, thanks everyone"))
+        if r.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    assert r.status_code == 200, r.text[:300]
+    return c

@@ -12,46 +12,15 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import TEEN_IP
+from tests.e2e.conftest import COMMENT_URL, TEEN_IP, comment
 
 pytestmark = pytest.mark.e2e
-
-COMMENT_URL = "https://www.youtube.com/youtubei/v1/comment/create_comment"
-
-
-def comment(text: str) -> dict:
-    return {"context": {"client": {"clientName": "WEB", "clientVersion": "2.20261101"}},
-            "createCommentParams": "Eg0SC2FiY2RlZmdoaWpr", "commentText": text}
 
 
 def incidents(proxy, *extra: str) -> list[dict]:
     out = proxy.cli("incidents", "list", *extra)
     assert out.returncode == 0, out.stderr
     return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
-
-
-@pytest.fixture(scope="module")
-def session(proxy, district):
-    _, roster, _ = district
-    opened = proxy.cli("session", "open", "--teacher", roster.teacher, "--class", roster.class_id,
-                       "--platform", "youtube", "--minutes", "30")
-    assert opened.returncode == 0, opened.stderr
-    session_id = json.loads(opened.stdout.splitlines()[-1])["id"]
-    yield session_id
-    proxy.cli("session", "close", session_id)
-
-
-@pytest.fixture
-def poster(session, client_for):
-    c = client_for(TEEN_IP, timeout=30)
-    deadline = time.monotonic() + 30   # the proxy reloads sessions every 0.5 s (fixture option)
-    while True:
-        r = c.post(COMMENT_URL, json=comment("Our class project video is up, thanks everyone"))
-        if r.status_code == 200 or time.monotonic() > deadline:
-            break
-        time.sleep(0.25)
-    assert r.status_code == 200, r.text[:300]
-    return c
 
 
 def test_benign_comment_passes_without_an_incident(poster, proxy, district):
