@@ -247,7 +247,6 @@ class LifecycleMixin:
                      note: str | None = None, at: datetime | None = None) -> Incident:
         """Apply one review action: status/assignee, a history row and an audit entry in one
         transaction. NotFound, ActionRefused (ValueError) or StoreUnavailable."""
-        from agent.store.store import StoreUnavailable
         if action not in TRANSITIONS:
             raise ActionRefused(f"action {action!r}: expected one of {', '.join(ACTIONS)}")
         if action == "assign" and not assignee:
@@ -290,12 +289,7 @@ class LifecycleMixin:
                                auditchain.canonical_detail(detail))
             return inc
 
-        with self._lock:
-            try:
-                self._replay()  # keep the audit trail in order behind anything spooled
-                self._write(write)
-            except Unavailable as exc:
-                raise StoreUnavailable(f"database unavailable, the action was not recorded: {exc}") from exc
+        self._write_unspooled(write, "the action was not recorded")
         out = self.incident(incident_id)
         assert out is not None
         return out
@@ -303,7 +297,6 @@ class LifecycleMixin:
     # ------------------------------------------------------------------ accounts
     def add_account(self, username: str, role: str, schools: tuple[str, ...] = (),
                     password_hash: str | None = None, actor: str = "cli") -> Account:
-        from agent.store.store import StoreUnavailable
         if role not in ROLES:
             raise ValueError(f"role {role!r}: expected one of {', '.join(ROLES)}")
         now = datetime.now(timezone.utc)
@@ -318,17 +311,11 @@ class LifecycleMixin:
             self._append_audit(conn, new_id("aud"), iso(now), actor, "account.add", username,
                                auditchain.canonical_detail({"role": role, "schools": list(schools)}))
 
-        with self._lock:
-            try:
-                self._replay()
-                self._write(write)
-            except Unavailable as exc:
-                raise StoreUnavailable(f"database unavailable: {exc}") from exc
+        self._write_unspooled(write, "nothing was changed")
         return self.account(username)
 
     def set_account(self, username: str, *, disabled: bool | None = None, password_hash: str | None = None,
                     actor: str = "cli") -> Account:
-        from agent.store.store import StoreUnavailable
         now = iso(datetime.now(timezone.utc))
         d = self.dialect
 
@@ -348,13 +335,20 @@ class LifecycleMixin:
             self._append_audit(conn, new_id("aud"), now, actor, "account.change", username,
                                auditchain.canonical_detail(changes))
 
+        self._write_unspooled(write, "nothing was changed")
+        return self.account(username)
+
+    def _write_unspooled(self, write, consequence: str) -> None:
+        """Run `write` in one transaction behind anything spooled (so the audit trail stays in
+        order). Lifecycle and account changes are NOT spooled: with the database down the caller
+        gets StoreUnavailable and nothing is half-done (a counselor sees the error and retries)."""
+        from agent.store.store import StoreUnavailable
         with self._lock:
             try:
                 self._replay()
                 self._write(write)
             except Unavailable as exc:
-                raise StoreUnavailable(f"database unavailable: {exc}") from exc
-        return self.account(username)
+                raise StoreUnavailable(f"database unavailable, {consequence}: {exc}") from exc
 
     def account(self, username: str) -> Account | None:
         rows = self._read("SELECT username, role, schools, password_hash, disabled, created FROM accounts "

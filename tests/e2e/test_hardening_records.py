@@ -21,6 +21,7 @@ import pytest
 
 from tests.e2e.conftest import TEACHER_IP, TEEN_IP, YOUNG_IP, start_proxy
 from tests.support import trust
+from tests.support.clients import connect_tunnel
 
 pytestmark = pytest.mark.e2e
 
@@ -99,15 +100,10 @@ def test_a_path_that_is_not_utf8_is_logged_and_loses_no_other_line(tmp_path, dis
 
 
 def _get(port: int, source_ip: str, host: str, path: str, ctx) -> int:
-    s = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source_ip, 0))
+    s, head = connect_tunnel("127.0.0.1", port, host, source_ip=source_ip, timeout=10)
     try:
-        s.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n".encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = s.recv(4096)
-            if not chunk:
-                raise ConnectionError("no CONNECT answer")
-            head += chunk
+        if b"\r\n\r\n" not in head:
+            raise ConnectionError("no CONNECT answer")
         tls = ctx.wrap_socket(s, server_hostname=host)
         tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
         got = b""

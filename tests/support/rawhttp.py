@@ -5,18 +5,12 @@ from __future__ import annotations
 import socket
 import ssl
 
+from tests.support.clients import connect_tunnel
+
 
 def tunnel(proxy_port: int, source_ip: str, target: str, timeout: float = 20) -> tuple[socket.socket, bytes]:
     """A CONNECT tunnel to `target` ("host:port"); (socket, the proxy's answer head)."""
-    s = socket.create_connection(("127.0.0.1", proxy_port), timeout=timeout, source_address=(source_ip, 0))
-    s.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        head += chunk
-    return s, head
+    return connect_tunnel("127.0.0.1", proxy_port, "", source_ip=source_ip, timeout=timeout, connect_to=target)
 
 
 def read_all(sock, limit: int = 1 << 22) -> bytes:

@@ -18,6 +18,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from tests.support.clients import connect_tunnel
+
 MIX = [  # (source address key, host, method, path)
     ("teen", "www.youtube.com", "GET", "/watch?v=soak"),
     ("young", "www.instagram.com", "GET", "/explore/"),
@@ -65,17 +67,13 @@ def fd_count(pid: int) -> int:
 
 
 def _one(proxy_port: int, ip: str, host: str, method: str, path: str, ctx: ssl.SSLContext) -> int:
-    s = socket.create_connection(("127.0.0.1", proxy_port), timeout=20, source_address=(ip, 0))
+    if not host:                                      # open and close without a request
+        socket.create_connection(("127.0.0.1", proxy_port), timeout=20, source_address=(ip, 0)).close()
+        return 0
+    s, head = connect_tunnel("127.0.0.1", proxy_port, host, source_ip=ip, timeout=20)
     try:
-        if not host:
-            return 0                                  # open and close without a request
-        s.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n".encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = s.recv(4096)
-            if not chunk:
-                raise ConnectionError("no CONNECT answer")
-            head += chunk
+        if b"\r\n\r\n" not in head:
+            raise ConnectionError("no CONNECT answer")
         if b" 200" not in head.split(b"\r\n", 1)[0]:
             return int(head.split(b" ", 2)[1])
         tls = ctx.wrap_socket(s, server_hostname=host)
