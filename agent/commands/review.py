@@ -24,6 +24,30 @@ def register(sub, common) -> None:
     p.set_defaults(func=run)
 
 
+def oidc_config(issuer: str | None, client_id: str | None, secret_file: str | None, prefix: str = "--"):
+    """The OIDC settings from the command line, or None without an issuer; a bad combination is a
+    UsageError naming the option (with `prefix`, so `run --review-oidc-...` names its own flags)."""
+    from pathlib import Path
+
+    from agent.errors import UsageError
+    if not issuer:
+        if client_id or secret_file:
+            raise UsageError(f"{prefix}oidc-client-id and {prefix}oidc-client-secret-file need {prefix}oidc-issuer")
+        return None
+    from agent.review.oidc import OIDCConfig
+    if not (client_id and secret_file):
+        raise UsageError(f"{prefix}oidc-issuer needs {prefix}oidc-client-id and {prefix}oidc-client-secret-file")
+    if not issuer.startswith(("https://", "http://127.", "http://localhost")):
+        raise UsageError(f"{prefix}oidc-issuer must be an https:// URL")
+    try:
+        secret = Path(secret_file).read_text().rstrip()
+    except OSError as exc:
+        raise UsageError(f"{prefix}oidc-client-secret-file {secret_file}: {exc.strerror}") from exc
+    if not secret:
+        raise UsageError(f"{prefix}oidc-client-secret-file {secret_file}: the file is empty")
+    return OIDCConfig(issuer, client_id, secret)
+
+
 def run(args) -> int:
     from agent.context import AppContext
     from agent.errors import UsageError
@@ -33,20 +57,7 @@ def run(args) -> int:
         raise UsageError("--idle-minutes must be positive")
     ctx = AppContext.from_args(args)
     ctx.ensure_home()
-    oidc = None
-    if args.oidc_issuer:
-        from pathlib import Path
-
-        from agent.review.oidc import OIDCConfig
-        if not (args.oidc_client_id and args.oidc_client_secret_file):
-            raise UsageError("--oidc-issuer needs --oidc-client-id and --oidc-client-secret-file")
-        if not args.oidc_issuer.startswith(("https://", "http://127.", "http://localhost")):
-            raise UsageError("--oidc-issuer must be an https:// URL")
-        try:
-            secret = Path(args.oidc_client_secret_file).read_text().rstrip()
-        except OSError as exc:
-            raise UsageError(f"--oidc-client-secret-file {args.oidc_client_secret_file}: {exc.strerror}") from exc
-        oidc = OIDCConfig(args.oidc_issuer, args.oidc_client_id, secret)
+    oidc = oidc_config(args.oidc_issuer, args.oidc_client_id, args.oidc_client_secret_file)
     app = build(ctx, idle_minutes=args.idle_minutes, secure_cookies=args.secure_cookies, oidc=oidc)
     password_file = ensure_admin(ctx.store, ctx.home)
     try:

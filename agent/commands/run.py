@@ -37,6 +37,16 @@ def register(sub, common) -> None:
                    help="do not start the review app beside the proxy (docs/review.md)")
     p.add_argument("--review-host", default="127.0.0.1", metavar="H", help="review app address (default 127.0.0.1)")
     p.add_argument("--review-port", type=int, default=8181, metavar="P", help="review app port (default 8181)")
+    p.add_argument("--review-idle-minutes", type=float, default=None, metavar="N",
+                   help="review app: sign a session out after N idle minutes (default 30)")
+    p.add_argument("--review-secure-cookies", action="store_true",
+                   help="review app: mark the session cookie Secure (staff reach it over HTTPS)")
+    p.add_argument("--review-oidc-issuer", metavar="URL", default=None,
+                   help="review app: offer sign-in through this OpenID Connect issuer (docs/review.md)")
+    p.add_argument("--review-oidc-client-id", metavar="ID", default=None,
+                   help="review app: the client id registered with the issuer")
+    p.add_argument("--review-oidc-client-secret-file", metavar="FILE", default=None,
+                   help="review app: file holding the client secret (content without trailing whitespace)")
     p.add_argument("--alert-webhook", action="append", default=[], metavar="URL",
                    help="POST every critical incident here as signed JSON (repeatable; docs/alerts.md)")
     p.add_argument("--alert-secret-file", default=None, metavar="FILE",
@@ -113,6 +123,17 @@ def check_alert_options(args) -> None:
             raise UsageError(f"--alert-secret-file: {exc}") from exc
 
 
+def check_review_options(args) -> None:
+    """Refuse bad options of the review child before anything starts (exit 2, one clear line)
+    rather than let the child die alone while the proxy runs on without it."""
+    from agent.commands.review import oidc_config
+    from agent.errors import UsageError
+    if args.review_idle_minutes is not None and args.review_idle_minutes <= 0:
+        raise UsageError("--review-idle-minutes must be positive")
+    oidc_config(args.review_oidc_issuer, args.review_oidc_client_id, args.review_oidc_client_secret_file,
+                prefix="--review-")
+
+
 def _set_option_names(argv: list[str]) -> set[str]:
     """Names of the options given with `--set NAME[=VALUE]` or `--set=NAME[=VALUE]`."""
     names = set()
@@ -166,6 +187,7 @@ def serve(args) -> int:
 
     context = AppContext.from_args(args)
     check_alert_options(args)
+    check_review_options(args)
     context.ensure_home()
     state = load_state(context)            # ConfigError -> `crossingguard run: FILE:LINE: KEY: ...`, exit 2
     organization, cn = ca_names(state.policy)
@@ -254,6 +276,8 @@ def supervise(args) -> int:
     from proxy_addons.certs import ca_names, ensure_ca, shorten_leaf_lifetime
     from proxy_addons.state import load_state
 
+    check_alert_options(args)
+    check_review_options(args)
     if args.listen_port == 0:
         raise UsageError("--workers N needs a fixed --listen-port (0 would give each worker its own port)")
     if not reuseport.supported():

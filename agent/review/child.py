@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -29,6 +30,14 @@ def review_argv(args, context) -> list[str]:
             "--listen-host", args.review_host, "--listen-port", str(args.review_port)]
     if context.devices_path:
         argv += ["--devices", str(context.devices_path)]
+    # `run --review-X` becomes the child's `--X`: the review command validates and owns them.
+    if getattr(args, "review_idle_minutes", None) is not None:
+        argv += ["--idle-minutes", str(args.review_idle_minutes)]
+    if getattr(args, "review_secure_cookies", False):
+        argv.append("--secure-cookies")
+    if getattr(args, "review_oidc_issuer", None):
+        argv += ["--oidc-issuer", args.review_oidc_issuer, "--oidc-client-id", args.review_oidc_client_id,
+                 "--oidc-client-secret-file", str(Path(args.review_oidc_client_secret_file).resolve())]
     return argv
 
 

@@ -211,3 +211,73 @@ def test_run_with_workers_starts_one_review_app(tmp_path):
     text = (tmp_path / "run.log").read_text()
     assert text.count("CrossingGuard review app on") == 1, text
     assert "cannot listen" not in text, text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--review-oidc-issuer", "https://idp.example"], "--review-oidc-issuer needs --review-oidc-client-id"),
+    (["--review-oidc-client-id", "c"], "need --review-oidc-issuer"),
+    (["--review-oidc-issuer", "ftp://idp.example", "--review-oidc-client-id", "c",
+      "--review-oidc-client-secret-file", "x"], "--review-oidc-issuer must be an https:// URL"),
+    (["--review-oidc-issuer", "https://idp.example", "--review-oidc-client-id", "c",
+      "--review-oidc-client-secret-file", "/nonexistent/s"], "--review-oidc-client-secret-file /nonexistent/s"),
+    (["--review-idle-minutes", "-1"], "--review-idle-minutes must be positive"),
+    (["--workers", "2", "--listen-port", "18099", "--review-idle-minutes", "0"], "--review-idle-minutes"),
+])
+def test_run_refuses_bad_review_options_before_starting(tmp_path, args, message):
+    """`run` checks the review child's options itself: a typo must not leave the proxy running
+    with no review app (the child would die alone, in a log nobody reads)."""
+    r = cli(tmp_path / "home", "run", "--metrics-port", "0", *args, timeout=60)
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    assert not (tmp_path / "home" / "review").exists()      # nothing started
+
+
+@pytest.mark.e2e
+def test_run_passes_review_options_to_the_review_app(tmp_path):
+    """OIDC, idle time-out and Secure cookies given to `run` reach the review app it starts."""
+    import subprocess
+
+    from tests.support.oidc_issuer import LocalIssuer
+    home = tmp_path / "home"
+    secret = tmp_path / "oidc-secret"
+    secret.write_text("client-secret-1\n")
+    proxy_port, review_port = free_port(), free_port()
+    with LocalIssuer("cg-review", "client-secret-1") as issuer, open(tmp_path / "run.log", "wb") as log:
+        proc = subprocess.Popen(crossingguard_argv(
+            "run", "--home", str(home), "--listen-port", str(proxy_port), "--metrics-port", "0",
+            "--review-port", str(review_port), "--review-oidc-issuer", issuer.url,
+            "--review-oidc-client-id", "cg-review", "--review-oidc-client-secret-file", str(secret),
+            "--review-secure-cookies", "--review-idle-minutes", "5"),
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            wait_for_port("127.0.0.1", review_port, 60, proc)
+            base = f"http://127.0.0.1:{review_port}"
+            assert "Sign in with your district account" in httpx.get(f"{base}/login", timeout=10).text
+            r = httpx.get(f"{base}/login/oidc?next=/queue", timeout=10, follow_redirects=False)
+            assert r.status_code == 302 and r.headers["Location"].startswith(issuer.url + "/authorize?")
+            password = (home / "review" / "admin-password.txt").read_text().strip()
+            r = httpx.post(f"{base}/api/login", json={"username": "admin", "password": password}, timeout=30)
+            assert r.status_code == 200
+            cookie = r.headers["set-cookie"].lower()
+            assert "secure" in cookie and "httponly" in cookie
+        finally:
+            proc.send_signal(2)
+            proc.wait(30)
+
+
+def test_review_child_argv_carries_the_review_options(tmp_path):
+    import argparse
+
+    from agent.review.child import review_argv
+    ctx = AppContext(tmp_path / "home")
+    base = dict(review_host="127.0.0.1", review_port=8181, review_idle_minutes=None, review_secure_cookies=False,
+                review_oidc_issuer=None, review_oidc_client_id=None, review_oidc_client_secret_file=None)
+    plain = review_argv(argparse.Namespace(**base), ctx)
+    assert not {"--idle-minutes", "--secure-cookies", "--oidc-issuer"} & set(plain)
+    full = review_argv(argparse.Namespace(**{**base, "review_idle_minutes": 5.0, "review_secure_cookies": True,
+                                             "review_oidc_issuer": "https://idp.example",
+                                             "review_oidc_client_id": "c",
+                                             "review_oidc_client_secret_file": "s.txt"}), ctx)
+    tail = full[len(plain):]
+    assert tail[:3] == ["--idle-minutes", "5.0", "--secure-cookies"]
+    assert tail[3:7] == ["--oidc-issuer", "https://idp.example", "--oidc-client-id", "c"]
+    assert tail[7] == "--oidc-client-secret-file" and os.path.isabs(tail[8])   # the child may run elsewhere
