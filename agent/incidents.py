@@ -100,7 +100,8 @@ def incident_text(post: Post) -> str:
 
 
 def judge(classification: Classification, post: Post, subject: Subject | None, decision: Decision,
-          policy: Policy, *, request_id: str | None = None) -> Outcome:
+          policy: Policy, *, request_id: str | None = None, device: str | None = None,
+          identified_by: str | None = None) -> Outcome:
     """One judged post -> its Outcome. The hold is decided from the labels alone, before anything
     is written, so a failing store can never turn a held post into a published one."""
     labels = incident_labels(classification, policy.help_seeking)
@@ -115,7 +116,8 @@ def judge(classification: Classification, post: Post, subject: Subject | None, d
         text=incident_text(post), labels=tuple(labels),
         scores={k: round(float(s), 4) for k, s in classification.scores.items()},
         evidence=tuple(e.to_json() for e in classification.evidence), severity=severity,
-        guidelines=tuple(guidelines), request_id=request_id, school=schools[0] if schools else None)
+        guidelines=tuple(guidelines), request_id=request_id, school=schools[0] if schools else None,
+        device=device, identified_by=identified_by)
     return Outcome(labels=tuple(labels), severity=severity, guidelines=tuple(guidelines), held=tuple(held),
                    held_guidelines=tuple(guidelines_of(held, policy)), incident=incident)
 

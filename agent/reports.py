@@ -146,13 +146,14 @@ def _web_address(link: str) -> bool:
     return u.scheme in ("http", "https") and bool(u.hostname) and "." in u.hostname
 
 
-def report_incident(form: ReportForm, user: str, school: str | None, created: datetime | None = None):
+def report_incident(form: ReportForm, user: str, school: str | None, created: datetime | None = None, *,
+                    device: str | None = None, identified_by: str | None = None):
     """The Incident a report becomes: the student's own words (plus the link) as its text."""
     from agent.store import Incident
     text = form.what if not form.link else f"{form.what}\n\nLink: {form.link}"
     return Incident.new(user=user, platform=None if form.platform == OTHER_PLATFORM else form.platform,
                         kind=KIND, text=text, created=created, labels=LABELS, scores={}, severity=SEVERITY,
-                        guidelines=GUIDELINES, school=school)
+                        guidelines=GUIDELINES, school=school, device=device, identified_by=identified_by)
 
 
 def readers(school_name: str | None, known: bool) -> str:

@@ -179,7 +179,8 @@ class Posts:
             # The hold is decided before anything is written (judge), so a failing store can
             # never turn a held post into a published one.
             outcome = judge(judged.classification, judged.post, v.subject, v.decision, policy,
-                            request_id=v.request_id)
+                            request_id=v.request_id, device=v.identity.device if v.identity else None,
+                            identified_by=v.identity.source if v.identity else None)
             outcomes.append(outcome)
             if outcome.incident is None:
                 continue

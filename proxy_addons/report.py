@@ -140,7 +140,9 @@ class Report:
                 "was lost. If it cannot wait, talk to a teacher or counselor now."])
         user = getattr(subject, "user_id", None) or "unknown"
         school = subject.schools[0] if subject is not None and subject.schools else None
-        incident = report_incident(form, user, school, created=datetime.now(timezone.utc))
+        incident = report_incident(form, user, school, created=datetime.now(timezone.utc),
+                                   device=v.identity.device if v.identity else None,
+                                   identified_by=v.identity.source if v.identity else None)
         # Off the loop: the store takes a lock and may touch disk (or spool when the database is down).
         await asyncio.to_thread(state.context.store.add_incident, incident)
         self.limiter.record(who)

@@ -43,6 +43,10 @@ def document() -> dict:
                 "text": {"type": "string", "nullable": True,
                          "description": "The post text; null for roles that never see text (it)."},
                 "scores": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1}},
+                "device": {"type": "string", "nullable": True,
+                           "description": "The device the post came from: registry device id, else the client address."},
+                "identified_by": {"type": "string", "nullable": True, "enum": ["auth", "device", "dhcp", "unknown", None],
+                                  "description": "How the student was identified for this post."},
                 "evidence": {"type": "array", "items": {"type": "object"}},
                 "history": {"type": "array", "items": {
                     "type": "object", "required": ["at", "actor", "action", "detail"],

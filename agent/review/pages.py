@@ -14,8 +14,8 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 
 from agent.review import access, cases
 from agent.review.app import current, utcnow
-from agent.review.present import (FILTER_KEYS, BadFilter, CATEGORIES, export_csv, highlight, parse_filter,
-                                  parse_when, waited)
+from agent.review.present import (FILTER_KEYS, BadFilter, CATEGORIES, export_csv, highlight,
+                                  identified_by_words, parse_filter, parse_when, waited)
 from agent.store.lifecycle import ACTIONS, TRANSITIONS, ActionRefused, NotFound, SEVERITIES_DESC
 from agent.store.incident import INCIDENT_STATUSES
 
@@ -248,7 +248,7 @@ def incident(incident_id: str):
         earlier=earlier, devices=devices, person=person_name(roster, inc.user),
         school=school_name(roster, inc.school), possible=possible,
         assignable=cases.assignable(review, inc) if "assign" in possible else [],
-        now=utcnow(), waited=waited, message=request.args.get("done"),
+        now=utcnow(), waited=waited, message=request.args.get("done"), identified_by_words=identified_by_words,
         school_name=lambda org: school_name(roster, org))
 
 

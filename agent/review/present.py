@@ -90,6 +90,8 @@ def detail_item(inc: Incident, history: Iterable[HistoryEntry], *, with_text: bo
         out["evidence"] = [dict(e) for e in inc.evidence]
     else:
         out["evidence"] = [{k: v for k, v in e.items() if k not in ("text",)} for e in inc.evidence]
+    out["device"] = inc.device
+    out["identified_by"] = inc.identified_by
     out["history"] = [h.to_json() for h in history]
     return out
 
@@ -119,6 +121,19 @@ def highlight(text: str, evidence: Iterable[Mapping]) -> list[tuple[str, str | N
     if pos < len(text) or not out:
         out.append((text[pos:], None))
     return out
+
+
+IDENTIFIED_BY_WORDS = {
+    "auth": "student identified by their proxy sign-in",
+    "device": "student identified by the device registry (the device's address)",
+    "dhcp": "student identified by the network sensor's DHCP map and the device registry",
+    "unknown": "student not identified (the device is not registered and nobody signed in)",
+}
+
+
+def identified_by_words(source: str) -> str:
+    """How a student was known, said for a counselor (the Identity.source values)."""
+    return IDENTIFIED_BY_WORDS.get(source, f"student identified by {source}")
 
 
 def waited(since: datetime, now: datetime) -> str:

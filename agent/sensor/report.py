@@ -77,7 +77,8 @@ class Reporter:
             self.store.add_incident(Incident.new(
                 user=user, platform=ev.platform, kind="bypass", text="", labels=(reason,),
                 evidence=(evidence,), severity=SEVERITY.get(reason, DEFAULT_SEVERITY),
-                guidelines=(GUIDELINE.get(reason, DEFAULT_GUIDELINE),), school=school))
+                guidelines=(GUIDELINE.get(reason, DEFAULT_GUIDELINE),), school=school,
+                device=device or device_key))
             self.incidents += 1
         except Exception:
             self.errors += 1

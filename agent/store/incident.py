@@ -67,6 +67,11 @@ class Incident:
     request_id: str | None = None
     school: str | None = None
     assignee: str | None = None    # review app account the incident is assigned to (issue 9)
+    # Which device the post came from (registry device id, else the client address) and how the
+    # student was identified (auth | device | dhcp | unknown): a counselor weighs an incident from
+    # a shared cart iPad known only by its address differently from one behind a proxy login.
+    device: str | None = None
+    identified_by: str | None = None
 
     @classmethod
     def new(cls, *, user: str, platform: str | None, kind: str, text: str,
@@ -109,6 +114,7 @@ class Incident:
             "evidence": list(self.evidence), "severity": self.severity,
             "guidelines": list(self.guidelines), "status": self.status,
             "request_id": self.request_id, "school": self.school,
+            "device": self.device, "identified_by": self.identified_by,
         }
 
     @classmethod
@@ -120,5 +126,32 @@ class Incident:
             evidence=tuple(rec.get("evidence") or ()), severity=rec.get("severity", "low"),
             guidelines=tuple(rec.get("guidelines") or ()), status=rec.get("status", "open"),
             request_id=rec.get("request_id"), school=rec.get("school"),
-            assignee=rec.get("assignee"),
+            assignee=rec.get("assignee"), device=rec.get("device"), identified_by=rec.get("identified_by"),
         )
+
+
+# The incidents table: its columns in the order every INSERT and SELECT uses, with the record
+# key each holds. One list, so a new column is added here once (not in each query).
+ROW_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "id"), ("created", "created"), ("user_id", "user"), ("platform", "platform"), ("kind", "kind"),
+    ("text", "text"), ("labels", "labels"), ("scores", "scores"), ("evidence", "evidence"),
+    ("severity", "severity"), ("guidelines", "guidelines"), ("status", "status"),
+    ("request_id", "request_id"), ("school", "school"), ("device", "device"), ("identified_by", "identified_by"),
+)
+_JSON_KEYS = frozenset({"labels", "scores", "evidence", "guidelines"})
+COLUMN_LIST = ", ".join(col for col, _ in ROW_COLUMNS)
+
+
+def to_row(incident: Incident) -> tuple:
+    """The incident's values in ROW_COLUMNS order (JSON columns as text)."""
+    import json
+    rec = incident.to_record()
+    return tuple(json.dumps(rec[key], ensure_ascii=False) if key in _JSON_KEYS else rec[key]
+                 for _, key in ROW_COLUMNS)
+
+
+def from_row(row, **extra) -> Incident:
+    """An Incident from a row selected as COLUMN_LIST (plus `extra` record keys, e.g. assignee)."""
+    import json
+    rec = {key: (json.loads(value) if key in _JSON_KEYS else value) for (_, key), value in zip(ROW_COLUMNS, row)}
+    return Incident.from_record({**rec, **extra})

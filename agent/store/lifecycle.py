@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 from agent.store import audit as auditchain
 from agent.store.dialect import Unavailable
-from agent.store.incident import INCIDENT_STATUSES, Incident, iso, new_id, parse_iso, utc
+from agent.store.incident import COLUMN_LIST, INCIDENT_STATUSES, Incident, from_row, iso, new_id, parse_iso, utc
 
 # Queue order: the most severe first (critical before high ...), newest first within one.
 SEVERITIES_DESC = ("critical", "high", "medium", "low")
@@ -40,8 +40,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "reopen": (("closed", "dismissed"), "reviewing"),
 }
 
-_COLS = ("id, created, user_id, platform, kind, text, labels, scores, evidence, severity, "
-         "guidelines, status, request_id, school, assignee")
+_COLS = COLUMN_LIST + ", assignee"
 
 
 class ActionRefused(ValueError):
@@ -125,11 +124,7 @@ def decode_cursor(cursor: str) -> tuple[str, str, str]:
 
 
 def _row_incident(r) -> Incident:
-    return Incident.from_record({
-        "id": r[0], "created": r[1], "user": r[2], "platform": r[3], "kind": r[4], "text": r[5],
-        "labels": json.loads(r[6]), "scores": json.loads(r[7]), "evidence": json.loads(r[8]),
-        "severity": r[9], "guidelines": json.loads(r[10]), "status": r[11], "request_id": r[12],
-        "school": r[13], "assignee": r[14]})
+    return from_row(r[:-1], assignee=r[-1])
 
 
 def _where(f: IncidentFilter) -> tuple[list[str], list]:

@@ -93,6 +93,11 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         )""",
     ]),
 ]
+# ---- version 4: where an incident's post came from (the device and how its student was known).
+MIGRATIONS.append((4, [
+    "ALTER TABLE incidents ADD COLUMN device TEXT",
+    "ALTER TABLE incidents ADD COLUMN identified_by TEXT",
+]))
 MIGRATIONS.sort(key=lambda m: m[0])
 
 LATEST = MIGRATIONS[-1][0]

@@ -22,7 +22,7 @@ from agent.errors import CrossingGuardError
 from agent.store import audit as auditchain
 from agent.store.dialect import Dialect, Unavailable
 from agent.store.lifecycle import LifecycleMixin
-from agent.store.incident import Incident, iso, new_id, parse_iso, utc
+from agent.store.incident import COLUMN_LIST, ROW_COLUMNS, Incident, from_row, iso, new_id, parse_iso, to_row, utc
 from agent.store.schema import LATEST, MIGRATIONS
 from agent.store.spool import Spool, SpoolEntry
 
@@ -345,18 +345,12 @@ class Store(LifecycleMixin):  # lifecycle.py: the review app's incident lifecycl
         return incident.id
 
     def _insert_incident(self, conn, inc: Incident) -> None:
-        r = inc.to_record()
+        marks = ", ".join("?" * len(ROW_COLUMNS))
         conn.execute(self.dialect.sql(
-            "INSERT INTO incidents (id, created, user_id, platform, kind, text, labels, scores, evidence, "
-            "severity, guidelines, status, request_id, school) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (id) DO NOTHING"),
-            (r["id"], r["created"], r["user"], r["platform"], r["kind"], r["text"],
-             json.dumps(r["labels"]), json.dumps(r["scores"]), json.dumps(r["evidence"], ensure_ascii=False),
-             r["severity"], json.dumps(r["guidelines"]), r["status"], r["request_id"], r["school"]))
+            f"INSERT INTO incidents ({COLUMN_LIST}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING"), to_row(inc))
 
     def incidents(self, since: datetime | None = None, status: str | None = None) -> list[Incident]:
-        sql = ("SELECT id, created, user_id, platform, kind, text, labels, scores, evidence, severity, "
-               "guidelines, status, request_id, school FROM incidents")
+        sql = f"SELECT {COLUMN_LIST} FROM incidents"
         where, params = [], []
         if since is not None:
             where.append("created >= ?")
@@ -367,11 +361,7 @@ class Store(LifecycleMixin):  # lifecycle.py: the review app's incident lifecycl
         if where:
             sql += " WHERE " + " AND ".join(where)
         rows = self._read(sql + " ORDER BY created, id", tuple(params))
-        return [Incident.from_record({
-            "id": r[0], "created": r[1], "user": r[2], "platform": r[3], "kind": r[4], "text": r[5],
-            "labels": json.loads(r[6]), "scores": json.loads(r[7]), "evidence": json.loads(r[8]),
-            "severity": r[9], "guidelines": json.loads(r[10]), "status": r[11], "request_id": r[12],
-            "school": r[13]}) for r in rows]
+        return [from_row(r) for r in rows]
 
     # ------------------------------------------------------------------ audit trail
     def audit(self, actor: str, action: str, target: str, detail: dict | None = None) -> None:

@@ -47,6 +47,15 @@ def test_bullying_comment_is_flagged_and_delivered(poster, proxy, district):
     # Without --with-text the listing carries no post text (privacy by default).
     plain = [i for i in incidents(proxy) if i["id"] == inc["id"]]
     assert plain and "text" not in plain[0]
+    # The incident says which device the post came from and how the student was known
+    # (the review app shows it; the listing's keys are a contract and stay as they are).
+    from agent.store import open_store
+    store = open_store(None, proxy.home)
+    try:
+        stored = next(i for i in store.incidents() if i.id == inc["id"])
+    finally:
+        store.close()
+    assert (stored.device, stored.identified_by) == ("dev-teen", "device")
 
 
 def test_threat_is_held_with_a_page_and_becomes_a_critical_incident(poster, proxy):

@@ -376,3 +376,22 @@ def test_audit_page_pages_back_through_older_entries(env):
     a, b = seqs(first), seqs(second)
     assert len(a) == 200 and b and max(b) == min(a) - 1 and b == sorted(b, reverse=True)
     assert c.get("/audit?before=abc").status_code == 400
+
+
+@pytest.mark.parametrize("device, identified_by, shown", [
+    ("cart-ipad-07", "device", "cart-ipad-07; student identified by the device registry (the device&#39;s address)"),
+    ("127.0.0.99", "unknown", "127.0.0.99; student not identified (the device is not registered and nobody signed in)"),
+    ("lab-pc-3", "auth", "lab-pc-3; student identified by their proxy sign-in"),
+])
+def test_incident_says_which_device_and_how_the_student_was_known(env, device, identified_by, shown):
+    from agent.store import Incident
+    inc = Incident.new(user="stu-1001", platform="instagram", kind="comment", text="you are a loser",
+                       labels=("bullying",), severity="high", guidelines=("student.9",), school="org-mid",
+                       device=device, identified_by=identified_by)
+    env.store.add_incident(inc)
+    c = env.client("cmid")
+    page = c.get(f"/incidents/{inc.id}").get_data(as_text=True)
+    assert re.search(r'<dd id="posted-from">([^<]*)</dd>', page).group(1) == shown
+    detail = c.get(f"/api/incidents/{inc.id}").json
+    assert (detail["device"], detail["identified_by"]) == (device, identified_by)
+    assert "device" not in c.get("/api/incidents").json["items"][0]     # the list keeps its contract keys
