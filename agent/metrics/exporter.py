@@ -237,17 +237,22 @@ class MetricsServer:
 
 
 def health_app(metrics_app, health: Callable[[], str | None]):
-    """WSGI: /healthz from health() (None = healthy), everything else to the metrics app."""
+    """WSGI: /healthz from health() (None = healthy), everything else to the metrics app. Every
+    answer names itself `crossingguard` in `Server` (wsgiref would otherwise announce its own and
+    Python's exact versions to whoever can reach the port)."""
     def app(environ, start_response):
+        def start_named(status, headers, exc_info=None):
+            return start_response(status, [*headers, ("Server", "crossingguard")], exc_info)
+
         if environ.get("PATH_INFO") != "/healthz":
-            return metrics_app(environ, start_response)
+            return metrics_app(environ, start_named)
         try:
             problem = health()
         except Exception as exc:  # noqa: BLE001 - a failing check is an unhealthy answer, not a crash
             problem = f"health check failed: {exc}"
         status = "200 OK" if problem is None else "503 Service Unavailable"
         body = b"ok\n" if problem is None else (problem + "\n").encode("utf-8", "replace")
-        start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
+        start_named(status, [("Content-Type", "text/plain; charset=utf-8"),
                                 ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
         return [body]
     return app

@@ -64,3 +64,19 @@ def test_proxy_health_connects_to_the_listen_port(monkeypatch):
                             raising=False)
         assert addon.proxy_health() is None
     assert "does not accept connections" in addon.proxy_health()
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/healthz"])
+def test_server_header_names_no_versions(server, path):
+    """Whoever reaches the port learns it is CrossingGuard, not the exact Python and wsgiref versions."""
+    s, _ = server
+    with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:
+        c.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+    servers = [line for line in head.decode("latin-1").split("\r\n") if line.lower().startswith("server:")]
+    assert servers == ["Server: crossingguard"]
