@@ -67,7 +67,7 @@ from typing import Any, Iterable, Sequence
 from rapidfuzz import fuzz, process
 
 from classifiers.district import District, alternation, as_district, phash_distance
-from classifiers.nicknames import (TITLES, NameIndex, ascii_words, fold, given_forms, tokens as text_tokens)
+from classifiers.nicknames import (TITLES, ascii_words, name_index_of, fold, given_forms, tokens as text_tokens)
 from classifiers.pii import school_aliases
 from classifiers.textscan import join, join_lower, posts_with
 from classifiers.types import Evidence, PostInput
@@ -179,7 +179,7 @@ class ImpersonationDetector:
         self.district: District = as_district(district)
         self._roster = roster
         people = list(roster.people()) if roster is not None else []
-        self.names = NameIndex(people)
+        self.names = name_index_of(roster)      # shared with the other detector
         self.logos: tuple[str, ...] = _hashes(logo_phash) or self.district.logo_phashes
         self._build_account_index()
         self._build_district_patterns(roster, people)

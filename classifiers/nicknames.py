@@ -14,6 +14,7 @@ one more way for an unrelated name to collide, so only common, unambiguous nickn
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -404,3 +405,25 @@ def _possessive(toks: Tokens, after: int) -> bool:
     prev_end = toks.span(after - 1)[1]
     start = toks.span(after)[0]
     return toks.words[after] == "s" and start - prev_end == 1 and toks.text[prev_end] in "'’`"
+
+
+# One NameIndex per roster object, shared by the PII and impersonation detectors (both match the
+# same names; two indexes of a 20,000-person roster would cost twice the start-up and memory).
+# Keyed on the roster object's identity; the entry holds the roster so the id cannot be reused
+# while it lives.
+_INDEXES: dict[int, tuple[Any, NameIndex]] = {}
+_INDEXES_LOCK = threading.Lock()
+_INDEXES_MAX = 4
+
+
+def name_index_of(roster: Any) -> NameIndex:
+    """The NameIndex of `roster` (None: an empty one), built once per roster object."""
+    hit = _INDEXES.get(id(roster))
+    if hit is not None and hit[0] is roster:
+        return hit[1]
+    index = NameIndex(list(roster.people()) if roster is not None else [])
+    with _INDEXES_LOCK:
+        if len(_INDEXES) >= _INDEXES_MAX:
+            _INDEXES.pop(next(iter(_INDEXES)))
+        _INDEXES[id(roster)] = (roster, index)
+    return index

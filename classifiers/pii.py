@@ -59,7 +59,7 @@ from typing import Any, Iterable, Sequence
 import phonenumbers
 
 from classifiers.district import District, alternation, as_district
-from classifiers.nicknames import NameIndex, ascii_words, tokens as name_tokens_of
+from classifiers.nicknames import ascii_words, name_index_of, tokens as name_tokens_of
 from classifiers.textscan import (REST_OF_POST, anchored_any, join, join_lower, posts_matching, posts_with,
                                   word_counts)
 from classifiers.types import Evidence
@@ -229,7 +229,7 @@ class PiiDetector:
     def __init__(self, roster: Any = None, district: Any = None):
         self.district: District = as_district(district)
         people = list(roster.people()) if roster is not None else []
-        self.names = NameIndex(people)
+        self.names = name_index_of(roster)      # shared with the other detector
         school_names: set[str] = set()
         if roster is not None and hasattr(roster, "orgs"):
             school_names |= {o.name for o in roster.orgs() if getattr(o, "name", None)}
