@@ -1,0 +1,53 @@
+"""The independent held-out set (classifiers/eval/holdout.csv, see HOLDOUT.md): its layout and
+counts, and that it shares no post with the other evaluation sets (else it would not be held out)."""
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from classifiers import realistic
+
+EVAL = Path(realistic.__file__).resolve().parent / "eval"
+HOLDOUT = EVAL / "holdout.csv"
+
+EXPECTED = {
+    ("threat", "threat"): 80,
+    ("self_harm", "self_harm"): 80,
+    ("bullying", "bullying"): 80,
+    ("none", "help"): 35,
+    ("none", "hyperbole"): 30,
+    ("none", "slang"): 25,
+    ("none", "quote"): 15,
+    ("none", "ordinary"): 25,
+}
+
+
+@pytest.fixture(scope="module")
+def holdout_rows():
+    return realistic.read(HOLDOUT)
+
+
+def test_holdout_counts_per_category_and_kind(holdout_rows):
+    assert Counter((r.category, r.kind) for r in holdout_rows) == EXPECTED
+    assert len(holdout_rows) == 370
+
+
+def test_holdout_labels_match_category(holdout_rows):
+    for r in holdout_rows:
+        assert r.label == (0 if r.category == "none" else 1), r.text
+
+
+def test_holdout_has_no_duplicate_texts(holdout_rows):
+    seen = Counter(r.text.strip().lower() for r in holdout_rows)
+    assert [t for t, n in seen.items() if n > 1] == []
+    assert all(r.text.strip() for r in holdout_rows)
+
+
+@pytest.mark.parametrize("other", ["realistic.csv", "fresh.csv"])
+def test_holdout_shares_no_text_with_other_eval_sets(holdout_rows, other):
+    path = EVAL / other
+    if not path.is_file():
+        pytest.skip(f"{other} not in this checkout")
+    others = {r.text.strip().lower() for r in realistic.read(path)}
+    shared = sorted(r.text for r in holdout_rows if r.text.strip().lower() in others)
+    assert shared == []
