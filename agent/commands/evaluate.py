@@ -7,10 +7,11 @@ such as olid, kaggle_insults, formspring, threatgram, suicidal_tweets, optionall
 precision and recall at the shipped threshold. Scores are what the pipeline uses (model combined
 with the intent patterns); `--model-only` leaves the patterns out.
 
-`--realistic [CSV]` runs the realistic student-post set (default: the shipped
-classifiers/eval/realistic.csv, columns text,category,label,kind) through the whole pipeline and
-prints recall per category and the false-label rate on the negatives (help-seeking, hyperbole,
-slang, quotation, ordinary), with bootstrap 95% intervals; `--show-misses` lists the posts counted
+`--realistic [SET]` runs a realistic student-post set (columns text,category,label,kind) through the
+whole pipeline and prints recall per category and the false-label rate on the negatives
+(help-seeking, hyperbole, slang, quotation, ordinary), with bootstrap 95% intervals. SET is a CSV
+path or a shipped set: `realistic` (the default; tuned against), `fresh`, `holdout` (written
+independently of the models, classifiers/eval/HOLDOUT.md) or `all` (one line per set); `--show-misses` lists the posts counted
 against them. `--loso` prints, per source, ROC-AUC with 95% intervals of the in-source fit and of
 the fit that left that source out (leave-one-source-out), for the TF-IDF member, the encoder
 head and their ensemble, plus the shipped models and alt-profanity-check (when installed) on the
@@ -31,8 +32,9 @@ def register(sub, common) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", metavar="CSV", help="labelled CSV with text,label columns")
     src.add_argument("--split", metavar="NAME", help="a held-out part of the shared data (source[:test|val|train] or all)")
-    src.add_argument("--realistic", metavar="CSV", nargs="?", const="", default=None,
-                     help="the realistic student-post set (default: the shipped one): recall and false labels")
+    src.add_argument("--realistic", metavar="SET", nargs="?", const="", default=None,
+                     help="a realistic student-post set: CSV path, or realistic (default), fresh, holdout or "
+                          "all: recall and false labels")
     src.add_argument("--loso", action="store_true",
                      help="leave-one-source-out and in-source ROC-AUC with 95%% intervals, per source")
     p.add_argument("--show-misses", action="store_true", help="--realistic: list the posts counted against the figures")
@@ -112,13 +114,15 @@ def _realistic(models, args) -> int:
     from classifiers import realistic
     from classifiers.pipeline import Classifier
 
-    path = Path(args.realistic) if args.realistic else None
-    report, misses = realistic.evaluate(Classifier(models), path)
-    print(json.dumps({"realistic": str(path or realistic.default_path().name),
-                      "encoder": models.heads is not None, **report}, ensure_ascii=False), flush=True)
-    if args.show_misses:
-        for m in misses:
-            print(json.dumps({"miss": m}, ensure_ascii=False))
+    classifier = Classifier(models)
+    for path in realistic.paths_for(args.realistic):
+        report, misses = realistic.evaluate(classifier, path)
+        shipped = path.parent == realistic.default_path().parent and path.name in realistic.SHIPPED.values()
+        print(json.dumps({"realistic": path.name if shipped else str(path),
+                          "encoder": models.heads is not None, **report}, ensure_ascii=False), flush=True)
+        if args.show_misses:
+            for m in misses:
+                print(json.dumps({"miss": m}, ensure_ascii=False))
     return 0
 
 

@@ -51,3 +51,17 @@ def test_holdout_shares_no_text_with_other_eval_sets(holdout_rows, other):
     others = {r.text.strip().lower() for r in realistic.read(path)}
     shared = sorted(r.text for r in holdout_rows if r.text.strip().lower() in others)
     assert shared == []
+
+
+def test_evaluate_names_the_shipped_sets(capsys, monkeypatch):
+    """`evaluate --realistic all` prints one line per shipped set, `--realistic holdout` just the
+    independent one, with the figures `realistic.evaluate` gives for that file."""
+    from classifiers import realistic
+    from tests.classifiers.test_commands import run_cli
+    rc, out, err = run_cli(["evaluate", "--realistic", "all"], capsys, monkeypatch)
+    assert rc == 0, err
+    assert [o["realistic"] for o in out] == ["realistic.csv", "fresh.csv", "holdout.csv"]
+    rc, one, err = run_cli(["evaluate", "--realistic", "holdout"], capsys, monkeypatch)
+    assert rc == 0 and one == [out[2]]
+    assert one[0]["recall"]["threat"]["n"] == 80 and one[0]["false_labels"]["all"]["n"] == 130
+    assert realistic.paths_for("") == [realistic.default_path()]
