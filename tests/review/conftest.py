@@ -52,12 +52,12 @@ class Env:
 
 def make_incident(store, *, school, text="you are such a loser nobody likes you", labels=("bullying",),
                   severity="high", kind="post", user="stu-1001", created=None, platform="instagram",
-                  evidence=()):
+                  evidence=(), device=None, identified_by=None):
     inc = Incident.new(user=user, platform=platform, kind=kind, text=text, labels=labels,
                        scores={c: (0.9 if c in labels else 0.05) for c in
                                ("bullying", "threat", "self_harm", "pii", "impersonation")},
                        evidence=evidence, severity=severity, guidelines=("student.9",), school=school,
-                       created=created)
+                       created=created, device=device, identified_by=identified_by)
     store.add_incident(inc)
     return inc
 

@@ -49,7 +49,7 @@ def test_counselor_works_an_incident_in_a_real_browser(tmp_path):
     now = datetime.now(timezone.utc)
     start = HOSTILE.index("hurt you")
     threat = make_incident(store, school="org-mid", text=HOSTILE, labels=("threat",), severity="critical",
-                           created=now - timedelta(minutes=12),
+                           created=now - timedelta(minutes=12), device="cart-ipad-07", identified_by="device",
                            evidence=({"category": "threat", "kind": "pattern", "text": "hurt you",
                                       "start": start, "end": start + 8},))
     for i in range(5):
@@ -86,6 +86,7 @@ def test_counselor_works_an_incident_in_a_real_browser(tmp_path):
             assert post.find_elements(By.TAG_NAME, "a") == []
             assert post.find_element(By.TAG_NAME, "mark").text == "hurt you"
             assert drv.execute_script("return typeof window.__pwned") == "undefined"
+            assert drv.find_element(By.ID, "posted-from").text.startswith("cart-ipad-07; student identified by")
             drv.save_screenshot(str(ARTIFACTS / "review-incident.png"))
             drv.find_element(By.ID, "note").send_keys("Talked with the student and called home.")
             drv.find_element(By.ID, "action-note").click()
