@@ -12,7 +12,7 @@ import socket
 import pytest
 
 from tests.e2e.conftest import TEEN_IP, YOUNG_IP
-from tests.support import CrossingGuardProcess, cert_issuer_org, connect_tunnel, peer_certificate, trust
+from tests.support import CrossingGuardProcess, cert_issuer_org, connect_tunnel, peer_certificate, read_head, trust
 from tests.support import loadgen
 from tests.support.proxy import free_port
 from tests.support.scrape import scrape
@@ -113,12 +113,7 @@ def test_plain_http_inside_an_ordinary_connect_is_still_inspected(direct):
     with s:
         assert head.startswith(b"HTTP/1.1 200")
         s.sendall(b"GET / HTTP/1.1\r\nHost: www.instagram.com\r\nAccept: application/json\r\n\r\n")
-        reply = b""
-        while b"\r\n\r\n" not in reply:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
+        reply = read_head(s)
     assert reply.split(b"\r\n", 1)[0].split(b" ")[1] == b"403", reply[:200]
 
 

@@ -18,7 +18,7 @@ import threading
 import pytest
 
 from tests.e2e.conftest import TEEN_IP
-from tests.support import CrossingGuardProcess, proxied_client
+from tests.support import CrossingGuardProcess, proxied_client, read_head
 from tests.support.browser import Browser, artifact_path, png_size
 from tests.support.proxy import free_port
 
@@ -154,12 +154,7 @@ def test_mitmproxy_error_responses_carry_no_version(dead_proxy):
                                   source_address=(TEEN_IP, 0)) as s:
         s.sendall(b"GET http://www.example.org/ HTTP/1.1\r\nHost: www.example.org\r\n"
                   b"Content-Length: nope\r\n\r\n")
-        reply = b""
-        while b"\r\n\r\n" not in reply:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
+        reply = read_head(s)
     head = reply.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
     assert head.startswith("http/1.1 400"), head
     assert "server:" not in head and "mitmproxy" not in head and "11.0.2" not in head

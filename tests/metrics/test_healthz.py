@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 
 from agent.metrics.exporter import MetricsServer, build_registry
+from tests.support import read_head
 
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -72,11 +73,6 @@ def test_server_header_names_no_versions(server, path):
     s, _ = server
     with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:
         c.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = c.recv(4096)
-            if not chunk:
-                break
-            head += chunk
+        head = read_head(c)
     servers = [line for line in head.decode("latin-1").split("\r\n") if line.lower().startswith("server:")]
     assert servers == ["Server: crossingguard"]

@@ -13,7 +13,7 @@ Typical end-to-end setup (see tests/e2e/conftest.py)::
 
 Everything binds 127.0.0.1 on free ports; nothing here needs the network.
 """
-from tests.support.clients import connect_tunnel, peer_certificate, proxied_client, trust
+from tests.support.clients import connect_tunnel, peer_certificate, proxied_client, read_head, trust
 from tests.support.forwarder import ConnectForwarder
 from tests.support.origin import LocalOrigin
 from tests.support.pki import TestPKI, cert_fingerprint, cert_issuer_org, cert_lifetime_days, make_pki
@@ -24,7 +24,7 @@ from tests.support.roster import TestRoster, birth_date_for_age, write_devices, 
 
 __all__ = [
     "ConnectForwarder", "CrossingGuardProcess", "LocalOrigin", "ManagedProcess", "TestPKI", "TestRoster",
-    "birth_date_for_age", "cert_fingerprint", "cert_issuer_org", "cert_lifetime_days", "connect_tunnel",
+    "birth_date_for_age", "cert_fingerprint", "cert_issuer_org", "cert_lifetime_days", "connect_tunnel", "read_head",
     "crossingguard_argv", "free_port", "make_pki", "mitmdump_argv", "peer_certificate", "proxied_client", "trust",
     "wait_for_port", "write_devices", "write_test_roster", "Spawned", "spawn_forwarder", "spawn_origin",
 ]

@@ -63,13 +63,19 @@ def connect_tunnel(proxy_host: str, proxy_port: int, host: str, port: int = 443,
                                  source_address=(source_ip, 0))
     target = connect_to or f"{host}:{port}"
     s.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = s.recv(4096)
+    return s, read_head(s)
+
+
+def read_head(s: socket.socket, chunk_size: int = 65536) -> bytes:
+    """Read from `s` until the end of a message head (a blank line) or the peer closes; returns
+    everything read (the head, and whatever of the body came with it)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(chunk_size)
         if not chunk:
             break
-        head += chunk
-    return s, head
+        data += chunk
+    return data
 
 
 def peer_certificate(proxy_host: str, proxy_port: int, host: str, *, source_ip: str = "127.0.0.1",
