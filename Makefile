@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv bench models clean
+.PHONY: run test venv bench models k8s-configmap clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,10 @@ bench: venv
 models: venv
 	$(BIN)/crossingguard train
 	$(BIN)/python -m pytest -q -m slow tests/classifiers/test_reproduce_models.py
+
+# The Kubernetes ConfigMap is rendered from the shipped policy (the suite checks they agree).
+k8s-configmap:
+	$(PYTHON) deploy/kubernetes/render_configmap.py > deploy/kubernetes/configmap.yaml
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -14,6 +14,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,7 @@ def compose():
 def mounts(service: dict) -> list[tuple[str, str]]:
     out = []
     for v in service.get("volumes", []):
+        v = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", v)      # ${VAR:-default}: the default
         parts = v.split(":")
         out.append((parts[0], parts[1]))
     return out
@@ -94,6 +96,14 @@ def test_compose_proxy_command_ports_and_targets_agree_with_the_cli(compose):
     policy_mount = dict((dst, src) for src, dst in mounts(proxy))["/etc/crossingguard/policy.yaml"]
     load_policy((COMPOSE_DIR / policy_mount).resolve())          # a valid policy is mounted
     assert args.policy == "/etc/crossingguard/policy.yaml"
+    assert args.no_review                  # the review service is the one review app
+    roster_mount = dict((dst, src) for src, dst in mounts(proxy))[args.roster]
+    from agent.context import AppContext
+    ctx = AppContext(None, roster=(COMPOSE_DIR / roster_mount).resolve(),
+                     devices=(COMPOSE_DIR / roster_mount).resolve() / Path(args.devices).name)
+    assert list(ctx.roster.people()) and list(ctx.devices.entries())     # the default mount is a roster that loads
+    review = parse_cli(compose["services"]["review"]["command"])
+    assert (review.roster, review.devices) == (args.roster, args.devices)
     targets = yaml.safe_load((COMPOSE_DIR / "prometheus-targets.yml").read_text())
     assert targets[0]["targets"] == [f"proxy:{p}" for p in metrics]
 
@@ -148,14 +158,21 @@ def test_dockerfile_copies_what_exists_and_runs_the_cli():
 
 # ------------------------------------------------------------------ kubernetes
 
-def k8s_docs() -> dict[str, dict]:
-    out = {}
+def all_k8s_docs() -> list[dict]:
+    out = []
     for f in sorted(K8S.glob("*.yaml")):
         if f.name == "kustomization.yaml":
             continue
-        for doc in yaml.safe_load_all(f.read_text()):
-            out[doc["kind"]] = doc
+        out += [doc for doc in yaml.safe_load_all(f.read_text()) if doc]
     return out
+
+
+def k8s_docs(component: str = "proxy") -> dict[str, dict]:
+    """kind -> manifest, for the proxy's manifests (and the shared ones), or the review app's."""
+    review = {d["kind"]: d for d in all_k8s_docs() if d["metadata"]["name"] == "crossingguard-review"}
+    if component == "review":
+        return review
+    return {d["kind"]: d for d in all_k8s_docs() if d["metadata"]["name"] != "crossingguard-review"}
 
 
 def test_kustomization_lists_every_manifest():
@@ -169,13 +186,14 @@ def test_manifests_validate_against_the_kubernetes_schemas():
     kv = pytest.importorskip("kubernetes_validate", reason="pip install kubernetes-validate (test extra)")
     version = kv.latest_version()
     checked = []
-    for kind, doc in k8s_docs().items():
-        if kind == "ServiceMonitor":
+    for doc in all_k8s_docs():
+        if doc["kind"] == "ServiceMonitor":
             continue
         kv.validate(doc, version, strict=True)       # raises ValidationError with the path
-        checked.append(kind)
+        checked.append(doc["kind"])
     assert sorted(checked) == sorted(["Namespace", "ConfigMap", "Secret", "PersistentVolumeClaim", "Deployment",
-                                      "Service", "HorizontalPodAutoscaler", "NetworkPolicy", "CronJob"])
+                                      "Service", "HorizontalPodAutoscaler", "NetworkPolicy", "CronJob",
+                                      "Deployment", "Service", "NetworkPolicy"])   # the last three: review
     # A broken manifest is caught (the validator really validates).
     bad = k8s_docs()["Deployment"]
     bad["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = "eighty"
@@ -189,6 +207,9 @@ def test_deployment_probes_ports_and_secrets_agree_with_the_code():
     [c] = dep["spec"]["template"]["spec"]["containers"]
     args = parse_cli([a.replace("$(POD_NAME)", "pod-0") for a in c["args"]])
     assert args.home == "/var/lib/crossingguard/pods/pod-0" and args.workers == 1
+    assert args.no_review                     # one review Deployment, not one review app per proxy pod
+    # the district's roster and devices from the shared volume, which the init container waits for
+    assert args.roster == "/var/lib/crossingguard/roster" and args.devices == args.roster + "/devices.csv"
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
     assert ports == {"proxy": args.listen_port, "metrics": args.metrics_port}
     assert "crossingguard_metrics_host=0.0.0.0" in c["args"]   # the kubelet probes the pod address
@@ -203,6 +224,7 @@ def test_deployment_probes_ports_and_secrets_agree_with_the_code():
     assert {"mitmproxy-ca.pem", "mitmproxy-ca-cert.pem"} == set(secret_items)   # mitmproxy's confdir names
     [init] = dep["spec"]["template"]["spec"]["initContainers"]
     assert "/var/lib/crossingguard/pods/$(POD_NAME)/ca" in init["command"][-1]
+    assert f"[ -f {args.roster}/users.csv ]" in init["command"][-1] and f"[ -f {args.devices} ]" in init["command"][-1]
     labels = dep["spec"]["template"]["metadata"]["labels"]
     assert all(labels[k] == v for k, v in svc["spec"]["selector"].items())
     assert {p["targetPort"] for p in svc["spec"]["ports"]} == set(ports)
@@ -230,6 +252,57 @@ def test_deployment_probes_ports_and_secrets_agree_with_the_code():
         policy_file = Path(tmp) / "policy.yaml"
         policy_file.write_text(cm)
         assert load_policy(policy_file).district_short == "ENSATSD"
+
+
+def test_configmap_is_the_shipped_policy():
+    """The ConfigMap is rendered from agent/policies/ensatsd.yaml (`make k8s-configmap`): a hand
+    copy once fell behind and lost the staff proxy-authentication rule and the alerts section."""
+    cm = k8s_docs()["ConfigMap"]["data"]["policy.yaml"]
+    shipped = (REPO / "agent" / "policies" / "ensatsd.yaml").read_text(encoding="utf-8")
+    assert cm == shipped, "deploy/kubernetes/configmap.yaml is stale: run `make k8s-configmap`"
+    r = subprocess.run([sys.executable, str(K8S / "render_configmap.py")], capture_output=True, text=True,
+                       timeout=60, check=True)
+    assert r.stdout == (K8S / "configmap.yaml").read_text(encoding="utf-8")
+
+
+def test_review_deployment_agrees_with_the_code():
+    docs, proxy = k8s_docs("review"), k8s_docs()
+    dep, svc, np = docs["Deployment"], docs["Service"], docs["NetworkPolicy"]
+    assert dep["spec"]["replicas"] == 1 and dep["spec"]["strategy"]["type"] == "Recreate"   # sessions in memory
+    [c] = dep["spec"]["template"]["spec"]["containers"]
+    args = parse_cli(c["args"])
+    assert args.command == "review" and args.listen_port == review_default_port() and args.secure_cookies
+    assert args.listen_host == "0.0.0.0"
+    [pargs] = [parse_cli([a.replace("$(POD_NAME)", "p") for a in pc["args"]])
+               for pc in proxy["Deployment"]["spec"]["template"]["spec"]["containers"]]
+    assert (args.roster, args.devices) == (pargs.roster, pargs.devices)     # the same students
+    assert not args.home.startswith("/var/lib/crossingguard/pods/")          # not a proxy pod's home (purge walks those)
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    assert ports == {"review": args.listen_port}
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert c[probe]["httpGet"] == {"path": "/login", "port": "review"}
+    env = {e["name"]: e for e in c["env"]}
+    assert env[STORE_URL_ENV]["valueFrom"]["secretKeyRef"]["key"] in proxy["Secret"]["stringData"]
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    assert svc["spec"]["selector"] == labels and svc["spec"]["type"] == "ClusterIP"
+    assert [p["targetPort"] for p in svc["spec"]["ports"]] == ["review"]
+    assert np["spec"]["podSelector"]["matchLabels"] == labels
+    assert {p["port"] for rule in np["spec"]["ingress"] for p in rule["ports"]} == {args.listen_port}
+    # the proxy's policy does not also admit traffic to the review pod
+    assert proxy["NetworkPolicy"]["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "proxy"
+
+
+def test_review_app_probe_path_answers_without_a_session(tmp_path):
+    """The probe path really answers 200 with no session and writes no audit entry."""
+    from agent.review.app import ReviewConfig, ReviewDeps, create_app
+    from agent.context import AppContext
+    ctx = AppContext(tmp_path / "home")
+    ctx.ensure_home()
+    app = create_app(ReviewDeps(ctx.store, ctx.policy, ctx.roster, ctx.devices), ReviewConfig())
+    before = len(ctx.store.audit_entries())
+    assert app.test_client().get("/login").status_code == 200
+    assert len(ctx.store.audit_entries()) == before
+    ctx.store.close()
 
 
 # ------------------------------------------------------------------ systemd
@@ -268,6 +341,7 @@ def test_proxy_unit_command_line_parses():
     args = parse_cli(cmd[1:])
     assert args.listen_port == 8080 and args.workers == int(env["WORKERS"]) and args.metrics_port == 9464
     assert s["ExecReload"] == "/bin/kill -HUP $MAINPID"       # SIGHUP: every worker reloads the policy
+    assert args.no_review      # crossingguard-review@8181 is the review app; a child would take its port
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
