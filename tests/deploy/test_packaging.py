@@ -380,3 +380,7 @@ def test_review_and_sensor_units_parse_when_those_commands_are_here(name, comman
     assert args.command == command
     if command == "review":
         assert args.listen_port == int(UNITS[name])
+        proxy = parse_cli(shlex.split(unit("crossingguard-proxy@.service")["Service"]["ExecStart"]
+                                      .replace("%i", "8080").replace("${METRICS_PORT}", "9464")
+                                      .replace("${WORKERS}", "2"))[1:])
+        assert (args.roster, args.devices, args.policy) == (proxy.roster, proxy.devices, proxy.policy)
