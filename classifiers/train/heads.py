@@ -61,7 +61,7 @@ HEAD_IDIOMS = {"threat": THREAT_NEGATIVES, "self_harm": SELF_HARM_NEGATIVES}
 # A row of category c is a positive for c and a negative for the others (threat rows are left out
 # of bullying: a threat to a peer is not a false bullying label); "none" rows are negatives for
 # all. Each is repeated SEED_REPEAT times so ~140 lines weigh against thousands of rows.
-SEED_REPEAT = 3
+SEED_REPEAT = 10
 LENGTH_MATCHED = ("self_harm",)
 LENGTH_BINS = (0, 8, 16, 32, 64, 96, 127)
 # Categories whose shipped score is the ensemble. Bullying is left to its TF-IDF model: with the
@@ -70,8 +70,17 @@ LENGTH_BINS = (0, 8, 16, 32, 64, 96, 127)
 # 1.7% for the TF-IDF model alone; its head learned swearing from ASKfm and GameTox. The head is
 # still trained and measured (`evaluate --loso`), not shipped (model card, EXPERIMENTS.md).
 ENSEMBLE_CATEGORIES = ("threat", "self_harm")
-# Threshold choice on the validation predictions of the ensemble.
-RECALL_TARGET: dict[str, float] = {}
+# The ensemble's members per category (classifiers.heads): TF-IDF logit, encoder head, prototype
+# similarities (to the category's prototypes, to the hard-negative ones).
+MEMBERS = {"threat": ("tfidf", "head", "proto_pos", "proto_neg"),
+           "self_harm": ("tfidf", "head", "proto_pos", "proto_neg"),
+           "bullying": ("tfidf", "head", "proto_pos", "proto_neg")}
+SEED_FOLDS = 5
+STACK_C = 100.0
+# Threshold choice: threat and self-harm for recall on the seed posts' out-of-fold ensemble scores
+# (the student-style domain; a missed threat costs more than a counselor's minute); bullying for
+# precision on the validation parts.
+RECALL_TARGET: dict[str, float] = {"threat": 0.90, "self_harm": 0.90}
 PRECISION_TARGET = {"bullying": 0.85, "threat": 0.85, "self_harm": 0.90}
 
 
@@ -241,64 +250,172 @@ def threshold_for_recall(labels, scores, target: float) -> tuple[float, float, f
     return float(ps[i]), float(tp[i] / (i + 1)), float(rec[i])
 
 
+def prepare(texts: Sequence[str]) -> list[str]:
+    """What the encoder reads at run time (classifiers.textmodels.TextModels.score): the normalized
+    text, cut at MAX_CHARS. The heads and the prototype bank are embedded the same way."""
+    from classifiers.normalize import normalize
+    from classifiers.textmodels import MAX_CHARS
+    return [normalize(t[:MAX_CHARS], offsets=False).text for t in texts]
+
+
+def prototypes_path() -> Path:
+    return Path(__file__).resolve().parents[1] / "models" / "prototypes.csv"
+
+
+def read_prototypes(path: Path | None = None) -> list[tuple[str, str]]:
+    """(text, kind) rows of the prototype bank; kind is a category or one of NEGATIVE_KINDS."""
+    import csv
+    from classifiers.datasets import DataFileError
+    from classifiers.heads import NEGATIVE_KINDS
+    path = path or prototypes_path()
+    out = []
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        for r in reader:
+            if r.get("kind") not in ("bullying", "threat", "self_harm") + NEGATIVE_KINDS or not r.get("text"):
+                raise DataFileError(f"{path}:{reader.line_num}: kind: expected a category or one of "
+                                    f"{', '.join(NEGATIVE_KINDS)}, got {r.get('kind')!r}")
+            out.append((r["text"], r["kind"]))
+    return out
+
+
+def seed_fold(text: str) -> int:
+    """A seed post's out-of-fold group (stable: by the hash of its text, so repeats stay together)."""
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest(), 16) % SEED_FOLDS
+
+
+def fit_stack_weighted(Z: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, float]:
+    """Logistic regression over the member columns Z; every (group, class) cell weighs the same in
+    total, so the seed posts (the student-style domain) count as much as the public validation
+    parts, and positives as much as negatives."""
+    w = np.zeros(len(y))
+    cells = [(g, c) for g in np.unique(groups) for c in (0, 1) if np.any((groups == g) & (y == c))]
+    for g, c in cells:
+        m = (groups == g) & (y == c)
+        w[m] = len(y) / len(cells) / m.sum()
+    clf = LogisticRegression(C=STACK_C, max_iter=5000).fit(Z, y, sample_weight=w)
+    return clf.coef_[0].astype(np.float64), float(clf.intercept_[0])
+
+
 def train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: Callable[[list[str]], dict],
                 encoder: Encoder, *, extra: dict[str, Part] | None = None, log=print) -> dict:
     """Fit every category's head and ensemble; returns the heads document (arrays under "_arrays")."""
+    from classifiers.heads import NEGATIVE_KINDS, PROTO_TAU, proto_features
     from classifiers.train.metrics import binary_metrics, threshold_for_precision
 
     cache = EmbeddingCache()
     splits: dict = {}
-    doc: dict = {"format": HEADS_FORMAT, "encoder": MODEL_ID, "categories": {}, "_arrays": {}}
+    bank_rows = read_prototypes()
+    bank_kinds = [k for _, k in bank_rows]
+    bank = cache.embed(encoder, prepare([t for t, _ in bank_rows])).astype(np.float32)
+    doc: dict = {"format": HEADS_FORMAT, "encoder": MODEL_ID, "encoder_input": "normalized text",
+                 "prototypes": {"file": prototypes_path().name,
+                                "sha256": hashlib.sha256(prototypes_path().read_bytes()).hexdigest(),
+                                "tau": PROTO_TAU, "negative_kinds": list(NEGATIVE_KINDS), "kinds": bank_kinds},
+                 "categories": {}, "_arrays": {"proto_vectors": bank}}
     for cat in categories:
+        members = MEMBERS[cat]
         data = gather_heads(cat, data_dir, splits, (extra or {}).get(cat))
-        n_all = len(data.train) + len(data.val) + sum(len(p) for p in data.tests.values())
+        n_all = len(data.train) + len(data.val)
         log(f"{cat}: embedding {n_all} texts (cached ones are read back)")
-        Xtr = cache.embed(encoder, data.train.texts)
-        Xva = cache.embed(encoder, data.val.texts)
+        Xtr = cache.embed(encoder, prepare(data.train.texts))
+        Xva = cache.embed(encoder, prepare(data.val.texts))
         ytr = np.asarray(data.train.labels)
+        src = np.array(data.train_source)
+        is_seed = src == "seeds"
         rows = np.arange(len(ytr))
         length_note = None
         if cat in LENGTH_MATCHED:
-            lens = token_lengths(encoder, data.train.texts)
-            before = float(roc_auc_score(ytr, lens))
-            rows = length_match(lens, ytr, f"{SEED}:heads:length:{cat}")
-            after = float(roc_auc_score(ytr[rows], lens[rows]))
+            # the public sources only: the seed posts are short on both sides and always kept
+            pub = np.flatnonzero(~is_seed)
+            lens = token_lengths(encoder, [data.train.texts[i] for i in pub])
+            before = float(roc_auc_score(ytr[pub], lens))
+            keep = length_match(lens, ytr[pub], f"{SEED}:heads:length:{cat}")
+            after = float(roc_auc_score(ytr[pub][keep], lens[keep]))
+            rows = np.sort(np.concatenate([pub[keep], np.flatnonzero(is_seed)]))
             length_note = {"length_auc_before": round(before, 4), "length_auc_after": round(after, 4),
-                           "kept": int(len(rows)), "of": int(len(ytr)),
+                           "kept": int(len(keep)), "of": int(len(pub)), "scope": "public sources (seed posts kept)",
                            "how": "equal positives and negatives per token-length bin " + str(LENGTH_BINS)}
         coef, icpt = fit_head(Xtr[rows], ytr[rows])
+        # out-of-fold head decisions for the seed posts: refit without each fold's seeds
+        seed_texts = list(dict.fromkeys(data.train.texts[i] for i in np.flatnonzero(is_seed)))
+        seed_y = np.array([int(data.train.labels[data.train.texts.index(t)]) for t in seed_texts])
+        folds = np.array([seed_fold(t) for t in seed_texts])
+        Xseed = cache.embed(encoder, prepare(seed_texts))
+        d_seed = np.zeros(len(seed_texts))
+        row_fold = np.array([seed_fold(data.train.texts[i]) if is_seed[i] else -1 for i in rows])
+        for k in range(SEED_FOLDS):
+            c_k, i_k = fit_head(Xtr[rows[row_fold != k]], ytr[rows[row_fold != k]])
+            d_seed[folds == k] = Xseed[folds == k].astype(np.float64) @ c_k + i_k
         dva = Xva.astype(np.float64) @ coef + icpt
-        pva = tfidf_proba(data.val.texts)[cat]
-        w, b = fit_stack(pva, dva, data.val.labels)
-        ens = 1 / (1 + np.exp(-(w[0] * logit(pva) + w[1] * dva + b)))
+        # stacking rows: validation parts (out of sample for the head and TF-IDF) + seed posts (head
+        # out of fold; TF-IDF never saw them; the prototype bank is separate text)
+        texts_st = list(data.val.texts) + seed_texts
+        y_st = np.concatenate([np.asarray(data.val.labels), seed_y])
+        groups = np.array(["val"] * len(data.val) + ["seeds"] * len(seed_texts))
+        p_st = np.asarray(tfidf_proba(texts_st)[cat], dtype=np.float64)
+        d_st = np.concatenate([dva, d_seed])
+        f_st = proto_features(np.vstack([Xva, Xseed]), bank, bank_kinds, cat)
+        cols = {"tfidf": logit(p_st), "head": d_st, "proto_pos": f_st[:, 0], "proto_neg": f_st[:, 1]}
+        used = [m for m in ("tfidf", "head", "proto_pos", "proto_neg") if m in members]
+        wts, b = fit_stack_weighted(np.column_stack([cols[m] for m in used]), y_st, groups)
+        wd = dict(zip(used, (float(x) for x in wts)))
+        stack = {"w_tfidf_logit": wd.get("tfidf", 0.0), "w_head": wd.get("head", 0.0), "intercept": b,
+                 "w_proto_pos": wd.get("proto_pos", 0.0), "w_proto_neg": wd.get("proto_neg", 0.0)}
+        ens = 1 / (1 + np.exp(-(stack["w_tfidf_logit"] * cols["tfidf"] + stack["w_head"] * cols["head"]
+                               + stack["w_proto_pos"] * cols["proto_pos"] + stack["w_proto_neg"] * cols["proto_neg"] + b)))
+        sv, ss = groups == "val", groups == "seeds"
         if cat in RECALL_TARGET:
-            thr, prec, rec = threshold_for_recall(data.val.labels, ens, RECALL_TARGET[cat])
-            choice = {"recall_target": RECALL_TARGET[cat]}
+            thr, prec, rec = threshold_for_recall(y_st[ss], ens[ss], RECALL_TARGET[cat])
+            choice = {"recall_target": RECALL_TARGET[cat], "on": "seed posts, out of fold"}
         else:
-            thr, prec, rec = threshold_for_precision(data.val.labels, ens, PRECISION_TARGET[cat])
-            choice = {"precision_target": PRECISION_TARGET[cat]}
-        choice.update(val_precision=round(prec, 4), val_recall=round(rec, 4))
-        doc["_arrays"][cat] = coef
+            thr, prec, rec = threshold_for_precision(y_st[sv], ens[sv], PRECISION_TARGET[cat])
+            choice = {"precision_target": PRECISION_TARGET[cat], "on": "validation parts"}
+        seed_neg = (y_st == 0) & ss
+        seed_none = ss & np.isin(np.array(texts_st, dtype=object), [t for t, c, _ in read_seeds() if c == "none"])
+        choice.update(precision=round(prec, 4), recall=round(rec, 4),
+                      val_recall=round(float((ens[sv & (y_st == 1)] >= thr).mean()), 4),
+                      val_false_positive_rate=round(float((ens[sv & (y_st == 0)] >= thr).mean()), 4),
+                      seed_recall=round(float((ens[ss & (y_st == 1)] >= thr).mean()), 4),
+                      seed_negatives_labelled=round(float((ens[seed_neg] >= thr).mean()), 4),
+                      seed_none_labelled=round(float((ens[seed_none] >= thr).mean()), 4))
+        # the trade-off on the seed posts: recall of the category's seeds when at most q of the
+        # hard-negative seeds ("none") are labelled
+        tradeoff = {}
+        for q in (0.05, 0.10, 0.15, 0.20):
+            t_q = float(np.quantile(ens[seed_none], 1 - q)) if seed_none.any() else 1.0
+            tradeoff[f"none_{int(q * 100)}pct"] = {"threshold": round(t_q, 4),
+                                                  "seed_recall": round(float((ens[ss & (y_st == 1)] > t_q).mean()), 4)}
+        choice["seed_tradeoff"] = tradeoff
+        doc["_arrays"][f"coef_{cat}"] = coef
         doc["categories"][cat] = {
-            "head_intercept": icpt, "stack": {"w_tfidf_logit": w[0], "w_head": w[1], "intercept": b},
+            "head_intercept": icpt, "members": list(used), "stack": stack,
             "threshold": round(thr, 4), "threshold_choice": choice,
-            "training": {"n_train": int(len(rows)), "n_val": len(data.val), "C": HEAD_C,
+            "training": {"n_train": int(len(rows)), "n_val": len(data.val), "n_seed_posts": len(seed_texts),
+                         "seed_folds": SEED_FOLDS, "C": HEAD_C, "stack_C": STACK_C,
                          "sources": {k: list(v) for k, v in HEAD_SOURCES[cat].items()},
                          "borrowed_negatives": [list(x) for x in HEAD_BORROWED[cat]],
                          "extra_rows": len((extra or {}).get(cat) or ()),
                          "length_matching": length_note},
-            "val_metrics": {"tfidf": binary_metrics(data.val.labels, pva, 0.5),
-                            "head": binary_metrics(data.val.labels, 1 / (1 + np.exp(-dva)), 0.5),
-                            "ensemble": binary_metrics(data.val.labels, ens, thr)},
+            "val_metrics": {"tfidf": binary_metrics(y_st[sv], p_st[sv], 0.5),
+                            "head": binary_metrics(y_st[sv], 1 / (1 + np.exp(-dva)), 0.5),
+                            "ensemble": binary_metrics(y_st[sv], ens[sv], thr)},
+            "seed_metrics_out_of_fold": {"tfidf": binary_metrics(y_st[ss], p_st[ss], 0.5),
+                                         "head": binary_metrics(y_st[ss], 1 / (1 + np.exp(-d_seed)), 0.5),
+                                         "proto_pos": binary_metrics(y_st[ss], f_st[ss, 0], 0.5),
+                                         "ensemble": binary_metrics(y_st[ss], ens[ss], thr)},
         }
-        log(json.dumps({"category": cat, "val": {k: v["roc_auc"] for k, v in doc["categories"][cat]["val_metrics"].items()},
-                        "threshold": round(thr, 4)}))
+        log(json.dumps({"category": cat, "stack": {k: round(v, 3) for k, v in stack.items()},
+                        "val": {k: v["roc_auc"] for k, v in doc["categories"][cat]["val_metrics"].items()},
+                        "seeds_oof": {k: v["roc_auc"] for k, v in doc["categories"][cat]["seed_metrics_out_of_fold"].items()},
+                        "threshold": round(thr, 4), "choice": choice}))
     return doc
 
 
 def save_heads(doc: dict, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    arrays = {f"coef_{c}": np.asarray(v, dtype=np.float64) for c, v in doc["_arrays"].items()}
+    arrays = {k: np.asarray(v, dtype=np.float32 if k == "proto_vectors" else np.float64)
+              for k, v in doc["_arrays"].items()}
     np.savez(directory / "heads.npz", **arrays)
     body = {k: v for k, v in doc.items() if k != "_arrays"}
     (directory / "heads.json").write_text(json.dumps(body, indent=1) + "\n")
