@@ -28,7 +28,7 @@ import numpy as np
 from classifiers.encoder import Encoded, load_encoder
 
 HEADS_FORMAT = "crossingguard-heads/1"
-PROTO_TAU = float(__import__("os").environ.get("PTAU", "0.02"))           # temperature of the soft maximum over prototype similarities
+PROTO_TAU = 0.02                     # temperature of the soft maximum over prototype similarities
 NEGATIVE_KINDS = ("hyperbole", "help", "slang", "quote", "game", "ordinary")
 
 
