@@ -49,9 +49,14 @@ HEAD_SOURCES: dict[str, dict[str, tuple[int, int, int]]] = {
 }
 # Negatives borrowed from other categories (train parts): self-harm is not a threat, a threat is
 # not self-harm, insults are neither. (source, label taken, how many)
+# Round three adds everyday text as negatives (label 0 of other sources: tweets, teens' Q&A, game
+# chat, r/teenagers): the threat head had only political Telegram, Gab and Twitter hate as its
+# negatives, and flagged sports and everyday tweets.
 HEAD_BORROWED = {
-    "threat": (("suicidal_tweets", 1, 300), ("reddit_sw_teens", 1, 200), ("kaggle_insults", 1, 200)),
-    "self_harm": (("threatgram", 1, 300), ("kaggle_insults", 1, 200), ("gametox_peer_toxicity", 1, 200)),
+    "threat": (("suicidal_tweets", 1, 300), ("reddit_sw_teens", 1, 200), ("kaggle_insults", 1, 200),
+               ("olid", 0, 400), ("askfm", 0, 300), ("gametox_peer_toxicity", 0, 300), ("reddit_sw_teens", 0, 200)),
+    "self_harm": (("threatgram", 1, 300), ("kaggle_insults", 1, 200), ("gametox_peer_toxicity", 1, 200),
+                  ("olid", 0, 300), ("askfm", 0, 300)),
     "bullying": (),
 }
 HEAD_IDIOMS = {"threat": THREAT_NEGATIVES, "self_harm": SELF_HARM_NEGATIVES}
@@ -298,6 +303,16 @@ def fit_stack_weighted(Z: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tupl
     return clf.coef_[0].astype(np.float64), float(clf.intercept_[0])
 
 
+def threshold_recall_capped(labels, scores, hard_negative, target: float, cap: float) -> tuple[float, float, float]:
+    """(threshold, recall threshold, cap threshold): recall first, within a cap. The recall
+    threshold is the highest keeping recall >= target; the cap threshold the (1 - cap) quantile of
+    the hard negatives' scores, so at most about `cap` of them are labelled; the larger wins."""
+    t_rec = threshold_for_recall(labels, scores, target)[0]
+    neg = np.asarray(scores, dtype=float)[np.asarray(hard_negative, dtype=bool)]
+    floor = float(np.quantile(neg, 1 - cap)) if len(neg) else 0.0
+    return max(t_rec, floor), t_rec, floor
+
+
 def train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: Callable[[list[str]], dict],
                 encoder: Encoder, *, extra: dict[str, Part] | None = None, log=print) -> dict:
     """Fit every category's head and ensemble; returns the heads document (arrays under "_arrays")."""
@@ -372,12 +387,10 @@ def train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: C
             # recall first, within a cap: the highest threshold keeping RECALL_TARGET of the seed
             # posts of the category (out of fold), but never so low that more than NONE_CAP of the
             # hard-negative seed posts (hyperbole, help-seeking, slang, quotation, games) are labelled
-            thr, prec, rec = threshold_for_recall(y_st[ss], ens[ss], RECALL_TARGET[cat])
-            floor = float(np.quantile(ens[seed_none], 1 - NONE_CAP))
+            thr, t_rec, floor = threshold_recall_capped(y_st[ss], ens[ss], seed_none[ss], RECALL_TARGET[cat], NONE_CAP)
             choice = {"rule": f"max(threshold keeping seed recall >= {RECALL_TARGET[cat]}, "
                               f"threshold labelling <= {NONE_CAP} of the hard-negative seeds)",
-                      "recall_threshold": round(thr, 4), "cap_threshold": round(floor, 4), "on": "seed posts, out of fold"}
-            thr = max(thr, floor)
+                      "recall_threshold": round(t_rec, 4), "cap_threshold": round(floor, 4), "on": "seed posts, out of fold"}
             pos_s = ss & (y_st == 1)
             rec = float((ens[pos_s] >= thr).mean())
             flagged = ss & (ens >= thr)
