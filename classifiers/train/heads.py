@@ -290,16 +290,21 @@ def seed_fold(text: str) -> int:
     return int(hashlib.sha256(text.encode("utf-8")).hexdigest(), 16) % SEED_FOLDS
 
 
-def fit_stack_weighted(Z: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, float]:
-    """Logistic regression over the member columns Z; every (group, class) cell weighs the same in
-    total, so the seed posts (the student-style domain) count as much as the public validation
-    parts, and positives as much as negatives."""
+def stack_sample_weights(y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Every (group, class) cell weighs the same in total (len(y) / number of cells)."""
     w = np.zeros(len(y))
     cells = [(g, c) for g in np.unique(groups) for c in (0, 1) if np.any((groups == g) & (y == c))]
     for g, c in cells:
         m = (groups == g) & (y == c)
         w[m] = len(y) / len(cells) / m.sum()
-    clf = LogisticRegression(C=STACK_C, max_iter=5000).fit(Z, y, sample_weight=w)
+    return w
+
+
+def fit_stack_weighted(Z: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, float]:
+    """Logistic regression over the member columns Z, rows weighted by stack_sample_weights: the
+    seed posts (the student-style domain) count as much as the public validation parts, and
+    positives as much as negatives."""
+    clf = LogisticRegression(C=STACK_C, max_iter=5000).fit(Z, y, sample_weight=stack_sample_weights(y, groups))
     return clf.coef_[0].astype(np.float64), float(clf.intercept_[0])
 
 
