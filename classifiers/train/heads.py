@@ -1,20 +1,24 @@
-"""Encoder heads and the ensemble (classifiers/models/README.md, "Encoder heads").
+"""Encoder heads, the prototype bank and the ensemble (classifiers/models/README.md, "Model").
 
-Per category: a logistic regression on the sentence encoder's 384-d vectors (classifiers.encoder,
-first 128-token window of each text), trained on a capped, seeded sample of each source's train
-part (embedding every row costs many minutes on this machine). The ensemble is a second logistic
-regression over [logit of the TF-IDF model's calibrated probability, the head's decision], fitted
-on the validation parts: out of sample for both members (neither was fitted on them) and never a
-test part. Its output is the category's probability; the threshold is chosen on the same
-validation predictions (recall target for threat and self-harm, precision target for bullying).
+Per category: a logistic regression on the sentence encoder's 384-d vectors of the normalized text
+(classifiers.encoder, first 128-token window; `prepare` is what the encoder reads at run time),
+trained on a capped, seeded sample of each source's train part plus the hand-written seed posts
+(train/seed_posts.csv, repeated SEED_REPEAT times). The prototype bank (models/prototypes.csv) is
+embedded the same way and shipped as `proto_vectors`. The ensemble is a logistic regression over
+the members of MEMBERS (logit of the TF-IDF probability, the head's decision, proto_pos,
+proto_neg: classifiers.heads), fitted on the validation parts (out of sample for the head and the
+TF-IDF model) and on the seed posts with out-of-fold head decisions (SEED_FOLDS folds; the TF-IDF
+models never saw them), each (group, class) cell weighing the same. Never a test part, never an
+evaluation set. Thresholds: threat and self-harm recall-first within a cap on the seed posts
+(threshold_recall_capped), bullying for precision on the validation parts.
 
 Self-harm's length leak (suicidal_tweets positives are long Reddit-like posts, negatives short
-tweets): the head's training sample is length-matched (equal positives and negatives in each
-token-length bin), and the trainer records the ROC-AUC of length alone on that sample (~0.5).
+tweets): the public part of the head's training sample is length-matched (equal positives and
+negatives in each token-length bin), and the trainer records the ROC-AUC of length alone (~0.5).
 
 Embeddings are cached by SHA-256 of (model id, text) in .cache/embeddings/ of the checkout
 (git-ignored; $CROSSINGGUARD_CACHE overrides), so retraining and evaluation embed a text once.
-Saved without pickle: heads.npz (float64 coefficients) + heads.json.
+Saved without pickle: heads.npz (float64 coefficients, float32 prototype vectors) + heads.json.
 """
 from __future__ import annotations
 
@@ -65,7 +69,7 @@ HEAD_IDIOMS = {"threat": THREAT_NEGATIVES, "self_harm": SELF_HARM_NEGATIVES}
 # threats, self-injury or eating-disorder posts, or teen hyperbole and help-seeking as negatives.
 # A row of category c is a positive for c and a negative for the others (threat rows are left out
 # of bullying: a threat to a peer is not a false bullying label); "none" rows are negatives for
-# all. Each is repeated SEED_REPEAT times so ~140 lines weigh against thousands of rows.
+# all. Each is repeated SEED_REPEAT times so ~700 posts weigh against ~10,000 public rows.
 SEED_REPEAT = 10
 LENGTH_MATCHED = ("self_harm",)
 LENGTH_BINS = (0, 8, 16, 32, 64, 96, 127)
