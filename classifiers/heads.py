@@ -1,6 +1,6 @@
 """Encoder heads at run time: a logistic head per category on the sentence encoder's window vectors,
 combined with the TF-IDF model's probability by the ensemble weights fitted in training
-(classifiers/train/heads.py; model card "Encoder heads").
+(classifiers/train/heads.py; model card "Model").
 
 Prototype member (round three): a bank of short statements written for this project
 (models/prototypes.csv: per category, and per hard-negative kind: hyperbole, help-seeking, slang,
