@@ -11,7 +11,8 @@ models never saw them):
    self-harm >= 0.88).
 2. Obfuscation: positive test examples rewritten with leetspeak, a spaced-out word and stretched
    letters; mean |score delta| against the original and the fraction within 0.1.
-3. Dialect check: how often bullying fires on Davidson tweets the annotators called "neither"
+3. Dialect check: how often bullying (and threat, self-harm) fires on Davidson tweets the
+   annotators called "neither"
    (inoffensive), split by a small African-American English marker lexicon, next to
    alt-profanity-check (which was trained on Davidson, so its figure is optimistic).
 4. Latency on one core (issue 13 budget, with the encoder: per post at most 15 ms median and
@@ -225,13 +226,21 @@ def main() -> int:
     dial = {}
     tthr = tfidf_models.thresholds["bullying"]
     for label, texts in (("aae_markers", aae), ("other", other)):
-        ours = float((models.predict_proba(texts)["bullying"] >= thr).mean())
-        tf = float((tfidf_models.predict_proba(texts)["bullying"] >= tthr).mean())
+        ours_p, tf_p = models.predict_proba(texts), tfidf_models.predict_proba(texts)
+        ours = float((ours_p["bullying"] >= thr).mean())
+        tf = float((tf_p["bullying"] >= tthr).mean())
         apc = float((predict_prob(texts) >= 0.5).mean())
         dial[label] = {"n": len(texts), "ours": round(ours, 4), "tfidf_only": round(tf, 4),
                        "alt_profanity_check": round(apc, 4)}
         print(f"  {label:12s} n={len(texts):5d}  ours {100 * ours:.1f}% flagged (tfidf alone {100 * tf:.1f}%)"
               f"  apc {100 * apc:.1f}% (trained on these)")
+        # the same inoffensive tweets labelled threat or self-harm: the recall-first thresholds of
+        # round three must not turn everyday (or dialect) text into threats
+        for cat in ("threat", "self_harm"):
+            o = float((ours_p[cat] >= models.thresholds[cat]).mean())
+            t = float((tf_p[cat] >= tfidf_models.thresholds[cat]).mean())
+            dial[label][cat] = {"ours": round(o, 4), "tfidf_only": round(t, 4)}
+            print(f"  {'':12s} {cat:9s} ours {100 * o:.1f}% labelled (tfidf alone {100 * t:.1f}%)")
     figures["dialect"] = dial
 
     if real_encode is not None:

@@ -1,23 +1,54 @@
 """Encoder heads at run time: a logistic head per category on the sentence encoder's window vectors,
 combined with the TF-IDF model's probability by the ensemble weights fitted in training
-(classifiers/train/heads.py; model card "Encoder heads").
+(classifiers/train/heads.py; model card "Model").
 
-A post's head decision is its most concerning window (the maximum over its 128-token windows), so
-a long post is judged on its worst passage, not diluted by the rest. Files: heads.npz
-(coef_<category>, float64, loaded with allow_pickle=False) and heads.json (intercepts, ensemble
-weights, thresholds, how they were chosen).
+Prototype member (round three): a bank of short statements written for this project
+(models/prototypes.csv: per category, and per hard-negative kind: hyperbole, help-seeking, slang,
+quotation, game talk, ordinary), embedded by the same encoder (vectors in heads.npz). Per window,
+`proto_pos` is the soft maximum (log-mean-exp at temperature PROTO_TAU) of the cosine similarity to
+the category's prototypes and `proto_neg` the same over the hard-negative prototypes; the ensemble
+weighs both with the head.
+
+A post's encoder part is its most concerning window: per window
+w_head * head + w_pos * proto_pos + w_neg * proto_neg, the maximum taken over its 128-token windows,
+so a long post is judged on its worst passage, not diluted by the rest. The ensemble adds
+w_tfidf * logit(p_tfidf) and an intercept. Files: heads.npz (coef_<category> float64, and
+proto_vectors float32, loaded with allow_pickle=False) and heads.json (intercepts, ensemble weights,
+thresholds, how they were chosen, the prototype kinds in row order).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from classifiers.encoder import Encoded, load_encoder
 
 HEADS_FORMAT = "crossingguard-heads/1"
+PROTO_TAU = 0.02                     # temperature of the soft maximum over prototype similarities
+NEGATIVE_KINDS = ("hyperbole", "help", "slang", "quote", "game", "ordinary")
+
+
+def soft_max_similarity(sims: np.ndarray, tau: float = PROTO_TAU) -> np.ndarray:
+    """Row-wise log-mean-exp of `sims` (n, m) at temperature tau: near the largest similarity when
+    one prototype stands out, a little lower when several are about as close. Empty m: zeros."""
+    if sims.shape[1] == 0:
+        return np.zeros(sims.shape[0])
+    z = sims / tau
+    top = z.max(axis=1, keepdims=True)
+    return tau * (top[:, 0] + np.log(np.exp(z - top).mean(axis=1)))
+
+
+def proto_features(vectors: np.ndarray, bank: np.ndarray, kinds: Sequence[str], category: str) -> np.ndarray:
+    """(n, 2): proto_pos and proto_neg of each vector for `category` (see the module docstring)."""
+    kinds = np.asarray(kinds)
+    sims = vectors.astype(np.float64) @ bank.astype(np.float64).T
+    pos = soft_max_similarity(sims[:, kinds == category])
+    neg = soft_max_similarity(sims[:, np.isin(kinds, NEGATIVE_KINDS)])
+    return np.column_stack([pos, neg])
 
 
 class HeadsFileError(Exception):
@@ -29,9 +60,11 @@ class Heads:
     categories: tuple[str, ...]
     coef: np.ndarray                      # (DIM, k) float64
     intercept: np.ndarray                 # (k,)
-    stack: np.ndarray                     # (k, 3): w_tfidf_logit, w_head, intercept
+    stack: np.ndarray                     # (k, 5): w_tfidf_logit, w_head, intercept, w_proto_pos, w_proto_neg
     thresholds: dict[str, float]
     meta: dict = field(default_factory=dict)
+    bank: np.ndarray | None = None        # (m, DIM) prototype vectors, or None (no prototype member)
+    kinds: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, directory: Path) -> "Heads":
@@ -41,13 +74,18 @@ class Heads:
             if doc.get("format") != HEADS_FORMAT:
                 raise HeadsFileError(f"{jpath}: format: expected {HEADS_FORMAT}, got {doc.get('format')!r}")
             cats = tuple(doc["categories"])
+            kinds = tuple(doc.get("prototypes", {}).get("kinds", ()))
             with np.load(npath, allow_pickle=False) as z:
                 coef = np.column_stack([z[f"coef_{c}"].astype(np.float64) for c in cats])
+                bank = z["proto_vectors"].astype(np.float64) if kinds else None
+            if bank is not None and bank.shape[0] != len(kinds):
+                raise HeadsFileError(f"{npath}: proto_vectors: {bank.shape[0]} rows for {len(kinds)} prototype kinds in {jpath}")
             entries = [doc["categories"][c] for c in cats]
-            stack = np.array([[e["stack"]["w_tfidf_logit"], e["stack"]["w_head"], e["stack"]["intercept"]]
+            stack = np.array([[e["stack"]["w_tfidf_logit"], e["stack"]["w_head"], e["stack"]["intercept"],
+                               e["stack"].get("w_proto_pos", 0.0), e["stack"].get("w_proto_neg", 0.0)]
                               for e in entries], dtype=np.float64)
             return cls(cats, coef, np.array([e["head_intercept"] for e in entries], dtype=np.float64), stack,
-                       {c: float(e["threshold"]) for c, e in zip(cats, entries)}, doc)
+                       {c: float(e["threshold"]) for c, e in zip(cats, entries)}, doc, bank, kinds)
         except HeadsFileError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -62,14 +100,30 @@ class Heads:
             out[i] = d[enc.offsets[i]:enc.offsets[i + 1]].max(axis=0)
         return out
 
+    def encoder_part(self, enc: Encoded) -> np.ndarray:
+        """(n_posts, k): per category, the largest over a post's windows of
+        w_head * head + w_pos * proto_pos + w_neg * proto_neg."""
+        v = enc.vectors.astype(np.float64)
+        z = (v @ self.coef + self.intercept) * self.stack[:, 1]
+        if self.bank is not None:
+            for j, c in enumerate(self.categories):
+                if self.stack[j, 3] or self.stack[j, 4]:
+                    f = proto_features(v, self.bank, self.kinds, c)
+                    z[:, j] += self.stack[j, 3] * f[:, 0] + self.stack[j, 4] * f[:, 1]
+        n = len(enc.offsets) - 1
+        out = np.empty((n, len(self.categories)))
+        for i in range(n):
+            out[i] = z[enc.offsets[i]:enc.offsets[i + 1]].max(axis=0)
+        return out
+
     def combine(self, tfidf: dict[str, np.ndarray], enc: Encoded) -> dict[str, np.ndarray]:
-        d = self.decisions(enc)
+        e = self.encoder_part(enc)
         out = dict(tfidf)
         for j, c in enumerate(self.categories):
             if c not in tfidf:
                 continue
             p = np.clip(np.asarray(tfidf[c], dtype=np.float64), 1e-6, 1 - 1e-6)
-            z = self.stack[j, 0] * np.log(p / (1 - p)) + self.stack[j, 1] * d[:, j] + self.stack[j, 2]
+            z = self.stack[j, 0] * np.log(p / (1 - p)) + e[:, j] + self.stack[j, 2]
             out[c] = 1.0 / (1.0 + np.exp(-z))
         return out
 

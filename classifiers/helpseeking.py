@@ -41,6 +41,12 @@ _RULES = (
                r"(?:need|needs|want|wants|am looking for|'m looking for|m looking for|looking for|am asking for|"
                r"asking for)\s+(?:some |professional |real )?(?:help|support|someone to talk to|to talk to someone|"
                r"a counselou?r|a therapist)\b"),
+    # not knowing whom to turn to, or asking whether or how to report something, is asking for
+    # help, whatever the post quotes before it
+    re.compile(r"\bi (?:don't|dont|do not|dunno) (?:even )?know who (?:to|i can|i should|i could) "
+               r"(?:talk to|tell|go to|ask for help|turn to)\b|"
+               r"\b(?:can|should|could) (?:i|we) (?:even )?report (?:this|that|it|them|him|her|the post|the account)\b|"
+               r"\b(?:how|where) (?:do|can|should) (?:i|we) report (?:this|that|it|them|him|her|the post|the account)\b"),
     re.compile(r"\b(?:please|pls|plz|someone|somebody|anyone) (?:please )?help me\b|\b(?:can|could|will) (?:someone|anyone|somebody) (?:please )?help\b|"
                r"\b(?:is there|are there|any|know of)\s+(?:a |an |any |some )?(?:hotline|helpline|crisis line|"
                r"counselou?r|therapist|support group|someone (?:i|we) can talk to)\b"),

@@ -359,6 +359,12 @@ class TextModels:
             for cat, (score, damp, h) in scores_from_hits(found).items():
                 hits.extend(h)
                 if cat in out and h:
+                    if damp < 1.0:
+                        # only negated or quoted statements of the category: the damped model score
+                        # stays under the category's threshold ("I would never kill myself" is not
+                        # labelled by the model, however sure it is), as it did when every threshold
+                        # was above NEGATED_DAMP; the thresholds chosen for recall are lower now
+                        damp = min(damp, NEGATED_CEILING * self.thresholds.get(cat, 1.0))
                     out[cat][r] = max(out[cat][r] * damp, score)
             all_hits.append(hits)
         return out, all_hits
@@ -482,6 +488,9 @@ class TextModels:
         arrays = self.WI.nbytes                  # W and I2 are views into it
         # dict of str -> int: ~ (key object + int + slot) per entry
         return arrays + sum(len(k) + 49 + 28 + 16 for k in self.index)
+
+
+NEGATED_CEILING = 0.95        # a negated-only post's model score ends below 0.95 x the threshold
 
 
 def _tone_damp(out: dict[str, np.ndarray], r: int, normalized: str, hits: list[PatternHit]) -> None:

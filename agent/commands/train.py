@@ -124,7 +124,7 @@ def train_heads(categories, data_dir: Path, out: Path, extra: dict) -> int:
         for j, c in enumerate(old.categories):
             if c not in doc["categories"]:
                 doc["categories"][c] = old.meta["categories"][c]
-                doc["_arrays"][c] = old.coef[:, j]
+                doc["_arrays"][f"coef_{c}"] = old.coef[:, j]
         doc["categories"] = {c: doc["categories"][c] for c in ENSEMBLE_CATEGORIES if c in doc["categories"]}
     save_heads(doc, out)
     print(json.dumps({"heads": str(out / "heads.json"),

@@ -24,7 +24,7 @@ from sklearn.metrics import roc_auc_score
 from scipy.sparse import hstack
 
 from classifiers.encoder import Encoder
-from classifiers.train.heads import EmbeddingCache, HEAD_SOURCES, fit_head, fit_stack, gather_heads, logit
+from classifiers.train.heads import EmbeddingCache, HEAD_SOURCES, fit_head, fit_stack, gather_heads, logit, prepare
 
 BOOTSTRAP = 500
 SEED = 20261206
@@ -78,13 +78,13 @@ def loso(categories: Sequence[str], data_dir: Path | None, encoder: Encoder,
     out = []
     for cat in categories:
         data = gather_heads(cat, data_dir, splits)
-        Xtr, Xva = cache.embed(encoder, data.train.texts), cache.embed(encoder, data.val.texts)
+        Xtr, Xva = cache.embed(encoder, prepare(data.train.texts)), cache.embed(encoder, prepare(data.val.texts))
         src_tr, src_va = np.array(data.train_source), np.array(data.val_source)
         ytr, yva = np.asarray(data.train.labels), np.asarray(data.val.labels)
         ttr, tva = np.array(data.train.texts, dtype=object), np.array(data.val.texts, dtype=object)
         for name in HEAD_SOURCES[cat]:
             test = data.tests[name]
-            Xte, yte = cache.embed(encoder, test.texts), np.asarray(test.labels)
+            Xte, yte = cache.embed(encoder, prepare(test.texts)), np.asarray(test.labels)
             row: dict = {"category": cat, "source": name}
             log(f"{cat}/{name}: in-source")
             row["in_source"] = _fit_and_score(list(ttr), Xtr, ytr, list(tva), Xva, yva, test.texts, Xte, yte)

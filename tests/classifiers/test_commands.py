@@ -232,8 +232,8 @@ def test_evaluate_loso_prints_in_source_and_left_out_figures(tmp_path, capsys, m
            "i wrote my goodbye note", "i am so tired of living"]
     glad = ["see you at the game", "pizza after practice", "finished my homework", "my dog is so cute",
             "new shoes today", "band concert tonight"]
-    # the self-harm heads borrow negatives from these (violent posts, insults): a few rows each
-    for source in ("threatgram", "kaggle_insults", "gametox_peer_toxicity"):
+    # the self-harm heads borrow negatives from these (violent posts, insults, everyday text): a few rows each
+    for source in ("threatgram", "kaggle_insults", "gametox_peer_toxicity", "olid", "askfm"):
         (tmp_path / "data" / source).mkdir(parents=True)
         write_csv(tmp_path / "data" / source / "train.csv",
                   [(f"you are a loser {source} {i}", 1) for i in range(20)] + [(f"hello {i}", 0) for i in range(20)])

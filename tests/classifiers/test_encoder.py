@@ -64,13 +64,13 @@ def test_missing_weights_package_falls_back(monkeypatch):
 def test_shipped_models_load_with_the_encoder():
     models = TextModels.load()
     assert models.heads is not None and models.encoder_error is None
-    # bullying stays with its TF-IDF model (the dialect check, model card)
-    assert set(models.heads.categories) == {"threat", "self_harm"}
-    # the ensemble's thresholds replace the TF-IDF ones where it is used
-    assert models.thresholds == {"bullying": models.tfidf_thresholds["bullying"],
-                                 "threat": models.heads.thresholds["threat"],
-                                 "self_harm": models.heads.thresholds["self_harm"]}
+    assert set(models.heads.categories) == {"bullying", "threat", "self_harm"}
+    # the ensemble's thresholds replace the TF-IDF ones
+    assert models.thresholds == models.heads.thresholds
     assert models.thresholds["threat"] != models.tfidf_thresholds["threat"]
+    # bullying's ensemble has no encoder head (the dialect check, model card): weight 0
+    j = models.heads.categories.index("bullying")
+    assert models.heads.stack[j, 1] == 0.0 and models.heads.stack[j, 3] > 0 > models.heads.stack[j, 4]
 
 
 def test_tokenization_uses_the_uncased_bert_vocabulary(encoder):

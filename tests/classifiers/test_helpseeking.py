@@ -17,6 +17,10 @@ HELP = [
     "please help me",
     "are you ok? i am here for you",
     "h0w d0 i t4lk t0 a c0uns3l0r",          # obfuscated still counts
+    # round three: not knowing whom to turn to, asking whether or how to report
+    "they keep saying nobody likes me. i dont know who to talk to",
+    "a kid wrote that he'll jump me friday, can i report that",
+    "how do i report this account, it keeps posting about me",
 ]
 NOT_HELP = [
     "you are so ugly",
@@ -27,6 +31,8 @@ NOT_HELP = [
     "kys",
     "help me with homework",
     "call me later",
+    "i will report you lol, loser",
+    "you should report to the office, nobody wants you here",
 ]
 
 

@@ -26,7 +26,7 @@ from classifiers.ngrams import TOKEN_RE
 from classifiers.normalize import normalize
 from classifiers.patterns import PLAIN_SCORE, TONE_DAMP, find_intent, scores_from_hits, tone
 from classifiers.pii import find_pii
-from classifiers.textmodels import MAX_CHARS, MIN_EVIDENCE_SHARE
+from classifiers.textmodels import MAX_CHARS, MIN_EVIDENCE_SHARE, NEGATED_CEILING
 from classifiers.types import CATEGORIES, Classification, Evidence, PostInput
 from tests.classifiers.test_pii import fixture_roster
 
@@ -154,6 +154,8 @@ def reference_classify(clf, posts: list[PostInput]) -> list[Classification]:
         for cat, (score, damp, h) in scores_from_hits(found).items():
             hits.extend(h)
             if cat in probs and h:
+                if damp < 1.0:      # negated/quoted only: kept under the category's threshold
+                    damp = min(damp, NEGATED_CEILING * models.thresholds.get(cat, 1.0))
                 probs[cat][i] = max(probs[cat][i] * damp, score)
         all_hits.append(hits)
     out = []

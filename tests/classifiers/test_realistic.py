@@ -58,12 +58,12 @@ def test_evaluate_prints_the_realistic_figures(capsys, monkeypatch, figures):
 
 def test_shipped_models_on_the_realistic_set(figures):
     """Regression floors at the figures measured when these models shipped (model card). They are
-    below the issue's targets (90% recall, at most 5% false labels) for threat and bullying; the
-    card says so. A change that lowers them fails here."""
+    below the issue's targets (90% recall, at most 5% false labels) for bullying and false labels;
+    the card says so. A change that lowers them fails here."""
     report, _ = figures
-    assert report["recall"]["self_harm"]["rate"] >= 0.88
-    assert report["recall"]["threat"]["rate"] >= 0.73
-    assert report["recall"]["bullying"]["rate"] >= 0.53
+    assert report["recall"]["self_harm"]["rate"] >= 0.98
+    assert report["recall"]["threat"]["rate"] >= 0.91
+    assert report["recall"]["bullying"]["rate"] >= 0.68
     assert report["false_labels"]["all"]["rate"] <= 0.07
     assert report["false_labels"]["slang"]["rate"] <= 0.07
 
