@@ -6,15 +6,29 @@ connection (CONNECT + TLS) and REQUESTS_PER_VISIT keep-alive GETs each, from sev
 threads (tests/support/loadgen.py, a lean raw-socket client). The origin and the upstream CONNECT
 forwarder run in their own processes. Each configuration gets a fresh --home and the same load.
 
+Two loads, both measured in the same run for both configurations, rounds alternating:
+  SATURATED  T client threads as fast as they can (closed loop): the most either configuration
+             serves here. On a machine where the client, origin and forwarder share the cores, two
+             busy workers are also preempted far more often, which costs CPU per request.
+  FIXED      the SAME offered load for 1 and 2 workers (open loop: visits start on a schedule),
+             --fraction (0.65) of the 1-worker saturated rate: neither configuration is starved,
+             so the CPU per request compares the work itself. This is the figure for "capacity
+             grows with cores": a district sizes for peak load below saturation.
+
 Figures, per store (SQLite under --home; PostgreSQL when a throw-away cluster can be started):
   throughput       ok requests/s seen by the client; ratio 2 workers / 1 worker
   proxy CPU/req    user+system CPU of every proxy process (supervisor, workers, their classifier
                    pools) divided by requests; ratio 2 workers / 1 worker (target <= 1.10: the work
                    per request does not grow with processes, so capacity grows with cores)
+  preempted/req    involuntary context switches of the proxy's threads per request
+  idle CPU         what the proxy processes use with no traffic at all, over --idle-seconds
   client CPU/req   this load generator's CPU per request, and the machine's cores: what caps raw
                    throughput when the generator shares the cores with the proxy
+The load average (1/5/15 min) is printed at the start and after each store: other jobs on a
+shared machine show up there, and figures taken under a high one are noisy.
 
-Usage: python bench/bench_workers.py [--visits N] [--threads T] [--rounds R] [--no-postgres]
+Usage: python bench/bench_workers.py [--visits N] [--threads T] [--rounds R] [--fraction F]
+                                     [--paced-seconds S] [--idle-seconds S] [--no-postgres]
 """
 from __future__ import annotations
 
@@ -37,6 +51,7 @@ from tests.support import (CrossingGuardProcess, free_port, spawn_forwarder, spa
 CLIENT_IP = "127.0.0.12"
 HOSTS = ("www.youtube.com", "m.youtube.com", "youtube.com")
 REQUESTS_PER_VISIT = 4
+IDLE_NOTE = "whole process tree, share of one core"
 
 
 def cpu_of_tree(root: int) -> float:
@@ -110,6 +125,62 @@ def warm(proxy: Proxy, threads: int) -> None:
             return
 
 
+def paced_round(proxy: Proxy, rate: float, seconds: float, threads: int) -> tuple[float, float, float, int, float]:
+    """Offer `rate` requests/s for `seconds` (open loop: visit i starts at t0 + i / visit rate,
+    whatever the earlier visits are doing) and return what one_round returns; the first value is
+    the rate achieved, which falls short of `rate` only when the proxy cannot keep up."""
+    import threading
+    ctx = trust(proxy.ca_file)
+    per_visit = rate / REQUESTS_PER_VISIT
+    total = max(1, int(per_visit * seconds))
+    lock = threading.Lock()
+    nxt, counts = [0], [0, 0]
+
+    def client() -> None:
+        while True:
+            with lock:
+                i = nxt[0]
+                if i >= total:
+                    return
+                nxt[0] += 1
+            delay = t0 + i / per_visit - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                statuses = loadgen.visit(("127.0.0.1", proxy.port), HOSTS[i % len(HOSTS)], REQUESTS_PER_VISIT,
+                                         ctx, source_ip=CLIENT_IP)
+                ok = sum(1 for x in statuses if x == 200)
+                bad = len(statuses) - ok
+            except (OSError, ValueError, ConnectionError):
+                ok, bad = 0, REQUESTS_PER_VISIT
+            with lock:
+                counts[0] += ok
+                counts[1] += bad
+
+    c0, s0 = cpu_of_tree(proxy.proc.pid), switches_of_tree(proxy.proc.pid)
+    u0 = resource.getrusage(resource.RUSAGE_SELF)
+    ts = [threading.Thread(target=client, daemon=True) for _ in range(threads)]
+    t0 = time.perf_counter() + 0.05
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout=seconds * 10 + 60)
+    elapsed = time.perf_counter() - t0
+    u1 = resource.getrusage(resource.RUSAGE_SELF)
+    c1, s1 = cpu_of_tree(proxy.proc.pid), switches_of_tree(proxy.proc.pid)
+    ok, bad = counts
+    client_cpu = ((u1.ru_utime + u1.ru_stime) - (u0.ru_utime + u0.ru_stime)) / max(ok, 1)
+    return ok / elapsed, (c1 - c0) / max(ok, 1), client_cpu, bad, (s1 - s0) / max(ok, 1)
+
+
+def idle_cpu(proxies: dict, seconds: float) -> dict:
+    """CPU seconds per second (share of one core) each proxy tree uses with no traffic at all,
+    measured over the same `seconds` for every configuration."""
+    before = {n: cpu_of_tree(p.proc.pid) for n, p in proxies.items()}
+    time.sleep(seconds)
+    return {n: (cpu_of_tree(p.proc.pid) - before[n]) / seconds for n, p in proxies.items()}
+
+
 def one_round(proxy: Proxy, visits: int, threads: int) -> tuple[float, float, float, int, float]:
     """(ok requests/s, proxy CPU s per request, client CPU s per request, errors,
     involuntary context switches of the proxy per request)."""
@@ -125,27 +196,72 @@ def one_round(proxy: Proxy, visits: int, threads: int) -> tuple[float, float, fl
     return rate, (c1 - c0) / max(ok, 1), client, bad, (s1 - s0) / max(ok, 1)
 
 
-def measure_pair(store_url, base, roster, devices, fwd_port, visits, threads, rounds) -> tuple[dict, dict]:
-    """Both configurations run at once (an idle worker group costs ~0.2% of a core, measured) and
-    their rounds alternate, so drifting background load on this shared machine hits both alike."""
+def summary(samples: list) -> dict:
+    rates, cpus, clients, errs, sw = zip(*samples)
+    return {"rate": statistics.median(rates), "cpu": statistics.median(cpus), "client": statistics.median(clients),
+            "errors": sum(errs), "switches": statistics.median(sw), "cpus": cpus}
+
+
+def measure_pair(store_url, base, roster, devices, fwd_port, a) -> dict:
+    """Both configurations run at once (the idle one costs a fraction of a percent of a core,
+    measured below) and their rounds alternate, so drifting background load on this shared
+    machine hits both alike. First the saturated rounds, then the fixed-load rounds at
+    a.fraction of the 1-worker saturated median."""
     proxies = {1: start(1, store_url, base, roster, devices, fwd_port),
                2: start(2, store_url, base, roster, devices, fwd_port)}
     try:
         for p in proxies.values():
-            warm(p, threads)
-        samples = {1: [], 2: []}
-        for r in range(rounds):
+            warm(p, a.threads)
+        idle = idle_cpu(proxies, a.idle_seconds) if a.idle_seconds > 0 else {1: float("nan"), 2: float("nan")}
+        sat = {1: [], 2: []}
+        for r in range(a.rounds):
             for n in ((1, 2) if r % 2 == 0 else (2, 1)):
-                samples[n].append(one_round(proxies[n], visits, threads))
+                sat[n].append(one_round(proxies[n], a.visits, a.threads))
+        out = {"idle": idle, "saturated": {n: summary(sat[n]) for n in (1, 2)}}
+        if a.fraction > 0:
+            rate = a.fraction * out["saturated"][1]["rate"]
+            fixed = {1: [], 2: []}
+            for r in range(a.rounds):
+                for n in ((2, 1) if r % 2 == 0 else (1, 2)):
+                    fixed[n].append(paced_round(proxies[n], rate, a.paced_seconds, 4 * a.threads))
+            out["fixed"] = {n: summary(fixed[n]) for n in (1, 2)}
+            out["offered"] = rate
     finally:
         for p in proxies.values():
             p.stop()
-    out = []
-    for n in (1, 2):
-        rates, cpus, clients, errs, sw = zip(*samples[n])
-        out.append({"rate": statistics.median(rates), "cpu": statistics.median(cpus),
-                    "client": statistics.median(clients), "errors": sum(errs), "switches": statistics.median(sw)})
-    return out[0], out[1]
+    return out
+
+
+def loadavg() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def report(name: str, res: dict) -> None:
+    print(f"\n[{name}]  load average (1/5/15 min) after this store: {loadavg()}")
+    idle = res["idle"]
+    print(f"  idle (no traffic, {IDLE_NOTE}): 1 worker {idle[1] * 100:.2f}% of a core, "
+          f"2 workers {idle[2] * 100:.2f}%")
+    loads = [("SATURATED (closed loop, as fast as the client gets answers)", res["saturated"])]
+    if "fixed" in res:
+        loads.append((f"FIXED offered load {res['offered']:.0f} req/s for both (open loop)", res["fixed"]))
+    for title, pair in loads:
+        one, two = pair[1], pair[2]
+        print(f"  {title}")
+        for label, r in (("1 worker ", one), ("2 workers", two)):
+            print(f"    {label}  {r['rate']:7.1f} req/s   proxy CPU {r['cpu'] * 1000:6.2f} ms/req "
+                  f"(rounds {' '.join(f'{c * 1000:.2f}' for c in r['cpus'])})   "
+                  f"client CPU {r['client'] * 1000:5.2f} ms/req   preempted {r['switches']:.2f}/req   "
+                  f"errors {r['errors']}")
+        ratio = two["cpu"] / one["cpu"]
+        print(f"    throughput ratio 2/1 workers: {two['rate'] / one['rate']:.2f}")
+        print(f"    proxy CPU per request ratio 2/1 workers: {ratio:.2f} "
+              f"(target <= 1.10: {'met' if ratio <= 1.10 else 'NOT met'})")
+    two, one = res["saturated"][2], res["saturated"][1]
+    total = two["cpu"] + two["client"]
+    print(f"  what caps raw throughput: proxy {two['cpu'] * 1000:.2f} + client {two['client'] * 1000:.2f} "
+          f"ms of CPU per request on {os.cpu_count()} cores -> at most "
+          f"{os.cpu_count() / total:.0f} req/s here before origin/forwarder/kernel costs; "
+          f"one proxy process alone: {1 / one['cpu']:.0f} req/s per core")
 
 
 def main() -> int:
@@ -153,6 +269,10 @@ def main() -> int:
     ap.add_argument("--visits", type=int, default=150)
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--fraction", type=float, default=0.65,
+                    help="fixed offered load as a share of the 1-worker saturated rate (0: skip)")
+    ap.add_argument("--paced-seconds", type=float, default=6.0, help="length of one fixed-load round")
+    ap.add_argument("--idle-seconds", type=float, default=10.0, help="idle CPU measured over this long (0: skip)")
     ap.add_argument("--no-postgres", action="store_true")
     a = ap.parse_args()
 
@@ -170,28 +290,15 @@ def main() -> int:
         else:
             cluster = PostgresCluster().__enter__()
     print(f"bench_workers: {a.visits} visits x {REQUESTS_PER_VISIT} requests, {a.threads} client threads, "
-          f"{a.rounds} rounds (median); {os.cpu_count()} CPUs shared by proxy, client, origin, forwarder")
+          f"{a.rounds} rounds (median) per load; {os.cpu_count()} CPUs shared by proxy, client, origin, "
+          f"forwarder; load average (1/5/15 min) at start: {loadavg()}")
     try:
         if cluster is not None:
             stores.append(("postgresql", cluster.create_database("bench")))
         with spawn_origin(pki.leaf_cert, pki.leaf_key) as origin, \
                 spawn_forwarder(origin.ports[0], origin.ports[1]) as fwd:
             for name, url in stores:
-                one, two = measure_pair(url, base, roster, devices, fwd.ports[0], a.visits, a.threads, a.rounds)
-                cpu_ratio = two["cpu"] / one["cpu"]
-                print(f"\n[{name}]  (load average during the run: {os.getloadavg()[0]:.1f})")
-                for label, r in (("1 worker ", one), ("2 workers", two)):
-                    print(f"  {label}  {r['rate']:7.1f} req/s   proxy CPU {r['cpu'] * 1000:6.2f} ms/req   "
-                          f"client CPU {r['client'] * 1000:5.2f} ms/req   preempted {r['switches']:.2f}/req   "
-                          f"errors {r['errors']}")
-                print(f"  throughput ratio 2/1 workers: {two['rate'] / one['rate']:.2f}")
-                print(f"  proxy CPU per request ratio 2/1 workers: {cpu_ratio:.2f} "
-                      f"(target <= 1.10: {'met' if cpu_ratio <= 1.10 else 'NOT met'})")
-                total = two["cpu"] + two["client"]
-                print(f"  what caps raw throughput: proxy {two['cpu'] * 1000:.2f} + client {two['client'] * 1000:.2f} "
-                      f"ms of CPU per request on {os.cpu_count()} cores -> at most "
-                      f"{os.cpu_count() / total:.0f} req/s here before origin/forwarder/kernel costs; "
-                      f"one proxy process alone: {1 / one['cpu']:.0f} req/s per core")
+                report(name, measure_pair(url, base, roster, devices, fwd.ports[0], a))
     finally:
         if cluster is not None:
             cluster.__exit__(None, None, None)
