@@ -27,8 +27,11 @@ Figures, per store (SQLite under --home; PostgreSQL when a throw-away cluster ca
 The load average (1/5/15 min) is printed at the start and after each store: other jobs on a
 shared machine show up there, and figures taken under a high one are noisy.
 
+  --pin            a third configuration: 2 workers, worker i pinned to CPU i (is affinity worth
+                   an option? docs/operations.md has the answer measured here)
+
 Usage: python bench/bench_workers.py [--visits N] [--threads T] [--rounds R] [--fraction F]
-                                     [--paced-seconds S] [--idle-seconds S] [--no-postgres]
+                                     [--paced-seconds S] [--idle-seconds S] [--pin] [--no-postgres]
 """
 from __future__ import annotations
 
@@ -173,6 +176,16 @@ def paced_round(proxy: Proxy, rate: float, seconds: float, threads: int) -> tupl
     return ok / elapsed, (c1 - c0) / max(ok, 1), client_cpu, bad, (s1 - s0) / max(ok, 1)
 
 
+def settle(proxies: dict, limit: float = 90.0) -> None:
+    """Wait until start-up work after the warm-up is over (each worker's classifier pool loads its
+    models in the background; with 2 workers that is two pools): every tree under 3% of a core for
+    2 s, at most `limit` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if all(v < 0.03 for v in idle_cpu(proxies, 2.0).values()):
+            return
+
+
 def idle_cpu(proxies: dict, seconds: float) -> dict:
     """CPU seconds per second (share of one core) each proxy tree uses with no traffic at all,
     measured over the same `seconds` for every configuration."""
@@ -202,29 +215,56 @@ def summary(samples: list) -> dict:
             "errors": sum(errs), "switches": statistics.median(sw), "cpus": cpus}
 
 
+LABELS = {"1": "1 worker ", "2": "2 workers", "2p": "2 pinned "}
+
+
+def worker_pids(proxy: Proxy) -> list[int]:
+    """The worker processes under a `--workers N` supervisor, by index (their command lines say it)."""
+    out = {}
+    for task in Path(f"/proc/{proxy.proc.pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            if b"--worker-index" in argv:
+                out[int(argv[argv.index(b"--worker-index") + 1])] = int(child)
+    return [out[i] for i in sorted(out)]
+
+
+def pin(proxy: Proxy) -> None:
+    """Worker i on CPU i (mod the CPUs), every thread of it: what a --cpu-affinity option would do.
+    Their classifier pools stay free to run anywhere."""
+    cpus = sorted(os.sched_getaffinity(0))
+    for i, pid in enumerate(worker_pids(proxy)):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            os.sched_setaffinity(int(task.name), {cpus[i % len(cpus)]})
+
+
 def measure_pair(store_url, base, roster, devices, fwd_port, a) -> dict:
-    """Both configurations run at once (the idle one costs a fraction of a percent of a core,
+    """The configurations run at once (an idle one costs a fraction of a percent of a core,
     measured below) and their rounds alternate, so drifting background load on this shared
-    machine hits both alike. First the saturated rounds, then the fixed-load rounds at
-    a.fraction of the 1-worker saturated median."""
-    proxies = {1: start(1, store_url, base, roster, devices, fwd_port),
-               2: start(2, store_url, base, roster, devices, fwd_port)}
+    machine hits them alike. First the saturated rounds, then the fixed-load rounds at
+    a.fraction of the 1-worker saturated median. With a.pin a third configuration, 2 workers
+    each pinned to its own CPU, shows whether affinity helps."""
+    keys = ["1", "2"] + (["2p"] if a.pin else [])
+    proxies = {k: start(int(k[0]), store_url, base, roster, devices, fwd_port) for k in keys}
     try:
         for p in proxies.values():
             warm(p, a.threads)
-        idle = idle_cpu(proxies, a.idle_seconds) if a.idle_seconds > 0 else {1: float("nan"), 2: float("nan")}
-        sat = {1: [], 2: []}
+        if a.pin:
+            pin(proxies["2p"])
+        settle(proxies)
+        idle = idle_cpu(proxies, a.idle_seconds) if a.idle_seconds > 0 else {k: float("nan") for k in keys}
+        sat = {k: [] for k in keys}
         for r in range(a.rounds):
-            for n in ((1, 2) if r % 2 == 0 else (2, 1)):
-                sat[n].append(one_round(proxies[n], a.visits, a.threads))
-        out = {"idle": idle, "saturated": {n: summary(sat[n]) for n in (1, 2)}}
+            for k in (keys if r % 2 == 0 else keys[::-1]):
+                sat[k].append(one_round(proxies[k], a.visits, a.threads))
+        out = {"idle": idle, "saturated": {k: summary(sat[k]) for k in keys}, "keys": keys}
         if a.fraction > 0:
-            rate = a.fraction * out["saturated"][1]["rate"]
-            fixed = {1: [], 2: []}
+            rate = a.fraction * out["saturated"]["1"]["rate"]
+            fixed = {k: [] for k in keys}
             for r in range(a.rounds):
-                for n in ((2, 1) if r % 2 == 0 else (1, 2)):
-                    fixed[n].append(paced_round(proxies[n], rate, a.paced_seconds, 4 * a.threads))
-            out["fixed"] = {n: summary(fixed[n]) for n in (1, 2)}
+                for k in (keys[::-1] if r % 2 == 0 else keys):
+                    fixed[k].append(paced_round(proxies[k], rate, a.paced_seconds, 4 * a.threads))
+            out["fixed"] = {k: summary(fixed[k]) for k in keys}
             out["offered"] = rate
     finally:
         for p in proxies.values():
@@ -238,25 +278,28 @@ def loadavg() -> str:
 
 def report(name: str, res: dict) -> None:
     print(f"\n[{name}]  load average (1/5/15 min) after this store: {loadavg()}")
-    idle = res["idle"]
-    print(f"  idle (no traffic, {IDLE_NOTE}): 1 worker {idle[1] * 100:.2f}% of a core, "
-          f"2 workers {idle[2] * 100:.2f}%")
+    keys, idle = res["keys"], res["idle"]
+    print(f"  idle (no traffic, {IDLE_NOTE}): " +
+          ", ".join(f"{LABELS[k].strip()} {idle[k] * 100:.2f}%" for k in keys))
     loads = [("SATURATED (closed loop, as fast as the client gets answers)", res["saturated"])]
     if "fixed" in res:
-        loads.append((f"FIXED offered load {res['offered']:.0f} req/s for both (open loop)", res["fixed"]))
+        loads.append((f"FIXED offered load {res['offered']:.0f} req/s for all (open loop)", res["fixed"]))
     for title, pair in loads:
-        one, two = pair[1], pair[2]
+        one = pair["1"]
         print(f"  {title}")
-        for label, r in (("1 worker ", one), ("2 workers", two)):
-            print(f"    {label}  {r['rate']:7.1f} req/s   proxy CPU {r['cpu'] * 1000:6.2f} ms/req "
+        for k in keys:
+            r = pair[k]
+            print(f"    {LABELS[k]}  {r['rate']:7.1f} req/s   proxy CPU {r['cpu'] * 1000:6.2f} ms/req "
                   f"(rounds {' '.join(f'{c * 1000:.2f}' for c in r['cpus'])})   "
                   f"client CPU {r['client'] * 1000:5.2f} ms/req   preempted {r['switches']:.2f}/req   "
                   f"errors {r['errors']}")
-        ratio = two["cpu"] / one["cpu"]
-        print(f"    throughput ratio 2/1 workers: {two['rate'] / one['rate']:.2f}")
-        print(f"    proxy CPU per request ratio 2/1 workers: {ratio:.2f} "
-              f"(target <= 1.10: {'met' if ratio <= 1.10 else 'NOT met'})")
-    two, one = res["saturated"][2], res["saturated"][1]
+        for k in keys[1:]:
+            two = pair[k]
+            ratio = two["cpu"] / one["cpu"]
+            print(f"    {LABELS[k].strip()}: throughput ratio to 1 worker {two['rate'] / one['rate']:.2f}, "
+                  f"proxy CPU per request ratio {ratio:.2f} "
+                  f"(target <= 1.10: {'met' if ratio <= 1.10 else 'NOT met'})")
+    two, one = res["saturated"]["2"], res["saturated"]["1"]
     total = two["cpu"] + two["client"]
     print(f"  what caps raw throughput: proxy {two['cpu'] * 1000:.2f} + client {two['client'] * 1000:.2f} "
           f"ms of CPU per request on {os.cpu_count()} cores -> at most "
@@ -273,6 +316,8 @@ def main() -> int:
                     help="fixed offered load as a share of the 1-worker saturated rate (0: skip)")
     ap.add_argument("--paced-seconds", type=float, default=6.0, help="length of one fixed-load round")
     ap.add_argument("--idle-seconds", type=float, default=10.0, help="idle CPU measured over this long (0: skip)")
+    ap.add_argument("--pin", action="store_true",
+                    help="also measure 2 workers pinned to one CPU each (sched_setaffinity)")
     ap.add_argument("--no-postgres", action="store_true")
     a = ap.parse_args()
 

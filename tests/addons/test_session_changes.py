@@ -87,3 +87,58 @@ def test_the_portable_token_changes_on_open_and_on_close(tmp_path):
         assert len({empty, opened, closed}) == 3
     finally:
         store.close()
+
+
+@pytest.fixture
+def watched_cache(tmp_path):
+    """As `cache`, but the token is never polled (a check once a minute): only the inotify watch
+    on the SQLite files can deliver a change quickly."""
+    core = SimpleNamespace(state=SimpleNamespace(policy=SimpleNamespace(store_url=None), home=tmp_path),
+                           generation=0)
+    c = SessionCache(core)
+    c._thread = threading.Thread(target=c._run, args=(core.state, 60.0, 60.0), daemon=True)
+    c._thread.start()
+    assert wait_for(lambda: c.reloads >= 1, 10) is not None
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+def test_sqlite_changes_arrive_by_inotify_without_polling(watched_cache, tmp_path):
+    assert watched_cache.event_driven, "SQLite on Linux: the cache should watch the database files"
+    writer = open_store(None, tmp_path)
+    try:
+        quiet = watched_cache.checks
+        time.sleep(0.5)
+        assert watched_cache.checks == quiet, "woken with nothing committed"
+        now = datetime.now(timezone.utc)
+        session = writer.open_session("tch-1", "cls-1", "youtube", now - timedelta(seconds=1), 30)
+        assert wait_for(lambda: any(s.id == session.id for s in watched_cache.snapshot), 1.0) is not None
+        writer.close_session(session.id, datetime.now(timezone.utc))
+        assert wait_for(lambda: not watched_cache.active(datetime.now(timezone.utc)), 1.0) is not None
+    finally:
+        writer.close()
+    # Stopping does not wait for the minute-long timeout either.
+    t0 = time.monotonic()
+    watched_cache.stop()
+    assert time.monotonic() - t0 < 5
+
+
+def test_the_cache_reading_sessions_does_not_wake_itself(watched_cache, tmp_path):
+    """Readers touch only the -shm file: other processes reading (the review app, other workers)
+    and the cache's own reloads cause no wake-ups, so an idle proxy stays asleep."""
+    reader = open_store(None, tmp_path)
+    try:
+        before, checks = watched_cache.reloads, watched_cache.checks
+        for _ in range(20):
+            reader.sessions(active_at=datetime.now(timezone.utc))
+        time.sleep(0.3)
+        assert watched_cache.checks == checks, "another connection's reads woke the cache"
+        watched_cache.refresh_now()          # one forced reload ...
+        assert wait_for(lambda: watched_cache.reloads == before + 1, 2.0) is not None
+        time.sleep(0.5)
+        assert watched_cache.reloads == before + 1   # ... and no echo of it
+        assert watched_cache.checks == checks + 1
+    finally:
+        reader.close()
