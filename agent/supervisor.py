@@ -39,6 +39,7 @@ log = logging.getLogger("crossingguard.supervisor")
 CRASH_LIMIT = 5
 CRASH_WINDOW = 60.0
 STOP_TIMEOUT = 20.0
+WORKER_COUNT_ENV = "CROSSINGGUARD_WORKER_COUNT"   # read by proxy_addons/bundle.py
 POLL = 0.1          # fallback without pidfds: how often exited workers are looked for
 IDLE_WAIT = 5.0     # with pidfds: the longest sleep when nothing is due (a safety net only)
 
@@ -118,7 +119,9 @@ class Supervisor:
         # handler: a reload fanned out while a worker is still importing must not kill it. And
         # with a parent-death signal: if the supervisor itself is killed, its workers stop too
         # instead of holding the port as orphans nobody restarts or reloads.
-        w.proc = subprocess.Popen(w.argv, env=self.env, stdin=subprocess.DEVNULL,
+        env = dict(os.environ if self.env is None else self.env)
+        env[WORKER_COUNT_ENV] = str(len(self.workers))   # workers share out WireGuard listeners by it
+        w.proc = subprocess.Popen(w.argv, env=env, stdin=subprocess.DEVNULL,
                                   preexec_fn=_prepare_worker)
         w.pidfd = _pidfd(w.proc.pid)
         w.started = time.monotonic()
