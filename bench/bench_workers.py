@@ -21,6 +21,9 @@ Figures, per store (SQLite under --home; PostgreSQL when a throw-away cluster ca
                    pools) divided by requests; ratio 2 workers / 1 worker (target <= 1.10: the work
                    per request does not grow with processes, so capacity grows with cores)
   preempted/req    involuntary context switches of the proxy's threads per request
+  wake-ups/req     voluntary context switches (a thread slept and was woken) per request: the
+                   fewer requests each wake-up handles, the less the event loop and the activity
+                   writer batch
   idle CPU         what the proxy processes use with no traffic at all, over --idle-seconds
   client CPU/req   this load generator's CPU per request, and the machine's cores: what caps raw
                    throughput when the generator shares the cores with the proxy
@@ -76,10 +79,13 @@ def cpu_of_tree(root: int) -> float:
     return total
 
 
-def switches_of_tree(root: int) -> int:
-    """Involuntary context switches of every thread of `root` and its descendants (from /proc):
-    how often the kernel took a CPU away from the proxy in the middle of its work."""
-    total, todo, seen = 0, [root], set()
+def switches_of_tree(root: int) -> tuple[int, int]:
+    """(involuntary context switches, voluntary ones) of every thread of `root` and its
+    descendants (from /proc). Involuntary: the kernel took a CPU away from the proxy mid-work
+    (oversubscription). Voluntary: a thread went to sleep and was woken again; per request this
+    grows when each process has less to do per wake-up (less batching)."""
+    inv = vol = 0
+    todo, seen = [root], set()
     while todo:
         pid = todo.pop()
         if pid in seen:
@@ -89,11 +95,17 @@ def switches_of_tree(root: int) -> int:
             for task in Path(f"/proc/{pid}/task").iterdir():
                 for line in (task / "status").read_text().splitlines():
                     if line.startswith("nonvoluntary_ctxt_switches:"):
-                        total += int(line.split()[1])
+                        inv += int(line.split()[1])
+                    elif line.startswith("voluntary_ctxt_switches:"):
+                        vol += int(line.split()[1])
                 todo += [int(x) for x in (task / "children").read_text().split()]
         except (OSError, ValueError):
             continue
-    return total
+    return inv, vol
+
+
+def per_request(after: tuple, before: tuple, ok: int) -> tuple:
+    return tuple((a - b) / max(ok, 1) for a, b in zip(after, before))
 
 
 class Proxy(CrossingGuardProcess):
@@ -128,7 +140,7 @@ def warm(proxy: Proxy, threads: int) -> None:
             return
 
 
-def paced_round(proxy: Proxy, rate: float, seconds: float, threads: int) -> tuple[float, float, float, int, float]:
+def paced_round(proxy: Proxy, rate: float, seconds: float, threads: int) -> tuple[float, float, float, int, tuple]:
     """Offer `rate` requests/s for `seconds` (open loop: visit i starts at t0 + i / visit rate,
     whatever the earlier visits are doing) and return what one_round returns; the first value is
     the rate achieved, which falls short of `rate` only when the proxy cannot keep up."""
@@ -173,7 +185,7 @@ def paced_round(proxy: Proxy, rate: float, seconds: float, threads: int) -> tupl
     c1, s1 = cpu_of_tree(proxy.proc.pid), switches_of_tree(proxy.proc.pid)
     ok, bad = counts
     client_cpu = ((u1.ru_utime + u1.ru_stime) - (u0.ru_utime + u0.ru_stime)) / max(ok, 1)
-    return ok / elapsed, (c1 - c0) / max(ok, 1), client_cpu, bad, (s1 - s0) / max(ok, 1)
+    return ok / elapsed, (c1 - c0) / max(ok, 1), client_cpu, bad, per_request(s1, s0, ok)
 
 
 def settle(proxies: dict, limit: float = 90.0) -> None:
@@ -186,17 +198,42 @@ def settle(proxies: dict, limit: float = 90.0) -> None:
             return
 
 
-def idle_cpu(proxies: dict, seconds: float) -> dict:
+def sched_of_tree(root: int) -> tuple[float, int]:
+    """(seconds on a CPU, voluntary context switches) of every thread of `root` and its
+    descendants: schedstat's nanoseconds, fine enough for an idle process (clock ticks are not)."""
+    ns = vol = 0
+    todo, seen = [root], set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                ns += int((task / "schedstat").read_text().split()[0])
+                for line in (task / "status").read_text().splitlines():
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        vol += int(line.split()[1])
+                todo += [int(x) for x in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return ns / 1e9, vol
+
+
+def idle_cpu(proxies: dict, seconds: float, wakeups: dict | None = None) -> dict:
     """CPU seconds per second (share of one core) each proxy tree uses with no traffic at all,
-    measured over the same `seconds` for every configuration."""
-    before = {n: cpu_of_tree(p.proc.pid) for n, p in proxies.items()}
+    measured over the same `seconds` for every configuration; wake-ups per second into `wakeups`."""
+    before = {n: sched_of_tree(p.proc.pid) for n, p in proxies.items()}
     time.sleep(seconds)
-    return {n: (cpu_of_tree(p.proc.pid) - before[n]) / seconds for n, p in proxies.items()}
+    after = {n: sched_of_tree(p.proc.pid) for n, p in proxies.items()}
+    if wakeups is not None:
+        wakeups.update({n: (after[n][1] - before[n][1]) / seconds for n in proxies})
+    return {n: (after[n][0] - before[n][0]) / seconds for n in proxies}
 
 
-def one_round(proxy: Proxy, visits: int, threads: int) -> tuple[float, float, float, int, float]:
+def one_round(proxy: Proxy, visits: int, threads: int) -> tuple[float, float, float, int, tuple]:
     """(ok requests/s, proxy CPU s per request, client CPU s per request, errors,
-    involuntary context switches of the proxy per request)."""
+    (involuntary, voluntary context switches) of the proxy per request)."""
     ctx = trust(proxy.ca_file)
     hosts = [HOSTS[i % len(HOSTS)] for i in range(visits)]
     c0, s0 = cpu_of_tree(proxy.proc.pid), switches_of_tree(proxy.proc.pid)
@@ -206,13 +243,14 @@ def one_round(proxy: Proxy, visits: int, threads: int) -> tuple[float, float, fl
     u1 = resource.getrusage(resource.RUSAGE_SELF)
     c1, s1 = cpu_of_tree(proxy.proc.pid), switches_of_tree(proxy.proc.pid)
     client = ((u1.ru_utime + u1.ru_stime) - (u0.ru_utime + u0.ru_stime)) / max(ok, 1)
-    return rate, (c1 - c0) / max(ok, 1), client, bad, (s1 - s0) / max(ok, 1)
+    return rate, (c1 - c0) / max(ok, 1), client, bad, per_request(s1, s0, ok)
 
 
 def summary(samples: list) -> dict:
     rates, cpus, clients, errs, sw = zip(*samples)
     return {"rate": statistics.median(rates), "cpu": statistics.median(cpus), "client": statistics.median(clients),
-            "errors": sum(errs), "switches": statistics.median(sw), "cpus": cpus}
+            "errors": sum(errs), "switches": statistics.median(x[0] for x in sw),
+            "wakeups": statistics.median(x[1] for x in sw), "cpus": cpus}
 
 
 LABELS = {"1": "1 worker ", "2": "2 workers", "2p": "2 pinned "}
@@ -252,12 +290,13 @@ def measure_pair(store_url, base, roster, devices, fwd_port, a) -> dict:
         if a.pin:
             pin(proxies["2p"])
         settle(proxies)
-        idle = idle_cpu(proxies, a.idle_seconds) if a.idle_seconds > 0 else {k: float("nan") for k in keys}
+        wakes: dict = {}
+        idle = idle_cpu(proxies, a.idle_seconds, wakes) if a.idle_seconds > 0 else {k: float("nan") for k in keys}
         sat = {k: [] for k in keys}
         for r in range(a.rounds):
             for k in (keys if r % 2 == 0 else keys[::-1]):
                 sat[k].append(one_round(proxies[k], a.visits, a.threads))
-        out = {"idle": idle, "saturated": {k: summary(sat[k]) for k in keys}, "keys": keys}
+        out = {"idle": idle, "idle_wakeups": wakes, "saturated": {k: summary(sat[k]) for k in keys}, "keys": keys}
         if a.fraction > 0:
             rate = a.fraction * out["saturated"]["1"]["rate"]
             fixed = {k: [] for k in keys}
@@ -279,8 +318,10 @@ def loadavg() -> str:
 def report(name: str, res: dict) -> None:
     print(f"\n[{name}]  load average (1/5/15 min) after this store: {loadavg()}")
     keys, idle = res["keys"], res["idle"]
+    wakes = res.get("idle_wakeups") or {}
     print(f"  idle (no traffic, {IDLE_NOTE}): " +
-          ", ".join(f"{LABELS[k].strip()} {idle[k] * 100:.2f}%" for k in keys))
+          ", ".join(f"{LABELS[k].strip()} {idle[k] * 100:.3f}% ({wakes.get(k, float('nan')):.1f} wake-ups/s)"
+                    for k in keys))
     loads = [("SATURATED (closed loop, as fast as the client gets answers)", res["saturated"])]
     if "fixed" in res:
         loads.append((f"FIXED offered load {res['offered']:.0f} req/s for all (open loop)", res["fixed"]))
@@ -292,6 +333,7 @@ def report(name: str, res: dict) -> None:
             print(f"    {LABELS[k]}  {r['rate']:7.1f} req/s   proxy CPU {r['cpu'] * 1000:6.2f} ms/req "
                   f"(rounds {' '.join(f'{c * 1000:.2f}' for c in r['cpus'])})   "
                   f"client CPU {r['client'] * 1000:5.2f} ms/req   preempted {r['switches']:.2f}/req   "
+                  f"wake-ups {r['wakeups']:.2f}/req   "
                   f"errors {r['errors']}")
         for k in keys[1:]:
             two = pair[k]
