@@ -142,3 +142,23 @@ def test_the_cache_reading_sessions_does_not_wake_itself(watched_cache, tmp_path
         assert watched_cache.checks == checks + 1
     finally:
         reader.close()
+
+
+def test_a_burst_of_commits_costs_a_few_checks_not_one_each(watched_cache, tmp_path):
+    """Incidents written in a burst wake the watch on every commit; the cache still checks the
+    token at most once per MIN_GAP, and the last change is not missed."""
+    from proxy_addons.sessions import MIN_GAP
+    writer = open_store(None, tmp_path)
+    try:
+        before = watched_cache.checks
+        t0 = time.monotonic()
+        ids = [writer.open_session(f"tch-{i}", "cls-1", "youtube", datetime.now(timezone.utc) - timedelta(seconds=1),
+                                   30).id for i in range(40)]
+        assert wait_for(lambda: {s.id for s in watched_cache.snapshot} >= set(ids), 2.0) is not None
+        time.sleep(0.3)
+        total = time.monotonic() - t0
+        checks = watched_cache.checks - before
+        # One check per commit would be 40; coalesced it is one per MIN_GAP at most (+ the first).
+        assert checks <= total / MIN_GAP + 2, (checks, total)
+    finally:
+        writer.close()
