@@ -27,6 +27,8 @@ Figures, per store (SQLite under --home; PostgreSQL when a throw-away cluster ca
   idle CPU         what the proxy processes use with no traffic at all, over --idle-seconds
   client CPU/req   this load generator's CPU per request, and the machine's cores: what caps raw
                    throughput when the generator shares the cores with the proxy
+At the fixed load the worker processes' CPU and wake-ups are also split by thread: the event loop
+(main thread), the activity writer (the thread that wrote the most) and the rest.
 The load average (1/5/15 min) is printed at the start and after each store: other jobs on a
 shared machine show up there, and figures taken under a high one are noisy.
 
@@ -246,6 +248,44 @@ def one_round(proxy: Proxy, visits: int, threads: int) -> tuple[float, float, fl
     return rate, (c1 - c0) / max(ok, 1), client, bad, per_request(s1, s0, ok)
 
 
+def thread_snapshot(pids: list[int]) -> dict:
+    """{(pid, tid): (cpu ns, voluntary switches, bytes written)} for every thread of `pids`."""
+    out = {}
+    for pid in pids:
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                ns = int((task / "schedstat").read_text().split()[0])
+                vol = next(int(ln.split()[1]) for ln in (task / "status").read_text().splitlines()
+                           if ln.startswith("voluntary_ctxt_switches:"))
+                wchar = next(int(ln.split()[1]) for ln in (task / "io").read_text().splitlines()
+                             if ln.startswith("wchar:"))
+            except (OSError, ValueError, StopIteration, IndexError):
+                continue
+            out[(pid, int(task.name))] = (ns, vol, wchar)
+    return out
+
+
+def by_role(before: dict, after: dict) -> dict:
+    """CPU seconds and wake-ups per thread role of the worker processes: "loop" (the main thread:
+    mitmproxy's event loop), "writer" (each process's thread that wrote the most bytes: the
+    activity log writer) and "other"."""
+    roles = {"loop": [0.0, 0], "writer": [0.0, 0], "other": [0.0, 0]}
+    deltas = {k: tuple(a - b for a, b in zip(after[k], before[k])) for k in after if k in before}
+    writers = {}
+    for (pid, tid), d in deltas.items():
+        if tid != pid and d[2] > deltas.get(writers.get(pid), (0, 0, -1))[2]:
+            writers[pid] = (pid, tid)
+    for key, d in deltas.items():
+        role = "loop" if key[0] == key[1] else "writer" if writers.get(key[0]) == key else "other"
+        roles[role][0] += d[0] / 1e9
+        roles[role][1] += d[1]
+    return roles
+
+
 def summary(samples: list) -> dict:
     rates, cpus, clients, errs, sw = zip(*samples)
     return {"rate": statistics.median(rates), "cpu": statistics.median(cpus), "client": statistics.median(clients),
@@ -300,10 +340,20 @@ def measure_pair(store_url, base, roster, devices, fwd_port, a) -> dict:
         if a.fraction > 0:
             rate = a.fraction * out["saturated"]["1"]["rate"]
             fixed = {k: [] for k in keys}
+            threads = {k: {"loop": [0.0, 0], "writer": [0.0, 0], "other": [0.0, 0], "ok": 0} for k in keys}
             for r in range(a.rounds):
                 for k in (keys[::-1] if r % 2 == 0 else keys):
-                    fixed[k].append(paced_round(proxies[k], rate, a.paced_seconds, 4 * a.threads))
+                    pids = [proxies[k].proc.pid] if k == "1" else worker_pids(proxies[k])
+                    t0 = thread_snapshot(pids)
+                    res = paced_round(proxies[k], rate, a.paced_seconds, 4 * a.threads)
+                    roles = by_role(t0, thread_snapshot(pids))
+                    fixed[k].append(res)
+                    for role, (sec, wakes) in roles.items():
+                        threads[k][role][0] += sec
+                        threads[k][role][1] += wakes
+                    threads[k]["ok"] += res[0] * a.paced_seconds
             out["fixed"] = {k: summary(fixed[k]) for k in keys}
+            out["threads"] = threads
             out["offered"] = rate
     finally:
         for p in proxies.values():
@@ -341,6 +391,13 @@ def report(name: str, res: dict) -> None:
             print(f"    {LABELS[k].strip()}: throughput ratio to 1 worker {two['rate'] / one['rate']:.2f}, "
                   f"proxy CPU per request ratio {ratio:.2f} "
                   f"(target <= 1.10: {'met' if ratio <= 1.10 else 'NOT met'})")
+    if "threads" in res:
+        print("  FIXED load, worker processes by thread (all rounds; CPU ms / wake-ups per request):")
+        for k in keys:
+            t = res["threads"][k]
+            n = max(t["ok"], 1)
+            print(f"    {LABELS[k]}  " + "   ".join(
+                f"{role} {t[role][0] * 1000 / n:.3f} ms / {t[role][1] / n:.2f}" for role in ("loop", "writer", "other")))
     two, one = res["saturated"]["2"], res["saturated"]["1"]
     total = two["cpu"] + two["client"]
     print(f"  what caps raw throughput: proxy {two['cpu'] * 1000:.2f} + client {two['client'] * 1000:.2f} "
