@@ -12,8 +12,12 @@ the sessions table) and reloads only when the token changed. When it asks:
   session opened or closed with `crossingguard session open/close` reaches the proxy within
   milliseconds, and an idle proxy does not wake at all for it. With `run --workers N` that was N
   threads each taking SQLite's locks five times a second for nothing.
-- PostgreSQL (another machine's commits leave no local trace), or where inotify is unavailable:
-  every `crossingguard_session_check_ms` (200) milliseconds, so a change arrives within about 0.2 s.
+- PostgreSQL: when notified. `session open/close` send `NOTIFY crossingguard_sessions` in their
+  transaction, from whichever machine runs them; each proxy process LISTENs on one extra connection
+  (proxy_addons/pgnotify.py).
+- Where neither works (no inotify, the listening connection cannot be made or broke): every
+  `crossingguard_session_check_ms` (200) milliseconds, so a change arrives within about 0.2 s; the
+  listener is tried again every full reload.
 A full reload also runs every `crossingguard_session_refresh_ms` (3000) milliseconds whatever the
 token says, as a safety net.
 
@@ -142,13 +146,16 @@ class SessionCache:
         token = None
         next_full = 0.0
         last_check = 0.0
+        next_watch_try = 0.0
         while not self._stop.is_set():
             try:
                 if store is None:
                     from agent.store import open_store
                     store = open_store(state.policy.store_url, state.home)
-                    if self._watch is None:
-                        self._open_watch(store)
+                if self._watch is None and time.monotonic() >= next_watch_try:
+                    # Before the token is read: a change after this point wakes the watch.
+                    next_watch_try = time.monotonic() + interval
+                    self._open_watch(store)
                 # The token is read BEFORE the sessions: a change between the two reads shows
                 # as a new token on the next check and reloads again.
                 now_token = store.sessions_token()
@@ -179,7 +186,12 @@ class SessionCache:
                 if pause > 0 and not self._wake.is_set():
                     self._wake.wait(pause)
                 if not self._wake.is_set():
-                    self._watch.wait(max(0.0, next_full - time.monotonic()))
+                    try:
+                        self._watch.wait(max(0.0, next_full - time.monotonic()))
+                    except Exception:   # the listening connection broke (pgnotify.ListenLost)
+                        log.warning("crossingguard: lost the session change listener; polling until it is back")
+                        self._close_watch()
+                        token = None
             else:
                 self._wake.wait(check if failures == 0 else interval)
             if self._wake.is_set():
@@ -190,18 +202,27 @@ class SessionCache:
                 store.close()
             except Exception:
                 pass
+        self._close_watch()
+
+    def _close_watch(self) -> None:
         watch, self._watch, self.event_driven = self._watch, None, False
         if watch is not None:
             watch.close()
 
     def _open_watch(self, store) -> None:
-        """Watch the SQLite database's files (module doc); PostgreSQL and the rest keep polling."""
+        """SQLite: watch the database's files; PostgreSQL: LISTEN for the sessions channel (module
+        doc). Where neither works the cache polls."""
         dialect = getattr(store, "dialect", None)
-        if getattr(dialect, "name", None) != "sqlite":
+        name = getattr(dialect, "name", None)
+        if name == "sqlite":
+            from proxy_addons.filewatch import FileWatch
+            path = dialect.path
+            self._watch = FileWatch.open(path.parent, {path.name, path.name + "-wal"})
+        elif name == "postgresql":
+            from proxy_addons.pgnotify import PgListen
+            self._watch = PgListen.open(dialect.url, getattr(dialect, "timeout", 5.0))
+        else:
             return
-        from proxy_addons.filewatch import FileWatch
-        path = dialect.path
-        self._watch = FileWatch.open(path.parent, {path.name, path.name + "-wal"})
         self.event_driven = self._watch is not None
         if self._watch is None:
-            log.info("crossingguard: no inotify here; teacher sessions are polled")
+            log.info("crossingguard: teacher session changes cannot be watched here (%s); polling", name)

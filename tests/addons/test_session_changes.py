@@ -162,3 +162,51 @@ def test_a_burst_of_commits_costs_a_few_checks_not_one_each(watched_cache, tmp_p
         assert checks <= total / MIN_GAP + 2, (checks, total)
     finally:
         writer.close()
+
+
+# ------------------------------------------------------------------ PostgreSQL: LISTEN/NOTIFY
+
+def _pg_cache(tmp_path, url, interval, check):
+    core = SimpleNamespace(state=SimpleNamespace(policy=SimpleNamespace(store_url=url), home=tmp_path),
+                           generation=0)
+    c = SessionCache(core)
+    c._thread = threading.Thread(target=c._run, args=(core.state, interval, check), daemon=True)
+    c._thread.start()
+    assert wait_for(lambda: c.reloads >= 1 and c.event_driven, 20) is not None, "no listener"
+    return c
+
+
+def test_postgresql_changes_arrive_by_notify_without_polling(tmp_path, postgres_url):
+    cache = _pg_cache(tmp_path, postgres_url, 60.0, 60.0)    # neither polls nor reloads by itself
+    writer = open_store(postgres_url, tmp_path)
+    try:
+        quiet = cache.checks
+        time.sleep(0.5)
+        assert cache.checks == quiet, "woken with nothing committed"
+        session = writer.open_session("tch-1", "cls-1", "youtube", datetime.now(timezone.utc) - timedelta(seconds=1), 30)
+        assert wait_for(lambda: any(s.id == session.id for s in cache.snapshot), 2.0) is not None
+        writer.close_session(session.id, datetime.now(timezone.utc))
+        assert wait_for(lambda: not cache.active(datetime.now(timezone.utc)), 2.0) is not None
+    finally:
+        writer.close()
+        t0 = time.monotonic()
+        cache.stop()
+    assert time.monotonic() - t0 < 5
+
+
+def test_a_lost_listener_falls_back_to_polling_and_comes_back(tmp_path, postgres_url):
+    import psycopg
+    cache = _pg_cache(tmp_path, postgres_url, 1.0, 0.05)
+    writer = open_store(postgres_url, tmp_path)
+    try:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            killed = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE application_name = 'crossingguard-sessions'").fetchall()
+        assert killed, "the listener's connection was not found"
+        assert wait_for(lambda: not cache.event_driven, 5.0) is not None, "the lost listener went unnoticed"
+        session = writer.open_session("tch-1", "cls-1", "youtube", datetime.now(timezone.utc) - timedelta(seconds=1), 30)
+        assert wait_for(lambda: any(s.id == session.id for s in cache.snapshot), 2.0) is not None
+        assert wait_for(lambda: cache.event_driven, 10.0) is not None, "the listener did not come back"
+    finally:
+        writer.close()
+        cache.stop()
