@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -133,7 +134,10 @@ def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="cg-bench-wg-"))
     print(f"bench_wireguard_listeners: one `crossingguard run --wireguard` per count; {os.cpu_count()} CPUs; "
           f"load average (1/5/15 min) {'/'.join(f'{x:.2f}' for x in os.getloadavg())}")
-    rows = [measure(n, base, a.idle_seconds) for n in counts]
+    try:
+        rows = [measure(n, base, a.idle_seconds) for n in counts]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
     print(f"{'devices':>8} {'bound':>6} {'start s':>8} {'RSS MiB':>8} {'fds':>6} {'threads':>8} {'idle CPU':>9}")
     for r in rows:
         print(f"{r['count']:>8} {r['bound']:>6} {r['start']:>8.1f} {r['rss']:>8.1f} {r['fds']:>6} {r['threads']:>8} "

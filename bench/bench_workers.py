@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -446,6 +447,7 @@ def main() -> int:
     finally:
         if cluster is not None:
             cluster.__exit__(None, None, None)
+        shutil.rmtree(base, ignore_errors=True)
     return 0
 
 
