@@ -14,12 +14,19 @@ supervisor only starts, watches and signals them:
 - SIGINT/SIGTERM are forwarded and the workers get `STOP_TIMEOUT` seconds to flush their activity
   logs and exit (their `done` hooks), then are killed.
 
+The loop sleeps until something happens instead of polling: it waits (select) on a pidfd per worker
+(readable when that worker exits) and on a self-pipe that signals (set_wakeup_fd) and
+`request_stop`/`request_reload` write to, with a timeout only for the next scheduled restart. An idle
+supervisor wakes every IDLE_WAIT seconds (a safety net), not ten times a second. Where pidfds are not
+available (not Linux, kernel < 5.3) it falls back to polling every POLL seconds.
+
 Pure process management: no mitmproxy here, so it is tested without a proxy too.
 """
 from __future__ import annotations
 
 import logging
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -32,7 +39,9 @@ log = logging.getLogger("crossingguard.supervisor")
 CRASH_LIMIT = 5
 CRASH_WINDOW = 60.0
 STOP_TIMEOUT = 20.0
-POLL = 0.1
+WORKER_COUNT_ENV = "CROSSINGGUARD_WORKER_COUNT"   # read by proxy_addons/bundle.py
+POLL = 0.1          # fallback without pidfds: how often exited workers are looked for
+IDLE_WAIT = 5.0     # with pidfds: the longest sleep when nothing is due (a safety net only)
 
 
 @dataclass
@@ -44,6 +53,7 @@ class Worker:
     restarts: int = 0
     exits: list[float] = field(default_factory=list)
     restart_at: float | None = None
+    pidfd: int | None = None          # readable once the process exited (Linux >= 5.3)
 
     @property
     def pid(self) -> int | None:
@@ -65,6 +75,11 @@ class Supervisor:
         self.out = out or sys.stderr
         self._stop_signal: int | None = None
         self._hup = False
+        # Lives as long as the supervisor (one per process in practice): closing it while a signal
+        # handler could still write to it would let the descriptor number be reused elsewhere.
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
 
     # ------------------------------------------------------------------ signals
     def _on_stop(self, signum, frame) -> None:
@@ -77,12 +92,23 @@ class Supervisor:
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
+        # A signal writes a byte to the pipe, which ends the loop's select at once (the Python
+        # handler above has set its flag by the time the loop looks).
+        signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"\0")
+        except (BlockingIOError, OSError):
+            pass                          # a full pipe wakes the loop just the same
 
     def request_stop(self, signum: int = signal.SIGTERM) -> None:
         self._stop_signal = signum
+        self._wake()
 
     def request_reload(self) -> None:
         self._hup = True
+        self._wake()
 
     # ------------------------------------------------------------------ workers
     def _say(self, msg: str) -> None:
@@ -93,10 +119,19 @@ class Supervisor:
         # handler: a reload fanned out while a worker is still importing must not kill it. And
         # with a parent-death signal: if the supervisor itself is killed, its workers stop too
         # instead of holding the port as orphans nobody restarts or reloads.
-        w.proc = subprocess.Popen(w.argv, env=self.env, stdin=subprocess.DEVNULL,
+        env = dict(os.environ if self.env is None else self.env)
+        env[WORKER_COUNT_ENV] = str(len(self.workers))   # workers share out WireGuard listeners by it
+        w.proc = subprocess.Popen(w.argv, env=env, stdin=subprocess.DEVNULL,
                                   preexec_fn=_prepare_worker)
+        w.pidfd = _pidfd(w.proc.pid)
         w.started = time.monotonic()
         w.restart_at = None
+
+    @staticmethod
+    def _close_pidfd(w: Worker) -> None:
+        if w.pidfd is not None:
+            os.close(w.pidfd)
+            w.pidfd = None
 
     def pids(self) -> dict[int, int | None]:
         return {w.index: w.pid for w in self.workers}
@@ -116,6 +151,7 @@ class Supervisor:
                 continue
             code = w.proc.returncode
             w.proc = None
+            self._close_pidfd(w)
             w.exits = [t for t in w.exits if now - t < CRASH_WINDOW] + [now]
             if len(w.exits) >= CRASH_LIMIT:
                 self._say(f"worker {w.index} exited {len(w.exits)} times within {CRASH_WINDOW:g}s "
@@ -143,6 +179,7 @@ class Supervisor:
                 w.proc.kill()
                 w.proc.wait(timeout=5)
             w.proc = None
+            self._close_pidfd(w)
 
     def run(self) -> int:
         """Start every worker and supervise until asked to stop; the exit code."""
@@ -161,10 +198,41 @@ class Supervisor:
                 if give_up is not None:
                     code = give_up
                     break
-                time.sleep(POLL)
+                self._sleep()
         finally:
             self._stop_all(self._stop_signal or signal.SIGTERM)
         return code
+
+    def _sleep(self) -> None:
+        """Until a worker exits, a signal or request arrives, or the next restart is due."""
+        fds = [w.pidfd for w in self.workers if w.proc is not None and w.pidfd is not None]
+        if any(w.proc is not None and w.pidfd is None for w in self.workers):
+            timeout = POLL                # a worker we cannot wait on: poll for it
+        else:
+            timeout = IDLE_WAIT
+        now = time.monotonic()
+        for w in self.workers:
+            if w.proc is None and w.restart_at is not None:
+                timeout = min(timeout, max(0.0, w.restart_at - now))
+        if self._stop_signal is not None or self._hup:
+            timeout = 0.0                 # a signal arrived since the loop looked
+        try:
+            select.select([self._wake_r, *fds], [], [], timeout)
+        except InterruptedError:
+            pass
+        try:
+            while os.read(self._wake_r, 512):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when `pid` exits, or None (no pidfd_open here)."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def _prepare_worker() -> None:

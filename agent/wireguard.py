@@ -7,13 +7,15 @@ Layout under `--home/wireguard/` (directory 0700, every file 0600: private keys)
     devices/DEVICE_ID.json   {"server_key", "client_key"}: mitmproxy's WireGuard configuration
                              file format, one per device (the proxy runs `--mode wireguard:FILE@PORT`)
 
-Why one listener per device: mitmproxy 11.0.2's WireGuard server takes ONE client key per
-server instance, and its network stack does not tie a tunnel's inner source address to the peer
-that sent it (any enrolled peer could claim another's tunnel address). A listener per device
-makes the key the identity for real: only that device's key completes a handshake on that UDP
-port, so a flow arriving through it is that device's, whatever address it claims inside the
-tunnel. The cost is a UDP port and a small server task per device (docs/deploy.md gives the
-scaling limit and the kernel-WireGuard alternative for large fleets).
+Why one listener per device: mitmproxy 11.0.2 gives its WireGuard server ONE client key per server
+instance. mitmproxy_rs 0.10.7 underneath would take several, but a connection does not say which
+key it came through, and the stack does not tie a tunnel's inner source address to the peer that
+sent it (it learns addresses from packets: no AllowedIPs), so any enrolled peer could claim
+another's tunnel address. A listener per device makes the key the identity for real: only that
+device's key completes a handshake on that UDP port, so a flow arriving through it is that
+device's, whatever address it claims inside the tunnel. The cost, measured
+(bench/bench_wireguard_listeners.py): about 73 KiB and one descriptor per listener, no idle CPU;
+docs/deploy.md has the figures and the kernel-WireGuard alternative for large fleets.
 
 Pure core: keys with `cryptography` (X25519), files, the client configuration text. The proxy side
 (which modes to run, which device a connection came through) is proxy_addons/wireguard.py.

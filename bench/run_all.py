@@ -12,7 +12,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHES = ("bench_decide.py", "bench_classifiers.py", "bench_proxy.py", "bench_metrics.py", "bench_sensor.py",
-           "bench_store.py", "bench_review.py")
+           "bench_store.py", "bench_review.py", "bench_workers.py", "bench_wireguard_listeners.py")
 
 
 def main(argv: list[str]) -> int:

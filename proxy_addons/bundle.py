@@ -34,6 +34,15 @@ from proxy_addons.wireguard import WireGuardDevices
 from proxy_addons.upstream import UpstreamPages
 
 
+def worker_count() -> int:
+    """N of `run --workers N`, as the supervisor passes it to its workers (agent/supervisor.py)."""
+    import os
+    try:
+        return max(1, int(os.environ.get("CROSSINGGUARD_WORKER_COUNT", "1")))
+    except ValueError:
+        return 1
+
+
 def build_addons(preloaded=None, *, with_posts: bool = True, worker: int | None = None) -> list:
     """All addons sharing one Core. `with_posts=False` leaves out post classification (tests and
     benchmarks of the enforcement path alone; in production use the crossingguard_classify option).
@@ -42,8 +51,8 @@ def build_addons(preloaded=None, *, with_posts: bool = True, worker: int | None 
     core = Core(preloaded)
     sessions = SessionCache(core)
     # WireGuard listeners are UDP sockets bound by mitmproxy_rs (no SO_REUSEPORT): under
-    # `run --workers N` only worker 0 runs them.
-    tunnels = WireGuardDevices(core, primary=worker in (None, 0))
+    # `run --workers N` each worker runs its share of them (proxy_addons/wireguard.py).
+    tunnels = WireGuardDevices(core, worker=worker or 0, workers=worker_count() if worker is not None else 1)
     identity = IdentityAddon(core, tunnels)
     passthrough = Passthrough(core, identity)
     # TunnelDecider moves itself before mitmproxy's next_layer addon at startup (tunnel.py).

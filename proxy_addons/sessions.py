@@ -4,13 +4,22 @@ A worker thread opens the store (SQLite connections stay in the thread that made
 `self.snapshot` with the sessions active now. Hooks read the snapshot (one attribute read): never a
 database call on the event loop.
 
-When it reloads: every `crossingguard_session_check_ms` (200) milliseconds the worker asks the store
-for its cheap change token (`Store.sessions_token()`: SQLite's `PRAGMA data_version`, which changes
-when another process commits; elsewhere a count over the sessions table) and reloads only when the
-token changed. So a session opened or closed with `crossingguard session open/close` reaches the
-proxy within about 0.2 s (a post right after closing is read-only again), while an idle proxy reads
-one integer five times a second. A full reload also runs every `crossingguard_session_refresh_ms`
-(3000) milliseconds whatever the token says, as a safety net.
+When it reloads: the worker asks the store for its cheap change token (`Store.sessions_token()`:
+SQLite's `PRAGMA data_version`, which changes when another process commits; elsewhere a count over
+the sessions table) and reloads only when the token changed. When it asks:
+- SQLite (the embedded default): when the database changes. An inotify watch on the database's
+  `-wal` and main file (proxy_addons/filewatch.py) wakes the worker when any process commits, so a
+  session opened or closed with `crossingguard session open/close` reaches the proxy within
+  milliseconds, and an idle proxy does not wake at all for it. With `run --workers N` that was N
+  threads each taking SQLite's locks five times a second for nothing.
+- PostgreSQL: when notified. `session open/close` send `NOTIFY crossingguard_sessions` in their
+  transaction, from whichever machine runs them; each proxy process LISTENs on one extra connection
+  (proxy_addons/pgnotify.py).
+- Where neither works (no inotify, the listening connection cannot be made or broke): every
+  `crossingguard_session_check_ms` (200) milliseconds, so a change arrives within about 0.2 s; the
+  listener is tried again every full reload.
+A full reload also runs every `crossingguard_session_refresh_ms` (3000) milliseconds whatever the
+token says, as a safety net.
 
 Fail choice: when the store cannot be read, the last snapshot stays in force; sessions in it still
 end on time because the engine checks `active_at` for each request. With no snapshot at all nobody
@@ -27,6 +36,11 @@ from agent.metrics import ADDON_ERRORS, COUNTERS, SESSIONS_ACTIVE, STATE
 
 log = logging.getLogger("crossingguard.sessions")
 
+# Seconds between two checks woken by database changes. Every commit wakes the watch, including
+# this process's own incident writes; during a burst of them the cache checks the token at most ten
+# times a second (the old poll did five); after a quiet spell a change is checked at once.
+MIN_GAP = 0.1
+
 
 class SessionCache:
     name = "crossingguard_sessions"   # mitmproxy addon name (unique; built-ins use short names)
@@ -36,10 +50,13 @@ class SessionCache:
         self.snapshot: tuple = ()
         self.refreshed_at: float | None = None
         self.reloads = 0        # full reads of the sessions (tests: an unchanged store is not re-read)
+        self.checks = 0         # change-token reads (tests: an idle SQLite store wakes nobody)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._generation = -1
+        self._watch = None          # FileWatch of the SQLite database while the worker runs
+        self.event_driven = False   # True while changes arrive by inotify rather than polling
 
     def load(self, loader) -> None:
         # mitmproxy options have no float type: milliseconds.
@@ -98,7 +115,7 @@ class SessionCache:
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        self._poke()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._thread = None
@@ -109,7 +126,13 @@ class SessionCache:
 
     def refresh_now(self) -> None:
         """Ask the worker for an immediate reload (tests, admin hooks)."""
+        self._poke()
+
+    def _poke(self) -> None:
         self._wake.set()
+        watch = self._watch
+        if watch is not None:
+            watch.poke()
 
     def active(self, at: datetime) -> tuple:
         return tuple(s for s in self.snapshot if s.active_at(at))
@@ -122,14 +145,22 @@ class SessionCache:
         failures = 0
         token = None
         next_full = 0.0
+        last_check = 0.0
+        next_watch_try = 0.0
         while not self._stop.is_set():
             try:
                 if store is None:
                     from agent.store import open_store
                     store = open_store(state.policy.store_url, state.home)
+                if self._watch is None and time.monotonic() >= next_watch_try:
+                    # Before the token is read: a change after this point wakes the watch.
+                    next_watch_try = time.monotonic() + interval
+                    self._open_watch(store)
                 # The token is read BEFORE the sessions: a change between the two reads shows
                 # as a new token on the next check and reloads again.
                 now_token = store.sessions_token()
+                self.checks += 1
+                last_check = time.monotonic()
                 if now_token != token or time.monotonic() >= next_full:
                     self.snapshot = tuple(store.sessions(active_at=datetime.now(timezone.utc)))
                     self.refreshed_at = datetime.now(timezone.utc).timestamp()
@@ -148,7 +179,21 @@ class SessionCache:
                     except Exception:
                         pass
                     store = None
-            self._wake.wait(check if failures == 0 else interval)
+            if self._watch is not None and failures == 0:
+                # At most one check per MIN_GAP: changes during the pause stay queued in the
+                # watch, so the first change after a quiet spell is seen at once.
+                pause = MIN_GAP - (time.monotonic() - last_check)
+                if pause > 0 and not self._wake.is_set():
+                    self._wake.wait(pause)
+                if not self._wake.is_set():
+                    try:
+                        self._watch.wait(max(0.0, next_full - time.monotonic()))
+                    except Exception:   # the listening connection broke (pgnotify.ListenLost)
+                        log.warning("crossingguard: lost the session change listener; polling until it is back")
+                        self._close_watch()
+                        token = None
+            else:
+                self._wake.wait(check if failures == 0 else interval)
             if self._wake.is_set():
                 self._wake.clear()
                 token = None   # refresh_now(): reload whatever the token says
@@ -157,3 +202,27 @@ class SessionCache:
                 store.close()
             except Exception:
                 pass
+        self._close_watch()
+
+    def _close_watch(self) -> None:
+        watch, self._watch, self.event_driven = self._watch, None, False
+        if watch is not None:
+            watch.close()
+
+    def _open_watch(self, store) -> None:
+        """SQLite: watch the database's files; PostgreSQL: LISTEN for the sessions channel (module
+        doc). Where neither works the cache polls."""
+        dialect = getattr(store, "dialect", None)
+        name = getattr(dialect, "name", None)
+        if name == "sqlite":
+            from proxy_addons.filewatch import FileWatch
+            path = dialect.path
+            self._watch = FileWatch.open(path.parent, {path.name, path.name + "-wal"})
+        elif name == "postgresql":
+            from proxy_addons.pgnotify import PgListen
+            self._watch = PgListen.open(dialect.url, getattr(dialect, "timeout", 5.0))
+        else:
+            return
+        self.event_driven = self._watch is not None
+        if self._watch is None:
+            log.info("crossingguard: teacher session changes cannot be watched here (%s); polling", name)

@@ -9,8 +9,12 @@ the record is DROPPED and counted, never waited for. Blocking here would stall e
 through the proxy (a 10 ms stall cut throughput 7x in the foundation measurements), which is worse
 for students and staff than a gap in a log. The gap is not silent: the counter is exported
 (crossingguard_activity_dropped_total) and the writer writes a `{"event": "dropped", "count": N}`
-line into the chain as soon as it can (the writer wakes at least every DROPPED_WAKE seconds, so
-the marker does not wait for the next record), so the log itself says where records are missing.
+line into the chain as soon as it can (while a marker is pending the writer wakes at least every
+DROPPED_WAKE seconds, so it does not wait for the next record), so the log itself says where records
+are missing. With no marker pending an idle writer just blocks on the queue (a wake-up every
+IDLE_WAKE seconds): a record can only be dropped while the queue is full, and then the writer has
+work and is awake anyway, so it sees the new count before it blocks again; IDLE_WAKE bounds the
+wait for any other path that raises the count.
 
 Durability (group commit): `write(record, commit=ticket)` takes an optional ticket, a callable (or
 an asyncio future) the writer thread resolves with True once the record's line is fsynced (False
@@ -57,7 +61,8 @@ CHECKPOINT_EVERY = 1.0  # seconds between checkpoint writes (each is a second fs
 # the GIL once per batch for the disk instead of twice (write, then fdatasync), and each time it
 # takes the GIL back it may wait for the busy event loop thread (up to the switch interval).
 _DSYNC = getattr(os, "O_DSYNC", 0)
-DROPPED_WAKE = 0.05     # the writer wakes this often when idle, to write a pending dropped marker
+DROPPED_WAKE = 0.05     # the writer wakes this often while a dropped marker is pending
+IDLE_WAKE = 1.0         # ... and this often otherwise (once a second instead of 20 times: module doc)
 
 
 class _Flush:
@@ -379,7 +384,8 @@ class ActivityLog:
     def _run(self) -> None:
         while True:
             try:
-                item = self._queue.get(timeout=DROPPED_WAKE)
+                pending = self.dropped > self._dropped_logged
+                item = self._queue.get(timeout=DROPPED_WAKE if pending else IDLE_WAKE)
             except queue.Empty:
                 if self.dropped > self._dropped_logged:
                     self._guarded_write([], [])   # the marker, promptly (module doc)

@@ -70,6 +70,10 @@ class Dialect:
     def sessions_token(self, conn) -> tuple:
         return tuple(conn.execute(self.SESSIONS_TOKEN_SQL).fetchone())
 
+    def notify_sessions(self, conn) -> None:
+        """Inside a transaction that opened or closed a teacher session: tell listening proxies
+        (proxy_addons/pgnotify.py). Nothing to do where changes are seen otherwise (SQLite)."""
+
 
 class SQLiteDialect(Dialect):
     name = "sqlite"
@@ -164,6 +168,12 @@ class PostgresDialect(Dialect):
 
     def begin_write(self, conn) -> None:
         conn.execute("BEGIN")
+
+    SESSIONS_CHANNEL = "crossingguard_sessions"
+
+    def notify_sessions(self, conn) -> None:
+        # Delivered at COMMIT, and only if the transaction commits.
+        conn.execute(f"NOTIFY {self.SESSIONS_CHANNEL}")
 
     def lock_migrations(self, conn) -> None:
         # Transaction-scoped: released by the COMMIT/ROLLBACK that ends the migration, even if

@@ -267,6 +267,7 @@ class Store(LifecycleMixin):  # lifecycle.py: the review app's incident lifecycl
                 (session.id, teacher, class_id, platform, iso(session.starts), iso(session.ends), iso(now)))
             self._append_audit(conn, new_id("aud"), iso(now), teacher, "session.open", session.id,
                                auditchain.canonical_detail(self._session_detail(session)))
+            self.dialect.notify_sessions(conn)
 
         self._session_write(write)
         return session
@@ -288,6 +289,7 @@ class Store(LifecycleMixin):  # lifecycle.py: the review app's incident lifecycl
                 session = self._session(row[:6] + (iso(at),))
                 self._append_audit(conn, new_id("aud"), iso(now), actor, "session.close", session_id,
                                    auditchain.canonical_detail(self._session_detail(session)))
+                self.dialect.notify_sessions(conn)
             return session
 
         return self._session_write(write)

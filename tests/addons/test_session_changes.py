@@ -87,3 +87,126 @@ def test_the_portable_token_changes_on_open_and_on_close(tmp_path):
         assert len({empty, opened, closed}) == 3
     finally:
         store.close()
+
+
+@pytest.fixture
+def watched_cache(tmp_path):
+    """As `cache`, but the token is never polled (a check once a minute): only the inotify watch
+    on the SQLite files can deliver a change quickly."""
+    core = SimpleNamespace(state=SimpleNamespace(policy=SimpleNamespace(store_url=None), home=tmp_path),
+                           generation=0)
+    c = SessionCache(core)
+    c._thread = threading.Thread(target=c._run, args=(core.state, 60.0, 60.0), daemon=True)
+    c._thread.start()
+    assert wait_for(lambda: c.reloads >= 1, 10) is not None
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+def test_sqlite_changes_arrive_by_inotify_without_polling(watched_cache, tmp_path):
+    assert watched_cache.event_driven, "SQLite on Linux: the cache should watch the database files"
+    writer = open_store(None, tmp_path)
+    try:
+        quiet = watched_cache.checks
+        time.sleep(0.5)
+        assert watched_cache.checks == quiet, "woken with nothing committed"
+        now = datetime.now(timezone.utc)
+        session = writer.open_session("tch-1", "cls-1", "youtube", now - timedelta(seconds=1), 30)
+        assert wait_for(lambda: any(s.id == session.id for s in watched_cache.snapshot), 1.0) is not None
+        writer.close_session(session.id, datetime.now(timezone.utc))
+        assert wait_for(lambda: not watched_cache.active(datetime.now(timezone.utc)), 1.0) is not None
+    finally:
+        writer.close()
+    # Stopping does not wait for the minute-long timeout either.
+    t0 = time.monotonic()
+    watched_cache.stop()
+    assert time.monotonic() - t0 < 5
+
+
+def test_the_cache_reading_sessions_does_not_wake_itself(watched_cache, tmp_path):
+    """Readers touch only the -shm file: other processes reading (the review app, other workers)
+    and the cache's own reloads cause no wake-ups, so an idle proxy stays asleep."""
+    reader = open_store(None, tmp_path)
+    try:
+        before, checks = watched_cache.reloads, watched_cache.checks
+        for _ in range(20):
+            reader.sessions(active_at=datetime.now(timezone.utc))
+        time.sleep(0.3)
+        assert watched_cache.checks == checks, "another connection's reads woke the cache"
+        watched_cache.refresh_now()          # one forced reload ...
+        assert wait_for(lambda: watched_cache.reloads == before + 1, 2.0) is not None
+        time.sleep(0.5)
+        assert watched_cache.reloads == before + 1   # ... and no echo of it
+        assert watched_cache.checks == checks + 1
+    finally:
+        reader.close()
+
+
+def test_a_burst_of_commits_costs_a_few_checks_not_one_each(watched_cache, tmp_path):
+    """Incidents written in a burst wake the watch on every commit; the cache still checks the
+    token at most once per MIN_GAP, and the last change is not missed."""
+    from proxy_addons.sessions import MIN_GAP
+    writer = open_store(None, tmp_path)
+    try:
+        before = watched_cache.checks
+        t0 = time.monotonic()
+        ids = [writer.open_session(f"tch-{i}", "cls-1", "youtube", datetime.now(timezone.utc) - timedelta(seconds=1),
+                                   30).id for i in range(40)]
+        assert wait_for(lambda: {s.id for s in watched_cache.snapshot} >= set(ids), 2.0) is not None
+        time.sleep(0.3)
+        total = time.monotonic() - t0
+        checks = watched_cache.checks - before
+        # One check per commit would be 40; coalesced it is one per MIN_GAP at most (+ the first).
+        assert checks <= total / MIN_GAP + 2, (checks, total)
+    finally:
+        writer.close()
+
+
+# ------------------------------------------------------------------ PostgreSQL: LISTEN/NOTIFY
+
+def _pg_cache(tmp_path, url, interval, check):
+    core = SimpleNamespace(state=SimpleNamespace(policy=SimpleNamespace(store_url=url), home=tmp_path),
+                           generation=0)
+    c = SessionCache(core)
+    c._thread = threading.Thread(target=c._run, args=(core.state, interval, check), daemon=True)
+    c._thread.start()
+    assert wait_for(lambda: c.reloads >= 1 and c.event_driven, 20) is not None, "no listener"
+    return c
+
+
+def test_postgresql_changes_arrive_by_notify_without_polling(tmp_path, postgres_url):
+    cache = _pg_cache(tmp_path, postgres_url, 60.0, 60.0)    # neither polls nor reloads by itself
+    writer = open_store(postgres_url, tmp_path)
+    try:
+        quiet = cache.checks
+        time.sleep(0.5)
+        assert cache.checks == quiet, "woken with nothing committed"
+        session = writer.open_session("tch-1", "cls-1", "youtube", datetime.now(timezone.utc) - timedelta(seconds=1), 30)
+        assert wait_for(lambda: any(s.id == session.id for s in cache.snapshot), 2.0) is not None
+        writer.close_session(session.id, datetime.now(timezone.utc))
+        assert wait_for(lambda: not cache.active(datetime.now(timezone.utc)), 2.0) is not None
+    finally:
+        writer.close()
+        t0 = time.monotonic()
+        cache.stop()
+    assert time.monotonic() - t0 < 5
+
+
+def test_a_lost_listener_falls_back_to_polling_and_comes_back(tmp_path, postgres_url):
+    import psycopg
+    cache = _pg_cache(tmp_path, postgres_url, 1.0, 0.05)
+    writer = open_store(postgres_url, tmp_path)
+    try:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            killed = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE application_name = 'crossingguard-sessions'").fetchall()
+        assert killed, "the listener's connection was not found"
+        assert wait_for(lambda: not cache.event_driven, 5.0) is not None, "the lost listener went unnoticed"
+        session = writer.open_session("tch-1", "cls-1", "youtube", datetime.now(timezone.utc) - timedelta(seconds=1), 30)
+        assert wait_for(lambda: any(s.id == session.id for s in cache.snapshot), 2.0) is not None
+        assert wait_for(lambda: cache.event_driven, 10.0) is not None, "the listener did not come back"
+    finally:
+        writer.close()
+        cache.stop()

@@ -93,6 +93,40 @@ def test_a_worker_that_keeps_dying_stops_the_supervisor(tmp_path, script, monkey
     assert events(tmp_path / "w0.log")[-1][1] == "term"      # the healthy one was stopped cleanly
 
 
+@pytest.mark.skipif(sv._pidfd(__import__("os").getpid()) is None, reason="no pidfd_open on this kernel")
+def test_an_idle_supervisor_sleeps_yet_reacts_at_once(tmp_path, script, monkeypatch):
+    """No polling: with the safety-net wake-up pushed to a minute, a killed worker is still
+    restarted, a reload forwarded and a stop obeyed within seconds (pidfds and the wake-up pipe),
+    and the idle supervisor thread uses next to no CPU meanwhile."""
+    import os
+    monkeypatch.setattr(sv, "IDLE_WAIT", 60.0)
+    monkeypatch.setattr(sv, "POLL", 60.0)
+    monkeypatch.setattr(sv, "backoff", lambda n: 0.05)
+    logs = [tmp_path / "w0.log", tmp_path / "w1.log"]
+    sup = sv.Supervisor(lambda i: [sys.executable, str(script), str(logs[i])], 2, out=open(tmp_path / "out", "w"))
+    t = threading.Thread(target=sup.run)
+    t.start()
+    try:
+        wait_until(lambda: all(events(p) for p in logs))
+        cpu0 = time.process_time()
+        time.sleep(1.0)
+        idle_cpu = time.process_time() - cpu0
+        assert idle_cpu < 0.2, f"the supervisor thread busy while idle: {idle_cpu:.3f}s of CPU in 1s"
+        victim = sup.pids()[0]
+        os.kill(victim, signal.SIGKILL)
+        wait_until(lambda: sup.pids()[0] not in (None, victim), timeout=10)
+        wait_until(lambda: [e for _, e in events(logs[0])] == ["start", "start"], timeout=10)
+        sup.request_reload()
+        wait_until(lambda: all(any(e == "hup" for _, e in events(p)) for p in logs), timeout=10)
+    finally:
+        t0 = time.monotonic()
+        sup.request_stop(signal.SIGTERM)
+        t.join(30)
+    assert not t.is_alive()
+    assert time.monotonic() - t0 < 10
+    assert all(events(p)[-1][1] == "term" for p in logs)
+
+
 @pytest.mark.parametrize("exits, delay", [(1, 0.25), (2, 0.5), (3, 1.0), (10, 10.0)])
 def test_backoff(exits, delay):
     assert sv.backoff(exits) == delay

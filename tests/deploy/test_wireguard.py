@@ -158,7 +158,10 @@ def _tunnel_unavailable() -> str | None:
 
 
 @pytest.mark.e2e
-def test_https_through_a_real_wireguard_tunnel_is_judged_as_the_devices_student(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_https_through_a_real_wireguard_tunnel_is_judged_as_the_devices_student(tmp_path, workers):
+    """With `--workers 2` the two tablets' listeners belong to different workers (owner() by
+    device id: tab-young -> worker 0, tab-teacher -> worker 1) and the tunnel still works."""
     why = _tunnel_unavailable()
     if why:
         pytest.skip(f"real WireGuard client unavailable: {why}")
@@ -187,14 +190,22 @@ def test_https_through_a_real_wireguard_tunnel_is_judged_as_the_devices_student(
         assert inet.stdout.readline().strip() == "READY"
         log = open(tmp_path / "proxy.log", "w")
         proxy = topo.spawn(topo.gw, [sys.executable, "-m", "agent.cli", "run", *common, "--listen-host", "0.0.0.0",
-                             "--listen-port", "8080", "--metrics-port", "0", "--wireguard",
+                             "--listen-port", "8080", "--metrics-port", "0", "--wireguard", "--workers", str(workers),
                              "--", "--set", "ssl_insecure=true"],
                    cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+        def holder(port: int) -> str:
+            """`pid=N` of the process holding UDP `port` in the gateway namespace, or ''."""
+            out = topo.run(topo.gw, "ss", "-lunpH", f"sport = :{port}", check=False).stdout
+            return next((w.split(",")[0] for w in out.replace("(", ",").split(",") if w.startswith("pid=")), "")
         deadline = time.monotonic() + 90
-        while not topo.run(topo.gw, "ss", "-lunH", f"sport = :{young['port']}", check=False).stdout.strip():
+        while not (holder(young["port"]) and holder(teacher["port"])):
             if time.monotonic() > deadline:
                 pytest.fail("no WireGuard listener:\n" + (tmp_path / "proxy.log").read_text())
             time.sleep(0.3)
+        if workers == 2:      # shared out: one listener in each worker, neither in the supervisor
+            assert holder(young["port"]) != holder(teacher["port"])
+            assert f"pid={proxy.pid}" not in (holder(young["port"]), holder(teacher["port"]))
         # The device: wireguard-go in the client namespace with the young tablet's configuration,
         # but claiming the TEACHER tablet's tunnel address.
         wg = topo.spawn(topo.client, ["wireguard-go", "-f", iface], stdout=subprocess.DEVNULL,
@@ -253,6 +264,51 @@ def test_https_through_a_real_wireguard_tunnel_is_judged_as_the_devices_student(
             time.sleep(0.2)
         assert udp_listening(young["port"]) and proxy.poll() is None
         log.close()
-    lines = [json.loads(x) for f in (home / "activity").glob("activity-*.jsonl") for x in f.read_text().splitlines()]
+    lines = [json.loads(x) for f in (home / "activity").rglob("activity-*.jsonl") for x in f.read_text().splitlines()]
     insta = [ln for ln in lines if ln.get("platform") == "instagram"]
     assert insta and {(ln["user"], ln["device"], ln["verdict"]) for ln in insta} == {(roster.young, "tab-young", "block")}
+
+
+# ------------------------------------------------------------------ listeners shared out over workers
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 8])
+def test_every_device_has_exactly_one_owner_and_the_split_is_even(workers):
+    from proxy_addons.wireguard import owner
+    ids = [f"tab-{i:04d}" for i in range(800)]
+    owners = [owner(d, workers) for d in ids]
+    assert set(owners) == set(range(workers))
+    counts = [owners.count(w) for w in range(workers)]
+    assert max(counts) - min(counts) < 0.25 * 800 / workers      # roughly even
+    assert owners == [owner(d, workers) for d in ids]             # the same in every process
+
+
+@pytest.mark.parametrize("device, workers, expected", [
+    ("tab-young", 1, 0), ("tab-young", 2, 0), ("tab-teacher", 2, 1),   # the real-tunnel test relies on these
+])
+def test_owner_is_a_fixed_function_of_the_device_id(device, workers, expected):
+    from proxy_addons.wireguard import owner
+    assert owner(device, workers) == expected
+
+
+def test_a_worker_runs_only_its_share_of_listeners(district, capsys, monkeypatch):
+    from mitmproxy import ctx
+    from mitmproxy.test import taddons
+
+    from agent.context import AppContext
+    from proxy_addons.state import Core, load_state
+    from proxy_addons.wireguard import WireGuardDevices, owner
+
+    base, roster, devices = district
+    for d in ("tab-young", "tab-teacher"):
+        assert add(capsys, district, d)[0] == 0
+    core = Core(load_state(AppContext(base / "home", None, roster.directory, devices)))
+    seen = {}
+    for index in (0, 1):
+        wg = WireGuardDevices(core, worker=index, workers=2)
+        with taddons.context(wg) as tctx:
+            tctx.options.crossingguard_wireguard = True
+            wg.sync()
+            seen[index] = [m for m in ctx.options.mode if m.startswith("wireguard:")]
+        assert {d.device_id for d in wg.by_conf.values()} == \
+            {d for d in ("tab-young", "tab-teacher") if owner(d, 2) == index}
+    assert len(seen[0]) == len(seen[1]) == 1 and seen[0] != seen[1]
