@@ -105,6 +105,8 @@ class Posts:
     async def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or self.service is None:
             return
+        if flow.request.stream:
+            return   # streamed past the limit: bodies.py decided it (held or passed) on the headers
         v = verdict_of(flow)
         if not should_judge(flow.request.method, v.decision):
             return
