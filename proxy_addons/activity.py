@@ -88,13 +88,14 @@ EXPIRY_CHECK = 1.0     # sync mode: how often the COMMIT_TIMEOUT watchdog looks 
 COMMIT_KEY = "crossingguard_commit"   # flow.metadata: the commit future of the flow's line
 # sync mode: the GIL switch interval of the proxy process (Python's default is 5 ms). A commit's
 # path has two GIL hand-overs to the writer thread (its wake-up, and its return from the O_DSYNC
-# write); while the event loop runs Python, the writer waits up to one interval for each, so at
-# 5 ms that wait, not the disk (fdatasync ~0.1-0.4 ms on a quiet disk), was most of what a response waited
-# for. At 1 ms, measured with bench_proxy.py --commit-ab (3 side-by-side pairs, same disk): the
-# latency sync adds +1.5..5.7 ms instead of +1.9..16 ms, throughput ratio median 0.95 vs 0.85.
-# The interval only matters when two threads want the GIL at once; the proxy's other threads
-# (sessions, identity, alerts) sleep almost always. Set for the whole process, once: it is a
-# process setting, and this is the addon that needs it.
+# write); while the event loop runs Python, the writer waits up to one interval for each. On a
+# quiet machine that wait, not the disk, was most of what a response waited for (+4.4 ms per
+# request with a 0.14 ms fdatasync, bench_proxy.py --commit-ab). 1 ms vs 5 ms side by side on this
+# shared 2-CPU machine (load 4-8): better in 9 of 12 comparisons (bench pairs, a three-way same-run
+# A/B, a micro-benchmark), by less than the run-to-run noise in most; on a loaded machine the OS
+# scheduler's delays dominate either way. The interval only matters when two threads want the GIL
+# at once; the proxy's other threads (sessions, identity, alerts) sleep almost always. Set for the
+# whole process, once: it is a process setting, and this is the addon that needs it.
 COMMIT_SWITCH_INTERVAL = 0.001
 
 
