@@ -110,7 +110,9 @@ class Bodies:
             return False
         if action != "close":
             COUNTERS.inc(UNREADABLE_POSTS, v.decision.platform, "held")
-            how = f"{size:,}-byte" if "content-length" in flow.request.headers else f"chunked (over {self.threshold:,} bytes)"
+            headers = flow.request.headers
+            how = f"{size:,}-byte" if "content-length" in headers else \
+                f"{'chunked' if 'transfer-encoding' in headers else 'undeclared-length'} (over {self.threshold:,} bytes)"
             log.warning("crossingguard: a %s %s post to %s by a student could not be read; held (request id %s)",
                         how, mime or "untyped", v.decision.platform, v.request_id)
             v.decision = action          # the activity line says held, with the rule

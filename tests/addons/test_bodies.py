@@ -115,3 +115,14 @@ def test_over_limit_table(method, platform, role, mime, answered, expected):
     got = over_limit(method, decision, role, mime, answered)
     assert (got if isinstance(got, str) else got.action) == expected
     assert over_limit(method, None, role, mime, answered) == ("close" if answered else "stream")
+
+
+def test_an_http2_body_without_a_length_is_marked_too(stack, bodies):
+    f = make_flow(TEEN_IP, "www.youtube.com", method="POST", path="/youtubei/v1/comment/create_comment",
+                  headers={"Content-Type": "application/json"})
+    f.request.http_version = "HTTP/2.0"
+    bodies.requestheaders(f)
+    assert f.metadata[LIMIT_KEY] == 2 * 1024 * 1024
+    g = make_flow(TEEN_IP, "www.youtube.com", headers={"Content-Type": "application/json"})   # HTTP/1.1, no body
+    bodies.requestheaders(g)
+    assert LIMIT_KEY not in g.metadata
