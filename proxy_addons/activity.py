@@ -91,9 +91,9 @@ COMMIT_KEY = "crossingguard_commit"   # flow.metadata: the commit future of the 
 # write); while the event loop runs Python, the writer waits up to one interval for each. On a
 # quiet machine that wait, not the disk, was most of what a response waited for (+4.4 ms per
 # request with a 0.14 ms fdatasync, bench_proxy.py --commit-ab). 1 ms vs 5 ms side by side on this
-# shared 2-CPU machine (load 4-8): better in 9 of 12 comparisons (bench pairs, a three-way same-run
-# A/B, a micro-benchmark), by less than the run-to-run noise in most; on a loaded machine the OS
-# scheduler's delays dominate either way. The interval only matters when two threads want the GIL
+# shared 2-CPU machine (load 3-8): better in 11 of 14 comparisons; in the most controlled one (both
+# in one run with one async baseline, 8 alternating rounds) in 4 of 5 runs, per-round sync/async
+# ratio medians 0.82-0.92 vs 0.75-0.91. Single runs are noisier than the effect. The interval only matters when two threads want the GIL
 # at once; the proxy's other threads (sessions, identity, alerts) sleep almost always. Set for the
 # whole process, once: it is a process setting, and this is the addon that needs it.
 COMMIT_SWITCH_INTERVAL = 0.001
