@@ -25,8 +25,10 @@ When the size is known:
     asks `over_limit` (via `install()`: mitmproxy has no hook there) and either switches the request
     to streaming, sending what was buffered first, or closes it. So at most the limit is held per
     request whatever the client sends (docs/mitmproxy-internals.md item 13).
-Responses over the same size are streamed to the client too (declared length only: a response is
-sent on as it arrives, nothing in the filter reads response bodies).
+Responses over the same size are streamed to the client too, declared or chunked (nothing in the
+filter reads response bodies): `configure` sets mitmproxy's own `stream_large_bodies` to this limit,
+whose late switch streams a chunked response once its buffer passes it (a district's own
+`--set stream_large_bodies` is replaced by `crossingguard_stream_bodies`).
 """
 from __future__ import annotations
 
@@ -84,6 +86,22 @@ class Bodies:
                 self.threshold = human.parse_size(ctx.options.crossingguard_stream_bodies or None)
             except ValueError as exc:
                 raise exceptions.OptionsError(f"crossingguard_stream_bodies: {exc}") from None
+            self._stream_responses()
+
+    def running(self) -> None:
+        # mitmproxy configures an addon with its own options only when they differ from their
+        # defaults (they are added while the addon loads, before it is in the chain): at the
+        # default 2m, the response limit is applied here.
+        self._stream_responses()
+
+    def _stream_responses(self) -> None:
+        """Responses (module doc): mitmproxy's own option streams a response declared larger, and
+        switches a chunked one to streaming once its buffer passes the limit. For requests it only
+        ever sets `stream` where `requestheaders` decides the same (declared lengths) or is never
+        reached (chunked: the install() wrapper decides first)."""
+        limit = ctx.options.crossingguard_stream_bodies or None
+        if "stream_large_bodies" in ctx.options and ctx.options.stream_large_bodies != limit:
+            ctx.options.update(stream_large_bodies=limit)
 
     @guarded("bodies")
     def requestheaders(self, flow: http.HTTPFlow) -> None:

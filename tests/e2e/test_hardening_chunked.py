@@ -142,3 +142,46 @@ def test_a_chunked_text_post_past_the_limit_is_held_unread_and_logged(poster, pr
     out = proxy.output()
     assert "a chunked (over 2,097,152 bytes) application/json post to youtube by a student could not be read; held" \
         in out, out[-2000:]
+
+
+def test_parallel_chunked_downloads_are_streamed_with_bounded_memory(proxy, client_for):
+    """Responses too: three parallel 40 MB chunked downloads (no Content-Length) reach the client
+    whole while the proxy holds at most the stream limit of each."""
+    from tests.support.origin import DOWNLOAD, download_bytes
+    size, n = 40_000_000, 3
+    want = hashlib.sha256(b"".join(download_bytes(size))).hexdigest()
+    c = client_for(TEEN_IP, timeout=30)
+    assert c.get("https://www.youtube.com/").status_code == 200        # warm: certificate, connection
+    base = rss_mb(proxy.proc.pid)
+    peak, done, results = [base], threading.Event(), {}
+
+    def sample():
+        while not done.is_set():
+            peak.append(rss_mb(proxy.proc.pid))
+            time.sleep(0.05)
+
+    def download(i: int):
+        h, got = hashlib.sha256(), 0
+        try:
+            with client_for(TEEN_IP, timeout=180).stream("GET", f"https://www.youtube.com{DOWNLOAD}{size}") as r:
+                for piece in r.iter_raw():
+                    h.update(piece)
+                    got += len(piece)
+                results[i] = (r.status_code, got, h.hexdigest())
+        except Exception as exc:
+            results[i] = (repr(exc),)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    workers = [threading.Thread(target=download, args=(i,)) for i in range(n)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(240)
+    done.set()
+    sampler.join(5)
+    assert results == {i: (200, size, want) for i in range(n)}
+    growth = max(peak) - base
+    print(f"proxy RSS {base:.0f} MB before, peak {max(peak):.0f} MB during {n} parallel {size // 1_000_000} MB "
+          f"chunked downloads")
+    assert growth < 50, f"proxy RSS grew {growth:.0f} MB during {n} x {size // 1_000_000} MB chunked downloads"

@@ -2,7 +2,7 @@
 
 Every response body is `{"method", "path", "host", "headers": {...}, "body_length", "body_sha256",
 "tls"}` (the body is read as it arrives, Content-Length or chunked, and only counted and hashed) so a test
-can see what reached the site (e.g. that the proxy added `YouTube-Restrict: Strict`). HTTP/1.1
+can see what reached the site; `GET /cg-chunked-download/<N>` answers N known bytes chunked instead (e.g. that the proxy added `YouTube-Restrict: Strict`). HTTP/1.1
 keep-alive, one thread per connection (ThreadingHTTPServer).
 
 In-process (tests):      with LocalOrigin(pki) as origin: origin.https_port
@@ -21,12 +21,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
+DOWNLOAD = "/cg-chunked-download/"
+
+
+def download_bytes(size: int, piece: int = 1 << 16):
+    """What the origin sends for DOWNLOAD + size, in pieces (tests recompute it to compare)."""
+    block = bytes(range(256)) * (piece // 256)
+    while size > 0:
+        yield block[:min(piece, size)]
+        size -= piece
+
+
 class EchoHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "CGTestOrigin/1"
     wbufsize = 65536   # headers and body leave in one write (flushed after each request), like real servers
 
     def _echo(self) -> None:
+        if self.path.startswith(DOWNLOAD):
+            return self._download(int(self.path[len(DOWNLOAD):].split("?")[0]))
         digest = hashlib.sha256()
         received = 0
         for piece in self._body():      # read as it arrives, never held whole: uploads may be large
@@ -47,6 +60,18 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+
+    def _download(self, size: int) -> None:
+        """`GET /cg-chunked-download/<N>`: N bytes of `download_bytes`, chunked (no Content-Length)."""
+        for _ in self._body():
+            pass
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for piece in download_bytes(size):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        self.wfile.write(b"0\r\n\r\n")
 
     def _body(self):
         """The request body in pieces: Content-Length, or chunked (Transfer-Encoding)."""
