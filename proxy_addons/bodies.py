@@ -26,9 +26,8 @@ When the size is known:
     to streaming, sending what was buffered first, or closes it. So at most the limit is held per
     request whatever the client sends (docs/mitmproxy-internals.md item 13).
 Responses over the same size are streamed to the client too, declared or chunked (nothing in the
-filter reads response bodies): `configure` sets mitmproxy's own `stream_large_bodies` to this limit,
-whose late switch streams a chunked response once its buffer passes it (a district's own
-`--set stream_large_bodies` is replaced by `crossingguard_stream_bodies`).
+filter reads response bodies): a declared one from `responseheaders`, one without a length once
+its buffer passes the limit (the same wrapper, mirroring mitmproxy's own late switch).
 """
 from __future__ import annotations
 
@@ -48,6 +47,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # flow.metadata: the limit (bytes) of a request body whose length is not declared; read by the
 # patched HTTP stream (install) when its buffer passes it.
 LIMIT_KEY = "crossingguard_body_limit"
+RESPONSE_LIMIT_KEY = "crossingguard_response_limit"   # the same for a response body
 
 
 def declared_length(headers) -> int | None:
@@ -86,22 +86,6 @@ class Bodies:
                 self.threshold = human.parse_size(ctx.options.crossingguard_stream_bodies or None)
             except ValueError as exc:
                 raise exceptions.OptionsError(f"crossingguard_stream_bodies: {exc}") from None
-            self._stream_responses()
-
-    def running(self) -> None:
-        # mitmproxy configures an addon with its own options only when they differ from their
-        # defaults (they are added while the addon loads, before it is in the chain): at the
-        # default 2m, the response limit is applied here.
-        self._stream_responses()
-
-    def _stream_responses(self) -> None:
-        """Responses (module doc): mitmproxy's own option streams a response declared larger, and
-        switches a chunked one to streaming once its buffer passes the limit. For requests it only
-        ever sets `stream` where `requestheaders` decides the same (declared lengths) or is never
-        reached (chunked: the install() wrapper decides first)."""
-        limit = ctx.options.crossingguard_stream_bodies or None
-        if "stream_large_bodies" in ctx.options and ctx.options.stream_large_bodies != limit:
-            ctx.options.update(stream_large_bodies=limit)
 
     @guarded("bodies")
     def requestheaders(self, flow: http.HTTPFlow) -> None:
@@ -142,7 +126,9 @@ class Bodies:
         if flow.response is None or self.threshold is None:
             return
         size = declared_length(flow.response.headers)
-        if size is not None and size > self.threshold:
+        if size is None:
+            flow.metadata[RESPONSE_LIMIT_KEY] = self.threshold   # streamed once past it (install)
+        elif size > self.threshold:
             flow.response.stream = True
 
 
@@ -163,7 +149,7 @@ def install(handler) -> None:
     """Patch mitmproxy's HTTP stream once per process; `handler(flow, size) -> closed?` is the
     addon's decision (the newest addon's, so a reloaded script is the one asked)."""
     from mitmproxy.proxy.layers import http as http_layer
-    from mitmproxy.proxy.layers.http import RequestData
+    from mitmproxy.proxy.layers.http import RequestData, ResponseData
 
     _installed["handler"] = handler
     if "check_body_size" in _installed:
@@ -171,6 +157,16 @@ def install(handler) -> None:
     original = _installed["check_body_size"] = http_layer.HttpStream.check_body_size
 
     def check_body_size(self, request: bool):
+        if not request and self.flow is not None and self.response_body_buf:
+            limit = self.flow.metadata.get(RESPONSE_LIMIT_KEY)
+            if limit is not None and len(self.response_body_buf) > limit and self.flow.response is not None:
+                del self.flow.metadata[RESPONSE_LIMIT_KEY]     # a response is only ever streamed
+                self.flow.response.stream = True
+                body = bytes(self.response_body_buf)
+                self.response_body_buf.clear()
+                yield from self.start_response_stream()
+                yield from self.handle_event(ResponseData(self.stream_id, body))
+                return False
         buffered = len(self.request_body_buf) if request else 0
         limit = self.flow.metadata.get(LIMIT_KEY) if buffered and self.flow is not None else None
         if limit is None or buffered <= limit:

@@ -176,6 +176,9 @@ ITEM_13_SOURCES = {
     "state_consume_request_body": "45459c1bbd8bdb1a",  # buffers, calls check_body_size(True) per chunk
     "check_killed": "5579a3ec180e72a1",                # error hook + close, after we kill the flow
     "state_stream_request_body": "eb2bdc50e91774f7",   # where the replayed buffer and later chunks go
+    "start_response_stream": "b0de9e9a5ee27276",       # the same for a response without a length
+    "state_consume_response_body": "5323db61dfc7e2e1",
+    "state_stream_response_body": "775b73b1b5601af0",
 }
 
 
@@ -191,9 +194,12 @@ def test_13_the_http_stream_body_buffer_and_its_late_switch(method):
         f"mitmproxy's HttpStream.{method} changed: re-check proxy_addons/bodies.py install()"
     assert params(source) == {"check_body_size": ["request"], "check_killed": ["emit_error_hook"],
                               "state_consume_request_body": ["event"],
-                              "state_stream_request_body": ["event"]}.get(method, [])
+                              "state_stream_request_body": ["event"], "state_consume_response_body": ["event"],
+                              "state_stream_response_body": ["event"]}.get(method, [])
     assert params(RequestData)[:2] == ["stream_id", "data"]
-    for attr in ("request_body_buf", "flow", "stream_id", "handle_event", "client_state"):
+    from mitmproxy.proxy.layers.http import ResponseData
+    assert params(ResponseData)[:2] == ["stream_id", "data"]
+    for attr in ("request_body_buf", "response_body_buf", "flow", "stream_id", "handle_event", "client_state"):
         assert attr in http_layer.HttpStream.__annotations__ or hasattr(http_layer.HttpStream, attr) \
             or attr in inspect.getsource(http_layer.HttpStream.__init__), attr
 
