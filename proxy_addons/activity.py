@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-import sys
 import time
 from datetime import datetime, timezone
 
@@ -86,17 +85,6 @@ FLUSH_INTERVAL = 0.1   # async mode: seconds records wait on the loop before goi
 COMMIT_TIMEOUT = 10.0  # sync mode: seconds a response waits at most for its line to be durable
 EXPIRY_CHECK = 1.0     # sync mode: how often the COMMIT_TIMEOUT watchdog looks (module doc)
 COMMIT_KEY = "crossingguard_commit"   # flow.metadata: the commit future of the flow's line
-# sync mode: the GIL switch interval of the proxy process (Python's default is 5 ms). A commit's
-# path has two GIL hand-overs to the writer thread (its wake-up, and its return from the O_DSYNC
-# write); while the event loop runs Python, the writer waits up to one interval for each. On a
-# quiet machine that wait, not the disk, was most of what a response waited for (+4.4 ms per
-# request with a 0.14 ms fdatasync, bench_proxy.py --commit-ab). 1 ms vs 5 ms side by side on this
-# shared 2-CPU machine (load 3-8): better in 11 of 14 comparisons; in the most controlled one (both
-# in one run with one async baseline, 8 alternating rounds) in 4 of 5 runs, per-round sync/async
-# ratio medians 0.82-0.92 vs 0.75-0.91. Single runs are noisier than the effect. The interval only matters when two threads want the GIL
-# at once; the proxy's other threads (sessions, identity, alerts) sleep almost always. Set for the
-# whole process, once: it is a process setting, and this is the addon that needs it.
-COMMIT_SWITCH_INTERVAL = 0.001
 
 
 class Activity:
@@ -137,9 +125,6 @@ class Activity:
             register(state.home / "activity", self.worker)
         self.log = ActivityLog(directory, state.policy.timezone)
         self._generation = self.core.generation   # the log registers its own metrics
-        if getattr(state.policy, "activity_durability", "sync") == "sync" \
-                and sys.getswitchinterval() > COMMIT_SWITCH_INTERVAL:
-            sys.setswitchinterval(COMMIT_SWITCH_INTERVAL)
 
     def _write(self, flow) -> None:
         v = flow.metadata.get(KEY)

@@ -188,21 +188,6 @@ def test_activity_sync_holds_the_response_until_the_line_is_on_disk(stack):
     asyncio.run(scenario())
 
 
-@pytest.mark.parametrize("durability,interval", [("sync", 0.001), ("async", 0.005)])
-def test_sync_durability_shortens_the_gil_switch_interval(stack, monkeypatch, durability, interval):
-    """The writer thread's GIL waits are most of a commit's latency (activity.COMMIT_SWITCH_INTERVAL)."""
-    import sys
-    before = sys.getswitchinterval()
-    try:
-        sys.setswitchinterval(0.005)
-        monkeypatch.setattr(stack.state.policy, "activity_durability", durability)
-        stack.activity._generation = -1           # as after a reload: the log is reopened
-        stack.activity.configure(set())
-        assert sys.getswitchinterval() == pytest.approx(interval)
-    finally:
-        sys.setswitchinterval(before)
-
-
 @pytest.mark.parametrize("sni,host,blocked", [
     ("www.instagram.com", "www.example.org", True),    # fronted: the SNI is a blocked platform
     ("www.example.org", "www.instagram.com", True),    # the Host header is a blocked platform
