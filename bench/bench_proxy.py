@@ -222,6 +222,7 @@ def _commit_ab(a, tmp: Path, roster, devices, upstream: list[str]) -> int:
         for name, proc in (("sync", sync), ("async", asyn)):
             run_workload(proc.url, ctxs[name], list(CATALOG_HOSTS) * 4, 2)   # warm-up
         hosts = plan("catalog", a.visits)
+        load_before = _load()
         rates: dict[str, list[float]] = {"sync": [], "async": []}
         cpus: dict[str, list[float]] = {"sync": [], "async": []}
         errors = {"sync": 0, "async": 0}
@@ -234,13 +235,18 @@ def _commit_ab(a, tmp: Path, roster, devices, upstream: list[str]) -> int:
                     cpus[name].append(cpu_ms)
                 errors[name] += err
             fsyncs += fdatasync_ms(tmp / "home-sync" / "activity")   # same disk, between the rounds
+        load_after = _load()
         s_, as_ = statistics.median(rates["sync"]), statistics.median(rates["async"])
+        # Each round measures sync then async back to back: the ratio within a round shares the
+        # machine's load at that moment, so its median is less noisy than the ratio of medians.
+        paired = statistics.median(s / x for s, x in zip(rates["sync"], rates["async"]))
         print(f"group commit on workload (a), every request logged: {a.visits} visits x {a.rounds} rounds, "
               f"{a.threads} threads, {REQUESTS_PER_VISIT} requests per visit")
         print(f"    throughput  durability sync {s_:7.1f} req/s, async {as_:7.1f} req/s, ratio {s_ / as_:.3f} "
               f"(target >= 0.90) {'OK' if s_ / as_ >= 0.90 else 'BELOW TARGET'}   "
               f"[rounds: sync {', '.join(f'{x:.0f}' for x in rates['sync'])}; "
               f"async {', '.join(f'{x:.0f}' for x in rates['async'])}]")
+        print(f"    per round   median of the rounds' sync/async ratios {paired:.3f}")
         if cpus["sync"] and cpus["async"]:
             cs, ca = statistics.median(cpus["sync"]), statistics.median(cpus["async"])
             print(f"    proxy CPU   sync {cs:.2f} ms/req, async {ca:.2f} ms/req (ratio {ca / cs:.3f})")
@@ -253,10 +259,19 @@ def _commit_ab(a, tmp: Path, roster, devices, upstream: list[str]) -> int:
         print(f"    fdatasync   on this disk, same run ({len(fs)} samples between rounds): median "
               f"{statistics.median(fs):.2f} ms, p90 {fs[int(len(fs) * 0.9)]:.2f} ms, max {fs[-1]:.2f} ms")
         print(f"    errors      sync {errors['sync']}, async {errors['async']}")
+        print(f"    machine     load average (1 min) {load_before} before, {load_after} after, on {os.cpu_count()} "
+              f"CPUs shared with the load generator and the origin (and, here, any other jobs)")
         lines = {n: sum(1 for f in (tmp / f"home-{n}" / "activity").glob("*.jsonl") for _ in open(f, "rb"))
                  for n in ("sync", "async")}
         print(f"    activity lines written: sync {lines['sync']}, async {lines['async']}")
     return 0
+
+
+def _load() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "?"
 
 
 def _run(a, tmp: Path) -> int:

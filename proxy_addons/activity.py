@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import time
 import logging
+import time
 from datetime import datetime, timezone
 
 from mitmproxy import http

@@ -18,8 +18,9 @@ FAIL-CLOSED for what cannot be read (issue 11): a write whose body the extractor
 (agent.incidents.unreadable_hold says which) is held for students and unknown devices and counted
 (crossingguard_unreadable_posts_total{platform, action="held"|"passed"}). Only the extraction
 limit is shipped to a worker: a body over crossingguard_post_max_bytes is compacted here first (a
-padded JSON or form post keeps every field, each value capped: classifiers/extract/scan.py) or,
-when it cannot be (media, multipart, unreadable), not sent to the pool at all, so a 50 MB upload
+padded JSON or form post keeps every field, each value capped; a multipart form keeps its text
+parts, capped, and the files that still fit: classifiers/extract/scan.py) or,
+when it cannot be (media, unreadable), not sent to the pool at all, so a 50 MB upload
 never grows a worker.
 
 Privacy: post text leaves this process only inside an incident; nothing is logged per post.
@@ -105,6 +106,8 @@ class Posts:
     async def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or self.service is None:
             return
+        if flow.request.stream:
+            return   # streamed past the limit: bodies.py decided it (held or passed) on the headers
         v = verdict_of(flow)
         if not should_judge(flow.request.method, v.decision):
             return
@@ -214,7 +217,7 @@ class Posts:
 def within_limit(body: bytes, headers: tuple, max_bytes: int, platform: str) -> tuple[bytes, tuple, JobResult | None]:
     """A body over the extraction limit, made fit to ship to a worker (module doc): a padded JSON or
     form post is compacted field by field (classifiers.extract.read_within_limit), so it is read and
-    judged by what it says; what cannot be compacted (media, multipart, an unreadable body) is not
+    judged by what it says; what cannot be compacted (media, an unreadable body) is not
     shipped at all and answered here as too_large or the extraction error, as before. The compacted
     body is sent decoded, so Content-Encoding and any charset are dropped from its headers."""
     lower = {k.lower(): v for k, v in headers}
@@ -225,6 +228,8 @@ def within_limit(body: bytes, headers: tuple, max_bytes: int, platform: str) -> 
     except ExtractError as exc:
         return b"", headers, JobResult(platform=platform, error=exc.reason)
     mime = lower.get("content-type", "").split(";")[0].strip()
+    if mime.lower().startswith("multipart/"):
+        mime = lower.get("content-type", "").strip()   # the boundary: the compacted body keeps it
     kept = tuple((k, v) for k, v in headers if k.lower() not in ("content-encoding", "content-type", "content-length"))
     return compacted, kept + (("content-type", mime),), None
 

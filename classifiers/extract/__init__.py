@@ -18,7 +18,7 @@ from classifiers.extract.posts import PostList
 from classifiers.extract.registry import EXTRACTORS, TELEMETRY
 from classifiers.extract.request import Request, to_utf8
 from classifiers.extract.result import ExtractError, Extraction, TooLarge
-from classifiers.extract.scan import compact
+from classifiers.extract.scan import compact, compact_multipart
 from classifiers.extract.sites import twitch
 
 __all__ = ["Extraction", "extract_request", "extract_websocket", "read_within_limit", "WRITE_METHODS",
@@ -33,7 +33,7 @@ def read_within_limit(body: bytes, headers: Mapping[str, str], max_bytes: int) -
     """The body decoded (Content-Encoding undone, UTF-16/32 re-encoded as UTF-8) and, when that is
     over `max_bytes`, compacted field by field to within it (scan.py: a padded post is read, not
     held as unreadable). Decoding stops at SCAN_FACTOR x max_bytes (TooLarge: a bomb, or too much
-    to scan). Raises TooLarge for a large body that is not JSON or a form (media, multipart, text)
+    to scan). Raises TooLarge for a large body that is not JSON, a form or multipart (media, text)
     and ExtractError for one that cannot be read. `headers` keys are lower-case. The proxy calls this
     before shipping a body over the limit to a worker, so a worker never receives more than
     `max_bytes` (posts.py)."""
@@ -42,7 +42,11 @@ def read_within_limit(body: bytes, headers: Mapping[str, str], max_bytes: int) -
     if len(body) > SCAN_FACTOR * max_bytes:
         raise TooLarge()
     if len(body) > max_bytes:
-        body = compact(body, content_type.split(";")[0].strip().lower(), max_bytes)
+        mime = content_type.split(";")[0].strip().lower()
+        if mime.startswith("multipart/"):
+            body = compact_multipart(body, content_type, max_bytes)
+        else:
+            body = compact(body, mime, max_bytes)
     return body
 
 

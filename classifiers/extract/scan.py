@@ -15,13 +15,24 @@ C-level regexes (possessive quantifiers: no backtracking), so time is linear in 
 is the body plus the compact output, which never exceeds `max_bytes`. A body whose capped fields
 still do not fit (or that has more than MAX_TOKENS tokens), nesting deeper than MAX_DEPTH, a string
 never closed, or a byte that is not JSON is "cannot be read": ExtractError, which the proxy holds for students (fail
-closed, agent.incidents.unreadable_hold). Other body types (multipart, text, binary) are not
-compacted: TooLarge, as before.
+closed, agent.incidents.unreadable_hold). Other body types (text, binary) are not compacted:
+TooLarge, as before.
+
+Multipart (`compact_multipart`): a form with a file part is how a caption travels with a photo, and
+a file part is also how a student can push a text field past the limit. Past the limit the parts
+are read (the strict, bounded reader: at most 200 parts, the closing boundary required), every
+text part (no filename) kept with its first FIELD_CAP bytes, then file parts kept whole in order
+while they fit; a file part that does not fit is left out (its text, if any, is not what the
+classifiers read; an attachment left out has no image hash in the incident). Text parts that do
+not fit even capped, or a body the reader refuses, cannot be read: ExtractError (held for
+students). Only what the proxy buffered is read: a body streamed past crossingguard_stream_bodies
+never reaches this (proxy_addons/bodies.py).
 """
 from __future__ import annotations
 
 import re
 
+from classifiers.extract.multipart import boundary_of, parse_multipart
 from classifiers.extract.result import ExtractError, TooLarge
 
 FIELD_CAP = 64 * 1024        # bytes kept of each string value (a post's text is far shorter)
@@ -59,6 +70,53 @@ def compact(body: bytes, mime: str, max_bytes: int) -> bytes:
     if kind == "form":
         return compact_form(body, max_bytes)
     raise TooLarge()
+
+
+def compact_multipart(body: bytes, content_type: str, max_bytes: int) -> bytes:
+    """A multipart body rewritten within `max_bytes` with the same boundary (module doc); raises
+    ExtractError when its text cannot be read within the limit."""
+    delim = b"--" + boundary_of(content_type).encode("latin-1", "replace")
+    parts = parse_multipart(body, content_type)
+
+    def encode(part, data: bytes) -> bytes:
+        disposition = f'form-data; name="{_quote(part.name)}"'
+        if part.filename is not None:
+            disposition += f'; filename="{_quote(part.filename)}"'
+        head = f"Content-Disposition: {disposition}\r\n"
+        if part.content_type:
+            head += f"Content-Type: {part.content_type}\r\n"
+        return delim + b"\r\n" + head.encode("utf-8", "replace") + b"\r\n" + data + b"\r\n"
+
+    closing = delim + b"--\r\n"
+    out = [encode(p, _cap_utf8(p.data, FIELD_CAP)) if p.filename is None else None for p in parts]
+    size = len(closing) + sum(len(o) for o in out if o is not None)
+    if size > max_bytes:
+        raise ExtractError("too_much_text", "multipart text parts over the limit even when capped")
+    for i, p in enumerate(parts):
+        if p.filename is not None:
+            encoded = encode(p, p.data)
+            if size + len(encoded) <= max_bytes:
+                out[i] = encoded
+                size += len(encoded)
+    return b"".join(o for o in out if o is not None) + closing
+
+
+def _quote(value: str) -> str:
+    return value.replace('"', '\\"').replace("\r", " ").replace("\n", " ")   # as multipart._params reads it
+
+
+def _cap_utf8(data: bytes, cap: int) -> bytes:
+    """The first `cap` bytes, not cutting a UTF-8 character in two."""
+    if len(data) <= cap:
+        return data
+    cut = data[:cap]
+    for back in range(1, 4):                    # drop a lead byte whose character was cut off
+        if len(cut) >= back and cut[-back] & 0xC0 == 0xC0:
+            need = 2 if cut[-back] < 0xE0 else 3 if cut[-back] < 0xF0 else 4
+            return cut[:-back] if back < need else cut
+        if cut[-back] & 0xC0 != 0x80:
+            break
+    return cut
 
 
 def _cap_string(raw: bytes, cap: int) -> bytes:

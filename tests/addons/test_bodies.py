@@ -8,7 +8,8 @@ from mitmproxy.test import taddons
 
 from agent.policy import TeacherSession
 
-from proxy_addons.bodies import Bodies
+from agent.incidents import UNREADABLE_RULE
+from proxy_addons.bodies import LIMIT_KEY, Bodies, over_limit
 from tests.addons.conftest import TEACHER_IP, TEACHER_USER, TEEN_IP, YOUNG_IP, make_flow
 
 BIG = str(3 * 1024 * 1024)
@@ -60,3 +61,68 @@ def test_a_large_text_post_by_staff_is_streamed(stack, bodies):
 def test_small_bodies_are_left_alone(stack, bodies):
     f = sent(stack, bodies, YOUNG_IP, "www.youtubekids.com", length="100")
     assert not f.request.stream and f.error is None
+
+
+def chunked(stack, bodies, ip, host, ctype="application/json", auth=None, method="POST"):
+    f = make_flow(ip, host, method=method, path="/youtubei/v1/comment/create_comment",
+                  headers={"Content-Type": ctype, "Transfer-Encoding": "chunked"}, auth=auth)
+    for addon in stack.chain:
+        hook = getattr(addon, "requestheaders", None)
+        if hook:
+            hook(f)
+    bodies.requestheaders(f)
+    return f
+
+
+def test_a_chunked_body_is_marked_for_the_limit_not_streamed_yet(stack, bodies):
+    f = chunked(stack, bodies, TEEN_IP, "www.youtube.com")
+    assert f.metadata[LIMIT_KEY] == 2 * 1024 * 1024 and not f.request.stream and f.error is None
+    g = sent(stack, bodies, TEEN_IP, "www.youtube.com", length="100")   # a declared length: not marked
+    assert LIMIT_KEY not in g.metadata
+
+
+@pytest.mark.parametrize("ip,host,ctype,auth,closed,held", [
+    (TEEN_IP, "www.youtube.com", "application/json", None, True, True),        # a student's text post: held
+    (TEEN_IP, "www.youtube.com", "image/jpeg", None, False, False),           # media: streamed
+    (TEEN_IP, "www.youtube.com", "multipart/form-data", None, False, False),  # upload form: streamed
+    (TEACHER_IP, "x.com", "application/json", TEACHER_USER, False, False),    # staff: streamed
+    (YOUNG_IP, "www.instagram.com", "image/jpeg", None, True, False),         # blocked: closed
+    (TEEN_IP, "www.example.org", "application/json", None, False, False),     # not a platform: streamed
+])
+def test_a_chunked_body_past_the_limit(stack, bodies, ip, host, ctype, auth, closed, held):
+    f = chunked(stack, bodies, ip, host, ctype, auth)
+    assert bodies.body_over_limit(f, 2 * 1024 * 1024 + 1) is closed
+    assert (f.error is not None) is closed and f.response is None
+    decision = f.metadata["crossingguard"].decision
+    assert (decision is not None and decision.rule == UNREADABLE_RULE and decision.action == "hold") is held
+
+
+@pytest.mark.parametrize("method,platform,role,mime,answered,expected", [
+    ("POST", "youtube", "student", "application/json", False, "hold"),
+    ("PUT", "youtube", "unknown", "text/plain", False, "hold"),
+    ("POST", "youtube", "student", "", False, "hold"),                  # untyped: text until shown otherwise
+    ("POST", "youtube", "student", "video/mp4", False, "stream"),
+    ("POST", "youtube", "student", "application/octet-stream", False, "stream"),
+    ("POST", "youtube", "teacher", "application/json", False, "stream"),
+    ("GET", "youtube", "student", "application/json", False, "stream"),  # an allowed read (writes were blocked)
+    ("POST", None, "student", "application/json", False, "stream"),
+    ("POST", "youtube", "student", "image/png", True, "close"),
+])
+def test_over_limit_table(method, platform, role, mime, answered, expected):
+    from agent.policy.model import Decision
+    decision = Decision(verdict="allow", action="allow", platform=platform, category="video", rule="r",
+                        guideline="", reason="")
+    got = over_limit(method, decision, role, mime, answered)
+    assert (got if isinstance(got, str) else got.action) == expected
+    assert over_limit(method, None, role, mime, answered) == ("close" if answered else "stream")
+
+
+def test_an_http2_body_without_a_length_is_marked_too(stack, bodies):
+    f = make_flow(TEEN_IP, "www.youtube.com", method="POST", path="/youtubei/v1/comment/create_comment",
+                  headers={"Content-Type": "application/json"})
+    f.request.http_version = "HTTP/2.0"
+    bodies.requestheaders(f)
+    assert f.metadata[LIMIT_KEY] == 2 * 1024 * 1024
+    g = make_flow(TEEN_IP, "www.youtube.com", headers={"Content-Type": "application/json"})   # HTTP/1.1, no body
+    bodies.requestheaders(g)
+    assert LIMIT_KEY not in g.metadata

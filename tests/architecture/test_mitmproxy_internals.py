@@ -167,3 +167,55 @@ def test_11_a_started_process_pool_lists_its_processes():
         assert callable(processes[pid].kill)
     finally:
         pool.shutdown(wait=True)
+
+
+# sha256 (first 16 hex digits) of the 11.0.2 HttpStream methods item 13 wraps or relies on.
+ITEM_13_SOURCES = {
+    "check_body_size": "7244b3db5fa1cf2c",             # wrapped; its step 3 (late switch) mirrored
+    "start_request_stream": "46f03368a2a54362",        # called to switch to streaming
+    "state_consume_request_body": "45459c1bbd8bdb1a",  # buffers, calls check_body_size(True) per chunk
+    "check_killed": "5579a3ec180e72a1",                # error hook + close, after we kill the flow
+    "state_stream_request_body": "eb2bdc50e91774f7",   # where the replayed buffer and later chunks go
+    "start_response_stream": "b0de9e9a5ee27276",       # the same for a response without a length
+    "state_consume_response_body": "5323db61dfc7e2e1",
+    "state_stream_response_body": "775b73b1b5601af0",
+}
+
+
+@pytest.mark.parametrize("method", sorted(ITEM_13_SOURCES))
+def test_13_the_http_stream_body_buffer_and_its_late_switch(method):
+    import hashlib
+    from mitmproxy.proxy.layers import http as http_layer
+    from mitmproxy.proxy.layers.http import RequestData
+    from proxy_addons import bodies
+    source = bodies._installed.get(method) or getattr(http_layer.HttpStream, method)   # the original
+    digest = hashlib.sha256(inspect.getsource(source).encode()).hexdigest()[:16]
+    assert digest == ITEM_13_SOURCES[method], \
+        f"mitmproxy's HttpStream.{method} changed: re-check proxy_addons/bodies.py install()"
+    assert params(source) == {"check_body_size": ["request"], "check_killed": ["emit_error_hook"],
+                              "state_consume_request_body": ["event"],
+                              "state_stream_request_body": ["event"], "state_consume_response_body": ["event"],
+                              "state_stream_response_body": ["event"]}.get(method, [])
+    assert params(RequestData)[:2] == ["stream_id", "data"]
+    from mitmproxy.proxy.layers.http import ResponseData
+    assert params(ResponseData)[:2] == ["stream_id", "data"]
+    for attr in ("request_body_buf", "response_body_buf", "flow", "stream_id", "handle_event", "client_state"):
+        assert attr in http_layer.HttpStream.__annotations__ or hasattr(http_layer.HttpStream, attr) \
+            or attr in inspect.getsource(http_layer.HttpStream.__init__), attr
+
+
+def test_13_install_wraps_check_body_size_once_and_uninstall_restores():
+    from mitmproxy.proxy.layers import http as http_layer
+    from proxy_addons import bodies
+    bodies.uninstall()
+    original = http_layer.HttpStream.check_body_size
+    try:
+        bodies.install(lambda flow, size: True)
+        wrapped = http_layer.HttpStream.check_body_size
+        assert wrapped is not original
+        bodies.install(lambda flow, size: False)       # a second addon instance: same wrapper, new handler
+        assert http_layer.HttpStream.check_body_size is wrapped
+        bodies.uninstall()
+        assert http_layer.HttpStream.check_body_size is original
+    finally:
+        bodies.uninstall()

@@ -11,7 +11,8 @@ import pytest
 
 from classifiers.extract import extract_request, read_within_limit
 from classifiers.extract.result import ExtractError, TooLarge
-from classifiers.extract.scan import FIELD_CAP, compact, compact_form, compact_json
+from classifiers.extract.multipart import parse_multipart
+from classifiers.extract.scan import FIELD_CAP, compact, compact_form, compact_json, compact_multipart
 
 LIMIT = 1_000_000
 YT = "https://www.youtube.com/youtubei/v1/comment/create_comment"
@@ -104,7 +105,6 @@ def test_what_cannot_be_read_is_still_an_error(name, body, headers, reason):
 
 
 @pytest.mark.parametrize("mime,body", [("image/jpeg", b"\xff\xd8" + b"x" * 1_200_000),
-                                       ("multipart/form-data; boundary=a", b"--a\r\n" + b"x" * 1_200_000),
                                        ("text/plain", b"just words " * 120_000)])
 def test_other_large_bodies_are_not_compacted(mime, body):
     with pytest.raises(TooLarge):
@@ -183,3 +183,62 @@ def test_a_capped_value_is_a_prefix(chunk, extra):
     kept = json.loads(compact_json(raw, len(raw)))["v"]
     assert len(kept.encode("utf-8", "surrogatepass")) <= FIELD_CAP
     assert value.startswith(kept[:-1])             # a cut surrogate pair may leave its half, never more
+
+
+# Multipart past the limit (scan.compact_multipart): a file part no longer carries a text field
+# past the classifiers unread.
+MP_TYPE = "multipart/form-data; boundary=cgB0undary"
+
+
+def multipart(parts) -> bytes:
+    """parts: (name, filename or None, content type or None, data)."""
+    out = b""
+    for name, filename, ctype, data in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        out += b"--cgB0undary\r\nContent-Disposition: " + disposition.encode() + b"\r\n"
+        if ctype:
+            out += b"Content-Type: " + ctype.encode() + b"\r\n"
+        out += b"\r\n" + data + b"\r\n"
+    return out + b"--cgB0undary--\r\n"
+
+
+PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 6_000          # 1.5 MB "JPEG"
+
+
+@pytest.mark.parametrize("name,parts", [
+    ("text_then_a_big_file", [("commentText", None, None, THREAT.encode()), ("f", "a.jpg", "image/jpeg", PHOTO)]),
+    ("a_big_file_then_text", [("f", "a.jpg", "image/jpeg", PHOTO), ("commentText", None, None, THREAT.encode())]),
+    ("a_padded_text_part", [("commentText", None, "text/plain", THREAT.encode() + b" " + b"x" * 1_500_000)]),
+])
+def test_a_large_multipart_post_is_read_within_bounds(name, parts):
+    body = multipart(parts)
+    assert len(body) > LIMIT
+    out = read_within_limit(body, {"content-type": MP_TYPE}, LIMIT)
+    assert len(out) <= LIMIT
+    fields = {p.name: p.data for p in parse_multipart(out, MP_TYPE)}
+    assert fields["commentText"].startswith(THREAT.encode()) and len(fields["commentText"]) <= FIELD_CAP
+    result = extract_request("POST", YT, {"content-type": MP_TYPE}, body, platform="youtube", max_bytes=LIMIT)
+    assert result.error is None and result.skipped is None, result
+    assert any(p.text.startswith(THREAT) for p in result.posts), result.posts
+
+
+def test_multipart_files_that_fit_are_kept_whole_and_the_rest_left_out():
+    small = b"\x89PNG" + b"\x01" * 10_000
+    body = multipart([("caption", None, None, b"hello"), ("big", "a.jpg", "image/jpeg", PHOTO),
+                      ("small", "b.png", "image/png", small)])
+    parts = parse_multipart(compact_multipart(body, MP_TYPE, LIMIT), MP_TYPE)
+    assert [(p.name, p.filename, p.content_type, p.data) for p in parts] == \
+        [("caption", None, None, b"hello"), ("small", "b.png", "image/png", small)]
+
+
+@pytest.mark.parametrize("name,body,reason", [
+    ("text_parts_over_the_limit_even_capped",
+     multipart([(f"t{i}", None, None, b"y" * 100_000) for i in range(20)]), "too_much_text"),
+    ("truncated", b"--cgB0undary\r\n\r\n" + b"x" * 1_200_000, "truncated_multipart"),
+    ("too_many_parts", multipart([("f", "a.jpg", "image/jpeg", PHOTO)] + [(f"p{i}", None, None, b"x")
+                                                                          for i in range(300)]), "too_many_parts"),
+])
+def test_a_large_multipart_body_that_cannot_be_read_is_an_error(name, body, reason):
+    assert len(body) > LIMIT
+    result = extract_request("POST", YT, {"content-type": MP_TYPE}, body, platform="youtube", max_bytes=LIMIT)
+    assert result.posts == [] and result.error == reason, result

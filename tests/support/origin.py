@@ -1,7 +1,8 @@
 """A local origin that answers for every host name: HTTPS (and plain HTTP) echoing requests as JSON.
 
-Every response body is `{"method", "path", "host", "headers": {...}, "body_length", "tls"}` so a test
-can see what reached the site (e.g. that the proxy added `YouTube-Restrict: Strict`). HTTP/1.1
+Every response body is `{"method", "path", "host", "headers": {...}, "body_length", "body_sha256",
+"tls"}` (the body is read as it arrives, Content-Length or chunked, and only counted and hashed) so a test
+can see what reached the site; `GET /cg-chunked-download/<N>` answers N known bytes chunked instead (e.g. that the proxy added `YouTube-Restrict: Strict`). HTTP/1.1
 keep-alive, one thread per connection (ThreadingHTTPServer).
 
 In-process (tests):      with LocalOrigin(pki) as origin: origin.https_port
@@ -10,6 +11,7 @@ As a process (bench):    python -m tests.support.origin --cert C --key K  (print
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import socket
 import ssl
@@ -19,20 +21,37 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
+DOWNLOAD = "/cg-chunked-download/"
+
+
+def download_bytes(size: int, piece: int = 1 << 16):
+    """What the origin sends for DOWNLOAD + size, in pieces (tests recompute it to compare)."""
+    block = bytes(range(256)) * (piece // 256)
+    while size > 0:
+        yield block[:min(piece, size)]
+        size -= piece
+
+
 class EchoHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "CGTestOrigin/1"
     wbufsize = 65536   # headers and body leave in one write (flushed after each request), like real servers
 
     def _echo(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if 0 < length <= 10_000_000 else b""
+        if self.path.startswith(DOWNLOAD):
+            return self._download(int(self.path[len(DOWNLOAD):].split("?")[0]))
+        digest = hashlib.sha256()
+        received = 0
+        for piece in self._body():      # read as it arrives, never held whole: uploads may be large
+            digest.update(piece)
+            received += len(piece)
         payload = json.dumps({
             "method": self.command,
             "path": self.path,
             "host": self.headers.get("Host"),
             "headers": {k: v for k, v in self.headers.items()},
-            "body_length": len(body),
+            "body_length": received,
+            "body_sha256": digest.hexdigest(),
             "tls": isinstance(self.connection, ssl.SSLSocket),
         }).encode()
         self.send_response(200)
@@ -41,6 +60,43 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+
+    def _download(self, size: int) -> None:
+        """`GET /cg-chunked-download/<N>`: N bytes of `download_bytes`, chunked (no Content-Length)."""
+        for _ in self._body():
+            pass
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for piece in download_bytes(size):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _body(self):
+        """The request body in pieces: Content-Length, or chunked (Transfer-Encoding)."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            while True:
+                size = int(self.rfile.readline(1024).split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):   # trailers
+                        pass
+                    return
+                left = size
+                while left:
+                    piece = self.rfile.read(min(left, 1 << 16))
+                    if not piece:
+                        return
+                    left -= len(piece)
+                    yield piece
+                self.rfile.readline(1024)   # the CRLF after the chunk
+        left = int(self.headers.get("Content-Length") or 0)
+        while left > 0:
+            piece = self.rfile.read(min(left, 1 << 16))
+            if not piece:
+                return
+            left -= len(piece)
+            yield piece
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _echo
 
