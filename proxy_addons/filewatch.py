@@ -58,15 +58,52 @@ def _libc():
         return None
 
 
+class WakePipe:
+    """What ends a `select()` early from another thread: `fd` to select on, `poke()` to wake it,
+    `drain()` after waking. Shared by FileWatch and PgListen (proxy_addons/pgnotify.py)."""
+
+    def __init__(self) -> None:
+        self.fd, self._w = os.pipe()
+        os.set_blocking(self.fd, False)
+        os.set_blocking(self._w, False)
+        self._lock = threading.Lock()     # poke() from other threads vs close(): no write to a reused fd
+        self.closed = False
+
+    def poke(self) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            try:
+                os.write(self._w, b"\0")
+            except OSError:
+                pass                   # full: already poked
+
+    def drain(self) -> None:
+        try:
+            while os.read(self.fd, 512):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    def close(self, *also: int) -> bool:
+        """Close the pipe (and the descriptors in `also`) once; False when already closed."""
+        with self._lock:
+            if self.closed:
+                return False
+            self.closed = True
+            for fd in (*also, self.fd, self._w):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            return True
+
+
 class FileWatch:
     def __init__(self, fd: int, names: frozenset[str]):
         self._fd = fd
         self.names = names
-        self._poke_r, self._poke_w = os.pipe()
-        self._lock = threading.Lock()     # poke() from other threads vs close(): no write to a reused fd
-        self._closed = False
-        os.set_blocking(self._poke_r, False)
-        os.set_blocking(self._poke_w, False)
+        self._wake = WakePipe()
 
     @classmethod
     def open(cls, directory: Path, names) -> "FileWatch | None":
@@ -86,18 +123,14 @@ class FileWatch:
         """Block up to `timeout` seconds; True when one of the names changed (or may have: queue
         overflow), False on timeout or poke()."""
         try:
-            ready, _, _ = select.select([self._fd, self._poke_r], [], [], max(0.0, timeout))
+            ready, _, _ = select.select([self._fd, self._wake.fd], [], [], max(0.0, timeout))
         except InterruptedError:
             return False
         hit = False
         if self._fd in ready:
             hit = self._drain()
-        if self._poke_r in ready:
-            try:
-                while os.read(self._poke_r, 512):
-                    pass
-            except (BlockingIOError, OSError):
-                pass
+        if self._wake.fd in ready:
+            self._wake.drain()
         return hit
 
     def _drain(self) -> bool:
@@ -113,21 +146,7 @@ class FileWatch:
             hit = hit or overflow or bool(names & self.names)
 
     def poke(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            try:
-                os.write(self._poke_w, b"\0")
-            except OSError:
-                pass                   # full: already poked
+        self._wake.poke()
 
     def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            for fd in (self._fd, self._poke_r, self._poke_w):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        self._wake.close(self._fd)

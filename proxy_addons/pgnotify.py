@@ -13,9 +13,9 @@ SQL by hand) are caught by the cache's full reload every few seconds. Pure: no m
 """
 from __future__ import annotations
 
-import os
 import select
-import threading
+
+from proxy_addons.filewatch import WakePipe
 
 CHANNEL = "crossingguard_sessions"   # agent/store/dialect.py PostgresDialect.SESSIONS_CHANNEL
 
@@ -27,11 +27,7 @@ class ListenLost(Exception):
 class PgListen:
     def __init__(self, conn):
         self._conn = conn
-        self._poke_r, self._poke_w = os.pipe()
-        os.set_blocking(self._poke_r, False)
-        os.set_blocking(self._poke_w, False)
-        self._lock = threading.Lock()
-        self._closed = False
+        self._wake = WakePipe()
 
     @classmethod
     def open(cls, url: str, timeout: float = 5.0) -> "PgListen | None":
@@ -50,7 +46,7 @@ class PgListen:
         timeout or poke(). Raises ListenLost when the connection broke."""
         try:
             fd = self._conn.fileno()
-            ready, _, _ = select.select([fd, self._poke_r], [], [], max(0.0, timeout))
+            ready, _, _ = select.select([fd, self._wake.fd], [], [], max(0.0, timeout))
         except InterruptedError:
             return False
         except Exception as exc:   # noqa: BLE001 - a closed connection has no descriptor
@@ -66,33 +62,16 @@ class PgListen:
                 hit = True
             if not hit and pg.status != 0:          # CONNECTION_OK == 0: readable because it closed
                 raise ListenLost("the listening connection closed")
-        if self._poke_r in ready:
-            try:
-                while os.read(self._poke_r, 512):
-                    pass
-            except (BlockingIOError, OSError):
-                pass
+        if self._wake.fd in ready:
+            self._wake.drain()
         return hit
 
     def poke(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            try:
-                os.write(self._poke_w, b"\0")
-            except OSError:
-                pass
+        self._wake.poke()
 
     def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            for fd in (self._poke_r, self._poke_w):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        if not self._wake.close():
+            return
         try:
             self._conn.close()
         except Exception:   # noqa: BLE001
