@@ -23,15 +23,22 @@ def wait_for(predicate, timeout: float) -> float | None:
     return None
 
 
-@pytest.fixture
-def cache(tmp_path):
-    core = SimpleNamespace(state=SimpleNamespace(policy=SimpleNamespace(store_url=None), home=tmp_path),
+def started_cache(home, url: str | None, interval: float, check: float) -> SessionCache:
+    """A SessionCache over the store at `url` (None: SQLite under `home`) whose thread reloads
+    everything every `interval` s and checks for changes every `check` s, after its first load."""
+    core = SimpleNamespace(state=SimpleNamespace(policy=SimpleNamespace(store_url=url), home=home),
                            generation=0)
     c = SessionCache(core)
-    # A full reload only once a minute: any quick update must come from the change token.
-    c._thread = threading.Thread(target=c._run, args=(core.state, 60.0, 0.05), daemon=True)
+    c._thread = threading.Thread(target=c._run, args=(core.state, interval, check), daemon=True)
     c._thread.start()
     assert wait_for(lambda: c.reloads >= 1, 10) is not None
+    return c
+
+
+@pytest.fixture
+def cache(tmp_path):
+    # A full reload only once a minute: any quick update must come from the change token.
+    c = started_cache(tmp_path, None, 60.0, 0.05)
     try:
         yield c
     finally:
@@ -93,12 +100,7 @@ def test_the_portable_token_changes_on_open_and_on_close(tmp_path):
 def watched_cache(tmp_path):
     """As `cache`, but the token is never polled (a check once a minute): only the inotify watch
     on the SQLite files can deliver a change quickly."""
-    core = SimpleNamespace(state=SimpleNamespace(policy=SimpleNamespace(store_url=None), home=tmp_path),
-                           generation=0)
-    c = SessionCache(core)
-    c._thread = threading.Thread(target=c._run, args=(core.state, 60.0, 60.0), daemon=True)
-    c._thread.start()
-    assert wait_for(lambda: c.reloads >= 1, 10) is not None
+    c = started_cache(tmp_path, None, 60.0, 60.0)
     try:
         yield c
     finally:
@@ -167,12 +169,8 @@ def test_a_burst_of_commits_costs_a_few_checks_not_one_each(watched_cache, tmp_p
 # ------------------------------------------------------------------ PostgreSQL: LISTEN/NOTIFY
 
 def _pg_cache(tmp_path, url, interval, check):
-    core = SimpleNamespace(state=SimpleNamespace(policy=SimpleNamespace(store_url=url), home=tmp_path),
-                           generation=0)
-    c = SessionCache(core)
-    c._thread = threading.Thread(target=c._run, args=(core.state, interval, check), daemon=True)
-    c._thread.start()
-    assert wait_for(lambda: c.reloads >= 1 and c.event_driven, 20) is not None, "no listener"
+    c = started_cache(tmp_path, url, interval, check)
+    assert wait_for(lambda: c.event_driven, 20) is not None, "no listener"
     return c
 
 
