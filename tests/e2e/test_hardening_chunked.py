@@ -57,20 +57,35 @@ def activity(home: Path) -> list[dict]:
             for line in f.read_bytes().splitlines()]
 
 
+def peak_rss_while(pid: int, work, jobs) -> tuple[float, float]:
+    """Run work(job) for every job in parallel threads while sampling the RSS of `pid` every
+    50 ms: (RSS before, highest RSS seen), in MB."""
+    base = rss_mb(pid)
+    peak, done = [base], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak.append(rss_mb(pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    workers = [threading.Thread(target=work, args=(job,)) for job in jobs]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(240)
+    done.set()
+    sampler.join(5)
+    return base, max(peak)
+
+
 def test_parallel_chunked_uploads_are_streamed_whole_with_bounded_memory(proxy, poster, client_for):
     """Five parallel 50 MB chunked uploads: each reaches the site byte for byte (length and SHA-256
     seen by the origin), while the proxy's resident memory grows by far less than one upload."""
     size, n = 50_000_000, 5
     # poster: the teacher session reached the proxy (writes allowed); warm the upload host's certificate
     assert poster.get("https://upload.youtube.com/").status_code == 200
-    base = rss_mb(proxy.proc.pid)
-    peak, done = [base], threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak.append(rss_mb(proxy.proc.pid))
-            time.sleep(0.05)
-
     results: dict[int, tuple] = {}
 
     def upload(seed: int):
@@ -83,20 +98,12 @@ def test_parallel_chunked_uploads_are_streamed_whole_with_bounded_memory(proxy, 
         except Exception as exc:   # reported below with the others
             results[seed] = (repr(exc),)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    workers = [threading.Thread(target=upload, args=(seed,)) for seed in range(1, n + 1)]
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join(240)
-    done.set()
-    sampler.join(5)
+    base, peak = peak_rss_while(proxy.proc.pid, upload, range(1, n + 1))
     assert {seed: r for seed, r in results.items()} == \
         {seed: (200, size, expected(size, seed), "chunked") for seed in range(1, n + 1)}
-    growth = max(peak) - base
-    print(f"proxy RSS {base:.0f} MB before, peak {max(peak):.0f} MB during {n} parallel {size // 1_000_000} MB "
-          f"chunked uploads ({len(peak)} samples)")
+    growth = peak - base
+    print(f"proxy RSS {base:.0f} MB before, peak {peak:.0f} MB during {n} parallel {size // 1_000_000} MB "
+          f"chunked uploads")
     # Buffered whole, the five would need 250 MB; streamed, each holds at most the 2 MB limit plus
     # mitmproxy's and TLS's buffers. 60 MB is a quarter of the buffered cost.
     assert growth < 60, f"proxy RSS grew {growth:.0f} MB during {n} x {size // 1_000_000} MB chunked uploads"
@@ -152,13 +159,7 @@ def test_parallel_chunked_downloads_are_streamed_with_bounded_memory(proxy, clie
     want = hashlib.sha256(b"".join(download_bytes(size))).hexdigest()
     c = client_for(TEEN_IP, timeout=30)
     assert c.get("https://www.youtube.com/").status_code == 200        # warm: certificate, connection
-    base = rss_mb(proxy.proc.pid)
-    peak, done, results = [base], threading.Event(), {}
-
-    def sample():
-        while not done.is_set():
-            peak.append(rss_mb(proxy.proc.pid))
-            time.sleep(0.05)
+    results: dict[int, tuple] = {}
 
     def download(i: int):
         h, got = hashlib.sha256(), 0
@@ -171,17 +172,9 @@ def test_parallel_chunked_downloads_are_streamed_with_bounded_memory(proxy, clie
         except Exception as exc:
             results[i] = (repr(exc),)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    workers = [threading.Thread(target=download, args=(i,)) for i in range(n)]
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join(240)
-    done.set()
-    sampler.join(5)
+    base, peak = peak_rss_while(proxy.proc.pid, download, range(n))
     assert results == {i: (200, size, want) for i in range(n)}
-    growth = max(peak) - base
-    print(f"proxy RSS {base:.0f} MB before, peak {max(peak):.0f} MB during {n} parallel {size // 1_000_000} MB "
+    growth = peak - base
+    print(f"proxy RSS {base:.0f} MB before, peak {peak:.0f} MB during {n} parallel {size // 1_000_000} MB "
           f"chunked downloads")
     assert growth < 50, f"proxy RSS grew {growth:.0f} MB during {n} x {size // 1_000_000} MB chunked downloads"
