@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import ssl
 import threading
 import time
@@ -22,6 +21,7 @@ import pytest
 from tests.e2e.conftest import TEACHER_IP, TEEN_IP, YOUNG_IP, start_proxy
 from tests.support import trust
 from tests.support.clients import connect_tunnel
+from tests.support.rawhttp import raw_https
 
 pytestmark = pytest.mark.e2e
 
@@ -32,33 +32,6 @@ def log_records(home) -> list[dict]:
         for line in f.read_bytes().splitlines():
             out.append(json.loads(line.decode("utf-8")))   # strict UTF-8: the file must be valid
     return out
-
-
-def raw_https(proxy, source_ip: str, host: str, request: bytes, ctx: ssl.SSLContext) -> bytes:
-    """Sends `request` (raw bytes) inside a CONNECT tunnel + TLS; returns the response head+body."""
-    s = socket.create_connection(("127.0.0.1", proxy.port), timeout=20, source_address=(source_ip, 0))
-    try:
-        s.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n".encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = s.recv(4096)
-            if not chunk:
-                return head
-            head += chunk
-        tls = ctx.wrap_socket(s, server_hostname=host)
-        tls.sendall(request)
-        got = b""
-        while True:
-            try:
-                chunk = tls.recv(65536)
-            except (ssl.SSLError, OSError):
-                break
-            if not chunk:
-                break
-            got += chunk
-        return got
-    finally:
-        s.close()
 
 
 def test_a_path_that_is_not_utf8_is_logged_and_loses_no_other_line(tmp_path, district, upstream):
@@ -74,7 +47,7 @@ def test_a_path_that_is_not_utf8_is_logged_and_loses_no_other_line(tmp_path, dis
         def send(i: int, mark: str) -> None:
             raw = b"/bad/\xff\xfe" + mark.encode() if i % 2 == 0 else f"/ok/{mark}".encode()
             req = b"GET " + raw + b" HTTP/1.1\r\nHost: www.youtube.com\r\nConnection: close\r\n\r\n"
-            results[mark] = raw_https(proxy, TEEN_IP, "www.youtube.com", req, ctx)
+            results[mark] = raw_https(proxy.port, TEEN_IP, "www.youtube.com", req, ctx)
 
         threads = [threading.Thread(target=send, args=(i, m)) for i, m in enumerate(marks)]
         for t in threads:
