@@ -82,12 +82,9 @@ def cpu_of_tree(root: int) -> float:
     return total
 
 
-def switches_of_tree(root: int) -> tuple[int, int]:
-    """(involuntary context switches, voluntary ones) of every thread of `root` and its
-    descendants (from /proc). Involuntary: the kernel took a CPU away from the proxy mid-work
-    (oversubscription). Voluntary: a thread went to sleep and was woken again; per request this
-    grows when each process has less to do per wake-up (less batching)."""
-    inv = vol = 0
+def tree_tasks(root: int):
+    """Every thread (/proc/PID/task/TID) of `root` and of its descendants, each once; threads
+    and processes that end meanwhile are skipped."""
     todo, seen = [root], set()
     while todo:
         pid = todo.pop()
@@ -95,13 +92,30 @@ def switches_of_tree(root: int) -> tuple[int, int]:
             continue
         seen.add(pid)
         try:
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                for line in (task / "status").read_text().splitlines():
-                    if line.startswith("nonvoluntary_ctxt_switches:"):
-                        inv += int(line.split()[1])
-                    elif line.startswith("voluntary_ctxt_switches:"):
-                        vol += int(line.split()[1])
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
                 todo += [int(x) for x in (task / "children").read_text().split()]
+            except (OSError, ValueError):
+                pass
+            yield task
+
+
+def switches_of_tree(root: int) -> tuple[int, int]:
+    """(involuntary context switches, voluntary ones) of every thread of `root` and its
+    descendants (from /proc). Involuntary: the kernel took a CPU away from the proxy mid-work
+    (oversubscription). Voluntary: a thread went to sleep and was woken again; per request this
+    grows when each process has less to do per wake-up (less batching)."""
+    inv = vol = 0
+    for task in tree_tasks(root):
+        try:
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith("nonvoluntary_ctxt_switches:"):
+                    inv += int(line.split()[1])
+                elif line.startswith("voluntary_ctxt_switches:"):
+                    vol += int(line.split()[1])
         except (OSError, ValueError):
             continue
     return inv, vol
@@ -205,19 +219,12 @@ def sched_of_tree(root: int) -> tuple[float, int]:
     """(seconds on a CPU, voluntary context switches) of every thread of `root` and its
     descendants: schedstat's nanoseconds, fine enough for an idle process (clock ticks are not)."""
     ns = vol = 0
-    todo, seen = [root], set()
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
+    for task in tree_tasks(root):
         try:
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                ns += int((task / "schedstat").read_text().split()[0])
-                for line in (task / "status").read_text().splitlines():
-                    if line.startswith("voluntary_ctxt_switches:"):
-                        vol += int(line.split()[1])
-                todo += [int(x) for x in (task / "children").read_text().split()]
+            ns += int((task / "schedstat").read_text().split()[0])
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches:"):
+                    vol += int(line.split()[1])
         except (OSError, ValueError, IndexError):
             continue
     return ns / 1e9, vol
