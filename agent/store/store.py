@@ -30,6 +30,12 @@ log = logging.getLogger("crossingguard.store")
 
 
 
+
+def is_lock_error(exc: BaseException) -> bool:
+    """A lock the database could not take now (SQLite "database is locked"/"busy")."""
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
 class StoreUnavailable(CrossingGuardError):
     """The database cannot be reached and this operation cannot be spooled."""
 
@@ -70,23 +76,32 @@ class Store(LifecycleMixin):  # lifecycle.py: the review app's incident lifecycl
         if not force and time.monotonic() < self._retry_at:
             return None
         started = time.monotonic()
-        try:
-            conn = self.dialect.connect()
-        except Unavailable as exc:
-            return self._down(exc, started)
-        except Exception as exc:  # noqa: BLE001 - classified just below
-            if self.dialect.is_unavailable(exc):
-                return self._down(exc, started)
-            raise
+        while True:
+            try:
+                conn = self._open()
+            except Exception as exc:  # noqa: BLE001 - classified just below
+                # SQLite answers "database is locked" at once, without waiting out its busy
+                # timeout, in a few cases when several processes open a fresh database together
+                # (switching it to WAL, a read lock that must become the write lock): those are
+                # tried again until the store's timeout, as a lock wait would have been.
+                if is_lock_error(exc) and time.monotonic() - started < getattr(self.dialect, "timeout", 0.0):
+                    time.sleep(0.05)
+                    continue
+                if isinstance(exc, Unavailable) or self.dialect.is_unavailable(exc):
+                    return self._down(exc, started)
+                raise
+            self._conn = conn
+            self.last_error = None
+            return conn
+
+    def _open(self):
+        """A connection with every migration applied (closed again if migrating fails)."""
+        conn = self.dialect.connect()
         try:
             self._migrate(conn)
-        except Exception as exc:
+        except BaseException:
             conn.close()
-            if self.dialect.is_unavailable(exc):
-                return self._down(exc)
             raise
-        self._conn = conn
-        self.last_error = None
         return conn
 
     def _down(self, exc: BaseException, started: float | None = None):
@@ -186,7 +201,7 @@ class Store(LifecycleMixin):  # lifecycle.py: the review app's incident lifecycl
         """Drop a connection that failed, so the next call reconnects (the disk may come back)."""
         self._down(exc)
         # A lock timeout leaves the connection healthy; only I/O-type failures warrant a reconnect.
-        if "locked" in str(exc) or "busy" in str(exc):
+        if is_lock_error(exc):
             return
         try:
             self._conn.close()
