@@ -11,6 +11,11 @@ to it is one decision, `over_limit` (pure, below), the same whether the size is 
     (agent.incidents.unreadable_hold, which posts.py applies to bodies it could not read), counted
     in crossingguard_unreadable_posts_total{action="held"}; the flow's Decision becomes that hold,
     so its activity line says "held". The connection is closed (no page, as above);
+  - "read": a multipart write to a platform from a student or unknown device (a photo or video with
+    its caption, a Discord message with `payload_json`): streamed through the streaming multipart
+    reader (proxy_addons/streamread.py), which sends file bytes on as they pass, captures the text
+    parts and withholds the end of the body until the text is judged like any buffered post; a
+    body it cannot parse is held here (`request`) as unreadable, fail closed as above;
   - "stream": anything else (media uploads, staff, reads, sites off the catalog): sent on to the
     site chunk by chunk. FAIL OPEN for what is not read: the post classifier does not see such a
     body (only crossingguard_post_max_bytes would have been read anyway; posts.py skips streamed
@@ -37,8 +42,12 @@ from mitmproxy import ctx, exceptions, http
 from mitmproxy.utils import human
 
 from agent.incidents import unreadable_hold
-from agent.metrics import COUNTERS, UNREADABLE_POSTS
+from agent.metrics import COUNTERS, EXTRACTION_FAILURES, UNREADABLE_POSTS
+from agent.policy.model import STAFF_ROLES
+from proxy_addons import streamread
+from proxy_addons.blockpage import block_response
 from proxy_addons.failmode import guarded
+from proxy_addons.streamread import READER_KEY, StreamedPost
 from proxy_addons.verdict import verdict_of
 
 log = logging.getLogger("crossingguard.bodies")
@@ -56,12 +65,14 @@ def declared_length(headers) -> int | None:
 
 
 def over_limit(method: str, decision, role: str, mime: str, answered: bool):
-    """What to do with a request body over the stream limit (module doc): "close", "stream", or the
-    hold Decision (agent.incidents.unreadable_hold: a student's text write to a platform)."""
+    """What to do with a request body over the stream limit (module doc): "close", "read", "stream",
+    or the hold Decision (agent.incidents.unreadable_hold: a student's text write to a platform)."""
     if answered:
         return "close"
     if decision is None or decision.platform is None or method.upper() not in WRITE_METHODS:
         return "stream"
+    if mime.startswith("multipart/") and decision.verdict == "allow" and role not in STAFF_ROLES:
+        return "read"
     held = unreadable_hold(decision, role, mime, None, "too_large")
     return held if held is not None else "stream"
 
@@ -79,6 +90,7 @@ class Bodies:
                           "never); a chunked body is held up to this size, then streamed. Blocked or "
                           "unreadable large student posts are refused.")
         install(self.body_over_limit)
+        streamread.install()
 
     def configure(self, updated) -> None:
         if "crossingguard_stream_bodies" in updated:
@@ -98,17 +110,26 @@ class Bodies:
             if "transfer-encoding" in flow.request.headers or flow.request.is_http2 or flow.request.is_http3:
                 flow.metadata[LIMIT_KEY] = self.threshold
             return
-        if size > self.threshold and not self.body_over_limit(flow, size):
-            flow.request.stream = True
+        if size > self.threshold:
+            self.body_over_limit(flow, size)
 
     def body_over_limit(self, flow: http.HTTPFlow, size: int) -> bool:
         """Applies `over_limit` to a request whose body passed the limit (`size` bytes declared, or
-        buffered so far); True when the flow was closed, False when it is to be streamed."""
+        buffered so far); True when the flow was closed, False when it is to be streamed (then
+        `flow.request.stream` is set: True, or the flow's StreamedPost)."""
         v = verdict_of(flow)
         mime = flow.request.headers.get("content-type", "").split(";")[0].strip().lower()
         role = getattr(v.subject, "role", "unknown")
         action = over_limit(flow.request.method, v.decision, role, mime, flow.response is not None)
         if action == "stream":
+            flow.request.stream = True
+            return False
+        if action == "read":
+            post = StreamedPost(flow, text_cap=getattr(ctx.options, "crossingguard_post_max_bytes", 1_000_000),
+                                late_after=self.threshold)
+            post.platform = v.decision.platform
+            flow.metadata[READER_KEY] = post
+            flow.request.stream = post
             return False
         if action != "close":
             COUNTERS.inc(UNREADABLE_POSTS, v.decision.platform, "held")
@@ -121,6 +142,26 @@ class Bodies:
         flow.response = None             # a page would need the whole upload read first
         flow.kill()
         return True
+
+    @guarded("bodies")
+    def request(self, flow: http.HTTPFlow) -> None:
+        """A streamed multipart post whose body could not be parsed (streamread) is held as
+        unreadable, fail closed: the reader stopped sending it on, so it could not pass anyway."""
+        post = flow.metadata.get(READER_KEY)
+        if post is None or post.error is None or post.page is not None:
+            return
+        v = verdict_of(flow)
+        role = getattr(v.subject, "role", "unknown")
+        held = unreadable_hold(v.decision, role, "multipart/form-data", post.error, None)
+        COUNTERS.inc(EXTRACTION_FAILURES, v.decision.platform, post.error)
+        COUNTERS.inc(UNREADABLE_POSTS, v.decision.platform, "held" if held is not None else "passed")
+        log.warning("crossingguard: a streamed multipart post to %s by a student could not be read (%s); held "
+                    "(request id %s)", v.decision.platform, post.error, v.request_id)
+        if held is None:      # never for the roles the reader is made for; the body is cut, so close it
+            flow.kill()
+            return
+        v.decision = held
+        post.page = block_response(self.core.state.policy, held, v.request_id, flow.request.headers.get("accept", ""))
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response is None or self.threshold is None:
@@ -184,7 +225,8 @@ def install(handler) -> None:
                 self.flow.kill()
                 yield from self.check_killed(True)
             return True
-        self.flow.request.stream = True
+        if not self.flow.request.stream:      # the handler set it (True, or a StreamedPost)
+            self.flow.request.stream = True
         body = bytes(self.request_body_buf)
         self.request_body_buf.clear()
         yield from self.start_request_stream()

@@ -21,7 +21,9 @@ limit is shipped to a worker: a body over crossingguard_post_max_bytes is compac
 padded JSON or form post keeps every field, each value capped; a multipart form keeps its text
 parts, capped, and the files that still fit: classifiers/extract/scan.py) or,
 when it cannot be (media, unreadable), not sent to the pool at all, so a 50 MB upload
-never grows a worker.
+never grows a worker. A student's multipart upload over crossingguard_stream_bodies is read while
+it streams (proxy_addons/streamread.py): only its text parts, capped, reach the pool, and the end
+of its body waits for the judgment here.
 
 Privacy: post text leaves this process only inside an incident; nothing is logged per post.
 """
@@ -41,6 +43,7 @@ from classifiers.extract.result import ExtractError, TooLarge
 from classifiers.jobs import Job, JobResult
 from proxy_addons.classifier_pool import ClassifierService
 from proxy_addons.blockpage import block_response
+from proxy_addons.streamread import CLASSIFY_KEY, READER_KEY
 from proxy_addons.verdict import verdict_of
 
 log = logging.getLogger("crossingguard.posts")
@@ -103,8 +106,31 @@ class Posts:
             self.service.close()
             self.service = None
 
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """A judged write may turn out to be a multipart upload over the stream limit: its text is
+        then read while it streams (proxy_addons/streamread.py), which starts our judgment through
+        the starter left here, as soon as the text is complete."""
+        if self.service is None or flow.request.method.upper() not in WRITE_METHODS:
+            return
+        if should_judge(flow.request.method, verdict_of(flow).decision):
+            flow.metadata[CLASSIFY_KEY] = self._classify_streamed
+
+    def _classify_streamed(self, flow: http.HTTPFlow, body: bytes) -> tuple[Job, asyncio.Future]:
+        """The text parts of a streamed upload (a small multipart body, same boundary) sent to the
+        pool now; the result is awaited in `request` (called from the stream callable, on the loop)."""
+        v = verdict_of(flow)
+        headers = tuple((k, v_) for k, v_ in flow.request.headers.items(multi=True)
+                        if k.lower() not in ("content-length", "content-encoding", "transfer-encoding"))
+        job = Job(method=flow.request.method, url=flow.request.pretty_url, headers=headers, body=body,
+                  author=_user(v), platform=v.decision.platform)
+        return job, asyncio.ensure_future(self.service.judge(job))
+
     async def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or self.service is None:
+            return
+        post = flow.metadata.get(READER_KEY)
+        if post is not None:
+            await self._judge_streamed(flow, post)
             return
         if flow.request.stream:
             return   # streamed past the limit: bodies.py decided it (held or passed) on the headers
@@ -129,6 +155,24 @@ class Posts:
         if held is not None:
             flow.response = held
 
+    async def _judge_streamed(self, flow: http.HTTPFlow, post) -> None:
+        """A multipart upload read while it streamed (streamread): its text parts judged like a
+        buffered post (the judgment started when the text was complete); a hold is handed to the
+        stream as its page, and the stream aborts the site's side. No text parts (a media upload):
+        nothing to judge. A body that could not be parsed was held by Bodies already."""
+        v = verdict_of(flow)
+        if post.page is not None or post.error is not None or post.job is None \
+                or not should_judge(flow.request.method, v.decision):
+            return
+        try:
+            held = await self._judge(post.job, v, flow.request.headers.get("accept", ""), pending=post.task)
+        except Exception:   # fail open (module doc), as for a buffered post
+            COUNTERS.inc(ADDON_ERRORS, "posts")
+            log.exception("crossingguard posts: judging a streamed post failed; post let through")
+            return
+        if held is not None:
+            post.page = held
+
     async def websocket_message(self, flow: http.HTTPFlow) -> None:
         if self.service is None or flow.websocket is None:
             return
@@ -149,14 +193,17 @@ class Posts:
         if held is not None:
             message.drop()   # held: the message is not relayed
 
-    async def _judge(self, job: Job, v, accept: str, known: JobResult | None = None) -> http.Response | None:
+    async def _judge(self, job: Job, v, accept: str, known: JobResult | None = None,
+                     pending: asyncio.Future | None = None) -> http.Response | None:
         """Judge one request; returns the hold page when a post must not be sent.
 
-        The judgement is agent.incidents.judge (pure); here: await the pool, count, hand each
-        incident to a worker thread, and build the response from the hold Decision."""
+        The judgement is agent.incidents.judge (pure); here: await the pool (or the classification
+        already `pending` for a streamed post), count, hand each incident to a worker thread, and
+        build the response from the hold Decision."""
         platform = v.decision.platform
         try:
-            result: JobResult = known if known is not None else await self.service.judge(job)
+            result: JobResult = known if known is not None else \
+                await (pending if pending is not None else self.service.judge(job))
         except Exception:  # fail open: see module doc
             COUNTERS.inc(ADDON_ERRORS, "posts")
             log.exception("crossingguard posts: classification failed; post let through")

@@ -29,6 +29,7 @@ METRICS_SOURCE_ERRORS = "crossingguard_metrics_source_errors_total"  # metric: a
 ACTIVITY_COMMIT_TIMEOUTS = "crossingguard_activity_commit_timeouts_total"  # responses released before their line was durable
 REFUSED = "crossingguard_refused_total"                   # reason: bounded set, see REFUSED_REASONS
 UNREADABLE_POSTS = "crossingguard_unreadable_posts_total" # platform, action: held | passed
+STREAMED_POSTS = "crossingguard_streamed_posts_total"     # platform, action: passed | held (multipart read while streamed)
 ENCODER_FALLBACK = "crossingguard_classifier_encoder_fallback_total"  # classifier workers started without the encoder
 BUILD_INFO = "crossingguard_build_info"                   # gauge 1: version, policy_hash (exporter)
 
@@ -60,6 +61,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     METRICS_SOURCE_ERRORS: ("metric",),
     REFUSED: ("reason",),
     UNREADABLE_POSTS: ("platform", "action"),
+    STREAMED_POSTS: ("platform", "action"),
     ENCODER_FALLBACK: (),
 }
 

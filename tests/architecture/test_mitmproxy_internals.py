@@ -187,8 +187,9 @@ def test_13_the_http_stream_body_buffer_and_its_late_switch(method):
     import hashlib
     from mitmproxy.proxy.layers import http as http_layer
     from mitmproxy.proxy.layers.http import RequestData
-    from proxy_addons import bodies
-    source = bodies._installed.get(method) or getattr(http_layer.HttpStream, method)   # the original
+    from proxy_addons import bodies, streamread
+    source = bodies._installed.get(method) or streamread._installed.get(method) \
+        or getattr(http_layer.HttpStream, method)                                     # the original
     digest = hashlib.sha256(inspect.getsource(source).encode()).hexdigest()[:16]
     assert digest == ITEM_13_SOURCES[method], \
         f"mitmproxy's HttpStream.{method} changed: re-check proxy_addons/bodies.py install()"
@@ -219,3 +220,69 @@ def test_13_install_wraps_check_body_size_once_and_uninstall_restores():
         assert http_layer.HttpStream.check_body_size is original
     finally:
         bodies.uninstall()
+
+
+# sha256 (first 16 hex digits) of the 11.0.2 HttpStream methods item 14 replaces, mirrors or calls
+# (state_stream_request_body and check_killed are item 13's too: the same hashes).
+ITEM_14_SOURCES = {
+    "state_stream_request_body": "eb2bdc50e91774f7",   # replaced for StreamedPost flows; its end mirrored
+    "send_response": "d581bc106152e369",              # sends the hold page, then flow_done
+    "flow_done": "ad9969744785c572",                  # the end mirrored for a passed post
+    "check_killed": "5579a3ec180e72a1",                # no page: error hook + close
+    "state_consume_request_body": "45459c1bbd8bdb1a",  # the buffered hold we mirror (response set by a hook)
+}
+
+
+@pytest.mark.parametrize("method", sorted(ITEM_14_SOURCES))
+def test_14_the_end_of_a_streamed_request(method):
+    import hashlib
+    from mitmproxy.proxy.layers import http as http_layer
+    from proxy_addons import bodies, streamread
+    source = streamread._installed.get(method) or bodies._installed.get(method) \
+        or getattr(http_layer.HttpStream, method)
+    digest = hashlib.sha256(inspect.getsource(source).encode()).hexdigest()[:16]
+    assert digest == ITEM_14_SOURCES[method], \
+        f"mitmproxy's HttpStream.{method} changed: re-check proxy_addons/streamread.py install()"
+    from mitmproxy.proxy.layers.http import (HttpRequestHook, HttpResponseHeadersHook, RequestData,
+                                             RequestEndOfMessage, RequestProtocolError, RequestTrailers, SendHttp)
+    assert params(RequestProtocolError)[:3] == ["stream_id", "message", "code"]
+    assert params(SendHttp)[:2] == ["event", "connection"]
+    assert params(HttpRequestHook) == ["flow"] and params(HttpResponseHeadersHook) == ["flow"]
+    assert params(RequestEndOfMessage) == ["stream_id"] and params(RequestTrailers)[:2] == ["stream_id", "trailers"]
+    assert params(RequestData)[:2] == ["stream_id", "data"]
+    for attr in ("client_state", "server_state", "state_done", "state_errored", "state_wait_for_response_headers",
+                 "stream_id", "context", "flow"):
+        assert attr in http_layer.HttpStream.__annotations__ or hasattr(http_layer.HttpStream, attr) \
+            or attr in inspect.getsource(http_layer.HttpStream.__init__), attr
+    # HTTP/1 to the site: a RequestProtocolError closes the connection (the body never completes)
+    from mitmproxy.proxy.layers.http import _http1
+    assert "if isinstance(event, RequestProtocolError):\n            yield commands.CloseConnection(self.conn)" \
+        in inspect.getsource(_http1.Http1Client.send)
+
+
+def test_14_the_stream_callable_is_called_per_chunk_and_with_nothing_at_the_end():
+    """What StreamedPost relies on in mitmproxy's own method: `stream(data)` per RequestData, then
+    `stream(b"")` and the `request` hook before the end of message is sent."""
+    from mitmproxy.proxy.layers import http as http_layer
+    from proxy_addons import streamread
+    source = inspect.getsource(streamread._installed.get("state_stream_request_body")
+                               or http_layer.HttpStream.state_stream_request_body)
+    assert source.index("self.flow.request.stream(event.data)") < source.index('self.flow.request.stream(b"")') \
+        < source.index("yield HttpRequestHook(self.flow)") < source.index("yield SendHttp(event, self.context.server)")
+
+
+def test_14_install_replaces_once_and_uninstall_restores():
+    from mitmproxy.proxy.layers import http as http_layer
+    from proxy_addons import streamread
+    streamread.uninstall()
+    original = http_layer.HttpStream.state_stream_request_body
+    try:
+        streamread.install()
+        wrapped = http_layer.HttpStream.state_stream_request_body
+        assert wrapped is not original
+        streamread.install()
+        assert http_layer.HttpStream.state_stream_request_body is wrapped
+        streamread.uninstall()
+        assert http_layer.HttpStream.state_stream_request_body is original
+    finally:
+        streamread.uninstall()

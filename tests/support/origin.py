@@ -2,7 +2,8 @@
 
 Every response body is `{"method", "path", "host", "headers": {...}, "body_length", "body_sha256",
 "tls"}` (the body is read as it arrives, Content-Length or chunked, and only counted and hashed) so a test
-can see what reached the site; `GET /cg-chunked-download/<N>` answers N known bytes chunked instead (e.g. that the proxy added `YouTube-Restrict: Strict`). HTTP/1.1
+can see what reached the site; `LocalOrigin.received()` lists every body read, including those cut
+short (a request the proxy aborted gets no response to see); `GET /cg-chunked-download/<N>` answers N known bytes chunked instead (e.g. that the proxy added `YouTube-Restrict: Strict`). HTTP/1.1
 keep-alive, one thread per connection (ThreadingHTTPServer).
 
 In-process (tests):      with LocalOrigin(pki) as origin: origin.https_port
@@ -11,6 +12,7 @@ As a process (bench):    python -m tests.support.origin --cert C --key K  (print
 from __future__ import annotations
 
 import argparse
+import collections
 import hashlib
 import json
 import socket
@@ -41,10 +43,16 @@ class EchoHandler(BaseHTTPRequestHandler):
         if self.path.startswith(DOWNLOAD):
             return self._download(int(self.path[len(DOWNLOAD):].split("?")[0]))
         digest = hashlib.sha256()
-        received = 0
+        received, tail = 0, b""
         for piece in self._body():      # read as it arrives, never held whole: uploads may be large
             digest.update(piece)
             received += len(piece)
+            tail = (tail + piece)[-256:]
+        # every request, complete or cut short, for tests that check what the site never got whole
+        self.server.received.append({"path": self.path, "declared": self.headers.get("Content-Length"),
+                                     "chunked": "chunked" in self.headers.get("Transfer-Encoding", "").lower(),
+                                     "complete": self._complete, "length": received, "tail": tail,
+                                     "sha256": digest.hexdigest()})
         payload = json.dumps({
             "method": self.command,
             "path": self.path,
@@ -74,29 +82,39 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
     def _body(self):
-        """The request body in pieces: Content-Length, or chunked (Transfer-Encoding)."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            while True:
-                size = int(self.rfile.readline(1024).split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):   # trailers
-                        pass
-                    return
-                left = size
-                while left:
-                    piece = self.rfile.read(min(left, 1 << 16))
-                    if not piece:
+        """The request body in pieces: Content-Length, or chunked (Transfer-Encoding). Sets
+        `_complete`: False when the connection ended before the body did."""
+        self._complete = False
+        try:
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                while True:
+                    line = self.rfile.readline(1024)
+                    if not line:
                         return
-                    left -= len(piece)
-                    yield piece
-                self.rfile.readline(1024)   # the CRLF after the chunk
-        left = int(self.headers.get("Content-Length") or 0)
-        while left > 0:
-            piece = self.rfile.read(min(left, 1 << 16))
-            if not piece:
-                return
-            left -= len(piece)
-            yield piece
+                    size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                    if size == 0:
+                        while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):   # trailers
+                            pass
+                        self._complete = True
+                        return
+                    left = size
+                    while left:
+                        piece = self.rfile.read(min(left, 1 << 16))
+                        if not piece:
+                            return
+                        left -= len(piece)
+                        yield piece
+                    self.rfile.readline(1024)   # the CRLF after the chunk
+            left = int(self.headers.get("Content-Length") or 0)
+            while left > 0:
+                piece = self.rfile.read(min(left, 1 << 16))
+                if not piece:
+                    return
+                left -= len(piece)
+                yield piece
+            self._complete = True
+        except (OSError, ValueError):
+            return                          # cut off (reset, bad chunk size): not complete
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _echo
 
@@ -111,6 +129,7 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, addr, handler, ssl_context: ssl.SSLContext | None):
         self.ssl_context = ssl_context
+        self.received: collections.deque = collections.deque(maxlen=1000)   # what each request's body was
         super().__init__(addr, handler)
 
     def get_request(self):
@@ -145,6 +164,11 @@ class LocalOrigin:
     @property
     def http_port(self) -> int:
         return self.http.server_address[1]
+
+    def received(self) -> list[dict]:
+        """Every request body the origin read (HTTPS and HTTP), cut short or not: path, declared
+        length, chunked, complete (the body ended as framed), length, its last 256 bytes, sha256."""
+        return list(self.https.received) + list(self.http.received)
 
     def start(self) -> "LocalOrigin":
         for srv in (self.https, self.http):
