@@ -84,7 +84,7 @@ def test_a_chunked_body_is_marked_for_the_limit_not_streamed_yet(stack, bodies):
 @pytest.mark.parametrize("ip,host,ctype,auth,closed,held", [
     (TEEN_IP, "www.youtube.com", "application/json", None, True, True),        # a student's text post: held
     (TEEN_IP, "www.youtube.com", "image/jpeg", None, False, False),           # media: streamed
-    (TEEN_IP, "www.youtube.com", "multipart/form-data", None, False, False),  # upload form: streamed
+    (TEEN_IP, "www.youtube.com", "multipart/form-data", None, False, False),  # upload form: read while streamed
     (TEACHER_IP, "x.com", "application/json", TEACHER_USER, False, False),    # staff: streamed
     (YOUNG_IP, "www.instagram.com", "image/jpeg", None, True, False),         # blocked: closed
     (TEEN_IP, "www.example.org", "application/json", None, False, False),     # not a platform: streamed
@@ -107,6 +107,11 @@ def test_a_chunked_body_past_the_limit(stack, bodies, ip, host, ctype, auth, clo
     ("GET", "youtube", "student", "application/json", False, "stream"),  # an allowed read (writes were blocked)
     ("POST", None, "student", "application/json", False, "stream"),
     ("POST", "youtube", "student", "image/png", True, "close"),
+    ("POST", "youtube", "student", "multipart/form-data", False, "read"),    # its text read while it streams
+    ("PATCH", "youtube", "unknown", "multipart/related", False, "read"),
+    ("POST", "youtube", "teacher", "multipart/form-data", False, "stream"),   # staff: streamed unread
+    ("GET", "youtube", "student", "multipart/form-data", False, "stream"),
+    ("POST", None, "student", "multipart/form-data", False, "stream"),        # off the catalog
 ])
 def test_over_limit_table(method, platform, role, mime, answered, expected):
     from agent.policy.model import Decision
@@ -126,3 +131,41 @@ def test_an_http2_body_without_a_length_is_marked_too(stack, bodies):
     g = make_flow(TEEN_IP, "www.youtube.com", headers={"Content-Type": "application/json"})   # HTTP/1.1, no body
     bodies.requestheaders(g)
     assert LIMIT_KEY not in g.metadata
+
+
+def test_a_student_multipart_upload_over_the_limit_is_read_while_it_streams(stack, bodies):
+    from proxy_addons.streamread import READER_KEY, StreamedPost
+    f = sent(stack, bodies, TEEN_IP, "www.youtube.com", ctype="multipart/form-data; boundary=b1")
+    post = f.metadata[READER_KEY]
+    assert isinstance(post, StreamedPost) and f.request.stream is post and f.error is None
+    body = (b'--b1\r\nContent-Disposition: form-data; name="caption"\r\n\r\nhi\r\n'
+            b'--b1\r\nContent-Disposition: form-data; name="p"; filename="p.jpg"\r\n\r\n' + b"\xff" * 5000
+            + b"\r\n--b1--\r\n")
+    out = b"".join(f.request.stream(body[i:i + 999]) for i in range(0, len(body), 999)) + f.request.stream(b"")
+    post.finish()
+    assert out + post.tail == body and post.tail == b"\r\n--b1--\r\n" and post.error is None
+    bodies.request(f)                                   # readable: nothing for Bodies to hold
+    assert post.page is None
+    g = sent(stack, bodies, TEACHER_IP, "x.com", ctype="multipart/form-data; boundary=b1", auth=TEACHER_USER)
+    assert g.request.stream is True and READER_KEY not in g.metadata          # staff: streamed unread
+
+
+@pytest.mark.parametrize("body,ctype,reason", [
+    (b"--b1\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nhi\r\n", "multipart/form-data; boundary=b1",
+     "truncated_multipart"),                                                  # no closing delimiter
+    (b"no parts here " * 1000, "multipart/form-data", "multipart_no_boundary"),
+])
+def test_a_streamed_multipart_body_that_cannot_be_read_is_held_as_unreadable(stack, bodies, body, ctype, reason):
+    from agent.metrics import COUNTERS, UNREADABLE_POSTS
+    from proxy_addons.streamread import READER_KEY
+    f = sent(stack, bodies, TEEN_IP, "www.youtube.com", ctype=ctype)
+    post = f.metadata[READER_KEY]
+    f.request.stream(body)
+    post.finish()
+    held_before = COUNTERS.values.get((UNREADABLE_POSTS, ("youtube", "held")), 0)
+    bodies.request(f)
+    assert post.error == reason and post.tail == b""
+    decision = f.metadata["crossingguard"].decision
+    assert decision.rule == UNREADABLE_RULE and decision.action == "hold"
+    assert post.page is not None and post.page.status_code == 403
+    assert COUNTERS.values.get((UNREADABLE_POSTS, ("youtube", "held")), 0) == held_before + 1

@@ -196,3 +196,97 @@ def test_generated_requests_never_raise_and_stay_bounded(fuzz_stack, kind):
     assert slowest[0] < MAX_SECONDS, f"slowest {slowest[0]:.3f}s for {slowest[1]}"
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     assert grown_mb < MAX_RSS_GROWTH_MB, f"peak RSS grew by {grown_mb:.0f} MB"
+
+
+# ------------------------------------------------------------------ the streaming multipart reader
+# (classifiers/extract/multipart_stream.py: how a student's multipart upload over the stream limit is
+# read while it passes, proxy_addons/streamread.py). Every generated body is fed split at EVERY
+# position (two chunks), one byte at a time, and whole: the outcome must not depend on where the
+# chunks fall, what is forwarded plus the withheld tail is the body exactly, the closing delimiter
+# is always in the tail, and the reader's window stays bounded.
+STREAM_EXAMPLES = 400
+
+
+def _stream_part():
+    header = st.sampled_from(["", "Content-Type: image/png\r\n", "Content-Type: text/plain\r\n",
+                              "Content-Type: video/mp4\r\n", "X-Extra: 1\r\n", " folded\r\n",
+                              f"--{BOUNDARY}\r\n", "Content-Disposition: form-data; name=\"dup\"\r\n"])
+    return st.tuples(st.one_of(TEXT_KEYS, st.text(string.ascii_letters, max_size=6)),
+                     st.one_of(st.none(), st.text(string.ascii_letters + ".", max_size=8)),
+                     header, st.binary(max_size=48) | st.sampled_from([b"\r\n--" + BOUNDARY.encode() + b"x",
+                                                                       b"\r\n--" + BOUNDARY.encode()[:5], b"\r\n"]))
+
+
+def _stream_body(args) -> bytes:
+    parts, close, preamble, epilogue, cut = args
+    out = preamble
+    for name, filename, header, data in parts:
+        disp = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename is not None else "")
+        out += f"--{BOUNDARY}\r\nContent-Disposition: {disp}\r\n{header}\r\n".encode() + data + b"\r\n"
+    if close:
+        out += f"--{BOUNDARY}--".encode() + epilogue
+    return out[:len(out) - cut] if cut else out
+
+
+stream_bodies = st.tuples(st.lists(_stream_part(), max_size=6), st.booleans(),
+                          st.sampled_from([b"", b"", b"preamble\r\n", b"\r\n"]),
+                          st.sampled_from([b"\r\n", b"", b"\r\n\r\n", b"\r\njunk", b" \t"]),
+                          st.sampled_from([0, 0, 0, 1, 3])).map(_stream_body)
+
+
+def _stream_run(body: bytes, chunks, **kw):
+    from classifiers.extract.multipart_stream import EPILOGUE_CAP, HEADER_CAP, StreamingMultipart
+    r = StreamingMultipart(f"multipart/form-data; boundary={BOUNDARY}", **kw)
+    out = bytearray()
+    readies = 0
+    for chunk in chunks:
+        out += r.feed(chunk)
+        assert len(r._buf) <= len(chunk) + HEADER_CAP + EPILOGUE_CAP + 64
+        if r.ready:
+            readies += 1
+            r.take_text()
+    tail = r.finish()
+    texts = [(p.name, p.data) for p in r.text_parts]
+    return r.error, bytes(out), tail, texts
+
+
+def test_the_streaming_multipart_reader_with_chunk_boundaries_at_every_position():
+    from classifiers.extract.multipart import parse_multipart
+    from classifiers.extract.result import ExtractError
+    closing = f"--{BOUNDARY}--".encode()
+    slowest = [0.0]
+    count = [0]
+
+    @settings(max_examples=STREAM_EXAMPLES, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(body=stream_bodies, late=st.sampled_from([None, None, 40, 200]), cap=st.sampled_from([64 * 1024, 8]))
+    def check(body, late, cap):
+        started = time.thread_time()
+        kw = {"late_after": late, "field_cap": cap, "text_cap": 4096}
+        whole = _stream_run(body, [body], **kw)
+        error, out, tail, texts = whole
+        if error is None:
+            assert out + tail == body
+            assert tail.lstrip(b"\r\n").startswith(closing) and closing not in out
+            if late is None and cap > 1000:
+                try:
+                    buffered = [(p.name, p.data) for p in parse_multipart(body, f"multipart/form-data; boundary={BOUNDARY}")
+                                if p.filename is None and not (p.content_type or "").startswith(("image/", "video/", "audio/"))]
+                except ExtractError:
+                    buffered = None
+                if buffered is not None:
+                    assert texts == buffered
+        else:
+            assert tail == b"" and body.startswith(out) and closing not in out[-len(closing) - 2:]
+        # what was sent on before a failure depends on where the chunks fell; nothing else may
+        same = (lambda got: got == whole) if error is None else (lambda got: (got[0], got[2]) == (error, b""))
+        assert same(_stream_run(body, [body[i:i + 1] for i in range(len(body))], **kw))
+        for i in range(len(body) + 1):
+            assert same(_stream_run(body, [body[:i], body[i:]], **kw)), i
+            count[0] += 1
+        slowest[0] = max(slowest[0], time.thread_time() - started)
+
+    check()
+    print(f"{count[0]} split feeds of {STREAM_EXAMPLES} bodies")
+    assert count[0] >= 10_000
+    assert slowest[0] < MAX_SECONDS * 5, f"slowest body {slowest[0]:.3f}s (every split of it)"
