@@ -88,7 +88,8 @@ class Bodies:
         loader.add_option("crossingguard_stream_bodies", str, "2m",
                           "Bodies larger than this are streamed, not held in memory (k/m/g suffixes; empty: "
                           "never); a chunked body is held up to this size, then streamed. Blocked or "
-                          "unreadable large student posts are refused.")
+                          "unreadable large student posts are refused; a student's large multipart post "
+                          "is read while it streams.")
         install(self.body_over_limit)
         streamread.install()
 
@@ -125,9 +126,9 @@ class Bodies:
             flow.request.stream = True
             return False
         if action == "read":
-            post = StreamedPost(flow, text_cap=getattr(ctx.options, "crossingguard_post_max_bytes", 1_000_000),
+            post = StreamedPost(flow, v.decision.platform,
+                                text_cap=getattr(ctx.options, "crossingguard_post_max_bytes", 1_000_000),
                                 late_after=self.threshold)
-            post.platform = v.decision.platform
             flow.metadata[READER_KEY] = post
             flow.request.stream = post
             return False

@@ -51,19 +51,17 @@ CLASSIFY_KEY = "crossingguard_stream_classify"  # flow.metadata: Posts' starter,
 class StreamedPost:
     """The stream callable of one upload (module doc); its state is read by Bodies and Posts."""
 
-    def __init__(self, flow, *, text_cap: int, late_after: int | None) -> None:
+    def __init__(self, flow, platform: str, *, text_cap: int, late_after: int | None) -> None:
         headers = flow.request.headers
         self.reader = StreamingMultipart(headers.get("content-type", ""), text_cap=text_cap, late_after=late_after)
         if headers.get("content-encoding", "identity").strip().lower() not in ("", "identity"):
-            self.reader.feed(b"")
-            self.reader._fail("bad_encoding")   # compressed on the wire: the parts cannot be read as they pass
-        self.platform = None
+            self.reader.refuse("bad_encoding")  # compressed on the wire: the parts cannot be read as they pass
+        self.platform = platform
         self._flow = flow
         self.job = None                         # the Job of the latest judgment (Posts reads it)
-        self.task: asyncio.Future | None = None # its classification
+        self.task: asyncio.Future | None = None  # its classification
         self.tail: bytes | None = None          # withheld until the judgment (set by finish)
         self.page = None                        # set by Bodies or Posts: the post is held, with this page
-        self.bytes = 0
 
     @property
     def error(self) -> str | None:
@@ -72,7 +70,6 @@ class StreamedPost:
     def __call__(self, chunk: bytes) -> bytes:
         if not chunk:
             return b""        # the end: install() finishes the body after the judgment (module doc)
-        self.bytes += len(chunk)
         out = self.reader.feed(chunk)
         if self.reader.ready:
             self._start()
@@ -137,7 +134,7 @@ def install() -> None:
         flow.request.timestamp_end = time.time()
         yield HttpRequestHook(flow)       # Bodies and Posts judge; Activity writes the line
         post.release()
-        platform = post.platform or "unknown"
+        platform = post.platform
         killed = flow.error is not None
         if post.page is None and not killed and post.tail is not None and post.error is None:
             COUNTERS.inc(STREAMED_POSTS, platform, "passed")

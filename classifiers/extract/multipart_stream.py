@@ -76,6 +76,10 @@ class StreamingMultipart:
         """The closing delimiter was seen."""
         return self._state == _CLOSED
 
+    def refuse(self, reason: str) -> None:
+        """The caller knows the body cannot be read as it passes (e.g. compressed on the wire)."""
+        self._fail(reason)
+
     def take_text(self) -> list[Part]:
         """The text parts so far; clears `ready`."""
         self.ready = self._unjudged = False

@@ -169,3 +169,20 @@ def test_a_streamed_multipart_body_that_cannot_be_read_is_held_as_unreadable(sta
     assert decision.rule == UNREADABLE_RULE and decision.action == "hold"
     assert post.page is not None and post.page.status_code == 403
     assert COUNTERS.values.get((UNREADABLE_POSTS, ("youtube", "held")), 0) == held_before + 1
+
+
+def test_a_streamed_multipart_body_compressed_on_the_wire_is_held_as_unreadable(stack, bodies):
+    from proxy_addons.streamread import READER_KEY
+    f = make_flow(TEEN_IP, "www.youtube.com", method="POST", path="/youtubei/v1/comment/create_comment",
+                  headers={"Content-Type": "multipart/form-data; boundary=b1", "Content-Encoding": "gzip",
+                           "Content-Length": BIG})
+    for addon in stack.chain:
+        hook = getattr(addon, "requestheaders", None)
+        if hook:
+            hook(f)
+    bodies.requestheaders(f)
+    post = f.metadata[READER_KEY]
+    assert post(b"\x1f\x8b" + b"\x00" * 5000) == b""          # nothing is sent on
+    post.finish()
+    bodies.request(f)
+    assert post.error == "bad_encoding" and post.page is not None
