@@ -48,6 +48,8 @@ HELP: dict[str, str] = {
     m.ACTIVITY_COMMIT_TIMEOUTS: "Responses released before their activity line was durable (a stalled disk).",
     m.REFUSED: "Requests or connections refused by a hardening rule, by reason.",
     m.UNREADABLE_POSTS: "Writes to a post endpoint whose text could not be read, by platform and what was done.",
+    m.STREAMED_POSTS: "Students' multipart posts over the stream limit read while they streamed, by platform and "
+                      "outcome: passed (the withheld end sent on) or held (the site's side aborted).",
 }
 
 # Series exported as 0 before anything happened, for closed label sets, so that dashboards and

@@ -47,11 +47,11 @@ def district(tmp_path_factory):
     return base, roster, devices
 
 
-def start_proxy(home, district, upstream, extra_args=()) -> CrossingGuardProcess:
+def start_proxy(home, district, upstream, extra_args=(), metrics_port: int = 0) -> CrossingGuardProcess:
     base, roster, devices = district
     _, forwarder = upstream
     return CrossingGuardProcess(
-        home, roster=roster.directory, devices=devices,
+        home, roster=roster.directory, devices=devices, metrics_port=metrics_port,
         mitm_args=["--mode", f"upstream:{forwarder.url}", "--set", "ssl_insecure=true",
                    "--set", "crossingguard_session_refresh_ms=500", *extra_args])
 

@@ -22,9 +22,30 @@ import pytest
 from tests.e2e.conftest import COMMENT_URL, TEEN_IP, start_proxy
 from tests.e2e.test_hardening_chunked import activity, peak_rss_while
 from tests.e2e.test_hardening_posts import incidents_with
-from tests.support import proxied_client
+from tests.support import free_port, proxied_client
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory, district, upstream):
+    """The module's proxy, as conftest's, with its /metrics port open (the counters are checked)."""
+    p = start_proxy(tmp_path_factory.mktemp("home"), district, upstream, metrics_port=free_port())
+    p.metrics_port = p.argv[p.argv.index("--metrics-port") + 1]
+    p.start()
+    try:
+        yield p
+    finally:
+        p.stop()
+
+
+def metric(proxy, name: str, **labels) -> float:
+    text = httpx.get(f"http://127.0.0.1:{proxy.metrics_port}/metrics", timeout=10).text
+    want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{{want}}} "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
 
 UPLOAD_URL = "https://upload.youtube.com/upload/studio?uploadType=multipart"
 THREAT = "I will shoot up the school tomorrow, everyone is going to pay"
@@ -82,6 +103,7 @@ def post(client, url: str, body, **headers) -> httpx.Response | None:
 def test_a_threat_caption_before_a_3mb_file_is_held_and_the_site_never_gets_the_whole_body(poster, proxy, upstream):
     origin, _ = upstream
     since, before = len(origin.received()), len(activity(proxy.home))
+    held_before = metric(proxy, "crossingguard_streamed_posts_total", action="held", platform="youtube")
     marker = f"{THREAT} (streamed caption)"
     body = text_part("commentText", marker) + file_part(photo(3 * MB)) + CLOSING
     r = post(poster, COMMENT_URL, body, Accept="application/json")
@@ -94,15 +116,18 @@ def test_a_threat_caption_before_a_3mb_file_is_held_and_the_site_never_gets_the_
     got = received(upstream, "create_comment", since)
     assert got, "the file bytes should have started streaming to the site"
     assert all(not g["complete"] and g["length"] < len(body) and not g["tail"].endswith(CLOSING) for g in got), got
+    assert metric(proxy, "crossingguard_streamed_posts_total", action="held", platform="youtube") == held_before + 1
     # the same connection goes on working after the aborted upload
     ok = poster.post(COMMENT_URL, json={"commentText": "see you at practice", "createCommentParams": "x"})
     assert ok.status_code == 200, ok.text[:200]
 
 
 def test_a_harmless_caption_before_a_3mb_file_reaches_the_site_byte_for_byte(poster, proxy, upstream):
+    passed_before = metric(proxy, "crossingguard_streamed_posts_total", action="passed", platform="youtube")
     body = text_part("commentText", "Our robotics team at the regional final") + file_part(photo(3 * MB, 11)) + CLOSING
     r = post(poster, COMMENT_URL, body)
     assert r is not None and r.status_code == 200, r and r.text[:300]
+    assert metric(proxy, "crossingguard_streamed_posts_total", action="passed", platform="youtube") == passed_before + 1
     assert r.json()["body_length"] == len(body)
     assert r.json()["body_sha256"] == hashlib.sha256(body).hexdigest()
 
