@@ -6,6 +6,10 @@ activity) and through the extraction entry points (`extract_request`, `extract_w
   - time per body is bounded (no regex blow-up: every call under MAX_SECONDS);
   - memory is bounded (the process's peak RSS grows by less than MAX_RSS_GROWTH_MB).
 
+A declared length over the stream limit sends a student's multipart body through the streaming
+reader it gets in the proxy (its stream callable, in random chunks); the streaming multipart reader
+itself is also fed every generated body split at every position (the last test).
+
 Derandomized (a fixed seed: the same 50,000 requests every run, no example database) and without
 hypothesis' per-example deadline: each call is timed here in CPU seconds of this thread
 (time.thread_time), so other load on the machine does not make it flaky while a regex blow-up
