@@ -39,6 +39,20 @@ def proxy(tmp_path_factory, district, upstream):
         p.stop()
 
 
+def no_crash(p) -> None:
+    out = p.output()
+    assert "has crashed" not in out and "Traceback" not in out, out[-3000:]
+
+
+@pytest.fixture(autouse=True)
+def proxy_intact(request):
+    """After each test: every aborted, held or passed stream left mitmproxy's connection handling
+    intact (an exception in a layer is logged as 'mitmproxy has crashed', with its traceback)."""
+    yield
+    if "proxy" in request.fixturenames:
+        no_crash(request.getfixturevalue("proxy"))
+
+
 def metric(proxy, name: str, **labels) -> float:
     text = httpx.get(f"http://127.0.0.1:{proxy.metrics_port}/metrics", timeout=10).text
     want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
@@ -242,10 +256,4 @@ def test_staff_uploads_stream_unread_as_before(tmp_path, district, upstream):
             assert r.json()["body_length"] == len(body) and r.json()["body_sha256"] == hashlib.sha256(body).hexdigest()
         lines = [rec for rec in activity(p.home) if rec.get("path") == "/youtubei/v1/comment/create_comment"]
         assert lines and lines[-1]["verdict"] == "allow", lines
-
-
-def test_the_proxy_logged_no_crash_or_traceback_for_any_of_the_above(proxy):
-    """Runs last in this module: every aborted, held or passed stream above left mitmproxy's
-    connection handling intact (an AssertionError in a layer is logged as 'mitmproxy has crashed')."""
-    out = proxy.output()
-    assert "has crashed" not in out and "Traceback" not in out, out[-3000:]
+        no_crash(p)
