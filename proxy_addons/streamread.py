@@ -36,13 +36,10 @@ Counted in crossingguard_streamed_posts_total{platform, action="passed"|"held"}.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 
 from agent.metrics import COUNTERS, STREAMED_POSTS
 from classifiers.extract.multipart_stream import StreamingMultipart, encode_text
-
-log = logging.getLogger("crossingguard.streamread")
 
 READER_KEY = "crossingguard_stream_reader"     # flow.metadata: the flow's StreamedPost
 CLASSIFY_KEY = "crossingguard_stream_classify"  # flow.metadata: Posts' starter, (flow, body) -> (Job, Task)
