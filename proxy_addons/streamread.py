@@ -30,16 +30,22 @@ the filter cannot read):
   - a text part after megabytes of file (`late_text`), a body the reader cannot parse (no boundary,
     a malformed or oversized part header, too many parts, no closing delimiter, an encoded body):
     nothing more is sent on and the post is held as unreadable;
-  - the client goes away mid-body: mitmproxy closes the site's side too; nothing is judged.
+  - the client goes away mid-body: mitmproxy closes the site's side too; nothing is judged;
+  - an exception inside the stream callable (a bug, a judgment that cannot be started): it runs in
+    mitmproxy's HTTP layer, where it would break the connection, so it is caught, counted
+    (crossingguard_addon_errors_total{addon="streamread"}) and the post held as unreadable.
 Counted in crossingguard_streamed_posts_total{platform, action="passed"|"held"}.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
-from agent.metrics import COUNTERS, STREAMED_POSTS
+from agent.metrics import ADDON_ERRORS, COUNTERS, STREAMED_POSTS
 from classifiers.extract.multipart_stream import StreamingMultipart, encode_text
+
+log = logging.getLogger("crossingguard.streamread")
 
 READER_KEY = "crossingguard_stream_reader"     # flow.metadata: the flow's StreamedPost
 CLASSIFY_KEY = "crossingguard_stream_classify"  # flow.metadata: Posts' starter, (flow, body) -> (Job, Task)
@@ -67,15 +73,30 @@ class StreamedPost:
     def __call__(self, chunk: bytes) -> bytes:
         if not chunk:
             return b""        # the end: install() finishes the body after the judgment (module doc)
-        out = self.reader.feed(chunk)
-        if self.reader.ready:
-            self._start()
-        return out
+        try:
+            out = self.reader.feed(chunk)
+            if self.reader.ready:
+                self._start()
+            return out
+        except Exception:
+            # Runs inside mitmproxy's HTTP layer, where an exception would break the connection.
+            # Fail closed (a post we could not read, held at the end), counted and logged.
+            self._broke("reading")
+            return b""
 
     def finish(self) -> None:
-        self.tail = self.reader.finish()
-        if self.reader.ready:
-            self._start()
+        try:
+            self.tail = self.reader.finish()
+            if self.reader.ready:
+                self._start()
+        except Exception:
+            self._broke("finishing")
+            self.tail = b""
+
+    def _broke(self, when: str) -> None:
+        COUNTERS.inc(ADDON_ERRORS, "streamread")
+        log.exception("crossingguard streamread: %s a streamed multipart body failed; the post will be held", when)
+        self.reader.refuse("internal_error")
 
     def _start(self) -> None:
         """Start judging the text captured so far (a later start supersedes an earlier one)."""

@@ -186,3 +186,25 @@ def test_a_streamed_multipart_body_compressed_on_the_wire_is_held_as_unreadable(
     post.finish()
     bodies.request(f)
     assert post.error == "bad_encoding" and post.page is not None
+
+
+def test_a_failure_inside_the_stream_callable_never_escapes_into_mitmproxy_and_holds_the_post(stack, bodies):
+    """The callable runs inside mitmproxy's HTTP layer: an exception there would break the
+    connection. A failing judgment starter (or a reader bug) fails closed: held as unreadable."""
+    from agent.metrics import ADDON_ERRORS, COUNTERS
+    from proxy_addons.streamread import CLASSIFY_KEY, READER_KEY
+    f = sent(stack, bodies, TEEN_IP, "www.youtube.com", ctype="multipart/form-data; boundary=b1")
+    post = f.metadata[READER_KEY]
+
+    def broken(flow, body):
+        raise RuntimeError("pool gone")
+    f.metadata[CLASSIFY_KEY] = broken
+    errors = COUNTERS.values.get((ADDON_ERRORS, ("streamread",)), 0)
+    body = (b'--b1\r\nContent-Disposition: form-data; name="caption"\r\n\r\nhi\r\n'
+            b'--b1\r\nContent-Disposition: form-data; name="p"; filename="p.jpg"\r\n\r\n' + b"\xff" * 100)
+    assert isinstance(post(body), bytes)
+    post(b"\r\n--b1--\r\n")
+    post.finish()
+    bodies.request(f)
+    assert post.error == "internal_error" and post.tail == b"" and post.page is not None
+    assert COUNTERS.values.get((ADDON_ERRORS, ("streamread",)), 0) == errors + 1
