@@ -219,3 +219,38 @@ def test_13_install_wraps_check_body_size_once_and_uninstall_restores():
         assert http_layer.HttpStream.check_body_size is original
     finally:
         bodies.uninstall()
+
+
+# sha256 (first 16 hex digits) of the 11.0.2 HTTP/1 client method item 14 wraps.
+ITEM_14_SEND = "35d961e20d481204"
+
+
+def test_14_the_http1_client_frames_by_the_flows_own_request_headers():
+    """Item 14: Http1Client.send converts an HTTP/2 request from `event.request` for the head and
+    reads `self.request.headers["transfer-encoding"]` (the same object) for each chunk and the end."""
+    import hashlib
+    from mitmproxy.proxy.layers.http import RequestHeaders
+    from mitmproxy.proxy.layers.http._http1 import Http1Client
+    from proxy_addons import framing
+    source = framing._installed.get("send") or Http1Client.send
+    assert hashlib.sha256(inspect.getsource(source).encode()).hexdigest()[:16] == ITEM_14_SEND, \
+        "mitmproxy's Http1Client.send changed: re-check proxy_addons/framing.py install()"
+    assert params(source) == ["event"]
+    assert params(RequestHeaders)[:3] == ["stream_id", "request", "end_stream"]
+
+
+def test_14_install_wraps_the_http1_client_once_and_uninstall_restores():
+    from mitmproxy.proxy.layers.http._http1 import Http1Client
+    from proxy_addons import framing
+    framing.uninstall()
+    original = Http1Client.send
+    try:
+        framing.install()
+        wrapped = Http1Client.send
+        assert wrapped is not original
+        framing.install()
+        assert Http1Client.send is wrapped
+        framing.uninstall()
+        assert Http1Client.send is original
+    finally:
+        framing.uninstall()
