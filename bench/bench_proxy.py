@@ -283,23 +283,27 @@ def _run(a, tmp: Path) -> int:
         https_port, http_port = origin.ports
         ORIGIN_PID = origin.proc.pid
         with spawn_forwarder(https_port, http_port) as fwd:
+            local = []
             if a.route == "upstream":
                 upstream = ["--mode", f"upstream:http://127.0.0.1:{fwd.ports[0]}", "--set", "ssl_insecure=true"]
             else:
                 upstream = ["--set", "ssl_insecure=true"]
+                # the origin is on loopback: crossingguard's own-machine refusal is off for the bench
+                # (added to crossingguard's arguments only; stock mitmdump does not know the option)
+                local = ["--set", "crossingguard_local_destinations=allow"]
                 if a.connect == "ip":
                     CONNECT_TO = f"127.0.0.1:{https_port}"
                 else:
                     upstream += ["-s", str(Path(__file__).resolve()), "--set", f"bench_origin=127.0.0.1:{https_port}",
                                  "--set", f"bench_rtt_ms={a.rtt_ms}"]
             if a.commit_ab:
-                return _commit_ab(a, tmp, roster, devices, upstream)
+                return _commit_ab(a, tmp, roster, devices, upstream + local)
             bare_port = free_port()
             bare = ManagedProcess(mitmdump_argv("-q", "--listen-host", "127.0.0.1", "--listen-port", str(bare_port),
                                                 "--set", f"confdir={tmp / 'bare-ca'}", *upstream),
                                   bare_port, tmp / "bare.log")
             # Exactly `crossingguard run` (its lean master and defaults), the bench's routing after `--`.
-            cg_args = upstream + [x for kv in a.cg_set for x in ("--set", kv)]
+            cg_args = upstream + local + [x for kv in a.cg_set for x in ("--set", kv)]
             cg = CrossingGuardProcess(tmp / "home", roster=roster.directory, devices=devices, mitm_args=cg_args)
             # Reference: mitmproxy's own pass-through (--ignore-hosts) for the ordinary sites, no addons.
             ref_port = free_port()

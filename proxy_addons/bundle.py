@@ -4,7 +4,8 @@ Order matters: mitmproxy calls addons in list order for each hook (built-ins suc
 first) and awaits async hooks before calling the next addon. Core loads state; AuthGuard hardens
 proxy auth; Identity fills in who; Destinations refuses the proxy's own machine and local links;
 Passthrough decides interception; Report answers crossingguard.internal itself (the students'
-report page); Enforce decides and blocks; Bodies streams large bodies; SafeSearch rewrites what
+report page); Enforce decides and blocks; Bodies streams large bodies; Framing gives an HTTP/2 body
+with no length one an HTTP/1.1 site can read; SafeSearch rewrites what
 is allowed; UpstreamPages answers for a site that cannot be reached; Posts judges what students send (and may hold it); Alerts queues urgent alerts for the
 critical incidents Posts wrote; Activity then logs the final outcome; SpoolReplayer writes spooled
 incidents once the database is back; Metrics serves /metrics.
@@ -19,6 +20,7 @@ from proxy_addons.certs import shorten_leaf_lifetime
 from proxy_addons.destinations import Destinations
 from proxy_addons.state import Core
 from proxy_addons.enforce import Enforce
+from proxy_addons.framing import Framing
 from proxy_addons.identity import IdentityAddon
 from proxy_addons.metrics import Metrics
 from proxy_addons.leanlog import LeanLogging
@@ -58,7 +60,7 @@ def build_addons(preloaded=None, *, with_posts: bool = True, worker: int | None 
     # TunnelDecider moves itself before mitmproxy's next_layer addon at startup (tunnel.py).
     addons = [core, LeanLogging(), ConnectionLimits(), AuthGuard(), sessions, tunnels, identity, Destinations(core),
               passthrough, TunnelDecider(passthrough),
-              Report(core), Enforce(core, sessions), Bodies(core), SafeSearch(core),
+              Report(core), Enforce(core, sessions), Bodies(core), Framing(), SafeSearch(core),
               UpstreamPages(core, passthrough)]
     if with_posts:
         addons.append(Posts(core))

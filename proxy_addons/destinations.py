@@ -6,20 +6,31 @@ addresses would otherwise be connected there BY the proxy, from the proxy's side
 Refused (403, crossingguard_refused_total{reason="local_destination"}) for every client except the
 configured admin addresses (`crossingguard_admin_addresses`).
 
-What is checked: the destination the CLIENT names, in every form (the CONNECT target, the host of
-an absolute-form or Host-addressed request, numeric forms like 2130706433 or 0x7f.1 read as
-inet_aton reads them, IPv4-mapped and NAT64 IPv6). Not checked: the address mitmproxy finally
-connects to (an upstream proxy in upstream mode is on loopback by design; the end-to-end tests
-reach their local origins that way). So a public NAME that resolves to a loopback address (DNS
-rebinding) is not caught here: the deployment's firewall rule for the proxy user is the second
-line (docs/security.md). Fail mode: connection-level, as guard.py says for http_connect (an error
-leaves the decision to the request hooks, which fail closed for students).
+What is checked, twice:
+  1. the destination the CLIENT names, in every form (the CONNECT target, the host of an
+     absolute-form or Host-addressed request, numeric forms like 2130706433 or 0x7f.1 read as
+     inet_aton reads them, IPv4-mapped and NAT64 IPv6): answered with a 403 before anything is
+     connected;
+  2. the address the proxy is about to CONNECT TO (`server_connect`): a name is resolved here and
+     every address it resolves to is checked, so a public name that resolves to loopback, a link
+     or this machine (DNS rebinding: `evil.example` -> 127.0.0.1) is refused too; the connection
+     is then pinned to the address that was checked (mitmproxy would otherwise resolve the name
+     again, and a rebinding server answers the second lookup differently). IPv4 first, then the
+     resolver's order: one address is tried, not each in turn (docs/security.md 3.7).
+     Exempt: the district's own upstream proxy of `--mode upstream:` (it resolves names itself,
+     and may sit on loopback by design), and admin clients. A name that does not resolve is
+     left alone (mitmproxy's own connect fails the same way).
+Fail mode: connection-level, as guard.py says for http_connect (an error leaves the decision to the
+request hooks, which fail closed for students); an error in the resolution check leaves the
+connection as mitmproxy would make it (fail open: the firewall rule for the proxy user is the
+second line) and is logged.
 
 `crossingguard_local_destinations`: `refuse` (default) or `allow` (a lab setup that must reach
 loopback services through the proxy, e.g. benchmarks connecting to a local origin by address).
 """
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import socket
@@ -76,6 +87,47 @@ def is_local_destination(host: str, own: frozenset[str] = frozenset(), hostname:
     return ip.is_loopback or ip.is_link_local or ip.is_unspecified or address in own
 
 
+def is_local_address(address: str, own: frozenset[str] = frozenset()) -> bool:
+    """Whether a resolved address (text) is loopback, link-local, unspecified or this machine."""
+    canonical = normalize_address(address.partition("%")[0])
+    if canonical is None:
+        return False
+    ip = ipaddress.ip_address(canonical)
+    return ip.is_loopback or ip.is_link_local or ip.is_unspecified or canonical in own
+
+
+def pin_order(addresses: list[str]) -> list[str]:
+    """Resolved addresses, IPv4 first (a district proxy's IPv6 route is the one more often missing),
+    otherwise in the resolver's order, without repeats."""
+    seen = list(dict.fromkeys(addresses))
+    return [a for a in seen if ":" not in a] + [a for a in seen if ":" in a]
+
+
+async def resolve(host: str, port: int) -> list[str] | None:
+    """The addresses `host` resolves to (an address resolves to itself); None when it does not resolve."""
+    if normalize_address(host) is not None:
+        return [normalize_address(host)]
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return None
+    return [info[4][0] for info in infos]
+
+
+def upstream_proxies(modes) -> frozenset:
+    """(host, port) of every `upstream:` proxy among mitmproxy's --mode specs."""
+    from mitmproxy.proxy.mode_specs import ProxyMode, UpstreamMode
+    found = set()
+    for spec in modes or ():
+        try:
+            mode = ProxyMode.parse(spec)
+        except ValueError:
+            continue
+        if isinstance(mode, UpstreamMode):
+            found.add((mode.address[0].lower(), mode.address[1]))
+    return frozenset(found)
+
+
 def parse_networks(text: str) -> tuple:
     nets = []
     for item in (text or "").replace(" ", ",").split(","):
@@ -93,6 +145,7 @@ class Destinations:
         self.admins: tuple = ()
         self.own: frozenset[str] = frozenset()
         self.hostname = ""
+        self.upstreams: frozenset = frozenset()
 
     def load(self, loader) -> None:
         loader.add_option("crossingguard_local_destinations", str, "refuse",
@@ -115,9 +168,13 @@ class Destinations:
             self.refuse = mode == "refuse"
             self.own = own_addresses()
             self.hostname = socket.gethostname().lower()
+        if "mode" in updated or not self.upstreams:
+            self.upstreams = upstream_proxies(ctx.options.mode)
 
     def _is_admin(self, flow) -> bool:
-        peer = flow.client_conn.peername
+        return self._is_admin_peer(flow.client_conn.peername)
+
+    def _is_admin_peer(self, peer) -> bool:
         if not peer or not self.admins:
             return False
         try:
@@ -161,3 +218,30 @@ class Destinations:
         if authority:
             names.append(authority.rpartition(":")[0] if authority.count(":") == 1 else authority)
         self._check(flow, [n.rpartition(":")[0] if n.count(":") == 1 else n for n in names])
+
+    async def server_connect(self, data) -> None:
+        """Check 2 (module doc): what the proxy connects to, after resolution; pinned."""
+        server = data.server
+        if not self.refuse or server.error or not server.address:
+            return
+        host, port = str(server.address[0]).lower().rstrip("."), server.address[1]
+        if (host, port) in self.upstreams or self._is_admin_peer(data.client.peername):
+            return
+        try:
+            addresses = await resolve(host, port)
+            if not addresses:
+                return
+            local = [a for a in addresses if is_local_address(a, self.own)]
+            if local:
+                COUNTERS.inc(REFUSED, "local_destination")
+                peer = data.client.peername[0] if data.client.peername else "?"
+                log.warning("crossingguard: refused a connection for %s to %s: it resolves to a local "
+                            "address (%s)", peer, host, local[0])
+                server.error = f"{host} resolves to a local address; the filter does not connect there"
+                return
+            if normalize_address(host) is None:        # a name: connect to the address just checked
+                if server.sni is None:
+                    server.sni = host                  # what TLS would have sent for the name
+                server.address = (pin_order(addresses)[0], port)
+        except Exception:    # fail open here (module doc): the firewall rule is the second line
+            log.exception("crossingguard: checking the resolved destination %s failed; connecting as is", host)

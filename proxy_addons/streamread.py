@@ -13,7 +13,7 @@ its starter in `flow.metadata[CLASSIFY_KEY]` (no addon calls another).
 
 The end of the body: mitmproxy 11.0.2 sends a streamed request's end right after its `request`
 hook, with no way for a hook to add bytes or to stop it. `install()` replaces the HTTP stream's
-`state_stream_request_body` for flows with a StreamedPost (docs/mitmproxy-internals.md item 14):
+`state_stream_request_body` for flows with a StreamedPost (docs/mitmproxy-internals.md item 15):
 at the end it runs the `request` hook (Bodies holds a body it could not parse, Posts awaits the
 judgment: the same pipeline, incidents, counters and activity line as a buffered post), then
   - passed: the withheld tail, then the end of the message, as mitmproxy would have sent them;
@@ -127,7 +127,7 @@ def _retrieved(task: asyncio.Future) -> None:
 # client_state = state_done, sends trailers and the end of message, and ends the flow if the
 # response is done. For a flow whose stream is a StreamedPost the end is replaced by ours (mirrored
 # from 11.0.2, plus the hold); every other event and flow goes to mitmproxy's method unchanged.
-# Checked by tests/architecture/test_mitmproxy_internals.py (item 14: names and source hashes).
+# Checked by tests/architecture/test_mitmproxy_internals.py (item 15: names and source hashes).
 _installed: dict = {}
 
 

@@ -222,9 +222,42 @@ def test_13_install_wraps_check_body_size_once_and_uninstall_restores():
         bodies.uninstall()
 
 
-# sha256 (first 16 hex digits) of the 11.0.2 HttpStream methods item 14 replaces, mirrors or calls
+# sha256 (first 16 hex digits) of the 11.0.2 HTTP/1 client method item 14 wraps.
+ITEM_14_SEND = "35d961e20d481204"
+
+
+def test_14_the_http1_client_frames_by_the_flows_own_request_headers():
+    """Item 14: Http1Client.send converts an HTTP/2 request from `event.request` for the head and
+    reads `self.request.headers["transfer-encoding"]` (the same object) for each chunk and the end."""
+    import hashlib
+    from mitmproxy.proxy.layers.http import RequestHeaders
+    from mitmproxy.proxy.layers.http._http1 import Http1Client
+    from proxy_addons import framing
+    source = framing._installed.get("send") or Http1Client.send
+    assert hashlib.sha256(inspect.getsource(source).encode()).hexdigest()[:16] == ITEM_14_SEND, \
+        "mitmproxy's Http1Client.send changed: re-check proxy_addons/framing.py install()"
+    assert params(source) == ["event"]
+    assert params(RequestHeaders)[:3] == ["stream_id", "request", "end_stream"]
+
+
+def test_14_install_wraps_the_http1_client_once_and_uninstall_restores():
+    from mitmproxy.proxy.layers.http._http1 import Http1Client
+    from proxy_addons import framing
+    framing.uninstall()
+    original = Http1Client.send
+    try:
+        framing.install()
+        wrapped = Http1Client.send
+        assert wrapped is not original
+        framing.install()
+        assert Http1Client.send is wrapped
+        framing.uninstall()
+        assert Http1Client.send is original
+    finally:
+        framing.uninstall()
+# sha256 (first 16 hex digits) of the 11.0.2 HttpStream methods item 15 replaces, mirrors or calls
 # (state_stream_request_body and check_killed are item 13's too: the same hashes).
-ITEM_14_SOURCES = {
+ITEM_15_SOURCES = {
     "state_stream_request_body": "eb2bdc50e91774f7",   # replaced for StreamedPost flows; its end mirrored
     "send_response": "d581bc106152e369",              # sends the hold page, then flow_done
     "flow_done": "ad9969744785c572",                  # the end mirrored for a passed post
@@ -233,15 +266,15 @@ ITEM_14_SOURCES = {
 }
 
 
-@pytest.mark.parametrize("method", sorted(ITEM_14_SOURCES))
-def test_14_the_end_of_a_streamed_request(method):
+@pytest.mark.parametrize("method", sorted(ITEM_15_SOURCES))
+def test_15_the_end_of_a_streamed_request(method):
     import hashlib
     from mitmproxy.proxy.layers import http as http_layer
     from proxy_addons import bodies, streamread
     source = streamread._installed.get(method) or bodies._installed.get(method) \
         or getattr(http_layer.HttpStream, method)
     digest = hashlib.sha256(inspect.getsource(source).encode()).hexdigest()[:16]
-    assert digest == ITEM_14_SOURCES[method], \
+    assert digest == ITEM_15_SOURCES[method], \
         f"mitmproxy's HttpStream.{method} changed: re-check proxy_addons/streamread.py install()"
     from mitmproxy.proxy.layers.http import (HttpRequestHook, HttpResponseHeadersHook, RequestData,
                                              RequestEndOfMessage, RequestProtocolError, RequestTrailers, SendHttp)
@@ -256,11 +289,12 @@ def test_14_the_end_of_a_streamed_request(method):
             or attr in inspect.getsource(http_layer.HttpStream.__init__), attr
     # HTTP/1 to the site: a RequestProtocolError closes the connection (the body never completes)
     from mitmproxy.proxy.layers.http import _http1
+    from proxy_addons import framing
     assert "if isinstance(event, RequestProtocolError):\n            yield commands.CloseConnection(self.conn)" \
-        in inspect.getsource(_http1.Http1Client.send)
+        in inspect.getsource(framing._installed.get("send") or _http1.Http1Client.send)   # item 14 wraps it
 
 
-def test_14_the_stream_callable_is_called_per_chunk_and_with_nothing_at_the_end():
+def test_15_the_stream_callable_is_called_per_chunk_and_with_nothing_at_the_end():
     """What StreamedPost relies on in mitmproxy's own method: `stream(data)` per RequestData, then
     `stream(b"")` and the `request` hook before the end of message is sent."""
     from mitmproxy.proxy.layers import http as http_layer
@@ -271,7 +305,7 @@ def test_14_the_stream_callable_is_called_per_chunk_and_with_nothing_at_the_end(
         < source.index("yield HttpRequestHook(self.flow)") < source.index("yield SendHttp(event, self.context.server)")
 
 
-def test_14_install_replaces_once_and_uninstall_restores():
+def test_15_install_replaces_once_and_uninstall_restores():
     from mitmproxy.proxy.layers import http as http_layer
     from proxy_addons import streamread
     streamread.uninstall()

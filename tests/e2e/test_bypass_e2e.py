@@ -216,6 +216,7 @@ def start(tmp_path_factory, district, routes: str, extra=()) -> tuple[CrossingGu
     metrics_port = free_port()
     proxy = CrossingGuardProcess(home, roster=roster.directory, devices=devices, metrics_port=metrics_port,
                                  mitm_args=["-s", str(script), "--set", f"test_routes={routes}",
+                                            "--set", "crossingguard_local_destinations=allow",   # routes end on loopback
                                             "--set", "crossingguard_session_refresh_ms=500", *extra])
     proxy.start()
     return proxy, metrics_port

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 
 import httpx
@@ -256,3 +257,27 @@ def test_staff_uploads_stream_unread_as_before(tmp_path, district, upstream):
         lines = [rec for rec in activity(p.home) if rec.get("path") == "/youtubei/v1/comment/create_comment"]
         assert lines and lines[-1]["verdict"] == "allow", lines
         no_crash(p)
+
+
+def test_over_http2_without_a_length_a_threat_is_held_with_its_page_and_a_caption_passes_whole(
+        proxy, poster, upstream):
+    """An HTTP/2 client sending no length: the body is buffered up to the limit, then read while it
+    streams (the late switch, internals item 13, hands the reader the buffer first). The hold page
+    goes back on the client's stream; the HTTP/1.1 site's connection is aborted. An ordinary caption
+    reaches the site whole (chunked by proxy_addons/framing.py)."""
+    from tests.e2e.test_hardening_http2 import COMMENT_PATH, h2_request
+    origin, _ = upstream
+    since = len(origin.received())
+    head = [("content-type", CTYPE), ("accept", "application/json")]
+    body = text_part("commentText", f"{THREAT} (over h2)") + file_part(photo(3 * MB, 17)) + CLOSING
+    pieces = [body[i:i + 65536] for i in range(0, len(body), 65536)]
+    status, answer = h2_request(proxy, "www.youtube.com", "POST", COMMENT_PATH, head, pieces, timeout=120)
+    assert status == 403 and json.loads(answer)["rule"].startswith("incident-hold:"), (status, answer[:300])
+    got = received(upstream, "create_comment", since)
+    assert got and all(not g["complete"] for g in got), got
+    body = text_part("commentText", "Robotics final, over h2") + file_part(photo(3 * MB, 19)) + CLOSING
+    pieces = [body[i:i + 65536] for i in range(0, len(body), 65536)]
+    status, answer = h2_request(proxy, "www.youtube.com", "POST", COMMENT_PATH, head, pieces, timeout=120)
+    assert status == 200, (status, answer[:300])
+    seen = json.loads(answer)
+    assert (seen["body_length"], seen["body_sha256"]) == (len(body), hashlib.sha256(body).hexdigest())

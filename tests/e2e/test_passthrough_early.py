@@ -49,6 +49,7 @@ def direct(tmp_path_factory, district, upstream):
     metrics_port = free_port()
     proxy = CrossingGuardProcess(home, roster=roster.directory, devices=devices, metrics_port=metrics_port,
                                  mitm_args=["--set", "ssl_insecure=true", "-s", str(script),
+                                           "--set", "crossingguard_local_destinations=allow",   # the origin is on loopback
                                             "--set", f"test_origin=127.0.0.1:{origin.https_port}"])
     proxy.start()
     try:
@@ -126,7 +127,8 @@ def test_unreachable_ordinary_host_gets_the_district_page_not_a_dead_tunnel(tmp_
     script.write_text(ROUTE_SCRIPT)
     closed = free_port()   # nothing listens here
     with CrossingGuardProcess(home, roster=roster.directory, devices=devices,
-                              mitm_args=["-s", str(script), "--set", f"test_origin=127.0.0.1:{closed}"]) as proxy:
+                              mitm_args=["-s", str(script), "--set", f"test_origin=127.0.0.1:{closed}",
+                                         "--set", "crossingguard_local_destinations=allow"]) as proxy:
         s, head = connect_tunnel(proxy.host, proxy.port, "www.example.org", source_ip=TEEN_IP)
         with s:
             assert head.startswith(b"HTTP/1.1 200"), head

@@ -85,6 +85,7 @@ def dead_proxy(tmp_path_factory, district):
     with Closer() as closer:
         proxy = CrossingGuardProcess(home, roster=roster.directory, devices=devices, mitm_args=[
             "-s", str(script), "--set", f"test_refused_port={free_port()}",
+            "--set", "crossingguard_local_destinations=allow",   # the script re-addresses to loopback
             "--set", f"test_closes_port={closer.port}"])
         proxy.start()
         try:
