@@ -111,6 +111,7 @@ class Activity:
         self._pending: collections.deque = collections.deque()
         self._expiry_scheduled = False
         self._group: tuple | None = None   # sync mode: (future, records) of this loop iteration
+        self._commit_started = False       # sync mode: the log commits on the loop (start_group_commit)
 
     def configure(self, updated) -> None:
         state = self.core.state
@@ -124,6 +125,7 @@ class Activity:
         if self.worker is not None:
             register(state.home / "activity", self.worker)
         self.log = ActivityLog(directory, state.policy.timezone)
+        self._commit_started = False
         self._generation = self.core.generation   # the log registers its own metrics
 
     def _write(self, flow) -> None:
@@ -164,6 +166,9 @@ class Activity:
         if self.log is None:
             fut.set_result(False)   # closed under us: release the responses (nothing can be written)
             return
+        if not self._commit_started:   # once per log, on the loop that will watch the helper's answers
+            self._commit_started = True
+            self.log.start_group_commit(asyncio.get_running_loop())
         self.log.write_group(records, fut)
         self._pending.append((time.monotonic() + COMMIT_TIMEOUT, fut,
                               f"{records[0].request_id} (+{len(records) - 1} more)" if len(records) > 1

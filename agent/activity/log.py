@@ -48,6 +48,9 @@ import fcntl
 import json
 import logging
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 import weakref
@@ -68,8 +71,19 @@ CHECKPOINT_EVERY = 1.0  # seconds between checkpoint writes (each is a second fs
 # the GIL once per batch for the disk instead of twice (write, then fdatasync), and each time it
 # takes the GIL back it may wait for the busy event loop thread (up to the switch interval).
 _DSYNC = getattr(os, "O_DSYNC", 0)
+SYNCER = Path(__file__).with_name("syncer.py")   # the fsync helper program (module doc: group commit)
+HELPER_STOP = 2.0       # seconds a closed helper gets to exit before it is killed
 DROPPED_WAKE = 0.05     # the writer wakes this often while a dropped marker is pending
 IDLE_WAKE = 1.0         # ... and this often otherwise (once a second instead of 20 times: module doc)
+
+
+def _fdatasync_path(path: Path) -> None:
+    """fdatasync of a file by name: Linux flushes the inode's pages whichever descriptor wrote them."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fdatasync(fd)
+    finally:
+        os.close(fd)
 
 
 class _Flush:
@@ -94,6 +108,24 @@ def _fire(ticket, ok: bool) -> None:
         ticket(ok)
 
 
+class _Checkpoint:
+    """Group commit on the loop: a checkpoint of lines the helper confirmed, for the writer thread
+    (an atomic write and rename with two fsyncs: never on the event loop)."""
+    __slots__ = ("head",)
+
+    def __init__(self, head: dict) -> None:
+        self.head = head
+
+
+class _TakeOver:
+    """Group commit on the loop stops (the helper died, failed, or a write failed): the writer thread
+    owns the chain from here on; it syncs `paths` (written, not confirmed) and then fires `tickets`."""
+    __slots__ = ("paths", "tickets", "reason")
+
+    def __init__(self, paths: list, tickets: list, reason: str) -> None:
+        self.paths, self.tickets, self.reason = paths, tickets, reason
+
+
 class _Item:
     """Records with ONE commit ticket for all of them (module doc: durability)."""
     __slots__ = ("records", "commit")
@@ -112,6 +144,80 @@ def encode_line(record: dict) -> bytes:
         return json.dumps(record, ensure_ascii=True, separators=(",", ":"), default=str).encode("ascii")
 
 
+class _Helper:
+    """The proxy's end of the fsync helper process (agent/activity/syncer.py has the protocol)."""
+
+    def __init__(self) -> None:
+        from agent.activity.syncer import SEQ, FAILED
+        self.SEQ, self.FAILED = SEQ, FAILED
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-I", "-S", str(SYNCER), str(theirs.fileno())],
+                                         pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, close_fds=True)
+        except BaseException:
+            mine.close()
+            raise
+        finally:
+            theirs.close()
+        mine.setblocking(False)
+        self.sock = mine
+        # A request the socket could not take (the helper sat in a long fdatasync and a few batches
+        # queued up; Linux keeps about ten messages): the newest sequence number and the day files
+        # not sent yet (duplicated descriptors: ours may be closed at midnight meanwhile). Sent with
+        # the next answer, when the helper has emptied the socket; one message covers all of them.
+        self.unsent: int | None = None
+        self.unsent_fds: list[int] = []
+
+    def ask(self, seq: int, fd: int | None) -> None:
+        """Asks for an fdatasync of everything written up to batch `seq` (`fd`: a new day file)."""
+        if fd is not None:
+            self.unsent_fds.append(os.dup(fd))
+        self.unsent = seq
+        self.resend()
+
+    def resend(self) -> None:
+        if self.unsent is None:
+            return
+        try:
+            if self.unsent_fds:
+                socket.send_fds(self.sock, [self.SEQ.pack(self.unsent)], self.unsent_fds)
+            else:
+                self.sock.send(self.SEQ.pack(self.unsent))
+        except BlockingIOError:
+            return                           # full: sent with the next answer (see __init__)
+        self.unsent = None
+        for fd in self.unsent_fds:
+            os.close(fd)
+        self.unsent_fds = []
+
+    def answers(self) -> tuple[int, bool, bool]:
+        """(highest batch confirmed or 0, whether a fdatasync failed, whether the helper is gone)."""
+        best, failed = 0, False
+        while True:
+            try:
+                data = self.sock.recv(self.SEQ.size)
+            except BlockingIOError:
+                return best, failed, False
+            except OSError:
+                return best, failed, True
+            if not data:
+                return best, failed, True
+            n = self.SEQ.unpack(data)[0]
+            if n & self.FAILED:
+                failed, n = True, n & ~self.FAILED
+            best = max(best, n)
+
+    def close(self) -> None:
+        self.sock.close()                    # the helper reads end-of-file and exits
+        for fd in self.unsent_fds:
+            os.close(fd)
+        self.unsent_fds = []
+        try:
+            self.proc.wait(HELPER_STOP)
+        except subprocess.TimeoutExpired:    # stuck in a fdatasync of a dead disk: do not wait for it
+            self.proc.kill()
+
+
 class ActivityLog:
     def __init__(self, directory: Path, tz: ZoneInfo, *, max_queue: int = 50_000, batch: int = 2_000):
         self.directory = Path(directory)
@@ -128,6 +234,19 @@ class ActivityLog:
         self._dropped_logged = 0
         self.write_errors = 0
         self._closed = False
+        # Group commit on the event loop (module doc; start_group_commit): the loop writes the
+        # chain and the helper process syncs it. Who owns the chain state (_prev, _line_no, _fh...):
+        # the writer thread while _writer_owns, else the loop thread; ownership passes back through
+        # the queue (_TakeOver), so the two never write at once.
+        self._fast = False              # the loop commits (read by write/flush/close)
+        self._writer_owns = True
+        self._sync_writes = True        # day files O_DSYNC: the writer thread's writes are durable
+        self._loop = None
+        self._loop_ident: int | None = None
+        self._helper: _Helper | None = None
+        self._seq = 0
+        self._waiting: collections.deque = collections.deque()   # (seq, ticket, head): not yet confirmed
+        self._sent_fh = None            # the file object whose descriptor the helper has
 
         self.directory.mkdir(parents=True, exist_ok=True)
         try:
@@ -197,6 +316,9 @@ class ActivityLog:
                 _fire(commit, False)
             return False
         rec = record.to_dict() if isinstance(record, ActivityRecord) else dict(record)
+        if self._fast:
+            self._commit_from_any_thread([rec], commit)
+            return True
         if not self._put(_Item([rec], commit) if commit is not None else rec):
             self.dropped += 1
             if commit is not None:
@@ -213,6 +335,9 @@ class ActivityLog:
             _fire(commit, False)
             return False
         recs = [r.to_dict() if isinstance(r, ActivityRecord) else dict(r) for r in records]
+        if self._fast:
+            self._commit_from_any_thread(recs, commit)
+            return True
         if not self._put(_Item(recs, commit)):
             self.dropped += len(records)
             _fire(commit, False)
@@ -231,6 +356,8 @@ class ActivityLog:
         """Wait (up to timeout seconds) until everything written so far is on disk."""
         if not self._thread.is_alive():
             return
+        if self._fast:
+            self._on_loop(self._sync_here, timeout)
         marker = _Flush()
         deadline = time.monotonic() + timeout
         while not self._put(marker):          # full: wait for room, within the timeout
@@ -242,6 +369,8 @@ class ActivityLog:
     def close(self) -> None:
         if self._closed:
             return
+        if self._fast:                       # the writer thread finishes: helper stopped, all synced
+            self._on_loop(lambda: self._take_back(None), 5)
         self.flush()
         self._closed = True
         self._items.append(_STOP)            # past the bound on purpose: the writer must see it
@@ -261,6 +390,177 @@ class ActivityLog:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    # ------------------------------------------------------------------ group commit on the loop
+    def start_group_commit(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """From now on the event loop (this thread, running `loop`) commits: each `write_group`
+        renders its records and write()s them into the page cache at once (a buffered append, no
+        waiting for the disk), then asks the fsync helper process to fdatasync; the helper's answer
+        arrives on a socket the loop watches and fires the tickets there (module doc). False (and a
+        log line) when the helper cannot be started: the writer thread keeps committing."""
+        if self._fast or self._closed:
+            return self._fast
+        try:
+            helper = _Helper()
+        except OSError as exc:
+            log.error("activity log: the fsync helper did not start (%s); the writer thread commits", exc)
+            return False
+        self.flush()                          # the writer thread is idle and its lines on disk
+        self._loop, self._loop_ident, self._helper = loop, threading.get_ident(), helper
+        self._writer_owns, self._sync_writes, self._fast = False, False, True
+        if self._fh is not None:              # reopened without O_DSYNC (the helper syncs) at the next write
+            self._fh.close()
+            self._fh = None
+        loop.add_reader(helper.sock.fileno(), self._on_answers)
+        return True
+
+    def _commit_from_any_thread(self, recs: list[dict], ticket) -> None:
+        if threading.get_ident() == self._loop_ident:
+            self._commit_here(recs, ticket)
+        else:                                 # a tool's thread: the loop owns the chain
+            try:
+                self._loop.call_soon_threadsafe(self._commit_here, recs, ticket)
+            except RuntimeError:              # the loop is closed: the line cannot be written
+                self.dropped += len(recs)
+                if ticket is not None:
+                    _fire(ticket, False)
+
+    def _commit_here(self, recs: list[dict], ticket) -> None:
+        """On the loop: render, write (one write per day file, as the writer thread does), ask."""
+        if not self._fast:                    # fell back meanwhile (a call queued from another thread)
+            self._requeue(recs, ticket)
+            return
+        pending = self.dropped - self._dropped_logged
+        if pending > 0:
+            recs.insert(0, {"time": datetime.now(timezone.utc).isoformat(), "event": "dropped", "count": pending})
+            self._dropped_logged += pending
+        try:
+            self._append(recs)                # restores the chain state itself when it raises
+        except OSError as exc:
+            self._dropped_logged -= max(0, pending)
+            self.write_errors += 1
+            self._take_back(f"writing the day file failed ({exc})")
+            self._requeue(recs[1:] if pending > 0 else recs, ticket)   # the writer retries them
+            return
+        self._seq += 1
+        self._waiting.append((self._seq, ticket, (self._file.name, self._line_no, self._prev)))
+        fd = None
+        if self._fh is not self._sent_fh:     # a new day file (or the first): the helper gets its descriptor
+            self._sent_fh, fd = self._fh, self._fh.fileno()
+        self._helper.ask(self._seq, fd)
+
+    def _requeue(self, recs: list[dict], ticket) -> None:
+        if ticket is not None:
+            self.write_group(recs, ticket)
+        else:
+            for rec in recs:
+                self.write(rec)
+
+    def _on_answers(self) -> None:
+        """add_reader callback: the helper confirmed batches (or failed, or is gone)."""
+        helper = self._helper
+        if helper is None:
+            return
+        upto, failed, gone = helper.answers()
+        head = None
+        waiting = self._waiting
+        while waiting and waiting[0][0] <= upto:
+            _, ticket, head = waiting.popleft()
+            if ticket is not None:
+                try:
+                    _fire(ticket, not failed)
+                except Exception:  # noqa: BLE001 - a caller's ticket must not stop the commit
+                    log.exception("activity log commit ticket failed")
+        if failed:
+            # Module doc of syncer.py: after a failed fdatasync the pages may be marked clean, so
+            # nothing written is known durable: the flows waiting are released (False) and counted.
+            self.write_errors += 1
+            for _, ticket, _ in waiting:
+                if ticket is not None:
+                    _fire(ticket, False)
+            waiting.clear()
+            self._take_back("the fsync helper's fdatasync failed")
+            return
+        if gone:
+            self._take_back(f"the fsync helper exited (status {helper.proc.poll()})")
+            return
+        helper.resend()
+        if head is not None and time.monotonic() - self._checkpointed >= CHECKPOINT_EVERY:
+            self._checkpointed = time.monotonic()
+            self._put(_Checkpoint({"file": head[0], "line": head[1], "hash": head[2]}))
+
+    def _take_back(self, reason: str | None) -> None:
+        """On the loop: the writer thread commits from here on (module doc). It re-reads the chain
+        from disk, syncs the files written but not confirmed, then fires their tickets; `reason`
+        None is a clean stop (close)."""
+        if not self._fast:
+            return
+        if reason is not None:
+            log.error("activity log: %s; the writer thread commits from now on (each batch waits for "
+                      "the event loop's GIL twice: slower, see docs/security.md)", reason)
+        helper, self._helper = self._helper, None
+        self._fast = False
+        try:
+            self._loop.remove_reader(helper.sock.fileno())
+        except (RuntimeError, ValueError, OSError):   # the loop is closed already
+            pass
+        helper.close()
+        paths = {head[0] for _, _, head in self._waiting}
+        if self._file is not None:
+            paths.add(self._file.name)
+        tickets = [t for _, t, _ in self._waiting if t is not None]
+        self._waiting.clear()
+        self._sent_fh = None
+        self._items.append(_TakeOver([self.directory / n for n in sorted(paths)], tickets, reason or "close"))
+        self._wake_writer()
+
+    def _sync_here(self) -> None:
+        """On the loop (flush): fdatasync now, fire every waiting ticket, checkpoint (by the writer)."""
+        if not self._fast:
+            return
+        ok = True
+        try:
+            for name in sorted({head[0] for _, _, head in self._waiting}):
+                _fdatasync_path(self.directory / name)
+            if self._fh is not None:
+                os.fdatasync(self._fh.fileno())
+        except OSError as exc:
+            ok = False
+            self.write_errors += 1
+            log.error("activity log: fdatasync on flush failed: %s", exc)
+        for _, ticket, _ in self._waiting:
+            if ticket is not None:
+                _fire(ticket, ok)
+        self._waiting.clear()
+        if ok and self._file is not None:
+            self._checkpointed = time.monotonic()
+            self._put(_Checkpoint({"file": self._file.name, "line": self._line_no, "hash": self._prev}))
+
+    def _on_loop(self, fn, timeout: float) -> None:
+        """Runs fn on the commit loop's thread and waits for it (up to timeout seconds)."""
+        if threading.get_ident() == self._loop_ident or self._loop is None or self._loop.is_closed():
+            fn()
+            return
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                fn()
+            finally:
+                done.set()
+        try:
+            self._loop.call_soon_threadsafe(run)
+        except RuntimeError:                  # closed meanwhile
+            fn()
+            return
+        done.wait(timeout)
+
+    def _wake_writer(self) -> None:
+        if self._wake.locked():
+            try:
+                self._wake.release()
+            except RuntimeError:
+                pass
 
     # ------------------------------------------------------------------ writer thread
     def _resume(self) -> None:
@@ -320,7 +620,8 @@ class ActivityLog:
         path = self.directory / chain.file_name(day)
         if path != self._file:
             self._line_no = 0 if not path.exists() else chain.last_line(path)[0]
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _DSYNC, 0o600)
+        # O_DSYNC only when the writer thread commits; on the loop the helper syncs (module doc).
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | (_DSYNC if self._sync_writes else 0), 0o600)
         self._fh = os.fdopen(fd, "ab", buffering=0)   # written with os.write, a batch at a time
         self._day, self._file = day, path
 
@@ -378,7 +679,7 @@ class ActivityLog:
                 self._line_no += 1
                 n += 1
             self._write_out(chunk)
-            if self._fh is not None and not _DSYNC:
+            if self._fh is not None and self._sync_writes and not _DSYNC:
                 os.fdatasync(self._fh.fileno())   # the data and the file size: what a reader needs
         except OSError:
             self._prev, self._line_no, self._day, self._file = prev0, line0, day0, file0
@@ -416,7 +717,7 @@ class ActivityLog:
             # the drain below releases it again, so none is missed (at worst one empty pass).
             marker_pending = self.dropped > self._dropped_logged
             if not self._wake.acquire(timeout=DROPPED_WAKE if marker_pending else IDLE_WAKE) and not self._items:
-                if self.dropped > self._dropped_logged:
+                if self.dropped > self._dropped_logged and self._writer_owns:
                     self._guarded_write([], [])   # the marker, promptly (module doc)
                 continue
             # Group commit without a window (module doc): take whatever is queued now, no waiting.
@@ -434,7 +735,11 @@ class ActivityLog:
                     pass
             records, tickets, markers, stop = [], [], [], False
             for it in items:
-                if it is _STOP:
+                if isinstance(it, _TakeOver):
+                    self._take_over(it)   # before any record: they come after it in the queue
+                elif isinstance(it, _Checkpoint):
+                    self._write_head(it.head)
+                elif it is _STOP:
                     stop = True
                 elif isinstance(it, _Flush):
                     markers.append(it)
@@ -443,23 +748,42 @@ class ActivityLog:
                     tickets.append(it.commit)
                 else:
                     records.append(it)
-            if records or self.dropped > self._dropped_logged:
+            if records or (self.dropped > self._dropped_logged and self._writer_owns):
                 self._guarded_write(records, tickets)
-            if (markers or stop) and self._checkpointed < self._last_write:
+            if (markers or stop) and self._writer_owns and self._checkpointed < self._last_write:
                 self._checkpoint()   # flush/close: the checkpoint is current
             for m in markers:
                 m.event.set()
             if stop:
                 return
 
-    def _guarded_write(self, records: list[dict], tickets: list) -> None:
-        ok = False
+    def _take_over(self, item: _TakeOver) -> None:
+        """The chain comes back from the loop: re-read it from disk (a write cut short is ended),
+        sync what the helper did not confirm, then fire the tickets that waited for it."""
+        self._sync_writes = True
+        ok = True
         try:
-            ok = self._write_batch(records)
-            self._last_write = time.monotonic()
-        except Exception:  # noqa: BLE001 - the writer thread must survive anything
-            log.exception("activity log writer error")
-            self.dropped += len(records)
+            self._resume()                   # closes the loop's handle; the next write reopens O_DSYNC
+            for path in item.paths:
+                _fdatasync_path(path)
+        except OSError as exc:
+            ok = False
+            self.write_errors += 1
+            log.error("activity log: syncing the lines the helper did not confirm failed: %s", exc)
+        self._writer_owns = True
+        self._last_write = time.monotonic()  # a flush or close writes a current checkpoint
+        self._fire_all(item.tickets, ok)
+
+    def _write_head(self, head: dict) -> None:
+        # The lines named are on disk already (the helper said so, or a flush synced them): the
+        # checkpoint can only lag, as in `_checkpoint`.
+        try:
+            chain.write_json_atomic(self.directory / chain.HEAD, head)
+        except OSError as exc:
+            self.write_errors += 1
+            log.error("activity log checkpoint not written: %s", exc)
+
+    def _fire_all(self, tickets: list, ok: bool) -> None:
         by_loop: dict = {}
         for ticket in tickets:
             try:
@@ -474,5 +798,15 @@ class ActivityLog:
                 loop.call_soon_threadsafe(_resolve, futures, ok)
             except RuntimeError:   # the loop is closed: nobody is waiting any more
                 pass
+
+    def _guarded_write(self, records: list[dict], tickets: list) -> None:
+        ok = False
+        try:
+            ok = self._write_batch(records)
+            self._last_write = time.monotonic()
+        except Exception:  # noqa: BLE001 - the writer thread must survive anything
+            log.exception("activity log writer error")
+            self.dropped += len(records)
+        self._fire_all(tickets, ok)
         if ok and time.monotonic() - self._checkpointed >= CHECKPOINT_EVERY:
             self._checkpoint()   # after the waiting flows were released: it is not on their path
