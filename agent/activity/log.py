@@ -168,27 +168,31 @@ class _Helper:
         self.unsent: int | None = None
         self.unsent_fds: list[int] = []
 
-    def ask(self, seq: int, fd: int | None) -> None:
-        """Asks for an fdatasync of everything written up to batch `seq` (`fd`: a new day file)."""
+    def ask(self, seq: int, fd: int | None) -> bool:
+        """Asks for an fdatasync of everything written up to batch `seq` (`fd`: a new day file);
+        False when the helper is gone."""
         if fd is not None:
             self.unsent_fds.append(os.dup(fd))
         self.unsent = seq
-        self.resend()
+        return self.resend()
 
-    def resend(self) -> None:
+    def resend(self) -> bool:
         if self.unsent is None:
-            return
+            return True
         try:
             if self.unsent_fds:
                 socket.send_fds(self.sock, [self.SEQ.pack(self.unsent)], self.unsent_fds)
             else:
                 self.sock.send(self.SEQ.pack(self.unsent))
         except BlockingIOError:
-            return                           # full: sent with the next answer (see __init__)
+            return True                      # full: sent with the next answer (see __init__)
+        except OSError:                      # the helper is gone (EPIPE, ECONNRESET)
+            return False
         self.unsent = None
         for fd in self.unsent_fds:
             os.close(fd)
         self.unsent_fds = []
+        return True
 
     def answers(self) -> tuple[int, bool, bool]:
         """(highest batch confirmed or 0, whether a fdatasync failed, whether the helper is gone)."""
@@ -279,13 +283,19 @@ class ActivityLog:
             return lambda: (getattr(ref(), attr) if ref() is not None else 0)
 
         # The log owns this state, so it registers it for the exporter (read at scrape time).
-        from agent.metrics import ACTIVITY_DROPPED, ACTIVITY_LINES, ACTIVITY_QUEUE, STATE
+        from agent.metrics import ACTIVITY_DROPPED, ACTIVITY_HELPER, ACTIVITY_LINES, ACTIVITY_QUEUE, STATE
         STATE.register(ACTIVITY_QUEUE, "Activity records waiting for the writer thread", read("queue_depth"), "gauge")
         STATE.register(ACTIVITY_LINES, "Activity log lines written", read("lines_written"), "counter")
         STATE.register(ACTIVITY_DROPPED, "Activity records dropped because the writer queue was full",
                        read("dropped"), "counter")
+        STATE.register(ACTIVITY_HELPER, "1 while the fsync helper process commits the activity log (durability sync)",
+                       read("helper_up"), "gauge")
 
     # ------------------------------------------------------------------ caller side (event loop)
+    @property
+    def helper_up(self) -> int:
+        return int(self._fast)
+
     @property
     def queue_depth(self) -> int:
         return len(self._items)
@@ -406,12 +416,17 @@ class ActivityLog:
             log.error("activity log: the fsync helper did not start (%s); the writer thread commits", exc)
             return False
         self.flush()                          # the writer thread is idle and its lines on disk
+        try:
+            loop.add_reader(helper.sock.fileno(), self._on_answers)
+        except (NotImplementedError, RuntimeError) as exc:   # a loop without readers (not Linux's)
+            helper.close()
+            log.error("activity log: cannot watch the fsync helper (%s); the writer thread commits", exc)
+            return False
         self._loop, self._loop_ident, self._helper = loop, threading.get_ident(), helper
         self._writer_owns, self._sync_writes, self._fast = False, False, True
         if self._fh is not None:              # reopened without O_DSYNC (the helper syncs) at the next write
             self._fh.close()
             self._fh = None
-        loop.add_reader(helper.sock.fileno(), self._on_answers)
         return True
 
     def _commit_from_any_thread(self, recs: list[dict], ticket) -> None:
@@ -447,7 +462,8 @@ class ActivityLog:
         fd = None
         if self._fh is not self._sent_fh:     # a new day file (or the first): the helper gets its descriptor
             self._sent_fh, fd = self._fh, self._fh.fileno()
-        self._helper.ask(self._seq, fd)
+        if not self._helper.ask(self._seq, fd):
+            self._take_back(f"the fsync helper is gone (status {self._helper.proc.poll()})")
 
     def _requeue(self, recs: list[dict], ticket) -> None:
         if ticket is not None:
@@ -484,7 +500,9 @@ class ActivityLog:
         if gone:
             self._take_back(f"the fsync helper exited (status {helper.proc.poll()})")
             return
-        helper.resend()
+        if not helper.resend():
+            self._take_back("the fsync helper is gone")
+            return
         if head is not None and time.monotonic() - self._checkpointed >= CHECKPOINT_EVERY:
             self._checkpointed = time.monotonic()
             self._put(_Checkpoint({"file": head[0], "line": head[1], "hash": head[2]}))
@@ -538,8 +556,8 @@ class ActivityLog:
 
     def _on_loop(self, fn, timeout: float) -> None:
         """Runs fn on the commit loop's thread and waits for it (up to timeout seconds)."""
-        if threading.get_ident() == self._loop_ident or self._loop is None or self._loop.is_closed():
-            fn()
+        if threading.get_ident() == self._loop_ident or self._loop is None or not self._loop.is_running():
+            fn()                              # on the loop, or no loop runs: nothing else touches the chain
             return
         done = threading.Event()
 

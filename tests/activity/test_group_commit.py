@@ -1,0 +1,301 @@
+"""Group commit on the event loop with the fsync helper process (agent/activity/log.py, syncer.py):
+the loop writes each batch, the helper fdatasyncs and answers; a dead, failing or stuck helper
+never hangs a ticket; midnight hands the helper the new file; checkpoints name confirmed lines."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from agent.activity import ActivityLog, check
+from agent.activity import chain
+from agent.activity.log import SYNCER, _Helper
+from agent.activity.syncer import FAILED, SEQ
+
+TZ = ZoneInfo("America/New_York")
+
+
+def lines(directory):
+    return [json.loads(line) for f in sorted(directory.glob("*.jsonl"))
+            for line in f.read_bytes().decode("utf-8").splitlines()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 30))
+
+
+async def commit(log: ActivityLog, *request_ids: str, time_: str | None = None):
+    fut = asyncio.get_running_loop().create_future()
+    recs = [{"request_id": r, **({"time": time_} if time_ else {})} for r in request_ids]
+    assert log.write_group(recs, fut)
+    return await asyncio.wait_for(fut, 15)
+
+
+def test_the_loop_writes_the_helper_syncs_and_the_ticket_fires_after_the_line_is_there(tmp_path):
+    async def main():
+        log = ActivityLog(tmp_path, TZ)
+        log.write({"request_id": "before"})          # the writer thread's, before the switch
+        assert log.start_group_commit(asyncio.get_running_loop())
+        helper = log._helper.proc
+        assert alive(helper.pid) and helper.args[-2] == str(SYNCER) and log.helper_up == 1
+        fut = asyncio.get_running_loop().create_future()
+        log.write_group([{"request_id": "a"}, {"request_id": "b"}], fut)
+        on_disk_when_fired = []
+        fut.add_done_callback(lambda f: on_disk_when_fired.append([r["request_id"] for r in lines(tmp_path)]))
+        assert await asyncio.wait_for(fut, 15) is True
+        assert await commit(log, "c") is True
+        log.close()
+        return helper, on_disk_when_fired
+
+    helper, seen = run(main())
+    assert seen == [["before", "a", "b"]]
+    assert [r["request_id"] for r in lines(tmp_path)] == ["before", "a", "b", "c"]
+    assert check(tmp_path)[0] == []
+    head = chain.read_json(tmp_path / chain.HEAD)
+    assert head["line"] == 4                          # close wrote a current checkpoint
+    assert helper.wait(5) == 0                        # closed with the log
+
+
+def test_a_killed_helper_hangs_nothing_the_writer_thread_takes_over(tmp_path, caplog):
+    async def main():
+        log = ActivityLog(tmp_path, TZ)
+        assert log.start_group_commit(asyncio.get_running_loop())
+        assert await commit(log, "a") is True
+        os.kill(log._helper.proc.pid, signal.SIGSTOP)  # hold it, so "b" waits for an answer that never comes
+        fut = asyncio.get_running_loop().create_future()
+        log.write_group([{"request_id": "b"}], fut)
+        await asyncio.sleep(0.2)
+        assert not fut.done()
+        os.kill(log._helper.proc.pid, signal.SIGKILL)
+        assert await asyncio.wait_for(fut, 15) is True   # synced by the writer thread instead
+        assert log.helper_up == 0
+        assert await commit(log, "c") is True            # and it commits from now on
+        log.close()
+
+    with caplog.at_level("ERROR", logger="crossingguard.activity"):
+        run(main())
+    assert [r["request_id"] for r in lines(tmp_path)] == ["a", "b", "c"]
+    assert check(tmp_path)[0] == []
+    assert any("fsync helper" in r.getMessage() and "writer thread" in r.getMessage() for r in caplog.records)
+
+
+def test_a_stuck_helper_does_not_hang_close(tmp_path):
+    async def main():
+        log = ActivityLog(tmp_path, TZ)
+        assert log.start_group_commit(asyncio.get_running_loop())
+        pid = log._helper.proc.pid
+        os.kill(pid, signal.SIGSTOP)                  # a helper stuck in a dead disk's fdatasync
+        fut = asyncio.get_running_loop().create_future()
+        log.write_group([{"request_id": "held"}], fut)
+        started = time.monotonic()
+        log.close()                                   # kills the helper after HELPER_STOP, syncs itself
+        took = time.monotonic() - started
+        assert await asyncio.wait_for(fut, 15) is True
+        return pid, took
+
+    pid, took = run(main())
+    assert took < 10 and not alive(pid)
+    assert [r["request_id"] for r in lines(tmp_path)] == ["held"]
+
+
+def test_midnight_gives_the_helper_the_new_file_and_the_chain_runs_on(tmp_path):
+    async def main():
+        log = ActivityLog(tmp_path, TZ)
+        assert log.start_group_commit(asyncio.get_running_loop())
+        assert await commit(log, "late", time_="2026-03-02T04:59:59+00:00") is True   # 23:59:59 local
+        assert await commit(log, "early", time_="2026-03-02T05:00:01+00:00") is True  # 00:00:01 local
+        fds_in_helper = len(os.listdir(f"/proc/{log._helper.proc.pid}/fd"))
+        log.close()
+        return fds_in_helper
+
+    fds = run(main())
+    assert sorted(p.name for p in tmp_path.glob("*.jsonl")) == ["activity-2026-03-01.jsonl", "activity-2026-03-02.jsonl"]
+    assert check(tmp_path)[0] == []
+    assert fds <= 5        # stdin/out/err, the socket, the current day file: the old one was closed
+
+
+def test_every_batch_is_confirmed_even_when_the_socket_fills_up(tmp_path):
+    """Linux queues about ten messages on the socket; a helper held in a long fdatasync must not
+    make the loop fail or lose a request: the newest one is sent when the helper answers."""
+    async def main():
+        log = ActivityLog(tmp_path, TZ)
+        loop = asyncio.get_running_loop()
+        assert log.start_group_commit(loop)
+        pid = log._helper.proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        futs = []
+        while log._helper.unsent is None and len(futs) < 5000:   # until the socket is full
+            fut = loop.create_future()
+            log.write_group([{"request_id": f"r{len(futs)}"}], fut)
+            futs.append(fut)
+        assert log._helper.unsent is not None
+        for i in range(len(futs), len(futs) + 10):    # and a few more while it is
+            fut = loop.create_future()
+            log.write_group([{"request_id": f"r{i}"}], fut)
+            futs.append(fut)
+        os.kill(pid, signal.SIGCONT)
+        got = await asyncio.wait_for(asyncio.gather(*futs), 15)
+        assert log.helper_up == 1                     # still the helper's job
+        log.close()
+        return got
+
+    got = run(main())
+    assert got == [True] * len(got)
+    assert len(lines(tmp_path)) == len(got) and check(tmp_path)[0] == []
+
+
+def test_the_checkpoint_names_only_lines_the_helper_confirmed(tmp_path, monkeypatch):
+    monkeypatch.setattr("agent.activity.log.CHECKPOINT_EVERY", 0.0)
+
+    async def main():
+        log = ActivityLog(tmp_path, TZ)
+        assert log.start_group_commit(asyncio.get_running_loop())
+        assert await commit(log, "a") is True
+        await asyncio.sleep(0.3)                      # the writer thread writes the checkpoint item
+        confirmed = chain.read_json(tmp_path / chain.HEAD)
+        os.kill(log._helper.proc.pid, signal.SIGSTOP)
+        log.write_group([{"request_id": "b"}], asyncio.get_running_loop().create_future())
+        await asyncio.sleep(0.3)
+        unconfirmed = chain.read_json(tmp_path / chain.HEAD)
+        os.kill(log._helper.proc.pid, signal.SIGCONT)
+        log.close()
+        return confirmed, unconfirmed
+
+    confirmed, unconfirmed = run(main())
+    assert confirmed["line"] == 1
+    assert unconfirmed == confirmed                   # "b" written, not yet synced: not checkpointed
+
+
+def test_writes_from_another_thread_go_through_the_loop(tmp_path):
+    async def main():
+        log = ActivityLog(tmp_path, TZ)
+        loop = asyncio.get_running_loop()
+        assert log.start_group_commit(loop)
+        got = []
+        await loop.run_in_executor(None, lambda: log.write({"request_id": "tool"}, got.append))
+        deadline = time.monotonic() + 10
+        while not got and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await loop.run_in_executor(None, log.flush)   # waits for the loop's own fdatasync
+        log.close()
+        return got
+
+    assert run(main()) == [True]
+    assert [r["request_id"] for r in lines(tmp_path)] == ["tool"]
+
+
+# ---- the helper program itself (protocol of agent/activity/syncer.py) ----
+
+def test_the_helper_answers_the_highest_request_for_every_file_it_was_given(tmp_path):
+    helper = _Helper()
+    try:
+        a = os.open(tmp_path / "a", os.O_WRONLY | os.O_CREAT)
+        b = os.open(tmp_path / "b", os.O_WRONLY | os.O_CREAT)
+        os.write(a, b"x\n")
+        assert helper.ask(1, a)
+        os.write(b, b"y\n")
+        assert helper.ask(2, b)
+        assert helper.ask(3, None)
+        deadline, best = time.monotonic() + 10, 0
+        while best < 3 and time.monotonic() < deadline:
+            upto, failed, gone = helper.answers()
+            assert not failed and not gone
+            best = max(best, upto)
+            time.sleep(0.01)
+        assert best == 3
+        os.close(a), os.close(b)
+    finally:
+        helper.close()
+    assert helper.proc.returncode == 0
+
+
+def test_a_failed_fdatasync_is_answered_as_failed_and_the_helper_exits(tmp_path):
+    helper = _Helper()
+    r, w = os.pipe()                                  # fdatasync of a pipe fails (EINVAL)
+    try:
+        assert helper.ask(7, w)
+        helper.sock.settimeout(10)
+        data = helper.sock.recv(SEQ.size)
+        assert SEQ.unpack(data)[0] == 7 | FAILED
+        assert helper.proc.wait(10) == 1
+    finally:
+        os.close(r), os.close(w)
+        helper.close()
+
+
+def test_the_helper_exits_when_its_process_is_killed(tmp_path):
+    """SIGKILL of the proxy: the kernel closes its socket end and the helper reads end-of-file."""
+    code = (
+        "import asyncio, sys\n"
+        "from zoneinfo import ZoneInfo\n"
+        "from agent.activity import ActivityLog\n"
+        "async def main():\n"
+        f"    log = ActivityLog({str(tmp_path)!r}, ZoneInfo('UTC'))\n"
+        "    assert log.start_group_commit(asyncio.get_running_loop())\n"
+        "    print(log._helper.proc.pid, flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(proc.stdout.readline())
+        assert alive(pid)
+        proc.kill()
+        proc.wait(10)
+        deadline = time.monotonic() + 10
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(pid), "the fsync helper outlived its proxy"
+    finally:
+        proc.kill()
+        proc.stdout.close()
+
+
+def test_the_helper_ignores_the_signals_of_a_shutdown(tmp_path):
+    """Ctrl-C or a service stop reaches the whole group: the helper stays until the log closes it."""
+    helper = _Helper()
+    try:
+        time.sleep(0.3)                               # past the interpreter start, handlers set
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            os.kill(helper.proc.pid, sig)
+        time.sleep(0.2)
+        assert helper.proc.poll() is None
+        fd = os.open(tmp_path / "f", os.O_WRONLY | os.O_CREAT)
+        assert helper.ask(1, fd)
+        helper.sock.settimeout(10)
+        assert SEQ.unpack(helper.sock.recv(SEQ.size))[0] == 1
+        os.close(fd)
+    finally:
+        helper.close()
+    assert helper.proc.returncode == 0
+
+
+def test_the_helper_holds_the_very_file_the_loop_writes(tmp_path):
+    """The claim the helper rests on, checked where it can be: the helper's own descriptor (sent
+    over the socket) is the same open file as the writer's, so the inode it syncs is the one written."""
+    helper = _Helper()
+    try:
+        fd = os.open(tmp_path / "day", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        assert helper.ask(1, fd)
+        helper.sock.settimeout(10)
+        assert SEQ.unpack(helper.sock.recv(SEQ.size))[0] == 1
+        mine = os.fstat(fd)
+        theirs = [os.stat(f"/proc/{helper.proc.pid}/fd/{n}") for n in os.listdir(f"/proc/{helper.proc.pid}/fd")]
+        assert any((s.st_dev, s.st_ino) == (mine.st_dev, mine.st_ino) for s in theirs)
+        os.close(fd)
+    finally:
+        helper.close()
