@@ -48,6 +48,7 @@ import fcntl
 import json
 import logging
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -72,6 +73,7 @@ CHECKPOINT_EVERY = 1.0  # seconds between checkpoint writes (each is a second fs
 # takes the GIL back it may wait for the busy event loop thread (up to the switch interval).
 _DSYNC = getattr(os, "O_DSYNC", 0)
 SYNCER = Path(__file__).with_name("syncer.py")   # the fsync helper program (module doc: group commit)
+MESSAGE_BYTES = 1 << 16 # a batch goes to the helper in messages of whole lines up to this size
 HELPER_STOP = 2.0       # seconds a closed helper gets to exit before it is killed
 DROPPED_WAKE = 0.05     # the writer wakes this often while a dropped marker is pending
 IDLE_WAKE = 1.0         # ... and this often otherwise (once a second instead of 20 times: module doc)
@@ -117,13 +119,25 @@ class _Checkpoint:
         self.head = head
 
 
-class _TakeOver:
-    """Group commit on the loop stops (the helper died, failed, or a write failed): the writer thread
-    owns the chain from here on; it syncs `paths` (written, not confirmed) and then fires `tickets`."""
-    __slots__ = ("paths", "tickets", "reason")
+class _Batch:
+    """Group commit on the loop: one batch sent to the helper and not yet confirmed. The records
+    are kept so that the writer thread can write them itself if the helper never confirms them;
+    `start` and `end` (the chain hash before and after the batch) tell it whether the helper
+    wrote them before it died."""
+    __slots__ = ("seq", "ticket", "records", "start", "end", "head", "lines")
 
-    def __init__(self, paths: list, tickets: list, reason: str) -> None:
-        self.paths, self.tickets, self.reason = paths, tickets, reason
+    def __init__(self, seq, ticket, records, start, end, head, lines) -> None:
+        self.seq, self.ticket, self.records, self.start, self.end = seq, ticket, records, start, end
+        self.head, self.lines = head, lines
+
+
+class _TakeOver:
+    """Group commit on the loop stops (the helper died or failed, or close): the writer thread owns
+    the chain from here on and finishes the batches the helper did not confirm (`_take_over`)."""
+    __slots__ = ("batches", "reason", "failed")
+
+    def __init__(self, batches: list, reason: str, failed: bool) -> None:
+        self.batches, self.reason, self.failed = batches, reason, failed
 
 
 class _Item:
@@ -147,79 +161,73 @@ def encode_line(record: dict) -> bytes:
 class _Helper:
     """The proxy's end of the fsync helper process (agent/activity/syncer.py has the protocol)."""
 
-    def __init__(self) -> None:
-        from agent.activity.syncer import SEQ, FAILED
-        self.SEQ, self.FAILED = SEQ, FAILED
+    def __init__(self, directory: Path) -> None:
+        from agent.activity import syncer
+        self.protocol = syncer
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        dirfd = -1
         try:
-            self.proc = subprocess.Popen([sys.executable, "-I", "-S", str(SYNCER), str(theirs.fileno())],
-                                         pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, close_fds=True)
+            dirfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+            self.proc = subprocess.Popen([sys.executable, "-I", "-S", str(SYNCER), str(theirs.fileno()), str(dirfd)],
+                                         pass_fds=(theirs.fileno(), dirfd), stdin=subprocess.DEVNULL, close_fds=True)
         except BaseException:
             mine.close()
             raise
         finally:
             theirs.close()
+            if dirfd >= 0:
+                os.close(dirfd)
         mine.setblocking(False)
         self.sock = mine
-        # A request the socket could not take (the helper sat in a long fdatasync and a few batches
-        # queued up; Linux keeps about ten messages): the newest sequence number and the day files
-        # not sent yet (duplicated descriptors: ours may be closed at midnight meanwhile). Sent with
-        # the next answer, when the helper has emptied the socket; one message covers all of them.
-        self.unsent: int | None = None
-        self.unsent_fds: list[int] = []
+        # Messages the socket could not take yet (the helper sits in a long fdatasync; Linux queues
+        # a few hundred small messages). Sent on the helper's next answer: it answers only after it
+        # has emptied the socket. Bounded by the caller (ActivityLog._commit_here).
+        self.outbox: collections.deque = collections.deque()
 
-    def ask(self, seq: int, fd: int | None) -> bool:
-        """Asks for an fdatasync of everything written up to batch `seq` (`fd`: a new day file);
-        False when the helper is gone."""
-        if fd is not None:
-            self.unsent_fds.append(os.dup(fd))
-        self.unsent = seq
-        return self.resend()
+    def send(self, seq: int, kind: int, body: bytes) -> None:
+        self.outbox.append(self.protocol.HEADER.pack(seq, kind) + body)
 
-    def resend(self) -> bool:
-        if self.unsent is None:
-            return True
-        try:
-            if self.unsent_fds:
-                socket.send_fds(self.sock, [self.SEQ.pack(self.unsent)], self.unsent_fds)
-            else:
-                self.sock.send(self.SEQ.pack(self.unsent))
-        except BlockingIOError:
-            return True                      # full: sent with the next answer (see __init__)
-        except OSError:                      # the helper is gone (EPIPE, ECONNRESET)
-            return False
-        self.unsent = None
-        for fd in self.unsent_fds:
-            os.close(fd)
-        self.unsent_fds = []
+    def push(self) -> bool:
+        """Sends what the socket takes now; False when the helper is gone."""
+        outbox, sock = self.outbox, self.sock
+        while outbox:
+            try:
+                sock.send(outbox[0])
+            except BlockingIOError:
+                return True                  # full: the rest goes with the next answer
+            except OSError:                  # the helper is gone (EPIPE, ECONNRESET), or EMSGSIZE
+                return False
+            outbox.popleft()
         return True
 
     def answers(self) -> tuple[int, bool, bool]:
-        """(highest batch confirmed or 0, whether a fdatasync failed, whether the helper is gone)."""
-        best, failed = 0, False
+        """(highest batch confirmed or 0, whether a write or fdatasync failed, whether the helper is gone)."""
+        best, failed, answer, flag = 0, False, self.protocol.ANSWER, self.protocol.FAILED
         while True:
             try:
-                data = self.sock.recv(self.SEQ.size)
+                data = self.sock.recv(answer.size)
             except BlockingIOError:
                 return best, failed, False
             except OSError:
                 return best, failed, True
             if not data:
                 return best, failed, True
-            n = self.SEQ.unpack(data)[0]
-            if n & self.FAILED:
-                failed, n = True, n & ~self.FAILED
+            n = answer.unpack(data)[0]
+            if n & flag:
+                failed, n = True, n & ~flag
             best = max(best, n)
 
     def close(self) -> None:
         self.sock.close()                    # the helper reads end-of-file and exits
-        for fd in self.unsent_fds:
-            os.close(fd)
-        self.unsent_fds = []
+        self.outbox.clear()
         try:
             self.proc.wait(HELPER_STOP)
-        except subprocess.TimeoutExpired:    # stuck in a fdatasync of a dead disk: do not wait for it
+        except subprocess.TimeoutExpired:    # stuck on a dead disk: do not wait for it
             self.proc.kill()
+            try:
+                self.proc.wait(HELPER_STOP)
+            except subprocess.TimeoutExpired:   # in uninterruptible disk sleep: the kernel reaps it later
+                pass
 
 
 class ActivityLog:
@@ -244,13 +252,16 @@ class ActivityLog:
         # the queue (_TakeOver), so the two never write at once.
         self._fast = False              # the loop commits (read by write/flush/close)
         self._writer_owns = True
-        self._sync_writes = True        # day files O_DSYNC: the writer thread's writes are durable
         self._loop = None
         self._loop_ident: int | None = None
         self._helper: _Helper | None = None
+        from agent.activity import syncer
+        self._protocol = syncer
         self._seq = 0
-        self._waiting: collections.deque = collections.deque()   # (seq, ticket, head): not yet confirmed
-        self._sent_fh = None            # the file object whose descriptor the helper has
+        self._waiting: collections.deque = collections.deque()   # _Batch: sent, not yet confirmed
+        self._unconfirmed = 0           # lines in _waiting (bounded by max_queue, like the writer queue)
+        self._confirmed: dict | None = None   # the checkpoint of the last confirmed batch
+        self._sent_file: str | None = None    # the day file the helper has open
 
         self.directory.mkdir(parents=True, exist_ok=True)
         try:
@@ -298,7 +309,7 @@ class ActivityLog:
 
     @property
     def queue_depth(self) -> int:
-        return len(self._items)
+        return len(self._items) + self._unconfirmed
 
     def _put(self, item) -> bool:
         """Hands one item to the writer thread; False when the queue is full. Called from the event
@@ -367,7 +378,7 @@ class ActivityLog:
         if not self._thread.is_alive():
             return
         if self._fast:
-            self._on_loop(self._sync_here, timeout)
+            self._on_loop(lambda: self._wait_confirmed(timeout), timeout)
         marker = _Flush()
         deadline = time.monotonic() + timeout
         while not self._put(marker):          # full: wait for room, within the timeout
@@ -379,8 +390,8 @@ class ActivityLog:
     def close(self) -> None:
         if self._closed:
             return
-        if self._fast:                       # the writer thread finishes: helper stopped, all synced
-            self._on_loop(lambda: self._take_back(None), 5)
+        if self._fast:                       # the helper finishes what it has, then the writer thread the rest
+            self._on_loop(lambda: (self._wait_confirmed(5), self._take_back(None)), 10)
         self.flush()
         self._closed = True
         self._items.append(_STOP)            # past the bound on purpose: the writer must see it
@@ -404,29 +415,30 @@ class ActivityLog:
     # ------------------------------------------------------------------ group commit on the loop
     def start_group_commit(self, loop: asyncio.AbstractEventLoop) -> bool:
         """From now on the event loop (this thread, running `loop`) commits: each `write_group`
-        renders its records and write()s them into the page cache at once (a buffered append, no
-        waiting for the disk), then asks the fsync helper process to fdatasync; the helper's answer
-        arrives on a socket the loop watches and fires the tickets there (module doc). False (and a
-        log line) when the helper cannot be started: the writer thread keeps committing."""
+        renders and chains its records here and sends the lines to the fsync helper process, which
+        appends them, fdatasyncs and answers on a socket the loop watches; the answer fires the
+        tickets (module doc). False (and a log line) when the helper cannot be started: the writer
+        thread keeps committing."""
         if self._fast or self._closed:
             return self._fast
         try:
-            helper = _Helper()
+            helper = _Helper(self.directory)
         except OSError as exc:
             log.error("activity log: the fsync helper did not start (%s); the writer thread commits", exc)
             return False
-        self.flush()                          # the writer thread is idle and its lines on disk
         try:
             loop.add_reader(helper.sock.fileno(), self._on_answers)
         except (NotImplementedError, RuntimeError) as exc:   # a loop without readers (not Linux's)
             helper.close()
             log.error("activity log: cannot watch the fsync helper (%s); the writer thread commits", exc)
             return False
-        self._loop, self._loop_ident, self._helper = loop, threading.get_ident(), helper
-        self._writer_owns, self._sync_writes, self._fast = False, False, True
-        if self._fh is not None:              # reopened without O_DSYNC (the helper syncs) at the next write
+        self.flush()                          # the writer thread is idle, its lines on disk
+        if self._fh is not None:              # the helper appends from now on
             self._fh.close()
             self._fh = None
+        self._loop, self._loop_ident, self._helper = loop, threading.get_ident(), helper
+        self._sent_file = None
+        self._writer_owns, self._fast = False, True
         return True
 
     def _commit_from_any_thread(self, recs: list[dict], ticket) -> None:
@@ -441,29 +453,59 @@ class ActivityLog:
                     _fire(ticket, False)
 
     def _commit_here(self, recs: list[dict], ticket) -> None:
-        """On the loop: render, write (one write per day file, as the writer thread does), ask."""
+        """On the loop: render and chain the batch, hand its lines to the helper (never the disk)."""
         if not self._fast:                    # fell back meanwhile (a call queued from another thread)
             self._requeue(recs, ticket)
+            return
+        if self._unconfirmed >= self._max_queue:
+            # The helper is stuck (a stalled disk). Same choice as a full writer queue: DROP and
+            # count, never wait (module doc); the held responses go at COMMIT_TIMEOUT in the addon.
+            self.dropped += len(recs)
+            if ticket is not None:
+                _fire(ticket, False)
             return
         pending = self.dropped - self._dropped_logged
         if pending > 0:
             recs.insert(0, {"time": datetime.now(timezone.utc).isoformat(), "event": "dropped", "count": pending})
             self._dropped_logged += pending
-        try:
-            self._append(recs)                # restores the chain state itself when it raises
-        except OSError as exc:
-            self._dropped_logged -= max(0, pending)
-            self.write_errors += 1
-            self._take_back(f"writing the day file failed ({exc})")
-            self._requeue(recs[1:] if pending > 0 else recs, ticket)   # the writer retries them
-            return
         self._seq += 1
-        self._waiting.append((self._seq, ticket, (self._file.name, self._line_no, self._prev)))
-        fd = None
-        if self._fh is not self._sent_fh:     # a new day file (or the first): the helper gets its descriptor
-            self._sent_fh, fd = self._fh, self._fh.fileno()
-        if not self._helper.ask(self._seq, fd):
-            self._take_back(f"the fsync helper is gone (status {self._helper.proc.poll()})")
+        seq, helper, start = self._seq, self._helper, self._prev
+        for name, lines in self._render_here(recs):
+            if name != self._sent_file:       # a new day file (or the first): the helper opens it
+                helper.send(seq, self._protocol.OPEN, name.encode("utf-8"))
+                self._sent_file = name
+            chunk, size = [], 0
+            for line in lines:                # DATA messages of whole lines, each well under the socket's limit
+                if size and size + len(line) > MESSAGE_BYTES:
+                    helper.send(seq, self._protocol.DATA, b"".join(chunk))
+                    chunk, size = [], 0
+                chunk.append(line)
+                size += len(line)
+            helper.send(seq, self._protocol.DATA, b"".join(chunk))
+        self._waiting.append(_Batch(seq, ticket, recs, start, self._prev,
+                                    {"file": self._file.name, "line": self._line_no, "hash": self._prev}, len(recs)))
+        self._unconfirmed += len(recs)
+        if not helper.push():
+            self._take_back(f"the fsync helper is gone (status {helper.proc.poll()})")
+
+    def _render_here(self, recs: list[dict]) -> list[tuple[str, list[bytes]]]:
+        """The batch's lines by day file, the chain state advanced (as `_append` does, without
+        opening anything: the helper opens the files). A day later than the current file starts a
+        new file of 0 lines (`_resume` found the newest file at start, so a later one is new)."""
+        out: list[tuple[str, list[bytes]]] = []
+        for rec in recs:
+            day, line = self._render(dict(rec))
+            if self._day is None or day > self._day:
+                path = self.directory / chain.file_name(day)
+                if path != self._file:
+                    self._line_no = 0
+                self._day, self._file = day, path
+            if not out or out[-1][0] != self._file.name:
+                out.append((self._file.name, []))
+            out[-1][1].append(line + b"\n")
+            self._prev = chain.line_hash(line)
+            self._line_no += 1
+        return out
 
     def _requeue(self, recs: list[dict], ticket) -> None:
         if ticket is not None:
@@ -478,44 +520,42 @@ class ActivityLog:
         if helper is None:
             return
         upto, failed, gone = helper.answers()
-        head = None
-        waiting = self._waiting
-        while waiting and waiting[0][0] <= upto:
-            _, ticket, head = waiting.popleft()
-            if ticket is not None:
+        if failed:
+            self.write_errors += 1
+            self._take_back("the fsync helper could not write or sync the day file", failed=True)
+            return
+        waiting, head = self._waiting, None
+        while waiting and waiting[0].seq <= upto:
+            batch = waiting.popleft()
+            self._unconfirmed -= batch.lines
+            self.lines_written += batch.lines
+            head = batch.head
+            if batch.ticket is not None:
                 try:
-                    _fire(ticket, not failed)
+                    _fire(batch.ticket, True)
                 except Exception:  # noqa: BLE001 - a caller's ticket must not stop the commit
                     log.exception("activity log commit ticket failed")
-        if failed:
-            # Module doc of syncer.py: after a failed fdatasync the pages may be marked clean, so
-            # nothing written is known durable: the flows waiting are released (False) and counted.
-            self.write_errors += 1
-            for _, ticket, _ in waiting:
-                if ticket is not None:
-                    _fire(ticket, False)
-            waiting.clear()
-            self._take_back("the fsync helper's fdatasync failed")
-            return
+        if head is not None:
+            self._confirmed = head
         if gone:
             self._take_back(f"the fsync helper exited (status {helper.proc.poll()})")
             return
-        if not helper.resend():
+        if not helper.push():
             self._take_back("the fsync helper is gone")
             return
         if head is not None and time.monotonic() - self._checkpointed >= CHECKPOINT_EVERY:
             self._checkpointed = time.monotonic()
-            self._put(_Checkpoint({"file": head[0], "line": head[1], "hash": head[2]}))
+            self._put(_Checkpoint(head))      # confirmed lines only: data on disk before its checkpoint
 
-    def _take_back(self, reason: str | None) -> None:
+    def _take_back(self, reason: str | None, failed: bool = False) -> None:
         """On the loop: the writer thread commits from here on (module doc). It re-reads the chain
-        from disk, syncs the files written but not confirmed, then fires their tickets; `reason`
-        None is a clean stop (close)."""
+        from disk and finishes the batches the helper did not confirm (`_take_over`); `reason` None
+        is a clean stop (close)."""
         if not self._fast:
             return
         if reason is not None:
-            log.error("activity log: %s; the writer thread commits from now on (each batch waits for "
-                      "the event loop's GIL twice: slower, see docs/security.md)", reason)
+            log.error("activity log: %s; the writer thread commits from now on (slower: each batch "
+                      "waits for the event loop's GIL, docs/security.md)", reason)
         helper, self._helper = self._helper, None
         self._fast = False
         try:
@@ -523,36 +563,24 @@ class ActivityLog:
         except (RuntimeError, ValueError, OSError):   # the loop is closed already
             pass
         helper.close()
-        paths = {head[0] for _, _, head in self._waiting}
-        if self._file is not None:
-            paths.add(self._file.name)
-        tickets = [t for _, t, _ in self._waiting if t is not None]
+        batches = list(self._waiting)
         self._waiting.clear()
-        self._sent_fh = None
-        self._items.append(_TakeOver([self.directory / n for n in sorted(paths)], tickets, reason or "close"))
+        self._unconfirmed = 0
+        self._items.append(_TakeOver(batches, reason or "close", failed))   # past the bound: must arrive
         self._wake_writer()
 
-    def _sync_here(self) -> None:
-        """On the loop (flush): fdatasync now, fire every waiting ticket, checkpoint (by the writer)."""
-        if not self._fast:
-            return
-        ok = True
-        try:
-            for name in sorted({head[0] for _, _, head in self._waiting}):
-                _fdatasync_path(self.directory / name)
-            if self._fh is not None:
-                os.fdatasync(self._fh.fileno())
-        except OSError as exc:
-            ok = False
-            self.write_errors += 1
-            log.error("activity log: fdatasync on flush failed: %s", exc)
-        for _, ticket, _ in self._waiting:
-            if ticket is not None:
-                _fire(ticket, ok)
-        self._waiting.clear()
-        if ok and self._file is not None:
-            self._checkpointed = time.monotonic()
-            self._put(_Checkpoint({"file": self._file.name, "line": self._line_no, "hash": self._prev}))
+    def _wait_confirmed(self, timeout: float) -> None:
+        """On the loop (flush, close): waits until the helper confirmed every batch sent (blocking
+        the loop: only at shutdown or from a caller that asked to wait), then checkpoints."""
+        deadline = time.monotonic() + timeout
+        while self._fast and self._waiting:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._helper.push():
+                break
+            if select.select([self._helper.sock], [], [], left)[0]:
+                self._on_answers()
+        if self._fast and self._confirmed is not None:
+            self._put(_Checkpoint(self._confirmed))
 
     def _on_loop(self, fn, timeout: float) -> None:
         """Runs fn on the commit loop's thread and waits for it (up to timeout seconds)."""
@@ -638,8 +666,7 @@ class ActivityLog:
         path = self.directory / chain.file_name(day)
         if path != self._file:
             self._line_no = 0 if not path.exists() else chain.last_line(path)[0]
-        # O_DSYNC only when the writer thread commits; on the loop the helper syncs (module doc).
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | (_DSYNC if self._sync_writes else 0), 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _DSYNC, 0o600)
         self._fh = os.fdopen(fd, "ab", buffering=0)   # written with os.write, a batch at a time
         self._day, self._file = day, path
 
@@ -697,7 +724,7 @@ class ActivityLog:
                 self._line_no += 1
                 n += 1
             self._write_out(chunk)
-            if self._fh is not None and self._sync_writes and not _DSYNC:
+            if self._fh is not None and not _DSYNC:
                 os.fdatasync(self._fh.fileno())   # the data and the file size: what a reader needs
         except OSError:
             self._prev, self._line_no, self._day, self._file = prev0, line0, day0, file0
@@ -776,21 +803,36 @@ class ActivityLog:
                 return
 
     def _take_over(self, item: _TakeOver) -> None:
-        """The chain comes back from the loop: re-read it from disk (a write cut short is ended),
-        sync what the helper did not confirm, then fire the tickets that waited for it."""
-        self._sync_writes = True
-        ok = True
-        try:
-            self._resume()                   # closes the loop's handle; the next write reopens O_DSYNC
-            for path in item.paths:
-                _fdatasync_path(path)
-        except OSError as exc:
-            ok = False
-            self.write_errors += 1
-            log.error("activity log: syncing the lines the helper did not confirm failed: %s", exc)
+        """The chain comes back from the loop (module doc). The helper may have written some of the
+        batches it did not confirm: the chain on disk says which (the last line's hash is the end of
+        one batch; hashes do not repeat). Those are synced and their tickets fired; the others are
+        written here, as any batch, and fire when they are on disk. After a failed write or
+        fdatasync no ticket of the helper's batches says durable (syncer.py: a retried fdatasync
+        can lie); a line cut short by the helper's death is ended by `_resume`, and then the batch
+        holding it is written again whole (its first lines may appear twice; verify still passes)."""
+        self._resume()                       # re-read the chain from disk; ends a line cut short
+        batches = item.batches
+        on_disk = 0
+        for i, b in enumerate(batches):
+            if b.end == self._prev:
+                on_disk = i + 1
+        if batches and on_disk == 0 and batches[0].start != self._prev:
+            log.error("activity log: the fsync helper left a batch half written; its lines are written again")
+        ok = not item.failed
+        if on_disk:
+            try:
+                for name in sorted({b.head["file"] for b in batches[:on_disk]}):
+                    _fdatasync_path(self.directory / name)
+            except OSError as exc:
+                ok = False
+                self.write_errors += 1
+                log.error("activity log: syncing the lines the helper wrote failed: %s", exc)
         self._writer_owns = True
         self._last_write = time.monotonic()  # a flush or close writes a current checkpoint
-        self._fire_all(item.tickets, ok)
+        self.lines_written += sum(b.lines for b in batches[:on_disk])
+        self._fire_all([b.ticket for b in batches[:on_disk] if b.ticket is not None], ok)
+        for b in batches[on_disk:]:
+            self._guarded_write(list(b.records), [b.ticket] if b.ticket is not None else [])
 
     def _write_head(self, head: dict) -> None:
         # The lines named are on disk already (the helper said so, or a flush synced them): the

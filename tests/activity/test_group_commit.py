@@ -17,7 +17,7 @@ import pytest
 from agent.activity import ActivityLog, check
 from agent.activity import chain
 from agent.activity.log import SYNCER, _Helper
-from agent.activity.syncer import FAILED, SEQ
+from agent.activity.syncer import ANSWER, DATA, FAILED, OPEN
 
 TZ = ZoneInfo("America/New_York")
 
@@ -52,7 +52,7 @@ def test_the_loop_writes_the_helper_syncs_and_the_ticket_fires_after_the_line_is
         log.write({"request_id": "before"})          # the writer thread's, before the switch
         assert log.start_group_commit(asyncio.get_running_loop())
         helper = log._helper.proc
-        assert alive(helper.pid) and helper.args[-2] == str(SYNCER) and log.helper_up == 1
+        assert alive(helper.pid) and helper.args[-3] == str(SYNCER) and log.helper_up == 1
         fut = asyncio.get_running_loop().create_future()
         log.write_group([{"request_id": "a"}, {"request_id": "b"}], fut)
         on_disk_when_fired = []
@@ -94,6 +94,49 @@ def test_a_killed_helper_hangs_nothing_the_writer_thread_takes_over(tmp_path, ca
     assert any("fsync helper" in r.getMessage() and "writer thread" in r.getMessage() for r in caplog.records)
 
 
+MUTE_HELPER = """
+import socket, sys
+sys.path.insert(0, {where!r})
+import syncer
+sock = socket.socket(fileno=int(sys.argv[1]))
+sock.setblocking(True)
+
+class Mute:                       # writes and syncs as the real helper, never answers
+    def recv(self, *a):
+        return sock.recv(*a)
+
+    def send(self, data):
+        return len(data)
+
+syncer.serve(Mute(), int(sys.argv[2]))
+"""
+
+
+def test_lines_the_helper_wrote_but_never_confirmed_are_not_written_twice(tmp_path, monkeypatch):
+    script = tmp_path / "mute_helper.py"
+    script.write_text(MUTE_HELPER.format(where=str(SYNCER.parent)))
+    monkeypatch.setattr("agent.activity.log.SYNCER", script)
+    logdir = tmp_path / "activity"
+
+    async def main():
+        log = ActivityLog(logdir, TZ)
+        assert log.start_group_commit(asyncio.get_running_loop())
+        fut = asyncio.get_running_loop().create_future()
+        log.write_group([{"request_id": "a1"}, {"request_id": "a2"}], fut)
+        deadline = time.monotonic() + 10
+        while len(lines(logdir)) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)                 # on disk, and no answer will come
+        assert not fut.done()
+        os.kill(log._helper.proc.pid, signal.SIGKILL)
+        assert await asyncio.wait_for(fut, 15) is True
+        assert await commit(log, "b") is True
+        log.close()
+
+    run(main())
+    assert [r["request_id"] for r in lines(logdir)] == ["a1", "a2", "b"]
+    assert check(logdir)[0] == []
+
+
 def test_a_stuck_helper_does_not_hang_close(tmp_path):
     async def main():
         log = ActivityLog(tmp_path, TZ)
@@ -125,8 +168,9 @@ def test_midnight_gives_the_helper_the_new_file_and_the_chain_runs_on(tmp_path):
 
     fds = run(main())
     assert sorted(p.name for p in tmp_path.glob("*.jsonl")) == ["activity-2026-03-01.jsonl", "activity-2026-03-02.jsonl"]
+    assert [r["request_id"] for r in lines(tmp_path)] == ["late", "early"]
     assert check(tmp_path)[0] == []
-    assert fds <= 5        # stdin/out/err, the socket, the current day file: the old one was closed
+    assert fds <= 6        # std streams, socket, directory, the current day file: the old one was closed
 
 
 def test_every_batch_is_confirmed_even_when_the_socket_fills_up(tmp_path):
@@ -139,11 +183,11 @@ def test_every_batch_is_confirmed_even_when_the_socket_fills_up(tmp_path):
         pid = log._helper.proc.pid
         os.kill(pid, signal.SIGSTOP)
         futs = []
-        while log._helper.unsent is None and len(futs) < 5000:   # until the socket is full
+        while not log._helper.outbox and len(futs) < 5000:   # until the socket is full
             fut = loop.create_future()
             log.write_group([{"request_id": f"r{len(futs)}"}], fut)
             futs.append(fut)
-        assert log._helper.unsent is not None
+        assert log._helper.outbox
         for i in range(len(futs), len(futs) + 10):    # and a few more while it is
             fut = loop.create_future()
             log.write_group([{"request_id": f"r{i}"}], fut)
@@ -201,40 +245,43 @@ def test_writes_from_another_thread_go_through_the_loop(tmp_path):
 
 # ---- the helper program itself (protocol of agent/activity/syncer.py) ----
 
-def test_the_helper_answers_the_highest_request_for_every_file_it_was_given(tmp_path):
-    helper = _Helper()
+def answer(helper, timeout: float = 10) -> int:
+    helper.sock.settimeout(timeout)
     try:
-        a = os.open(tmp_path / "a", os.O_WRONLY | os.O_CREAT)
-        b = os.open(tmp_path / "b", os.O_WRONLY | os.O_CREAT)
-        os.write(a, b"x\n")
-        assert helper.ask(1, a)
-        os.write(b, b"y\n")
-        assert helper.ask(2, b)
-        assert helper.ask(3, None)
-        deadline, best = time.monotonic() + 10, 0
-        while best < 3 and time.monotonic() < deadline:
-            upto, failed, gone = helper.answers()
-            assert not failed and not gone
-            best = max(best, upto)
-            time.sleep(0.01)
-        assert best == 3
-        os.close(a), os.close(b)
+        return ANSWER.unpack(helper.sock.recv(ANSWER.size))[0]
+    finally:
+        helper.sock.setblocking(False)
+
+
+def test_the_helper_appends_syncs_and_answers_the_highest_batch(tmp_path):
+    helper = _Helper(tmp_path)
+    try:
+        helper.send(1, OPEN, b"a.jsonl")
+        helper.send(1, DATA, b"one\n")
+        helper.send(2, DATA, b"two\n")
+        helper.send(3, OPEN, b"b.jsonl")               # a new day file: the old one synced and closed
+        helper.send(3, DATA, b"three\n")
+        assert helper.push()
+        got = 0
+        while got < 3:
+            got = answer(helper)
+        assert (tmp_path / "a.jsonl").read_bytes() == b"one\ntwo\n"
+        assert (tmp_path / "b.jsonl").read_bytes() == b"three\n"
+        assert oct((tmp_path / "b.jsonl").stat().st_mode & 0o777) == "0o600"
+        assert len(os.listdir(f"/proc/{helper.proc.pid}/fd")) <= 6   # std streams, socket, directory, one day file
     finally:
         helper.close()
     assert helper.proc.returncode == 0
 
 
-def test_a_failed_fdatasync_is_answered_as_failed_and_the_helper_exits(tmp_path):
-    helper = _Helper()
-    r, w = os.pipe()                                  # fdatasync of a pipe fails (EINVAL)
+def test_a_failed_write_is_answered_as_failed_and_the_helper_exits(tmp_path):
+    helper = _Helper(tmp_path)
     try:
-        assert helper.ask(7, w)
-        helper.sock.settimeout(10)
-        data = helper.sock.recv(SEQ.size)
-        assert SEQ.unpack(data)[0] == 7 | FAILED
+        helper.send(7, DATA, b"no file named yet\n")  # a protocol error is a failed write
+        assert helper.push()
+        assert answer(helper) == 7 | FAILED
         assert helper.proc.wait(10) == 1
     finally:
-        os.close(r), os.close(w)
         helper.close()
 
 
@@ -267,35 +314,17 @@ def test_the_helper_exits_when_its_process_is_killed(tmp_path):
 
 def test_the_helper_ignores_the_signals_of_a_shutdown(tmp_path):
     """Ctrl-C or a service stop reaches the whole group: the helper stays until the log closes it."""
-    helper = _Helper()
+    helper = _Helper(tmp_path)
     try:
         time.sleep(0.3)                               # past the interpreter start, handlers set
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             os.kill(helper.proc.pid, sig)
         time.sleep(0.2)
         assert helper.proc.poll() is None
-        fd = os.open(tmp_path / "f", os.O_WRONLY | os.O_CREAT)
-        assert helper.ask(1, fd)
-        helper.sock.settimeout(10)
-        assert SEQ.unpack(helper.sock.recv(SEQ.size))[0] == 1
-        os.close(fd)
+        helper.send(1, OPEN, b"f.jsonl")
+        helper.send(1, DATA, b"x\n")
+        assert helper.push()
+        assert answer(helper) == 1
     finally:
         helper.close()
     assert helper.proc.returncode == 0
-
-
-def test_the_helper_holds_the_very_file_the_loop_writes(tmp_path):
-    """The claim the helper rests on, checked where it can be: the helper's own descriptor (sent
-    over the socket) is the same open file as the writer's, so the inode it syncs is the one written."""
-    helper = _Helper()
-    try:
-        fd = os.open(tmp_path / "day", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        assert helper.ask(1, fd)
-        helper.sock.settimeout(10)
-        assert SEQ.unpack(helper.sock.recv(SEQ.size))[0] == 1
-        mine = os.fstat(fd)
-        theirs = [os.stat(f"/proc/{helper.proc.pid}/fd/{n}") for n in os.listdir(f"/proc/{helper.proc.pid}/fd")]
-        assert any((s.st_dev, s.st_ino) == (mine.st_dev, mine.st_ino) for s in theirs)
-        os.close(fd)
-    finally:
-        helper.close()
