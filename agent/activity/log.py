@@ -2,7 +2,9 @@
 
 `write()` is called from mitmproxy's event loop, so it only copies the record and puts it on a
 bounded queue (no I/O, no hashing, no JSON). A writer thread turns records into lines, chains
-them, appends them to the day's file, fsyncs, then writes the checkpoint.
+them, appends them to the day's file, fsyncs, then writes the checkpoint. With group commit on the
+loop ("durability" below) the loop renders and chains the lines itself and a helper process writes
+and syncs them: the event loop does no disk I/O either way.
 
 The hand-over: the queue is a deque the loop appends to, and the writer sleeps on a plain lock
 that `_put` releases only when the writer is asleep (`queue.Queue` took a mutex and a condition
@@ -24,14 +26,34 @@ work and is awake anyway, so it sees the new count before it blocks again; IDLE_
 wait for any other path that raises the count.
 
 Durability (group commit): `write(record, commit=ticket)` takes an optional ticket, a callable (or
-an asyncio future) the writer thread resolves with True once the record's line is fsynced (False
-when it could not be written). Classic group commit, no fixed window: the writer takes whatever is
-queued, writes it, fdatasyncs ONCE, then resolves every ticket of the batch (the futures of one
-event loop in ONE `call_soon_threadsafe`); lines that arrive during that fsync form the next batch.
-So an idle proxy pays one fsync of latency per request, and under load batches grow by themselves
-with no timer (a fixed gathering window added its length to every request and woke the writer on
-every record). The proxy holds each response until its ticket fired (proxy_addons/activity.py): an
-answered request is a durable line.
+an asyncio future) the log resolves with True once the record's line is fsynced (False when it
+could not be written). Classic group commit, no fixed window: whatever is queued is written,
+fdatasynced ONCE, then every ticket of the batch fires; lines that arrive during that fsync form
+the next batch. So an idle proxy pays one fsync of latency per request, and under load batches grow
+by themselves with no timer (a fixed gathering window added its length to every request). The proxy
+holds each response until its ticket fired (proxy_addons/activity.py): an answered request is a
+durable line. Two ways to commit:
+
+- The writer thread (above; `durability: async`, tools, and the fall-back): it renders, writes with
+  O_DSYNC and resolves the futures of one event loop in ONE `call_soon_threadsafe`.
+- On the event loop with the fsync helper (`start_group_commit`; what the proxy uses for
+  `durability: sync`): the loop renders and chains each hand-over itself and sends the lines on a
+  non-blocking socket to a helper PROCESS (agent/activity/syncer.py), which appends them, fdatasyncs
+  and answers with the batch's sequence number on the same socket; the loop watches it
+  (`add_reader`) and fires the tickets of every batch up to that number. Why: the writer thread
+  needs the GIL after its wake-up and again after the disk, and the busy event loop thread holds
+  it for up to the switch interval (5 ms) each time; that GIL hand-off, not the 0.1 ms fdatasync,
+  was most of the 1.6-3.4 ms a synchronous commit added per request (docs/security.md has the
+  figures). The helper has its own GIL, and the loop learns of its answer in the epoll call it
+  makes anyway. The loop still never touches the disk: a buffered write() can sleep on the
+  journal or on dirty-page throttling (measured up to 4 ms here), and on a hung disk for good.
+  Who owns the chain state is explicit: the loop from `start_group_commit` on; when the helper
+  dies, fails or the log closes, the loop hands it back through the queue (`_TakeOver`), and the
+  writer thread re-reads the chain from disk, finds by hash which unconfirmed batches the helper
+  had written, syncs those and writes the rest itself. A stuck helper (a stalled disk) is the
+  same as a full queue: batches beyond `max_queue` lines waiting are dropped and counted, and the
+  proxy releases held responses after its commit timeout. Checkpoints name only confirmed lines
+  (written by the writer thread: never an fsync on the loop).
 
 No record poisons a batch: every line is rendered on its own. A string that cannot be encoded as
 UTF-8 (a path with a raw 0xFF byte arrives as a lone surrogate from mitmproxy's surrogateescape)
@@ -295,7 +317,8 @@ class ActivityLog:
 
         # The log owns this state, so it registers it for the exporter (read at scrape time).
         from agent.metrics import ACTIVITY_DROPPED, ACTIVITY_HELPER, ACTIVITY_LINES, ACTIVITY_QUEUE, STATE
-        STATE.register(ACTIVITY_QUEUE, "Activity records waiting for the writer thread", read("queue_depth"), "gauge")
+        STATE.register(ACTIVITY_QUEUE, "Activity records waiting to be written (the writer thread's queue, or sent "
+                       "to the fsync helper and not yet confirmed)", read("queue_depth"), "gauge")
         STATE.register(ACTIVITY_LINES, "Activity log lines written", read("lines_written"), "counter")
         STATE.register(ACTIVITY_DROPPED, "Activity records dropped because the writer queue was full",
                        read("dropped"), "counter")
@@ -543,6 +566,8 @@ class ActivityLog:
         if not helper.push():
             self._take_back("the fsync helper is gone")
             return
+        if self.dropped > self._dropped_logged and self._unconfirmed < self._max_queue:
+            self._commit_here([], None)       # the dropped marker as soon as there is room (module doc)
         if head is not None and time.monotonic() - self._checkpointed >= CHECKPOINT_EVERY:
             self._checkpointed = time.monotonic()
             self._put(_Checkpoint(head))      # confirmed lines only: data on disk before its checkpoint
@@ -634,6 +659,11 @@ class ActivityLog:
             if last is not None:
                 self._prev = chain.line_hash(last)
                 return
+            for older in reversed(files[:-1]):   # an empty newest file: created, then a crash before its first line
+                last = chain.last_line(older)[1]
+                if last is not None:
+                    self._prev = chain.line_hash(last)
+                    return
         anchor = chain.read_json(self.directory / chain.ANCHOR)
         self._prev = (anchor or {}).get("prev") or chain.GENESIS
 

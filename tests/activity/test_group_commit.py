@@ -225,6 +225,43 @@ def test_the_checkpoint_names_only_lines_the_helper_confirmed(tmp_path, monkeypa
     assert unconfirmed == confirmed                   # "b" written, not yet synced: not checkpointed
 
 
+def test_a_stuck_helper_makes_the_loop_drop_and_count_never_wait(tmp_path):
+    """The drop-versus-block choice of the writer queue holds for the helper: past max_queue lines
+    waiting, a group is dropped at once (its ticket says False), counted, and marked in the chain."""
+    async def main():
+        log = ActivityLog(tmp_path, TZ, max_queue=5)
+        loop = asyncio.get_running_loop()
+        assert log.start_group_commit(loop)
+        os.kill(log._helper.proc.pid, signal.SIGSTOP)
+        held = [loop.create_future() for _ in range(5)]
+        for i, fut in enumerate(held):
+            log.write_group([{"request_id": f"r{i}"}], fut)
+        over = loop.create_future()
+        log.write_group([{"request_id": "over"}], over)
+        assert over.done() and over.result() is False and log.dropped == 1
+        assert log.queue_depth == 5
+        os.kill(log._helper.proc.pid, signal.SIGCONT)
+        assert await asyncio.wait_for(asyncio.gather(*held), 15) == [True] * 5
+        assert await commit(log, "next") is True
+        log.close()
+
+    run(main())
+    got = lines(tmp_path)
+    assert [r.get("request_id") or r["event"] for r in got] == ["r0", "r1", "r2", "r3", "r4", "dropped", "next"]
+    assert got[5]["count"] == 1 and check(tmp_path)[0] == []
+
+
+def test_an_empty_newest_day_file_does_not_break_the_chain(tmp_path):
+    """The helper creates a day file when it is named; a crash before its first line leaves it
+    empty, and the chain must continue from the last line of the file before it."""
+    with ActivityLog(tmp_path, TZ) as log:
+        log.write({"request_id": "a", "time": "2026-03-01T12:00:00-05:00"})
+    (tmp_path / "activity-2026-03-02.jsonl").touch()
+    with ActivityLog(tmp_path, TZ) as log:
+        log.write({"request_id": "b", "time": "2026-03-02T12:00:00-05:00"})
+    assert check(tmp_path)[0] == []
+
+
 def test_writes_from_another_thread_go_through_the_loop(tmp_path):
     async def main():
         log = ActivityLog(tmp_path, TZ)
