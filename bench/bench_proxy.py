@@ -28,7 +28,8 @@ Usage: python bench/bench_proxy.py [--visits N] [--threads T] [--rounds R] [--co
 --commit-ab: the cost of durable activity lines (group commit, `activity.durability: sync`, the
 default) on the all-catalog workload (a): the same crossingguard with the shipped policy changed
 only to `durability: async`, alternating rounds in the same run; prints sync/async throughput and
-proxy CPU as ratios (target: sync costs at most 10% throughput, ratio >= 0.90), the per-request
+proxy CPU as ratios (the proxy process alone, and with its children: the fsync helper process does
+the disk work of the sync side) (target: sync costs at most 10% throughput, ratio >= 0.90), the per-request
 latency each implies (the client is a closed loop of --threads requests in flight), and the
 fdatasync latency of this disk measured between the rounds. On loopback every response waits for
 its line's fsync with nothing to hide it behind; --rtt-ms N holds each response N ms in both

@@ -8,8 +8,10 @@ the fail mode, rule "filter_error"). The log is flushed and closed in `done` (cl
 
 Durable before answered (policy `activity.durability: sync`, the default): the records written
 during one event-loop iteration are handed to the log together at its end (`call_soon`, no timer)
-with ONE commit ticket (an asyncio future the writer thread resolves after the fsync of the batch
-holding them, group commit: agent/activity/log.py), and `responseheaders` (which runs before any
+with ONE commit ticket (an asyncio future resolved once the batch holding them is fsynced, group
+commit: agent/activity/log.py; the first hand-over starts the log's group commit on this loop, so
+the loop renders the lines and the fsync helper process writes and syncs them, and its answer
+resolves the future on the loop, with no thread in between), and `responseheaders` (which runs before any
 response byte goes to the client, for server responses and block pages alike) returns that future
 when it is not resolved yet, so mitmproxy awaits it; nothing when the line is already on disk. So
 the flow waits about one fsync, off the event loop (no task or timer per flow); other flows go on. If the line cannot be
@@ -200,7 +202,8 @@ class Activity:
         """Holds the response until the flow's activity line is durable (module doc): returns the
         commit future itself when it is not resolved yet (mitmproxy awaits what a hook returns),
         nothing when the line is already on disk. No coroutine or timer per flow: the future is
-        resolved by the writer thread, or with False by `_expire` after COMMIT_TIMEOUT."""
+        resolved by the log (the fsync helper's answer, or the writer thread), or with False by
+        `_expire` after COMMIT_TIMEOUT."""
         fut = flow.metadata.pop(COMMIT_KEY, None)
         if fut is None or fut.done():
             return None

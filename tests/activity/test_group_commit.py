@@ -12,7 +12,6 @@ import sys
 import time
 from zoneinfo import ZoneInfo
 
-import pytest
 
 from agent.activity import ActivityLog, check
 from agent.activity import chain
