@@ -496,9 +496,22 @@ class ActivityLog:
         if pending > 0:
             recs.insert(0, {"time": datetime.now(timezone.utc).isoformat(), "event": "dropped", "count": pending})
             self._dropped_logged += pending
+        state = (self._prev, self._line_no, self._day, self._file)
+        try:
+            parts = self._render_here(recs)
+        except Exception:  # noqa: BLE001 - a bug here must not half-advance the chain or raise into the proxy
+            self._prev, self._line_no, self._day, self._file = state
+            log.exception("activity log: a batch could not be rendered; its records are dropped")
+            if pending > 0:                   # the marker goes with the next batch, counting these too
+                self._dropped_logged -= pending
+                recs = recs[1:]
+            self.dropped += len(recs)
+            if ticket is not None:
+                _fire(ticket, False)
+            return
         self._seq += 1
-        seq, helper, start = self._seq, self._helper, self._prev
-        for name, lines in self._render_here(recs):
+        seq, helper, start = self._seq, self._helper, state[0]
+        for name, lines in parts:
             if name != self._sent_file:       # a new day file (or the first): the helper opens it
                 helper.send(seq, self._protocol.OPEN, name.encode("utf-8"))
                 self._sent_file = name

@@ -364,3 +364,27 @@ def test_the_helper_ignores_the_signals_of_a_shutdown(tmp_path):
     finally:
         helper.close()
     assert helper.proc.returncode == 0
+
+
+def test_a_batch_that_cannot_be_rendered_is_dropped_and_counted_and_the_chain_holds(tmp_path):
+    async def main():
+        log = ActivityLog(tmp_path, TZ)
+        assert log.start_group_commit(asyncio.get_running_loop())
+        assert await commit(log, "a") is True
+        render = log._render
+
+        def broken(record):
+            if record.get("request_id") == "bad":
+                raise RuntimeError("a bug in rendering")
+            return render(record)
+        log._render = broken
+        fut = asyncio.get_running_loop().create_future()
+        log.write_group([{"request_id": "fine"}, {"request_id": "bad"}], fut)
+        assert fut.done() and fut.result() is False and log.dropped == 2
+        assert await commit(log, "c") is True
+        log.close()
+
+    run(main())
+    got = lines(tmp_path)
+    assert [r.get("request_id") or r["event"] for r in got] == ["a", "dropped", "c"]
+    assert got[1]["count"] == 2 and check(tmp_path)[0] == []
