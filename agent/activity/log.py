@@ -210,6 +210,7 @@ class _Helper:
         # a few hundred small messages). Sent on the helper's next answer: it answers only after it
         # has emptied the socket. Bounded by the caller (ActivityLog._commit_here).
         self.outbox: collections.deque = collections.deque()
+        self.error: OSError | None = None    # why the last push failed
 
     def send(self, seq: int, kind: int, body: bytes) -> None:
         self.outbox.append(self.protocol.HEADER.pack(seq, kind) + body)
@@ -222,7 +223,8 @@ class _Helper:
                 sock.send(outbox[0])
             except BlockingIOError:
                 return True                  # full: the rest goes with the next answer
-            except OSError:                  # the helper is gone (EPIPE, ECONNRESET), or EMSGSIZE
+            except OSError as exc:           # the helper is gone (EPIPE, ECONNRESET), or EMSGSIZE
+                self.error = exc
                 return False
             outbox.popleft()
         return True
@@ -526,8 +528,8 @@ class ActivityLog:
         self._waiting.append(_Batch(seq, ticket, recs, start, self._prev,
                                     {"file": self._file.name, "line": self._line_no, "hash": self._prev}, len(recs)))
         self._unconfirmed += len(recs)
-        if not helper.push():
-            self._take_back(f"the fsync helper is gone (status {helper.proc.poll()})")
+        if not helper.push():                 # the writer thread writes this batch too (no size limit there)
+            self._take_back(f"sending to the fsync helper failed ({helper.error}; helper status {helper.proc.poll()})")
 
     def _render_here(self, recs: list[dict]) -> list[tuple[str, list[bytes]]]:
         """The batch's lines by day file, the chain state advanced (as `_append` does, without
@@ -582,7 +584,7 @@ class ActivityLog:
             self._take_back(f"the fsync helper exited (status {helper.proc.poll()})")
             return
         if not helper.push():
-            self._take_back("the fsync helper is gone")
+            self._take_back(f"sending to the fsync helper failed ({helper.error})")
             return
         if self.dropped > self._dropped_logged and self._unconfirmed < self._max_queue:
             self._commit_here([], None)       # the dropped marker as soon as there is room (module doc)

@@ -388,3 +388,23 @@ def test_a_batch_that_cannot_be_rendered_is_dropped_and_counted_and_the_chain_ho
     got = lines(tmp_path)
     assert [r.get("request_id") or r["event"] for r in got] == ["a", "dropped", "c"]
     assert got[1]["count"] == 2 and check(tmp_path)[0] == []
+
+
+def test_a_line_too_big_for_the_socket_is_written_by_the_writer_thread(tmp_path, caplog):
+    """A message over the socket's limit (a few hundred KB) cannot go to the helper: the writer
+    thread takes over and writes it; nothing waits forever and nothing is lost."""
+    async def main():
+        log = ActivityLog(tmp_path, TZ)
+        assert log.start_group_commit(asyncio.get_running_loop())
+        fut = asyncio.get_running_loop().create_future()
+        log.write_group([{"request_id": "huge", "path": "/" + "x" * 1_500_000}], fut)
+        assert await asyncio.wait_for(fut, 15) is True
+        assert log.helper_up == 0
+        assert await commit(log, "after") is True
+        log.close()
+
+    with caplog.at_level("ERROR", logger="crossingguard.activity"):
+        run(main())
+    assert [r["request_id"] for r in lines(tmp_path)] == ["huge", "after"]
+    assert check(tmp_path)[0] == []
+    assert any("sending to the fsync helper failed" in r.getMessage() for r in caplog.records)
