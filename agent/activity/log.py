@@ -404,7 +404,9 @@ class ActivityLog:
         return fut
 
     def flush(self, timeout: float = 5) -> None:
-        """Wait (up to timeout seconds) until everything written so far is on disk."""
+        """Wait (up to timeout seconds) until everything written so far is on disk. With group
+        commit on the loop this waits for the helper's answers on the loop's thread, blocking it: a
+        flush is for shutdown (the addon's `done`) and for tools, never for the traffic path."""
         if not self._thread.is_alive():
             return
         if self._fast:
