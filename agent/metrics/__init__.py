@@ -37,6 +37,7 @@ BUILD_INFO = "crossingguard_build_info"                   # gauge 1: version, po
 ACTIVITY_LINES = "crossingguard_activity_lines_written_total"    # counter (ActivityLog.lines_written)
 ACTIVITY_QUEUE = "crossingguard_activity_queue_depth"            # gauge (ActivityLog.queue_depth)
 ACTIVITY_DROPPED = "crossingguard_activity_dropped_total"        # counter (ActivityLog.dropped: queue full)
+ACTIVITY_HELPER = "crossingguard_activity_fsync_helper_up"       # gauge (ActivityLog.helper_up)
 SPOOL_DEPTH = "crossingguard_store_spool_depth"                  # gauge: records waiting in home/spool/
 SESSIONS_ACTIVE = "crossingguard_teacher_sessions_active"        # gauge: teacher sessions active now
 ALERTS_PENDING = "crossingguard_alerts_pending"                  # gauge: alert deliveries waiting (home/alerts.db)

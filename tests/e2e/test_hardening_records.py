@@ -4,6 +4,7 @@
    written (escaped) and every other request of the same moment is there, verify-log passes;
 2. durable before answered: under load, the proxy is SIGKILLed; every response a client received
    has its line in the log, and verify-log passes after a restart (which continues the chain);
+   the fsync helper process committed them and exits with the proxy;
 3. classifier workers (and multiprocessing's resource tracker) exit when the proxy is SIGKILLed.
 """
 from __future__ import annotations
@@ -119,8 +120,14 @@ def test_sigkill_under_load_loses_no_answered_line_and_the_chain_verifies(tmp_pa
         deadline = time.monotonic() + 60
         while len(answered) < 150 and time.monotonic() < deadline:
             time.sleep(0.05)
+        # The fsync helper process commits (agent/activity/syncer.py), not the fallback thread.
+        helpers = [k for k in _children(proxy.proc.pid) if "syncer.py" in _cmdline(k)]
         os.kill(proxy.proc.pid, signal.SIGKILL)       # mid-load, no shutdown hooks
         proxy.proc.wait(10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_alive(k) for k in helpers):
+            time.sleep(0.1)
+        helper_survived = [k for k in helpers if _alive(k)]
     finally:
         stop.set()
         for t in threads:
@@ -128,6 +135,9 @@ def test_sigkill_under_load_loses_no_answered_line_and_the_chain_verifies(tmp_pa
         proxy.stop()
     with lock:
         got = list(answered)
+    assert len(helpers) == 1, f"expected one fsync helper under the proxy, got {helpers}"
+    assert not helper_survived, "the fsync helper outlived the killed proxy"
+    assert "writer thread commits" not in proxy.output()
     assert len(got) >= 100, f"only {len(got)} answers before the kill"
     logged = "\n".join(r.get("path", "") for r in log_records(home))
     missing = [m for m in got if m not in logged]
@@ -163,6 +173,14 @@ def _children(pid: int) -> set[int]:
                 found.add(int(entry))
                 frontier.append(int(entry))
     return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def _alive(pid: int) -> bool:
