@@ -60,11 +60,20 @@ class Heads:
     categories: tuple[str, ...]
     coef: np.ndarray                      # (DIM, k) float64
     intercept: np.ndarray                 # (k,)
-    stack: np.ndarray                     # (k, 5): w_tfidf_logit, w_head, intercept, w_proto_pos, w_proto_neg
+    stack: np.ndarray                     # (k, 7): w_tfidf_logit, w_head, intercept, w_proto_pos, w_proto_neg,
+                                          # w_seed_head, w_seed_tfidf
     thresholds: dict[str, float]
     meta: dict = field(default_factory=dict)
     bank: np.ndarray | None = None        # (m, DIM) prototype vectors, or None (no prototype member)
     kinds: tuple[str, ...] = ()
+    seed_coef: np.ndarray | None = None   # (DIM, k) student-domain heads (zeros: none), or None
+    seed_intercept: np.ndarray | None = None
+    help_coef: np.ndarray | None = None   # (DIM,) the learned help-seeking gate, or None
+    help_intercept: float = 0.0
+    help_threshold: float = float("inf")
+    # the student TF-IDF models (round four): category -> (coefficients in the order of the
+    # category's TF-IDF vocabulary, intercept); TextModels adds them as decision columns
+    student: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, directory: Path) -> "Heads":
@@ -75,17 +84,34 @@ class Heads:
                 raise HeadsFileError(f"{jpath}: format: expected {HEADS_FORMAT}, got {doc.get('format')!r}")
             cats = tuple(doc["categories"])
             kinds = tuple(doc.get("prototypes", {}).get("kinds", ()))
+            entries = [doc["categories"][c] for c in cats]
+            gate = doc.get("help_gate")
             with np.load(npath, allow_pickle=False) as z:
                 coef = np.column_stack([z[f"coef_{c}"].astype(np.float64) for c in cats])
                 bank = z["proto_vectors"].astype(np.float64) if kinds else None
+                # the student-domain heads (round four), one column per category; zeros where a
+                # category has none (its weight is 0 too)
+                seed_coef = np.column_stack([z[f"seed_coef_{c}"].astype(np.float64) if f"seed_coef_{c}" in z.files
+                                             else np.zeros(coef.shape[0]) for c in cats])
+                help_coef = z["help_coef"].astype(np.float64) if gate else None
+                student = {c: (z[f"student_coef_{c}"].astype(np.float64), float(e["student_intercept"]))
+                           for c, e in zip(cats, entries) if f"student_coef_{c}" in z.files}
             if bank is not None and bank.shape[0] != len(kinds):
                 raise HeadsFileError(f"{npath}: proto_vectors: {bank.shape[0]} rows for {len(kinds)} prototype kinds in {jpath}")
-            entries = [doc["categories"][c] for c in cats]
             stack = np.array([[e["stack"]["w_tfidf_logit"], e["stack"]["w_head"], e["stack"]["intercept"],
-                               e["stack"].get("w_proto_pos", 0.0), e["stack"].get("w_proto_neg", 0.0)]
+                               e["stack"].get("w_proto_pos", 0.0), e["stack"].get("w_proto_neg", 0.0),
+                               e["stack"].get("w_seed_head", 0.0), e["stack"].get("w_seed_tfidf", 0.0)]
                               for e in entries], dtype=np.float64)
-            return cls(cats, coef, np.array([e["head_intercept"] for e in entries], dtype=np.float64), stack,
-                       {c: float(e["threshold"]) for c, e in zip(cats, entries)}, doc, bank, kinds)
+            seed_icpt = np.array([e.get("seed_head_intercept", 0.0) for e in entries], dtype=np.float64)
+            heads = cls(cats, coef, np.array([e["head_intercept"] for e in entries], dtype=np.float64), stack,
+                        {c: float(e["threshold"]) for c, e in zip(cats, entries)}, doc, bank, kinds,
+                        seed_coef, seed_icpt)
+            heads.student = student
+            if gate:
+                heads.help_coef = help_coef
+                heads.help_intercept = float(gate["intercept"])
+                heads.help_threshold = float(gate["threshold"])
+            return heads
         except HeadsFileError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -105,6 +131,8 @@ class Heads:
         w_head * head + w_pos * proto_pos + w_neg * proto_neg."""
         v = enc.vectors.astype(np.float64)
         z = (v @ self.coef + self.intercept) * self.stack[:, 1]
+        if self.seed_coef is not None and self.stack.shape[1] > 5 and self.stack[:, 5].any():
+            z += (v @ self.seed_coef + self.seed_intercept) * self.stack[:, 5]
         if self.bank is not None:
             for j, c in enumerate(self.categories):
                 if self.stack[j, 3] or self.stack[j, 4]:
@@ -116,7 +144,25 @@ class Heads:
             out[i] = z[enc.offsets[i]:enc.offsets[i + 1]].max(axis=0)
         return out
 
-    def combine(self, tfidf: dict[str, np.ndarray], enc: Encoded) -> dict[str, np.ndarray]:
+    def help_seeking(self, enc: Encoded) -> np.ndarray | None:
+        """(n_posts,) bool: the learned help-seeking gate (round four), a logistic model on the
+        window vectors trained on the help-seeking seed posts against every other seed post, over
+        its threshold in any window; None when the heads file has no gate."""
+        if self.help_coef is None:
+            return None
+        d = enc.vectors.astype(np.float64) @ self.help_coef + self.help_intercept
+        n = len(enc.offsets) - 1
+        out = np.zeros(n, dtype=bool)
+        for i in range(n):
+            a, b = enc.offsets[i], enc.offsets[i + 1]
+            out[i] = b > a and d[a:b].max() >= self.help_threshold
+        return out
+
+    def combine(self, tfidf: dict[str, np.ndarray], enc: Encoded,
+                student: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """The ensemble probability per category from the TF-IDF probabilities, the encoded
+        windows and the student TF-IDF decisions (TextModels.student_decisions; a category
+        without one adds nothing)."""
         e = self.encoder_part(enc)
         out = dict(tfidf)
         for j, c in enumerate(self.categories):
@@ -124,6 +170,8 @@ class Heads:
                 continue
             p = np.clip(np.asarray(tfidf[c], dtype=np.float64), 1e-6, 1 - 1e-6)
             z = self.stack[j, 0] * np.log(p / (1 - p)) + e[:, j] + self.stack[j, 2]
+            if student and c in student and self.stack[j, 6]:
+                z = z + self.stack[j, 6] * np.asarray(student[c], dtype=np.float64)
             out[c] = 1.0 / (1.0 + np.exp(-z))
         return out
 

@@ -143,7 +143,7 @@ class Classifier:
         # the text models read at most MAX_CHARS characters; normalizing more would be wasted work
         norms = [normalize(t[:MAX_CHARS], offsets=False) for t in texts]   # offsets only if evidence is asked
         ntexts = [n.text for n in norms]
-        probs, hits = self.models.score(norms)
+        probs, hits, learned_help = self.models.score_full(norms)
         # one conversion for all posts and categories instead of a numpy scalar per post and
         # category (clip and round work element by element: the values do not depend on the shape)
         text_cats = self.models.categories
@@ -151,6 +151,10 @@ class Classifier:
         piis = self._pii_all(posts)
         imps = self._impersonation_all(posts)
         helps = _help_seeking_all(texts, ntexts)
+        if learned_help is not None:
+            # the learned gate (round four) widens the rules: a post either finds help-seeking is
+            # help-seeking; the exceptions (self_harm kept, a plain first-person threat kept) hold
+            helps = [h or bool(g) for h, g in zip(helps, learned_help)]
         thresholds = [(c, self.thresholds.get(c, 1.01)) for c in CATEGORIES]
         scored: list[tuple[dict[str, float], list[str]]] = []
         for i, row in enumerate(rows):

@@ -81,15 +81,29 @@ LENGTH_BINS = (0, 8, 16, 32, 64, 96, 127)
 ENSEMBLE_CATEGORIES = ("threat", "self_harm", "bullying")
 # The ensemble's members per category (classifiers.heads): TF-IDF logit, encoder head, prototype
 # similarities (to the category's prototypes, to the hard-negative ones).
-MEMBERS = {"threat": ("tfidf", "head", "proto_pos", "proto_neg"),
-           "self_harm": ("tfidf", "head", "proto_pos", "proto_neg"),
-           "bullying": ("tfidf", "proto_pos", "proto_neg")}
+MEMBERS = {"threat": ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf"),
+           "self_harm": ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf"),
+           "bullying": ("tfidf", "proto_pos", "proto_neg", "seed_head", "seed_tfidf")}
+# Round four: a student-domain head per category, a logistic regression on the vectors of the seed
+# posts alone (positives: the category's seeds; negatives: every other seed, threat seeds left out
+# of bullying as above). Its decisions on the seed posts in the stack are out of fold.
+SEED_HEAD_C = 1.0
+# ... and a student TF-IDF model per category: the same kind of logistic regression on the seed
+# posts, over the category's TF-IDF features (its vocabulary and idf, so it costs one more column
+# of the product the TF-IDF models already compute; classifiers.textmodels.TextModels._set_student).
+STUDENT_C = 10.0
+# The learned help-seeking gate (classifiers.heads.Heads.help_seeking): help-seeking seeds against
+# every other seed post (the kind-less negatives of seed_posts.csv left out: some of them ask for
+# help). Threshold: the lowest at which at most HELP_GATE_COST of the bullying and threat seed
+# posts (out of fold) would be gated, since a gated post loses its bullying or threat label.
+HELP_GATE_COST = 0.02
 SEED_FOLDS = 5
 STACK_C = 100.0
 # Threshold choice: threat and self-harm for recall on the seed posts' out-of-fold ensemble scores
 # (the student-style domain; a missed threat costs more than a counselor's minute); bullying for
 # precision on the validation parts.
-RECALL_TARGET: dict[str, float] = {"threat": 0.90, "self_harm": 0.90}
+RECALL_TARGET: dict[str, float] = {"threat": 0.90, "self_harm": 0.90, "bullying": 0.90}
+GATED = ("bullying", "threat")     # the labels help-seeking suppresses (classifiers.pipeline.MISCONDUCT)
 NONE_CAP = 0.15
 PRECISION_TARGET = {"bullying": 0.85, "threat": 0.85, "self_harm": 0.90}
 
@@ -186,7 +200,8 @@ def gather_heads(category: str, data_dir: Path | None, splits: dict | None = Non
     for t in HEAD_IDIOMS.get(category, ()):
         out.train.add(t, 0)
         out.train_source.append("idioms")
-    for text, cat, _ in read_seeds():
+    for seed in read_seeds():
+        text, cat = seed.text, seed.category
         if category == "bullying" and cat == "threat":
             continue
         for _ in range(SEED_REPEAT):
@@ -203,10 +218,55 @@ def seeds_path() -> Path:
     return Path(__file__).resolve().parent / "seed_posts.csv"
 
 
-def read_seeds() -> list[tuple[str, str, int]]:
+def seed_files() -> list[Path]:
+    """The seed posts: seed_posts.csv (rounds two and three, no kind column) and every
+    seeds/*.csv (round four: text,category,label,kind), in name order."""
+    return [seeds_path()] + sorted((seeds_path().parent / "seeds").glob("*.csv"))
+
+
+@dataclass(frozen=True)
+class Seed:
+    text: str
+    category: str       # bullying | threat | self_harm | none
+    label: int
+    kind: str           # the category for positives (or `concern`: a worried friend, self_harm);
+                        # help | hyperbole | slang | quote | game | ordinary for negatives;
+                        # `hard` for negatives of seed_posts.csv, which has no kind column
+
+
+SEED_KINDS = ("bullying", "threat", "self_harm", "concern", "help", "hyperbole", "slang", "quote", "game",
+              "gaming", "ordinary", "hard")
+
+
+def read_seeds(paths: Sequence[Path] | None = None) -> list[Seed]:
+    """Every seed post once (the first file that has a text wins). A malformed row raises
+    DataFileError naming file, line and column."""
     import csv
-    with seeds_path().open(newline="", encoding="utf-8") as f:
-        return [(r["text"], r["category"], int(r["label"])) for r in csv.DictReader(f)]
+    from classifiers.datasets import DataFileError
+    out: list[Seed] = []
+    seen: set[str] = set()
+    for path in (paths if paths is not None else seed_files()):
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            for r in reader:
+                where = f"{path}:{reader.line_num}"
+                text, cat, label = (r.get("text") or "").strip(), r.get("category"), r.get("label")
+                if not text:
+                    raise DataFileError(f"{where}: text: empty")
+                if cat not in ("bullying", "threat", "self_harm", "none"):
+                    raise DataFileError(f"{where}: category: expected bullying, threat, self_harm or none, got {cat!r}")
+                if label not in ("0", "1") or (label == "1") != (cat != "none"):
+                    raise DataFileError(f"{where}: label: expected 1 for a category, 0 for none, got {label!r}")
+                kind = r.get("kind") or (cat if cat != "none" else "hard")
+                if kind == "gaming":
+                    kind = "game"
+                if kind not in SEED_KINDS or (cat == "none") != (kind not in ("bullying", "threat", "self_harm", "concern")):
+                    raise DataFileError(f"{where}: kind: {kind!r} does not fit category {cat!r}")
+                if text in seen:
+                    continue
+                seen.add(text)
+                out.append(Seed(text, cat, int(label), kind))
+    return out
 
 
 def token_lengths(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
@@ -312,19 +372,99 @@ def fit_stack_weighted(Z: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tupl
     return clf.coef_[0].astype(np.float64), float(clf.intercept_[0])
 
 
-def threshold_recall_capped(labels, scores, hard_negative, target: float, cap: float) -> tuple[float, float, float]:
+def threshold_recall_capped(labels, scores, hard_negative, target: float, cap: float,
+                            min_kind: int = 10) -> tuple[float, float, float]:
     """(threshold, recall threshold, cap threshold): recall first, within a cap. The recall
     threshold is the highest keeping recall >= target; the cap threshold the (1 - cap) quantile of
-    the hard negatives' scores, so at most about `cap` of them are labelled; the larger wins."""
+    the hard negatives' scores, so at most about `cap` of them are labelled; the larger wins.
+    `hard_negative`: booleans (one group), or each row's kind ("" for none): then the cap holds
+    for every kind with at least `min_kind` rows (the largest of their quantiles), so a kind that
+    is easy for this category (slang for threat) cannot buy a lower threshold for a hard one
+    (hyperbole for threat) by its numbers."""
     t_rec = threshold_for_recall(labels, scores, target)[0]
-    neg = np.asarray(scores, dtype=float)[np.asarray(hard_negative, dtype=bool)]
-    floor = float(np.quantile(neg, 1 - cap)) if len(neg) else 0.0
+    sc = np.asarray(scores, dtype=float)
+    hn = np.asarray(hard_negative)
+    if hn.dtype == bool:
+        groups = [hn]
+    else:
+        groups = [hn == k for k in sorted(set(hn.tolist()) - {""}) if (hn == k).sum() >= min_kind]
+    floor = max((float(np.quantile(sc[g], 1 - cap)) for g in groups if g.any()), default=0.0)
     return max(t_rec, floor), t_rec, floor
 
 
+def _seed_folds(texts: Sequence[str]) -> np.ndarray:
+    return np.array([seed_fold(t) for t in texts])
+
+
+def seed_rows(category: str, seeds: Sequence[Seed]) -> list[Seed]:
+    """The seed posts a student-domain model of `category` trains on (threat seeds are left out
+    of bullying: a threat to a peer is not a false bullying label)."""
+    return [x for x in seeds if not (category == "bullying" and x.category == "threat")]
+
+
+def fit_seed_model(category: str, seeds: Sequence[Seed], X, C: float) -> dict:
+    """A student-domain model of `category` on the seed posts alone (X: one row per
+    seed_rows(category, seeds), encoder vectors or student TF-IDF features): coefficients,
+    intercept, and each seed's out-of-fold decision (SEED_FOLDS folds by text hash, as the
+    stack's)."""
+    use = seed_rows(category, seeds)
+    texts = [x.text for x in use]
+    y = np.array([int(x.category == category) for x in use])
+    folds = _seed_folds(texts)
+    oof = np.zeros(len(use))
+    for k in range(SEED_FOLDS):
+        c_k, i_k = fit_seed_logistic(X[folds != k], y[folds != k], C)
+        oof[folds == k] = X[folds == k] @ c_k + i_k
+    coef, icpt = fit_seed_logistic(X, y, C)
+    return {"coef": coef, "intercept": icpt, "texts": texts, "oof": oof, "positives": int(y.sum()),
+            "oof_roc_auc": round(float(roc_auc_score(y, oof)), 4)}
+
+
+def fit_seed_logistic(X, y: np.ndarray, C: float = SEED_HEAD_C) -> tuple[np.ndarray, float]:
+    clf = LogisticRegression(C=C, max_iter=5000, class_weight="balanced").fit(X, y)
+    return clf.coef_[0].astype(np.float64), float(clf.intercept_[0])
+
+
+def fit_help_gate(seeds: Sequence[Seed], vec: dict[str, np.ndarray]) -> dict:
+    """The learned help-seeking gate (see HELP_GATE_COST): coefficients, intercept, threshold,
+    its out-of-fold figures on the seeds, and "_oof_gated" (text -> gated out of fold) for the
+    threshold choice of the gated categories."""
+    use = [x for x in seeds if x.kind != "hard"]
+    texts = [x.text for x in use]
+    X = np.vstack([vec[t] for t in texts]).astype(np.float64)
+    y = np.array([int(x.kind == "help") for x in use])
+    folds = _seed_folds(texts)
+    oof = np.zeros(len(use))
+    for k in range(SEED_FOLDS):
+        c_k, i_k = fit_seed_logistic(X[folds != k], y[folds != k])
+        oof[folds == k] = X[folds == k] @ c_k + i_k
+    coef, icpt = fit_seed_logistic(X, y)
+    costly = np.array([x.category in GATED for x in use])
+    thr = float(np.quantile(oof[costly], 1 - HELP_GATE_COST)) if costly.any() else float("inf")
+    thr = max(thr, 0.0)          # never below an even chance
+    gated_all = {x.text: False for x in seeds}
+    gated_all.update({t: bool(d >= thr) for t, d in zip(texts, oof)})
+    kinds = sorted({x.kind for x in use})
+    by_kind = {k: round(float((oof[[x.kind == k for x in use]] >= thr).mean()), 4) for k in kinds}
+    return {"coef": coef, "intercept": icpt, "threshold": round(thr, 6), "C": SEED_HEAD_C,
+            "rule": f"lowest threshold gating at most {HELP_GATE_COST} of the bullying and threat seeds (out of fold)",
+            "n": len(use), "help_seeds": int(y.sum()),
+            "gated_out_of_fold_by_kind": by_kind, "_oof_gated": gated_all}
+
+
 def train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: Callable[[list[str]], dict],
-                encoder: Encoder, *, extra: dict[str, Part] | None = None, log=print) -> dict:
-    """Fit every category's head and ensemble; returns the heads document (arrays under "_arrays")."""
+                encoder: Encoder, *, extra: dict[str, Part] | None = None, log=print, tfidf_models=None) -> dict:
+    """Fit every category's head and ensemble; returns the heads document (arrays under "_arrays").
+    BLAS runs on one thread: the solvers' sums then come out in the same order on every machine
+    and at any OMP_NUM_THREADS, so `crossingguard train` reproduces the shipped files bit for bit
+    (with two threads the coefficients differed in their last bits)."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1):
+        return _train_heads(categories, data_dir, tfidf_proba, encoder, extra=extra, log=log, tfidf_models=tfidf_models)
+
+
+def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: Callable[[list[str]], dict],
+                 encoder: Encoder, *, extra: dict[str, Part] | None = None, log=print, tfidf_models=None) -> dict:
     from classifiers.heads import NEGATIVE_KINDS, PROTO_TAU, proto_features
     from classifiers.train.metrics import binary_metrics, threshold_for_precision
 
@@ -338,6 +478,14 @@ def train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: C
                                 "sha256": hashlib.sha256(prototypes_path().read_bytes()).hexdigest(),
                                 "tau": PROTO_TAU, "negative_kinds": list(NEGATIVE_KINDS), "kinds": bank_kinds},
                  "categories": {}, "_arrays": {"proto_vectors": bank}}
+    seeds = read_seeds()
+    seed_vec = dict(zip((x.text for x in seeds), cache.embed(encoder, prepare([x.text for x in seeds]))))
+    gate = fit_help_gate(seeds, seed_vec)
+    gated_oof = gate.pop("_oof_gated")
+    kind_of_seed = {x.text: x.kind for x in seeds if x.category == "none"}
+    doc["_arrays"]["help_coef"] = gate.pop("coef")
+    doc["help_gate"] = gate
+    log(json.dumps({"help_gate": gate}))
     for cat in categories:
         members = MEMBERS[cat]
         data = gather_heads(cat, data_dir, splits, (extra or {}).get(cat))
@@ -364,7 +512,8 @@ def train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: C
         coef, icpt = fit_head(Xtr[rows], ytr[rows])
         # out-of-fold head decisions for the seed posts: refit without each fold's seeds
         seed_texts = list(dict.fromkeys(data.train.texts[i] for i in np.flatnonzero(is_seed)))
-        seed_y = np.array([int(data.train.labels[data.train.texts.index(t)]) for t in seed_texts])
+        label_of = {t: y for t, y, seed in zip(data.train.texts, data.train.labels, is_seed) if seed}
+        seed_y = np.array([int(label_of[t]) for t in seed_texts])
         folds = np.array([seed_fold(t) for t in seed_texts])
         Xseed = cache.embed(encoder, prepare(seed_texts))
         d_seed = np.zeros(len(seed_texts))
@@ -382,23 +531,54 @@ def train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: C
         d_st = np.concatenate([dva, d_seed])
         f_st = proto_features(np.vstack([Xva, Xseed]), bank, bank_kinds, cat)
         cols = {"tfidf": logit(p_st), "head": d_st, "proto_pos": f_st[:, 0], "proto_neg": f_st[:, 1]}
-        used = [m for m in ("tfidf", "head", "proto_pos", "proto_neg") if m in members]
+        seed_head_note = student_note = None
+        if "seed_head" in members:
+            Xs = np.vstack([seed_vec[x.text] for x in seed_rows(cat, seeds)]).astype(np.float64)
+            sh = fit_seed_model(cat, seeds, Xs, SEED_HEAD_C)
+            doc["_arrays"][f"seed_coef_{cat}"] = sh["coef"]
+            oof = dict(zip(sh["texts"], sh["oof"]))
+            cols["seed_head"] = np.concatenate([Xva.astype(np.float64) @ sh["coef"] + sh["intercept"],
+                                                np.array([oof[t] for t in seed_texts])])
+            seed_head_note = {"intercept": sh["intercept"], "n": len(sh["texts"]), "positives": sh["positives"],
+                              "C": SEED_HEAD_C, "oof_roc_auc": sh["oof_roc_auc"]}
+        if "seed_tfidf" in members:
+            if tfidf_models is None:
+                raise ValueError("the student TF-IDF member needs the TF-IDF models (tfidf_models)")
+            Fs = tfidf_models.feature_matrix([x.text for x in seed_rows(cat, seeds)], cat)
+            st = fit_seed_model(cat, seeds, Fs, STUDENT_C)
+            doc["_arrays"][f"student_coef_{cat}"] = st["coef"]
+            oof = dict(zip(st["texts"], st["oof"]))
+            cols["seed_tfidf"] = np.concatenate([tfidf_models.feature_matrix(data.val.texts, cat) @ st["coef"]
+                                                 + st["intercept"], np.array([oof[t] for t in seed_texts])])
+            student_note = {"intercept": st["intercept"], "n": len(st["texts"]), "positives": st["positives"],
+                            "C": STUDENT_C, "oof_roc_auc": st["oof_roc_auc"],
+                            "features": f"the {cat} TF-IDF model's vocabulary and idf"}
+        used = [m for m in ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf") if m in members]
         wts, b = fit_stack_weighted(np.column_stack([cols[m] for m in used]), y_st, groups)
         wd = dict(zip(used, (float(x) for x in wts)))
         stack = {"w_tfidf_logit": wd.get("tfidf", 0.0), "w_head": wd.get("head", 0.0), "intercept": b,
-                 "w_proto_pos": wd.get("proto_pos", 0.0), "w_proto_neg": wd.get("proto_neg", 0.0)}
-        ens = 1 / (1 + np.exp(-(stack["w_tfidf_logit"] * cols["tfidf"] + stack["w_head"] * cols["head"]
-                               + stack["w_proto_pos"] * cols["proto_pos"] + stack["w_proto_neg"] * cols["proto_neg"] + b)))
+                 "w_proto_pos": wd.get("proto_pos", 0.0), "w_proto_neg": wd.get("proto_neg", 0.0),
+                 "w_seed_head": wd.get("seed_head", 0.0), "w_seed_tfidf": wd.get("seed_tfidf", 0.0)}
+        key = {"tfidf": "w_tfidf_logit", "head": "w_head", "proto_pos": "w_proto_pos", "proto_neg": "w_proto_neg",
+               "seed_head": "w_seed_head", "seed_tfidf": "w_seed_tfidf"}
+        ens = 1 / (1 + np.exp(-(sum(stack[key[m]] * cols[m] for m in used) + b)))
         sv, ss = groups == "val", groups == "seeds"
+        if cat in GATED:
+            # a seed post the help gate (out of fold) takes for help-seeking loses this label
+            # whatever its score: the threshold is chosen on what the pipeline would label
+            gated = ss & np.isin(np.array(texts_st, dtype=object), [t for t, g in gated_oof.items() if g])
+            ens = np.where(gated, 0.0, ens)
         seed_neg = (y_st == 0) & ss
-        seed_none = ss & np.isin(np.array(texts_st, dtype=object), [t for t, c, _ in read_seeds() if c == "none"])
+        seed_none = ss & np.isin(np.array(texts_st, dtype=object), [s.text for s in read_seeds() if s.category == "none"])
         if cat in RECALL_TARGET:
             # recall first, within a cap: the highest threshold keeping RECALL_TARGET of the seed
             # posts of the category (out of fold), but never so low that more than NONE_CAP of the
             # hard-negative seed posts (hyperbole, help-seeking, slang, quotation, games) are labelled
-            thr, t_rec, floor = threshold_recall_capped(y_st[ss], ens[ss], seed_none[ss], RECALL_TARGET[cat], NONE_CAP)
+            kind_of = {x.text: x.kind for x in seeds if x.category == "none"}
+            neg_kind = np.array([kind_of.get(t, "") for t in np.array(texts_st, dtype=object)[ss]])
+            thr, t_rec, floor = threshold_recall_capped(y_st[ss], ens[ss], neg_kind, RECALL_TARGET[cat], NONE_CAP)
             choice = {"rule": f"max(threshold keeping seed recall >= {RECALL_TARGET[cat]}, "
-                              f"threshold labelling <= {NONE_CAP} of the hard-negative seeds)",
+                              f"threshold labelling <= {NONE_CAP} of the hard-negative seeds of every kind)",
                       "recall_threshold": round(t_rec, 4), "cap_threshold": round(floor, 4), "on": "seed posts, out of fold"}
             pos_s = ss & (y_st == 1)
             rec = float((ens[pos_s] >= thr).mean())
@@ -413,6 +593,10 @@ def train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: C
                       seed_recall=round(float((ens[ss & (y_st == 1)] >= thr).mean()), 4),
                       seed_negatives_labelled=round(float((ens[seed_neg] >= thr).mean()), 4),
                       seed_none_labelled=round(float((ens[seed_none] >= thr).mean()), 4))
+        kinds_st = np.array([kind_of_seed.get(t, "") for t in texts_st])
+        choice["seed_negatives_labelled_by_kind"] = {
+            k: round(float((ens[ss & (kinds_st == k)] >= thr).mean()), 4)
+            for k in sorted(set(kinds_st[ss & (y_st == 0)].tolist()) - {""})}
         # the trade-off on the seed posts: recall of the category's seeds when at most q of the
         # hard-negative seeds ("none") are labelled
         tradeoff = {}
@@ -424,6 +608,8 @@ def train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: C
         doc["_arrays"][f"coef_{cat}"] = coef
         doc["categories"][cat] = {
             "head_intercept": icpt, "members": list(used), "stack": stack,
+            "seed_head_intercept": (seed_head_note or {}).get("intercept", 0.0), "seed_head": seed_head_note,
+            "student_intercept": (student_note or {}).get("intercept", 0.0), "student_tfidf": student_note,
             "threshold": round(thr, 4), "threshold_choice": choice,
             "training": {"n_train": int(len(rows)), "n_val": len(data.val), "n_seed_posts": len(seed_texts),
                          "seed_folds": SEED_FOLDS, "C": HEAD_C, "stack_C": STACK_C,
