@@ -55,6 +55,19 @@ class HeadsFileError(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Gate:
+    """A kind gate (round four, classifiers/train/heads.py): a post of kind `name` (help-seeking,
+    friendly slang, hyperbole) recognised by a logistic model on the encoder's vectors plus one on
+    the student TF-IDF features, trained on the seed posts of that kind against the seed posts of
+    the categories it suppresses. When it fires, the pipeline drops those labels (scores stay)."""
+    name: str
+    suppresses: tuple[str, ...]
+    coef: np.ndarray            # (DIM,)
+    intercept: float            # both models' intercepts
+    threshold: float
+
+
 @dataclass
 class Heads:
     categories: tuple[str, ...]
@@ -68,12 +81,12 @@ class Heads:
     kinds: tuple[str, ...] = ()
     seed_coef: np.ndarray | None = None   # (DIM, k) student-domain heads (zeros: none), or None
     seed_intercept: np.ndarray | None = None
-    help_coef: np.ndarray | None = None   # (DIM,) the learned help-seeking gate, or None
-    help_intercept: float = 0.0
-    help_threshold: float = float("inf")
-    # the student TF-IDF models (round four): category -> (coefficients in the order of the
-    # category's TF-IDF vocabulary, intercept); TextModels adds them as decision columns
+    # the student TF-IDF models (round four): column name -> (the category whose TF-IDF vocabulary
+    # and idf it reads, coefficients in that vocabulary's order, intercept); TextModels adds them
+    # as decision columns. A category's own member is named by the category; a gate's "gate:<name>".
     student: dict = field(default_factory=dict)
+    # the kind gates (round four): name -> Gate
+    gates: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, directory: Path) -> "Heads":
@@ -85,7 +98,7 @@ class Heads:
             cats = tuple(doc["categories"])
             kinds = tuple(doc.get("prototypes", {}).get("kinds", ()))
             entries = [doc["categories"][c] for c in cats]
-            gate = doc.get("help_gate")
+            gate_docs = doc.get("gates", {})
             with np.load(npath, allow_pickle=False) as z:
                 coef = np.column_stack([z[f"coef_{c}"].astype(np.float64) for c in cats])
                 bank = z["proto_vectors"].astype(np.float64) if kinds else None
@@ -93,9 +106,13 @@ class Heads:
                 # category has none (its weight is 0 too)
                 seed_coef = np.column_stack([z[f"seed_coef_{c}"].astype(np.float64) if f"seed_coef_{c}" in z.files
                                              else np.zeros(coef.shape[0]) for c in cats])
-                help_coef = z["help_coef"].astype(np.float64) if gate else None
-                student = {c: (z[f"student_coef_{c}"].astype(np.float64), float(e["student_intercept"]))
+                student = {c: (c, z[f"student_coef_{c}"].astype(np.float64), float(e["student_intercept"]))
                            for c, e in zip(cats, entries) if f"student_coef_{c}" in z.files}
+                gates = {}
+                for name, g in gate_docs.items():
+                    gates[name] = Gate(name, tuple(g["suppresses"]), z[f"gate_enc_{name}"].astype(np.float64),
+                                       float(g["intercept"]), float(g["threshold"]))
+                    student[f"gate:{name}"] = (g["vocab"], z[f"gate_tfidf_{name}"].astype(np.float64), 0.0)
             if bank is not None and bank.shape[0] != len(kinds):
                 raise HeadsFileError(f"{npath}: proto_vectors: {bank.shape[0]} rows for {len(kinds)} prototype kinds in {jpath}")
             stack = np.array([[e["stack"]["w_tfidf_logit"], e["stack"]["w_head"], e["stack"]["intercept"],
@@ -106,11 +123,7 @@ class Heads:
             heads = cls(cats, coef, np.array([e["head_intercept"] for e in entries], dtype=np.float64), stack,
                         {c: float(e["threshold"]) for c, e in zip(cats, entries)}, doc, bank, kinds,
                         seed_coef, seed_icpt)
-            heads.student = student
-            if gate:
-                heads.help_coef = help_coef
-                heads.help_intercept = float(gate["intercept"])
-                heads.help_threshold = float(gate["threshold"])
+            heads.student, heads.gates = student, gates
             return heads
         except HeadsFileError:
             raise
@@ -144,18 +157,22 @@ class Heads:
             out[i] = z[enc.offsets[i]:enc.offsets[i + 1]].max(axis=0)
         return out
 
-    def help_seeking(self, enc: Encoded) -> np.ndarray | None:
-        """(n_posts,) bool: the learned help-seeking gate (round four), a logistic model on the
-        window vectors trained on the help-seeking seed posts against every other seed post, over
-        its threshold in any window; None when the heads file has no gate."""
-        if self.help_coef is None:
-            return None
-        d = enc.vectors.astype(np.float64) @ self.help_coef + self.help_intercept
+    def gate_decisions(self, enc: Encoded, student: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """(n_posts,) bool per kind gate: the gate's encoder decision (its most gate-like window)
+        plus its student TF-IDF decision (`student["gate:<name>"]`) at or over its threshold."""
+        if not self.gates:
+            return {}
+        v = enc.vectors.astype(np.float64)
         n = len(enc.offsets) - 1
-        out = np.zeros(n, dtype=bool)
-        for i in range(n):
-            a, b = enc.offsets[i], enc.offsets[i + 1]
-            out[i] = b > a and d[a:b].max() >= self.help_threshold
+        out = {}
+        for name, g in self.gates.items():
+            d = v @ g.coef + g.intercept
+            best = np.full(n, -np.inf)
+            for i in range(n):
+                a, b = enc.offsets[i], enc.offsets[i + 1]
+                if b > a:
+                    best[i] = d[a:b].max()
+            out[name] = (best + np.asarray(student.get(f"gate:{name}", 0.0))) >= g.threshold
         return out
 
     def combine(self, tfidf: dict[str, np.ndarray], enc: Encoded,

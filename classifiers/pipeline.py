@@ -143,7 +143,7 @@ class Classifier:
         # the text models read at most MAX_CHARS characters; normalizing more would be wasted work
         norms = [normalize(t[:MAX_CHARS], offsets=False) for t in texts]   # offsets only if evidence is asked
         ntexts = [n.text for n in norms]
-        probs, hits, learned_help = self.models.score_full(norms)
+        probs, hits, gates = self.models.score_full(norms)
         # one conversion for all posts and categories instead of a numpy scalar per post and
         # category (clip and round work element by element: the values do not depend on the shape)
         text_cats = self.models.categories
@@ -151,10 +151,11 @@ class Classifier:
         piis = self._pii_all(posts)
         imps = self._impersonation_all(posts)
         helps = _help_seeking_all(texts, ntexts)
-        if learned_help is not None:
-            # the learned gate (round four) widens the rules: a post either finds help-seeking is
-            # help-seeking; the exceptions (self_harm kept, a plain first-person threat kept) hold
-            helps = [h or bool(g) for h, g in zip(helps, learned_help)]
+        if "help" in gates:
+            # the learned help gate (round four) widens the rules: a post either finds is
+            # help-seeking, under the same policy (self_harm kept, a plain first-person threat kept)
+            helps = [h or bool(g) for h, g in zip(helps, gates["help"][0])]
+        kind_gates = [(on, cats) for name, (on, cats) in gates.items() if name != "help"]
         thresholds = [(c, self.thresholds.get(c, 1.01)) for c in CATEGORIES]
         scored: list[tuple[dict[str, float], list[str]]] = []
         for i, row in enumerate(rows):
@@ -164,7 +165,15 @@ class Classifier:
                 scores["pii"] = round(max(e.weight for e in piis[i]), 4)
             if imps[i]:
                 scores["impersonation"] = round(max(e.weight for e in imps[i]), 4)
-            scored.append((scores, [c for c, t in thresholds if scores[c] >= t]))
+            labels = [c for c, t in thresholds if scores[c] >= t]
+            if labels and kind_gates:
+                # a kind gate (friendly slang, hyperbole) drops the labels it suppresses, except
+                # where the post states that category plainly (an intent pattern, not negated or
+                # quoted): the same exception as the tone damping (classifiers.patterns.tone)
+                plain = {h.category for h in hits[i] if h.score >= PLAIN_SCORE}
+                off = {c for on, cats in kind_gates if on[i] for c in cats} - plain
+                labels = [c for c in labels if c not in off]
+            scored.append((scores, labels))
         # Evidence is computed for labelled categories only: it is what a counselor reads (and
         # the only reason a post's normalization offsets are ever computed). The intent phrases
         # come first: on a help-seeking post they decide whether a plain threat keeps its label.

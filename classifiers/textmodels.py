@@ -181,36 +181,37 @@ class TextModels:
         self.thresholds = dict(self.tfidf_thresholds)
         self.thresholds.update({c: t for c, t in heads.thresholds.items() if c in self.categories})
 
-    def _set_student(self, student: dict[str, tuple[np.ndarray, float]] | None) -> None:
+    def _set_student(self, student: dict[str, tuple[str, np.ndarray, float]] | None) -> None:
         """Add the student TF-IDF models (round four: linear models on the seed posts over a
-        category's own features and idf, coefficients in that vocabulary's order) as extra
-        decision columns after the categories': [W | W_student | I2 | I2_student]. A post is
-        featurized once and one product gives all columns; the categories' columns are computed
-        exactly as without them. None: the categories' columns alone."""
+        category's own features and idf, coefficients in that vocabulary's order; name ->
+        (category, coefficients, intercept)) as extra decision columns after the categories':
+        [W | W_student | I2 | I2_student]. A post is featurized once and one product gives all
+        columns; the categories' columns are computed exactly as without them. None: the
+        categories' columns alone."""
         WI, intercepts = self._main
-        cats = tuple(c for c in self.categories if student and c in student)
-        if not cats:
+        names = tuple(n for n, (c, _, _) in (student or {}).items() if c in self.categories)
+        if not names:
             self.WI, self.intercepts, self.student_categories = WI, intercepts, ()
         else:
-            k, K = len(self.categories), len(self.categories) + len(cats)
+            k, K = len(self.categories), len(self.categories) + len(names)
             both = np.zeros((WI.shape[0], 2 * K), dtype=np.float64)
             both[:, :k], both[:, K:K + k] = WI[:, :k], WI[:, k:]
             extra = []
-            for j, c in enumerate(cats):
-                coef, icpt = student[c]
+            for j, name in enumerate(names):
+                c, coef, icpt = student[name]
                 rows, idf = self._vocab_rows[c], self._idf[c]
                 if len(coef) != len(rows):
-                    raise ModelFileError(f"student model of {c}: {len(coef)} coefficients for {len(rows)} features")
+                    raise ModelFileError(f"student model {name}: {len(coef)} coefficients for {len(rows)} features of {c}")
                 both[rows, k + j] = idf * np.asarray(coef, dtype=np.float64)
                 both[:, K + k + j] = WI[:, k + self.categories.index(c)]
                 extra.append(icpt)
-            self.WI, self.student_categories = both, cats
+            self.WI, self.student_categories = both, names
             self.intercepts = np.concatenate([intercepts, np.array(extra, dtype=np.float64)])
         K = self.WI.shape[1] // 2
         self.W, self.I2 = self.WI[:, :K], self.WI[:, K:]
 
     def student_decisions(self, d: np.ndarray) -> dict[str, np.ndarray]:
-        """The student columns of a `decision` result, by category."""
+        """The student columns of a `decision` result, by name (a category, or "gate:<name>")."""
         k = len(self.categories)
         return {c: d[:, k + j] for j, c in enumerate(self.student_categories)}
 
@@ -405,10 +406,10 @@ class TextModels:
         return out, hits
 
     def score_full(self, norms: list[Normalized]) -> tuple[dict[str, np.ndarray], list[list[PatternHit]],
-                                                             np.ndarray | None]:
-        """`score`, plus the learned help-seeking gate of each post (classifiers.heads.Heads.help_seeking;
-        None without the encoder or without a gate in the heads file)."""
-        learned_help = None
+                                                             dict[str, tuple[np.ndarray, tuple[str, ...]]]]:
+        """`score`, plus the kind gates (classifiers.heads.Gate): name -> (whether each post
+        passes it, the categories it suppresses); empty without the encoder or without gates."""
+        gates: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
         d = self.decision([n.text for n in norms])
         # all categories in one pass: the same operations on each element as _calibrate, column by
         # column (for one post, a dozen numpy calls fewer); out's arrays are columns of one matrix
@@ -417,9 +418,10 @@ class TextModels:
         out = {c: probs[:, i] for i, c in enumerate(self.categories)}
         if self.heads is not None:
             enc = self.encoder.encode([n.text[:MAX_CHARS] for n in norms])
-            out = {c: np.array(v, dtype=np.float64) for c, v in
-                   self.heads.combine(out, enc, self.student_decisions(d)).items()}
-            learned_help = self.heads.help_seeking(enc)
+            student = self.student_decisions(d)
+            out = {c: np.array(v, dtype=np.float64) for c, v in self.heads.combine(out, enc, student).items()}
+            gates = {name: (on, self.heads.gates[name].suppresses)
+                     for name, on in self.heads.gate_decisions(enc, student).items()}
         all_hits: list[list[PatternHit]] = []
         for r, found in enumerate(_intent_batch([n.text[:MAX_CHARS] for n in norms])):
             _tone_damp(out, r, norms[r].text[:MAX_CHARS], found)
@@ -438,7 +440,7 @@ class TextModels:
                         damp = min(damp, NEGATED_CEILING * self.thresholds.get(cat, 1.0))
                     out[cat][r] = max(out[cat][r] * damp, score)
             all_hits.append(hits)
-        return out, all_hits, learned_help
+        return out, all_hits, gates
 
     def predict_proba(self, texts: list[str], normalized: list[Normalized] | None = None) -> dict[str, np.ndarray]:
         """Model probability combined with the intent patterns: max(model * damp, pattern)."""

@@ -92,18 +92,24 @@ SEED_HEAD_C = 1.0
 # posts, over the category's TF-IDF features (its vocabulary and idf, so it costs one more column
 # of the product the TF-IDF models already compute; classifiers.textmodels.TextModels._set_student).
 STUDENT_C = 10.0
-# The learned help-seeking gate (classifiers.heads.Heads.help_seeking): help-seeking seeds against
-# every other seed post (the kind-less negatives of seed_posts.csv left out: some of them ask for
-# help). Threshold: the lowest at which at most HELP_GATE_COST of the bullying and threat seed
-# posts (out of fold) would be gated, since a gated post loses its bullying or threat label.
-HELP_GATE_COST = 0.02
+# Kind gates (classifiers.heads.Gate), learned from the negatives instead of hand rules: a post of
+# the gate's kinds loses the labels the gate suppresses (the learned help gate joins the
+# help-seeking rules and their policy; the others keep a label the post states plainly). Each
+# trains on its kinds' seed posts against the suppressed categories' seed posts; threshold: the
+# lowest passing at most GATE_COST of those category posts (out of fold), so each gate costs at
+# most ~2% of a category's recall on the seeds.
+GATES = {
+    "help": {"kinds": ("help",), "suppresses": ("bullying", "threat"), "vocab": "bullying"},
+    "slang": {"kinds": ("slang",), "suppresses": ("bullying",), "vocab": "bullying"},
+    "hyperbole": {"kinds": ("hyperbole", "game"), "suppresses": ("threat",), "vocab": "threat"},
+}
+GATE_COST = 0.02
 SEED_FOLDS = 5
 STACK_C = 100.0
 # Threshold choice: threat and self-harm for recall on the seed posts' out-of-fold ensemble scores
 # (the student-style domain; a missed threat costs more than a counselor's minute); bullying for
 # precision on the validation parts.
 RECALL_TARGET: dict[str, float] = {"threat": 0.90, "self_harm": 0.90, "bullying": 0.90}
-GATED = ("bullying", "threat")     # the labels help-seeking suppresses (classifiers.pipeline.MISCONDUCT)
 # The cap per category: threat and self-harm keep round three's 15% (a missed threat costs more
 # than a counselor's minute); bullying 10%, about the share of the r4a slang seeds the round-three
 # models labelled bullying (9.4%; they never saw them): bullying recall may not be bought with more
@@ -429,31 +435,45 @@ def fit_seed_logistic(X, y: np.ndarray, C: float = SEED_HEAD_C) -> tuple[np.ndar
     return clf.coef_[0].astype(np.float64), float(clf.intercept_[0])
 
 
-def fit_help_gate(seeds: Sequence[Seed], vec: dict[str, np.ndarray]) -> dict:
-    """The learned help-seeking gate (see HELP_GATE_COST): coefficients, intercept, threshold,
-    its out-of-fold figures on the seeds, and "_oof_gated" (text -> gated out of fold) for the
-    threshold choice of the gated categories."""
-    use = [x for x in seeds if x.kind != "hard"]
+def fit_gate(name: str, seeds: Sequence[Seed], vec: dict[str, np.ndarray], tfidf_models) -> dict:
+    """A kind gate (GATES[name]; classifiers.heads.Gate): a logistic regression on the encoder
+    vectors plus one on the student TF-IDF features, each trained on the seed posts of the gate's
+    kinds (1) against those of the categories it suppresses (0); the gate's decision is their sum.
+    Threshold: the lowest at which at most GATE_COST of the suppressed categories' seed posts
+    (out of fold) pass, never below 0. Returns the arrays, the heads-file entry, and "_gated": each
+    seed post's gate decision at that threshold, out of fold for the posts it trained on (and from
+    the full fit for the others, which it never saw)."""
+    spec = GATES[name]
+    use = [x for x in seeds if x.kind in spec["kinds"] or x.category in spec["suppresses"]]
     texts = [x.text for x in use]
+    y = np.array([int(x.kind in spec["kinds"]) for x in use])
     X = np.vstack([vec[t] for t in texts]).astype(np.float64)
-    y = np.array([int(x.kind == "help") for x in use])
+    F = tfidf_models.feature_matrix(texts, spec["vocab"])
     folds = _seed_folds(texts)
     oof = np.zeros(len(use))
     for k in range(SEED_FOLDS):
-        c_k, i_k = fit_seed_logistic(X[folds != k], y[folds != k])
-        oof[folds == k] = X[folds == k] @ c_k + i_k
-    coef, icpt = fit_seed_logistic(X, y)
-    costly = np.array([x.category in GATED for x in use])
-    thr = float(np.quantile(oof[costly], 1 - HELP_GATE_COST)) if costly.any() else float("inf")
-    thr = max(thr, 0.0)          # never below an even chance
-    gated_all = {x.text: False for x in seeds}
-    gated_all.update({t: bool(d >= thr) for t, d in zip(texts, oof)})
-    kinds = sorted({x.kind for x in use})
-    by_kind = {k: round(float((oof[[x.kind == k for x in use]] >= thr).mean()), 4) for k in kinds}
-    return {"coef": coef, "intercept": icpt, "threshold": round(thr, 6), "C": SEED_HEAD_C,
-            "rule": f"lowest threshold gating at most {HELP_GATE_COST} of the bullying and threat seeds (out of fold)",
-            "n": len(use), "help_seeds": int(y.sum()),
-            "gated_out_of_fold_by_kind": by_kind, "_oof_gated": gated_all}
+        tr = folds != k
+        ce, ie = fit_seed_logistic(X[tr], y[tr], SEED_HEAD_C)
+        ct, it = fit_seed_logistic(F[tr], y[tr], STUDENT_C)
+        oof[~tr] = X[~tr] @ ce + ie + F[~tr] @ ct + it
+    ce, ie = fit_seed_logistic(X, y, SEED_HEAD_C)
+    ct, it = fit_seed_logistic(F, y, STUDENT_C)
+    thr = max(float(np.quantile(oof[y == 0], 1 - GATE_COST)), 0.0)
+    gated = {t: bool(d >= thr) for t, d in zip(texts, oof)}
+    rest = [x.text for x in seeds if x.text not in gated]
+    if rest:
+        d_rest = (np.vstack([vec[t] for t in rest]).astype(np.float64) @ ce + ie
+                  + tfidf_models.feature_matrix(rest, spec["vocab"]) @ ct + it)
+        gated.update({t: bool(d >= thr) for t, d in zip(rest, d_rest)})
+    kinds = sorted({x.kind for x in seeds})
+    by_kind = {k: round(float(np.mean([gated[x.text] for x in seeds if x.kind == k])), 4) for k in kinds}
+    entry = {"kinds": list(spec["kinds"]), "suppresses": list(spec["suppresses"]), "vocab": spec["vocab"],
+             "intercept": ie + it, "threshold": round(thr, 6), "C": [SEED_HEAD_C, STUDENT_C],
+             "rule": f"lowest threshold passing at most {GATE_COST} of the {'/'.join(spec['suppresses'])} "
+                     "seed posts (out of fold)",
+             "n": len(use), "kind_seeds": int(y.sum()), "oof_roc_auc": round(float(roc_auc_score(y, oof)), 4),
+             "passed_by_kind": by_kind}
+    return {"enc": ce, "tfidf": ct, "entry": entry, "_gated": gated}
 
 
 def train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: Callable[[list[str]], dict],
@@ -484,12 +504,19 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
                  "categories": {}, "_arrays": {"proto_vectors": bank}}
     seeds = read_seeds()
     seed_vec = dict(zip((x.text for x in seeds), cache.embed(encoder, prepare([x.text for x in seeds]))))
-    gate = fit_help_gate(seeds, seed_vec)
-    gated_oof = gate.pop("_oof_gated")
+    if tfidf_models is None:
+        raise ValueError("the student members and kind gates need the TF-IDF models (tfidf_models)")
+    doc["gates"] = {}
+    gated_by: dict[str, set[str]] = {}     # category -> seed texts a gate suppressing it passes (out of fold)
+    for name in GATES:
+        g = fit_gate(name, seeds, seed_vec, tfidf_models)
+        doc["gates"][name] = g["entry"]
+        doc["_arrays"][f"gate_enc_{name}"] = g["enc"]
+        doc["_arrays"][f"gate_tfidf_{name}"] = g["tfidf"]
+        for c in GATES[name]["suppresses"]:
+            gated_by.setdefault(c, set()).update(t for t, on in g["_gated"].items() if on)
+        log(json.dumps({"gate": name, **{k: v for k, v in g["entry"].items() if k != "rule"}}))
     kind_of_seed = {x.text: x.kind for x in seeds if x.category == "none"}
-    doc["_arrays"]["help_coef"] = gate.pop("coef")
-    doc["help_gate"] = gate
-    log(json.dumps({"help_gate": gate}))
     for cat in categories:
         members = MEMBERS[cat]
         data = gather_heads(cat, data_dir, splits, (extra or {}).get(cat))
@@ -546,8 +573,6 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
             seed_head_note = {"intercept": sh["intercept"], "n": len(sh["texts"]), "positives": sh["positives"],
                               "C": SEED_HEAD_C, "oof_roc_auc": sh["oof_roc_auc"]}
         if "seed_tfidf" in members:
-            if tfidf_models is None:
-                raise ValueError("the student TF-IDF member needs the TF-IDF models (tfidf_models)")
             Fs = tfidf_models.feature_matrix([x.text for x in seed_rows(cat, seeds)], cat)
             st = fit_seed_model(cat, seeds, Fs, STUDENT_C)
             doc["_arrays"][f"student_coef_{cat}"] = st["coef"]
@@ -567,10 +592,11 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
                "seed_head": "w_seed_head", "seed_tfidf": "w_seed_tfidf"}
         ens = 1 / (1 + np.exp(-(sum(stack[key[m]] * cols[m] for m in used) + b)))
         sv, ss = groups == "val", groups == "seeds"
-        if cat in GATED:
-            # a seed post the help gate (out of fold) takes for help-seeking loses this label
-            # whatever its score: the threshold is chosen on what the pipeline would label
-            gated = ss & np.isin(np.array(texts_st, dtype=object), [t for t, g in gated_oof.items() if g])
+        if gated_by.get(cat):
+            # a seed post a gate (out of fold) passes loses this label whatever its score: the
+            # threshold is chosen on what the pipeline would label (the plain-pattern exception
+            # left aside)
+            gated = ss & np.isin(np.array(texts_st, dtype=object), sorted(gated_by[cat]))
             ens = np.where(gated, 0.0, ens)
         seed_neg = (y_st == 0) & ss
         seed_none = ss & np.isin(np.array(texts_st, dtype=object), [s.text for s in read_seeds() if s.category == "none"])
