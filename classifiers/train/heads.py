@@ -110,11 +110,13 @@ STACK_C = 100.0
 # (the student-style domain; a missed threat costs more than a counselor's minute); bullying for
 # precision on the validation parts.
 RECALL_TARGET: dict[str, float] = {"threat": 0.90, "self_harm": 0.90, "bullying": 0.90}
-# The cap per category: threat and self-harm keep round three's 15% (a missed threat costs more
-# than a counselor's minute); bullying 10%, about the share of the r4a slang seeds the round-three
-# models labelled bullying (9.4%; they never saw them): bullying recall may not be bought with more
-# false labels on friendly slang.
-NONE_CAP = {"threat": 0.15, "self_harm": 0.15, "bullying": 0.10}
+# The cap per category (per kind of negative seed, threshold_recall_capped): 10% for each. The
+# kind gates take friendly slang and hyperbole out first; 10% is about the share of the r4a slang
+# seeds the round-three models (which never saw them) labelled bullying (9.4%), so bullying recall
+# is not bought with more false labels on slang. Round three's 15% labelled 24% (threat) and 25%
+# (self-harm) of the public validation negatives and 14% of the ordinary seed posts as self-harm;
+# at 10%: 9% and 17% (EXPERIMENTS.md, round four).
+NONE_CAP = {"threat": 0.10, "self_harm": 0.10, "bullying": 0.10}
 PRECISION_TARGET = {"bullying": 0.85, "threat": 0.85, "self_harm": 0.90}
 
 

@@ -93,10 +93,13 @@ def test_shipped_heads_follow_the_written_rules():
         assert set(ch["seed_negatives_labelled_by_kind"]) >= {"help", "slang", "hyperbole", "ordinary"}
         assert entry["members"][-2:] == ["seed_head", "seed_tfidf"]
     assert "head" not in doc["categories"]["bullying"]["members"]       # the dialect check (model card)
-    gate = doc["help_gate"]
-    assert 0.0 <= gate["threshold"] and gate["gated_out_of_fold_by_kind"]["help"] > 0.5
-    assert gate["gated_out_of_fold_by_kind"]["bullying"] <= train_heads.HELP_GATE_COST + 0.005
-    assert gate["gated_out_of_fold_by_kind"]["threat"] <= train_heads.HELP_GATE_COST + 0.005
+    assert set(doc["gates"]) == set(train_heads.GATES)
+    for name, gate in doc["gates"].items():
+        passed = gate["passed_by_kind"]
+        assert gate["threshold"] >= 0.0
+        assert max(passed[k] for k in gate["kinds"]) > 0.5, name          # it finds its own kind...
+        for cat in gate["suppresses"]:                                    # ...at a bounded cost
+            assert passed[cat] <= train_heads.GATE_COST + 0.01, (name, cat)
 
 
 # --- student TF-IDF columns ----------------------------------------------------------------------
@@ -116,22 +119,23 @@ POSTS = ["ur so ugly nobody wants u here", "who's going to the game friday", "im
 
 
 def test_student_columns_leave_the_category_columns_as_they_were(shipped, tfidf_alone):
-    assert shipped.student_categories == ("bullying", "threat", "self_harm")
+    assert shipped.student_categories == ("bullying", "threat", "self_harm", "gate:help", "gate:slang",
+                                          "gate:hyperbole")
     norms = [normalize(t).text for t in POSTS * 3]      # 21 posts: the sparse-product path
     for batch in (norms, norms[:2], norms[:1]):
         a, b = shipped.decision(batch), tfidf_alone.decision(batch)
-        assert a.shape == (len(batch), 6) and b.shape == (len(batch), 3)
+        assert a.shape == (len(batch), 9) and b.shape == (len(batch), 3)
         assert np.array_equal(a[:, :3], b)
 
 
 def test_student_decision_is_its_training_features_times_its_coefficients(shipped):
     heads = shipped.heads
-    for cat in shipped.student_categories:
-        coef, icpt = heads.student[cat]
+    for name in shipped.student_categories:
+        cat, coef, icpt = heads.student[name]
         want = shipped.feature_matrix(POSTS, cat) @ coef + icpt
-        got = shipped.student_decisions(shipped.decision([normalize(t).text for t in POSTS]))[cat]
+        got = shipped.student_decisions(shipped.decision([normalize(t).text for t in POSTS]))[name]
         assert np.allclose(got, want, atol=1e-9)
-        alone = [shipped.student_decisions(shipped.decision([normalize(t).text]))[cat][0] for t in POSTS]
+        alone = [shipped.student_decisions(shipped.decision([normalize(t).text]))[name][0] for t in POSTS]
         assert np.allclose(alone, got, atol=1e-12)
 
 
@@ -146,14 +150,21 @@ def test_an_old_heads_file_without_round_four_members_still_loads(tmp_path):
     for name in ("heads.json", "heads.npz"):
         shutil.copy(default_model_dir() / name, tmp_path / name)
     doc = json.loads((tmp_path / "heads.json").read_text())
-    del doc["help_gate"]
+    del doc["gates"]
+    for entry in doc["categories"].values():
+        del entry["student_intercept"], entry["stack"]["w_seed_tfidf"]
     (tmp_path / "heads.json").write_text(json.dumps(doc))
     with np.load(tmp_path / "heads.npz") as z:
-        arrays = {k: z[k] for k in z.files if not k.startswith(("student_coef_", "help_coef"))}
+        arrays = {k: z[k] for k in z.files if not k.startswith(("student_coef_", "gate_"))}
     np.savez(tmp_path / "heads.npz", **arrays)
     heads = Heads.load(tmp_path)
-    assert heads.student == {} and heads.help_coef is None
-    assert heads.help_seeking(type("E", (), {"vectors": np.zeros((1, 384)), "offsets": np.array([0, 1])})()) is None
+    assert heads.student == {} and heads.gates == {}
+    assert heads.stack[:, 6].tolist() == [0.0, 0.0, 0.0]
+    enc = type("E", (), {"vectors": np.zeros((1, 384)), "offsets": np.array([0, 1])})()
+    assert heads.gate_decisions(enc, {}) == {}
+    tm = TextModels.load(encoder=False)
+    tm.attach(heads, object())
+    assert tm.student_categories == () and tm.W.shape[1] == 3
 
 
 # --- the learned help-seeking gate ---------------------------------------------------------------
