@@ -9,6 +9,12 @@ quotation, game talk, ordinary), embedded by the same encoder (vectors in heads.
 the category's prototypes and `proto_neg` the same over the hard-negative prototypes; the ensemble
 weighs both with the head.
 
+Round four: a student-domain head per category (`seed_coef_<category>`, a logistic model on the
+vectors of the seed posts alone) joins the per-window sum with weight w_seed_head; the student
+TF-IDF models (`student_coef_<category>`) are decision columns of the TF-IDF product
+(classifiers.textmodels) added with weight w_seed_tfidf; and kind gates (Gate: help-seeking,
+friendly slang, hyperbole) tell the pipeline which labels to drop.
+
 A post's encoder part is its most concerning window: per window
 w_head * head + w_pos * proto_pos + w_neg * proto_neg, the maximum taken over its 128-token windows,
 so a long post is judged on its worst passage, not diluted by the rest. The ensemble adds
