@@ -12,7 +12,8 @@ models never saw them):
 2. Obfuscation: positive test examples rewritten with leetspeak, a spaced-out word and stretched
    letters; mean |score delta| against the original and the fraction within 0.1.
 3. Dialect check: how often bullying (and threat, self-harm) fires on Davidson tweets the
-   annotators called "neither"
+   annotators called "neither" (model scores at the thresholds, and the pipeline's labels), and
+   the same split on the slang rows of the evaluation sets and of the seed posts
    (inoffensive), split by a small African-American English marker lexicon, next to
    alt-profanity-check (which was trained on Davidson, so its figure is optimistic).
 4. Latency on one core (issue 13 budget, with the encoder: per post at most 15 ms median and
@@ -21,8 +22,8 @@ models never saw them):
    impersonation, evidence); baseline alt-profanity-check predict_prob on the same posts.
 5. Memory of the loaded models: the TF-IDF models (tracemalloc) and the encoder with its heads
    (resident-set growth: onnxruntime allocates outside Python), next to alt-profanity-check.
-6. The realistic student-post set and the fresh check set (classifiers/eval/): recall and false
-   labels through the pipeline, with and without the encoder.
+6. The evaluation sets (classifiers/eval/: realistic, fresh, holdout): recall and false labels
+   through the pipeline, with and without the encoder.
 """
 from __future__ import annotations
 
@@ -241,7 +242,35 @@ def main() -> int:
             t = float((tf_p[cat] >= tfidf_models.thresholds[cat]).mean())
             dial[label][cat] = {"ours": round(o, 4), "tfidf_only": round(t, 4)}
             print(f"  {'':12s} {cat:9s} ours {100 * o:.1f}% labelled (tfidf alone {100 * t:.1f}%)")
+        # the whole pipeline (round four: the kind gates drop labels, which predict_proba does not)
+        piped = clf.classify([PostInput(t, kind="post") for t in texts])
+        dial[label]["pipeline"] = {c: round(float(np.mean([c in r.labels for r in piped])), 4)
+                                   for c in ("bullying", "threat", "self_harm")}
+        print(f"  {'':12s} pipeline (with the kind gates): " +
+              ", ".join(f"{c} {100 * v:.1f}%" for c, v in dial[label]["pipeline"].items()))
     figures["dialect"] = dial
+
+    # The same check on the slang rows (issue 13, round four): friendly slang and profanity must
+    # not read as bullying, whatever the dialect. Rows of the evaluation sets (never trained on)
+    # and of the seed posts (trained on: an in-sample figure; the out-of-fold one is in heads.json,
+    # threshold_choice.seed_negatives_labelled_by_kind), split by the same marker lexicon.
+    print("== Slang check: labels on slang rows (pipeline), split by the same African-American English markers")
+    from classifiers import realistic
+    from classifiers.train.heads import read_seeds
+    slang_sets = {"eval sets": [r.text for n in realistic.SHIPPED for r in realistic.read(realistic.shipped_path(n))
+                                if r.kind == "slang"],
+                  "seed posts (trained on)": [x.text for x in read_seeds() if x.kind == "slang"]}
+    sl = {}
+    for set_name, texts in slang_sets.items():
+        for label, part in (("aae_markers", [t for t in texts if AAE_MARKERS.search(t)]),
+                            ("other", [t for t in texts if not AAE_MARKERS.search(t)])):
+            piped = clf.classify([PostInput(t, kind="post") for t in part])
+            rates = {c: round(float(np.mean([c in r.labels for r in piped])), 4) if part else None
+                     for c in ("bullying", "threat", "self_harm")}
+            sl[f"{set_name}/{label}"] = {"n": len(part), **rates}
+            print(f"  {set_name:24s} {label:12s} n={len(part):4d}  " +
+                  ", ".join(f"{c} {100 * v:.1f}%" for c, v in rates.items() if v is not None))
+    figures["slang_check"] = sl
 
     if real_encode is not None:
         models.encoder.encode = real_encode
@@ -356,13 +385,16 @@ def main() -> int:
     print("== Realistic student posts (classifiers/eval/): recall and false labels through the pipeline")
     from classifiers import realistic
     real = {}
-    for set_name, path in (("realistic", None), ("fresh", realistic.default_path().with_name("fresh.csv"))):
+    for set_name in realistic.SHIPPED:
+        path = realistic.shipped_path(set_name)
         for label, c in (("ensemble", clf), ("tfidf_only", tfidf_clf)):
             rep, _ = realistic.evaluate(c, path)
             real[f"{set_name}/{label}"] = rep
             rc = "  ".join(f"{k} {v['rate']:.2f} [{v['ci95'][0]:.2f}-{v['ci95'][1]:.2f}]" for k, v in rep["recall"].items())
             fl = rep["false_labels"]["all"]
-            print(f"  {set_name:9s} {label:10s} recall {rc}   false labels {fl['rate']:.3f} [{fl['ci95'][0]:.3f}-{fl['ci95'][1]:.3f}]")
+            tx = rep["false_labels"]["all_but_help_self_harm_only"]
+            print(f"  {set_name:9s} {label:10s} recall {rc}   false labels {fl['rate']:.3f} [{fl['ci95'][0]:.3f}-{fl['ci95'][1]:.3f}]"
+                  f"   without help posts labelled self_harm only {tx['rate']:.3f}")
     figures["realistic"] = real
     if args.json:
         print(json.dumps(figures))

@@ -9,6 +9,12 @@ quotation, game talk, ordinary), embedded by the same encoder (vectors in heads.
 the category's prototypes and `proto_neg` the same over the hard-negative prototypes; the ensemble
 weighs both with the head.
 
+Round four: a student-domain head per category (`seed_coef_<category>`, a logistic model on the
+vectors of the seed posts alone) joins the per-window sum with weight w_seed_head; the student
+TF-IDF models (`student_coef_<category>`) are decision columns of the TF-IDF product
+(classifiers.textmodels) added with weight w_seed_tfidf; and kind gates (Gate: help-seeking,
+friendly slang, hyperbole) tell the pipeline which labels to drop.
+
 A post's encoder part is its most concerning window: per window
 w_head * head + w_pos * proto_pos + w_neg * proto_neg, the maximum taken over its 128-token windows,
 so a long post is judged on its worst passage, not diluted by the rest. The ensemble adds
@@ -55,16 +61,38 @@ class HeadsFileError(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Gate:
+    """A kind gate (round four, classifiers/train/heads.py): a post of kind `name` (help-seeking,
+    friendly slang, hyperbole) recognised by a logistic model on the encoder's vectors plus one on
+    the student TF-IDF features, trained on the seed posts of that kind against the seed posts of
+    the categories it suppresses. When it fires, the pipeline drops those labels (scores stay)."""
+    name: str
+    suppresses: tuple[str, ...]
+    coef: np.ndarray            # (DIM,)
+    intercept: float            # both models' intercepts
+    threshold: float
+
+
 @dataclass
 class Heads:
     categories: tuple[str, ...]
     coef: np.ndarray                      # (DIM, k) float64
     intercept: np.ndarray                 # (k,)
-    stack: np.ndarray                     # (k, 5): w_tfidf_logit, w_head, intercept, w_proto_pos, w_proto_neg
+    stack: np.ndarray                     # (k, 7): w_tfidf_logit, w_head, intercept, w_proto_pos, w_proto_neg,
+                                          # w_seed_head, w_seed_tfidf
     thresholds: dict[str, float]
     meta: dict = field(default_factory=dict)
     bank: np.ndarray | None = None        # (m, DIM) prototype vectors, or None (no prototype member)
     kinds: tuple[str, ...] = ()
+    seed_coef: np.ndarray | None = None   # (DIM, k) student-domain heads (zeros: none), or None
+    seed_intercept: np.ndarray | None = None
+    # the student TF-IDF models (round four): column name -> (the category whose TF-IDF vocabulary
+    # and idf it reads, coefficients in that vocabulary's order, intercept); TextModels adds them
+    # as decision columns. A category's own member is named by the category; a gate's "gate:<name>".
+    student: dict = field(default_factory=dict)
+    # the kind gates (round four): name -> Gate
+    gates: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, directory: Path) -> "Heads":
@@ -75,17 +103,34 @@ class Heads:
                 raise HeadsFileError(f"{jpath}: format: expected {HEADS_FORMAT}, got {doc.get('format')!r}")
             cats = tuple(doc["categories"])
             kinds = tuple(doc.get("prototypes", {}).get("kinds", ()))
+            entries = [doc["categories"][c] for c in cats]
+            gate_docs = doc.get("gates", {})
             with np.load(npath, allow_pickle=False) as z:
                 coef = np.column_stack([z[f"coef_{c}"].astype(np.float64) for c in cats])
                 bank = z["proto_vectors"].astype(np.float64) if kinds else None
+                # the student-domain heads (round four), one column per category; zeros where a
+                # category has none (its weight is 0 too)
+                seed_coef = np.column_stack([z[f"seed_coef_{c}"].astype(np.float64) if f"seed_coef_{c}" in z.files
+                                             else np.zeros(coef.shape[0]) for c in cats])
+                student = {c: (c, z[f"student_coef_{c}"].astype(np.float64), float(e["student_intercept"]))
+                           for c, e in zip(cats, entries) if f"student_coef_{c}" in z.files}
+                gates = {}
+                for name, g in gate_docs.items():
+                    gates[name] = Gate(name, tuple(g["suppresses"]), z[f"gate_enc_{name}"].astype(np.float64),
+                                       float(g["intercept"]), float(g["threshold"]))
+                    student[f"gate:{name}"] = (g["vocab"], z[f"gate_tfidf_{name}"].astype(np.float64), 0.0)
             if bank is not None and bank.shape[0] != len(kinds):
                 raise HeadsFileError(f"{npath}: proto_vectors: {bank.shape[0]} rows for {len(kinds)} prototype kinds in {jpath}")
-            entries = [doc["categories"][c] for c in cats]
             stack = np.array([[e["stack"]["w_tfidf_logit"], e["stack"]["w_head"], e["stack"]["intercept"],
-                               e["stack"].get("w_proto_pos", 0.0), e["stack"].get("w_proto_neg", 0.0)]
+                               e["stack"].get("w_proto_pos", 0.0), e["stack"].get("w_proto_neg", 0.0),
+                               e["stack"].get("w_seed_head", 0.0), e["stack"].get("w_seed_tfidf", 0.0)]
                               for e in entries], dtype=np.float64)
-            return cls(cats, coef, np.array([e["head_intercept"] for e in entries], dtype=np.float64), stack,
-                       {c: float(e["threshold"]) for c, e in zip(cats, entries)}, doc, bank, kinds)
+            seed_icpt = np.array([e.get("seed_head_intercept", 0.0) for e in entries], dtype=np.float64)
+            heads = cls(cats, coef, np.array([e["head_intercept"] for e in entries], dtype=np.float64), stack,
+                        {c: float(e["threshold"]) for c, e in zip(cats, entries)}, doc, bank, kinds,
+                        seed_coef, seed_icpt)
+            heads.student, heads.gates = student, gates
+            return heads
         except HeadsFileError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -105,6 +150,8 @@ class Heads:
         w_head * head + w_pos * proto_pos + w_neg * proto_neg."""
         v = enc.vectors.astype(np.float64)
         z = (v @ self.coef + self.intercept) * self.stack[:, 1]
+        if self.seed_coef is not None and self.stack.shape[1] > 5 and self.stack[:, 5].any():
+            z += (v @ self.seed_coef + self.seed_intercept) * self.stack[:, 5]
         if self.bank is not None:
             for j, c in enumerate(self.categories):
                 if self.stack[j, 3] or self.stack[j, 4]:
@@ -116,7 +163,29 @@ class Heads:
             out[i] = z[enc.offsets[i]:enc.offsets[i + 1]].max(axis=0)
         return out
 
-    def combine(self, tfidf: dict[str, np.ndarray], enc: Encoded) -> dict[str, np.ndarray]:
+    def gate_decisions(self, enc: Encoded, student: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """(n_posts,) bool per kind gate: the gate's encoder decision (its most gate-like window)
+        plus its student TF-IDF decision (`student["gate:<name>"]`) at or over its threshold."""
+        if not self.gates:
+            return {}
+        v = enc.vectors.astype(np.float64)
+        n = len(enc.offsets) - 1
+        out = {}
+        for name, g in self.gates.items():
+            d = v @ g.coef + g.intercept
+            best = np.full(n, -np.inf)
+            for i in range(n):
+                a, b = enc.offsets[i], enc.offsets[i + 1]
+                if b > a:
+                    best[i] = d[a:b].max()
+            out[name] = (best + np.asarray(student.get(f"gate:{name}", 0.0))) >= g.threshold
+        return out
+
+    def combine(self, tfidf: dict[str, np.ndarray], enc: Encoded,
+                student: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """The ensemble probability per category from the TF-IDF probabilities, the encoded
+        windows and the student TF-IDF decisions (TextModels.student_decisions; a category
+        without one adds nothing)."""
         e = self.encoder_part(enc)
         out = dict(tfidf)
         for j, c in enumerate(self.categories):
@@ -124,6 +193,8 @@ class Heads:
                 continue
             p = np.clip(np.asarray(tfidf[c], dtype=np.float64), 1e-6, 1 - 1e-6)
             z = self.stack[j, 0] * np.log(p / (1 - p)) + e[:, j] + self.stack[j, 2]
+            if student and c in student and self.stack[j, 6]:
+                z = z + self.stack[j, 6] * np.asarray(student[c], dtype=np.float64)
             out[c] = 1.0 / (1.0 + np.exp(-z))
         return out
 

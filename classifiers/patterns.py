@@ -428,7 +428,7 @@ def _rule_hits(normalized: str, text: str, rules: Sequence[int] | None = None) -
     """The rules whose keywords `text` (the squeezed `normalized`) holds, run on it; `rules`:
     the indices into _ALL_RULES whose keywords are already known to be there."""
     hits: list[PatternHit] = []
-    starts = ends = None
+    starts = ends = hyperbole = None
     has = text.__contains__
     for index in range(len(_ALL_RULES)) if rules is None else rules:
         category, rule, pattern, keys = _ALL_RULES[index]
@@ -447,9 +447,14 @@ def _rule_hits(normalized: str, text: str, rules: Sequence[int] | None = None) -
                 prefix = prefix[-14:]
             scope = prefix + ("" if rule in _NEGATION_INSIDE else " " + text[s:e])
             negated = bool(_NEGATION.search(_NOT_A_NEGATION.sub(" ", scope)))
+            if hyperbole is None:
+                hyperbole = [h.span() for h in _HYPERBOLE.finditer(text)]
+            # a statement inside a hyperbole idiom is that idiom ("i'm gonna die" in "i'm gonna die
+            # of boredom"): read as a joke, like the laughter cases, whatever its rule
             quoted = _quoted(text, s) or (rule in _JOKE_RULES and bool(_JOKE_VERBS.search(text, s, e))
                                           and bool(_JOKE.search(text))) or (
-                rule in _AFFECTION_RULES and bool(_AFFECTION.search(text)))
+                rule in _AFFECTION_RULES and bool(_AFFECTION.search(text))) or any(
+                a < e and s < b for a, b in hyperbole)
             score = 0.0 if negated else QUOTED_SCORE if quoted else PLAIN_SCORE
             hits.append(PatternHit(category, rule, starts[s], ends[e - 1], score, negated, quoted))
     return hits

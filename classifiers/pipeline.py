@@ -6,8 +6,11 @@ Scores are in [0, 1] for every category in CATEGORIES:
   patterns (classifiers.textmodels); labelled at the shipped thresholds (model card);
 - pii, impersonation: the largest evidence weight from classifiers.pii / classifiers.impersonation
   (their weights are set for a flag threshold of 0.5, see those modules).
-Help-seeking (classifiers.helpseeking) suppresses the misconduct labels (bullying, threat) but
-never the scores, never self_harm, and never a plain first-person threat.
+Help-seeking (classifiers.helpseeking, widened by the learned help gate of the encoder heads)
+suppresses the misconduct labels (bullying, threat) but never the scores, never self_harm, and
+never a plain first-person threat. The other kind gates (friendly slang: bullying; hyperbole and
+game talk: threat; classifiers.heads.Gate) drop their labels unless the post states that category
+plainly (an intent pattern); scores stay.
 
 Batches: each stage runs once for the whole batch (the rule detectors through their `*_batch`
 functions, the word evidence of all labelled posts in one numpy pass); the results are exactly
@@ -143,7 +146,7 @@ class Classifier:
         # the text models read at most MAX_CHARS characters; normalizing more would be wasted work
         norms = [normalize(t[:MAX_CHARS], offsets=False) for t in texts]   # offsets only if evidence is asked
         ntexts = [n.text for n in norms]
-        probs, hits = self.models.score(norms)
+        probs, hits, gates = self.models.score_full(norms)
         # one conversion for all posts and categories instead of a numpy scalar per post and
         # category (clip and round work element by element: the values do not depend on the shape)
         text_cats = self.models.categories
@@ -151,6 +154,11 @@ class Classifier:
         piis = self._pii_all(posts)
         imps = self._impersonation_all(posts)
         helps = _help_seeking_all(texts, ntexts)
+        if "help" in gates:
+            # the learned help gate (round four) widens the rules: a post either finds is
+            # help-seeking, under the same policy (self_harm kept, a plain first-person threat kept)
+            helps = [h or bool(g) for h, g in zip(helps, gates["help"][0])]
+        kind_gates = [(on, cats) for name, (on, cats) in gates.items() if name != "help"]
         thresholds = [(c, self.thresholds.get(c, 1.01)) for c in CATEGORIES]
         scored: list[tuple[dict[str, float], list[str]]] = []
         for i, row in enumerate(rows):
@@ -160,7 +168,15 @@ class Classifier:
                 scores["pii"] = round(max(e.weight for e in piis[i]), 4)
             if imps[i]:
                 scores["impersonation"] = round(max(e.weight for e in imps[i]), 4)
-            scored.append((scores, [c for c, t in thresholds if scores[c] >= t]))
+            labels = [c for c, t in thresholds if scores[c] >= t]
+            if labels and kind_gates:
+                # a kind gate (friendly slang, hyperbole) drops the labels it suppresses, except
+                # where the post states that category plainly (an intent pattern, not negated or
+                # quoted): the same exception as the tone damping (classifiers.patterns.tone)
+                plain = {h.category for h in hits[i] if h.score >= PLAIN_SCORE}
+                off = {c for on, cats in kind_gates if on[i] for c in cats} - plain
+                labels = [c for c in labels if c not in off]
+            scored.append((scores, labels))
         # Evidence is computed for labelled categories only: it is what a counselor reads (and
         # the only reason a post's normalization offsets are ever computed). The intent phrases
         # come first: on a help-seeking post they decide whether a plain threat keeps its label.

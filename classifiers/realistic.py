@@ -106,6 +106,16 @@ def report(labels: list[list[str]], rows: list[Row]) -> dict:
     for kind in KINDS:
         out["false_labels"][kind] = _rate([any(c in lab for c in TEXT_LABELS) for lab, r in neg if r.kind == kind])
     out["false_labels"]["all"] = _rate([any(c in lab for c in TEXT_LABELS) for lab, _ in neg])
+    # Taxonomy (round four, the lead's decision; model card): a post worried about someone else's
+    # self-harm or suicide risk is labelled self_harm on purpose (a counselor must see it). The sets
+    # file such posts as help-seeking negatives, so help posts whose only text label is self_harm
+    # are counted apart, and the rate without them is given too. (Reading them is still needed to
+    # tell a worried-friend post from one that is not.)
+    sh_only = [[c for c in TEXT_LABELS if c in lab] == ["self_harm"] for lab, r in neg if r.kind == "help"]
+    out["false_labels"]["help_self_harm_only"] = _rate(sh_only)
+    out["false_labels"]["all_but_help_self_harm_only"] = _rate(
+        [any(c in lab for c in TEXT_LABELS) for lab, r in neg
+         if not (r.kind == "help" and [c for c in TEXT_LABELS if c in lab] == ["self_harm"])])
     return out
 
 

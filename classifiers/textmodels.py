@@ -129,13 +129,20 @@ class TextModels:
         self.WI = np.zeros((len(index), 2 * k), dtype=np.float64)
         self.W = self.WI[:, :k]
         self.I2 = self.WI[:, k:]
+        # each category's vocabulary as rows of the merged index, and its idf: the student
+        # columns (attach) are linear models over the same features
+        self._vocab_rows: dict[str, np.ndarray] = {}
+        self._idf: dict[str, np.ndarray] = {}
         for c, cat in enumerate(self.categories):
             m = models[cat]
             rows = np.fromiter((index[t] for t in m.vocab), dtype=np.int64, count=len(m.vocab))
             self.W[rows, c] = m.idf * m.coef
             self.I2[rows, c] = m.idf * m.idf
+            self._vocab_rows[cat], self._idf[cat] = rows, m.idf
         self.index = index
         self.intercepts = np.array([models[c].intercept for c in self.categories], dtype=np.float64)
+        self._main = (self.WI, self.intercepts)
+        self.student_categories: tuple[str, ...] = ()
         self.thresholds: dict[str, float] = {c: models[c].threshold for c in self.categories}
         self.tfidf_thresholds = dict(self.thresholds)
         self.heads = None          # classifiers.heads.Heads when the encoder ensemble is in use
@@ -164,13 +171,68 @@ class TextModels:
     def attach(self, heads, encoder, error: str | None = None) -> None:
         """Use `heads` with `encoder` for the categories they cover (None, None: TF-IDF alone)."""
         self.encoder_error = error
+        self._set_student(None)
         if heads is None or encoder is None:
             self.heads = self.encoder = None
             self.thresholds = dict(self.tfidf_thresholds)
             return
         self.heads, self.encoder = heads, encoder
+        self._set_student(getattr(heads, "student", None))
         self.thresholds = dict(self.tfidf_thresholds)
         self.thresholds.update({c: t for c, t in heads.thresholds.items() if c in self.categories})
+
+    def _set_student(self, student: dict[str, tuple[str, np.ndarray, float]] | None) -> None:
+        """Add the student TF-IDF models (round four: linear models on the seed posts over a
+        category's own features and idf, coefficients in that vocabulary's order; name ->
+        (category, coefficients, intercept)) as extra decision columns after the categories':
+        [W | W_student | I2 | I2_student]. A post is featurized once and one product gives all
+        columns; the categories' columns are computed exactly as without them. None: the
+        categories' columns alone."""
+        WI, intercepts = self._main
+        names = tuple(n for n, (c, _, _) in (student or {}).items() if c in self.categories)
+        if not names:
+            self.WI, self.intercepts, self.student_categories = WI, intercepts, ()
+        else:
+            k, K = len(self.categories), len(self.categories) + len(names)
+            both = np.zeros((WI.shape[0], 2 * K), dtype=np.float64)
+            both[:, :k], both[:, K:K + k] = WI[:, :k], WI[:, k:]
+            extra = []
+            for j, name in enumerate(names):
+                c, coef, icpt = student[name]
+                rows, idf = self._vocab_rows[c], self._idf[c]
+                if len(coef) != len(rows):
+                    raise ModelFileError(f"student model {name}: {len(coef)} coefficients for {len(rows)} features of {c}")
+                both[rows, k + j] = idf * np.asarray(coef, dtype=np.float64)
+                both[:, K + k + j] = WI[:, k + self.categories.index(c)]
+                extra.append(icpt)
+            self.WI, self.student_categories = both, names
+            self.intercepts = np.concatenate([intercepts, np.array(extra, dtype=np.float64)])
+        K = self.WI.shape[1] // 2
+        self.W, self.I2 = self.WI[:, :K], self.WI[:, K:]
+
+    def student_decisions(self, d: np.ndarray) -> dict[str, np.ndarray]:
+        """The student columns of a `decision` result, by name (a category, or "gate:<name>")."""
+        k = len(self.categories)
+        return {c: d[:, k + j] for j, c in enumerate(self.student_categories)}
+
+    def feature_matrix(self, texts: Sequence[str], category: str) -> sp.csr_matrix:
+        """The TF-IDF features of `category` as the decision reads them (binary, idf-weighted,
+        L2-normalised over the category's vocabulary), one row per text, columns in that
+        vocabulary's order: what a student model is trained on."""
+        rows, idf = self._vocab_rows[category], self._idf[category].astype(np.float64)
+        col_of = np.full(self._main[0].shape[0], -1, dtype=np.int64)
+        col_of[rows] = np.arange(len(rows))
+        data, indices, indptr = [], [], [0]
+        for t in texts:
+            cols = col_of[self._features(normalize(t[:MAX_CHARS], offsets=False).text)]
+            cols = np.sort(cols[cols >= 0])
+            v = idf[cols]
+            n = math.sqrt(float((v * v).sum())) or 1.0
+            data.append(v / n)
+            indices.append(cols)
+            indptr.append(indptr[-1] + len(cols))
+        return sp.csr_matrix((np.concatenate(data) if data else np.zeros(0), np.concatenate(indices) if indices else
+                              np.zeros(0, dtype=np.int64), np.array(indptr)), shape=(len(texts), len(rows)))
 
     def _calibrate(self, category: str, decision: np.ndarray) -> np.ndarray:
         cal = self.calibration[category]     # Platt: p = sigmoid(a * d + b)
@@ -292,7 +354,7 @@ class TextModels:
             # one product for both halves of WI: scipy adds each column in the same order as
             # two separate products would, so the values are the same to the bit
             both = X @ self.WI
-            k = len(self.categories)
+            k = self.W.shape[1]            # the categories' columns, then any student columns
             sums = both[:, :k]
             norms = np.sqrt(both[:, k:])
             norms[norms == 0] = 1.0
@@ -332,7 +394,7 @@ class TextModels:
         d = self.decision(norms)
         probs = {c: self._calibrate(c, d[:, i]) for i, c in enumerate(self.categories)}
         if self.heads is not None:
-            probs = self.heads.combine(probs, self.encoder.encode(norms))
+            probs = self.heads.combine(probs, self.encoder.encode(norms), self.student_decisions(d))
         return probs
 
     def score(self, norms: list[Normalized]) -> tuple[dict[str, np.ndarray], list[list[PatternHit]]]:
@@ -340,15 +402,26 @@ class TextModels:
         each post's pattern hits (for evidence). The encoder reads the normalized text too:
         leetspeak, spaced-out words and look-alike letters are undone before it sees them (on raw
         text its score moved by 0.15-0.40 under leetspeak, bench)."""
+        out, hits, _ = self.score_full(norms)
+        return out, hits
+
+    def score_full(self, norms: list[Normalized]) -> tuple[dict[str, np.ndarray], list[list[PatternHit]],
+                                                             dict[str, tuple[np.ndarray, tuple[str, ...]]]]:
+        """`score`, plus the kind gates (classifiers.heads.Gate): name -> (whether each post
+        passes it, the categories it suppresses); empty without the encoder or without gates."""
+        gates: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
         d = self.decision([n.text for n in norms])
         # all categories in one pass: the same operations on each element as _calibrate, column by
         # column (for one post, a dozen numpy calls fewer); out's arrays are columns of one matrix
         a, b = (np.array([self.calibration[c][k] for c in self.categories]) for k in ("a", "b"))
-        probs = 1.0 / (1.0 + np.exp(-(a * d + b)))
+        probs = 1.0 / (1.0 + np.exp(-(a * d[:, :len(self.categories)] + b)))
         out = {c: probs[:, i] for i, c in enumerate(self.categories)}
         if self.heads is not None:
-            out = {c: np.array(v, dtype=np.float64) for c, v in
-                   self.heads.combine(out, self.encoder.encode([n.text[:MAX_CHARS] for n in norms])).items()}
+            enc = self.encoder.encode([n.text[:MAX_CHARS] for n in norms])
+            student = self.student_decisions(d)
+            out = {c: np.array(v, dtype=np.float64) for c, v in self.heads.combine(out, enc, student).items()}
+            gates = {name: (on, self.heads.gates[name].suppresses)
+                     for name, on in self.heads.gate_decisions(enc, student).items()}
         all_hits: list[list[PatternHit]] = []
         for r, found in enumerate(_intent_batch([n.text[:MAX_CHARS] for n in norms])):
             _tone_damp(out, r, norms[r].text[:MAX_CHARS], found)
@@ -367,7 +440,7 @@ class TextModels:
                         damp = min(damp, NEGATED_CEILING * self.thresholds.get(cat, 1.0))
                     out[cat][r] = max(out[cat][r] * damp, score)
             all_hits.append(hits)
-        return out, all_hits
+        return out, all_hits, gates
 
     def predict_proba(self, texts: list[str], normalized: list[Normalized] | None = None) -> dict[str, np.ndarray]:
         """Model probability combined with the intent patterns: max(model * damp, pattern)."""

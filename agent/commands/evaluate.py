@@ -9,7 +9,10 @@ with the intent patterns); `--model-only` leaves the patterns out.
 
 `--realistic [SET]` runs a realistic student-post set (columns text,category,label,kind) through the
 whole pipeline and prints recall per category and the false-label rate on the negatives
-(help-seeking, hyperbole, slang, quotation, ordinary), with bootstrap 95% intervals. SET is a CSV
+(help-seeking, hyperbole, slang, quotation, ordinary), with bootstrap 95% intervals; help-seeking
+posts whose only label is self_harm are also counted apart (`help_self_harm_only`: a post worried
+about a friend's self-harm is labelled self_harm on purpose, model card), with the false-label rate
+without them (`all_but_help_self_harm_only`). SET is a CSV
 path or a shipped set: `realistic` (the default; tuned against), `fresh`, `holdout` (written
 independently of the models, classifiers/eval/HOLDOUT.md) or `all` (one line per set); `--show-misses` lists the posts counted
 against them. `--loso` prints, per source, ROC-AUC with 95% intervals of the in-source fit and of

@@ -114,17 +114,21 @@ def train_heads(categories, data_dir: Path, out: Path, extra: dict) -> int:
     if not categories:
         return 0
     doc = fit_heads(categories, data_dir, tfidf.tfidf_proba, encoder, extra=extra,
-                    log=lambda m: print(m, file=sys.stderr, flush=True))
+                    log=lambda m: print(m, file=sys.stderr, flush=True), tfidf_models=tfidf)
     if (out / "heads.json").exists() and set(categories) != set(ENSEMBLE_CATEGORIES):
         # keep the other categories' heads of the folder
         try:
             old = Heads.load(out)
         except HeadsFileError as exc:
             raise UsageError(str(exc)) from exc
-        for j, c in enumerate(old.categories):
-            if c not in doc["categories"]:
-                doc["categories"][c] = old.meta["categories"][c]
-                doc["_arrays"][f"coef_{c}"] = old.coef[:, j]
+        import numpy as np
+        with np.load(out / "heads.npz", allow_pickle=False) as z:
+            for c in old.categories:
+                if c not in doc["categories"]:
+                    doc["categories"][c] = old.meta["categories"][c]
+                    for name in ("coef", "seed_coef", "student_coef"):
+                        if f"{name}_{c}" in z.files:
+                            doc["_arrays"][f"{name}_{c}"] = z[f"{name}_{c}"]
         doc["categories"] = {c: doc["categories"][c] for c in ENSEMBLE_CATEGORIES if c in doc["categories"]}
     save_heads(doc, out)
     print(json.dumps({"heads": str(out / "heads.json"),

@@ -137,11 +137,16 @@ def reference_classify(clf, posts: list[PostInput]) -> list[Classification]:
     # for a few posts: different float paths that the 4-decimal rounding hides, not under test)
     d = models.decision([n.text for n in norms])
     probs = {c: models._calibrate(c, d[:, k]) for k, c in enumerate(models.categories)}
+    gates = [{} for _ in texts]     # each post's kind gates (round four): name -> (passed, suppresses)
     if models.heads is not None:    # the encoder ensemble, one post at a time
         for i, t in enumerate(texts):
-            one = models.heads.combine({c: probs[c][i:i + 1] for c in probs}, models.encoder.encode([norms[i].text]))
+            enc = models.encoder.encode([norms[i].text])
+            student = models.student_decisions(d[i:i + 1])
+            one = models.heads.combine({c: probs[c][i:i + 1] for c in probs}, enc, student)
             for c in probs:
                 probs[c][i] = one[c][0]
+            gates[i] = {name: (bool(on[0]), models.heads.gates[name].suppresses)
+                        for name, on in models.heads.gate_decisions(enc, student).items()}
     all_hits = []
     for i in range(len(posts)):
         hits = []
@@ -171,7 +176,10 @@ def reference_classify(clf, posts: list[PostInput]) -> list[Classification]:
         if imp:
             scores["impersonation"] = round(max(e.weight for e in imp), 4)
         labels = [c for c in CATEGORIES if scores[c] >= clf.thresholds.get(c, 1.01)]
-        help_seeking = is_help_seeking(texts[i], normalized=norms[i].text)
+        plain = {h.category for h in hits if h.score >= PLAIN_SCORE}
+        off = {c for name, (on, cats) in gates[i].items() if name != "help" and on for c in cats} - plain
+        labels = [c for c in labels if c not in off]
+        help_seeking = is_help_seeking(texts[i], normalized=norms[i].text) or gates[i].get("help", (False,))[0]
         evidence = []
         if labels:
             full = normalize(texts[i])          # the offsets, computed the plain way
