@@ -60,8 +60,11 @@ def test_evaluate_names_the_shipped_sets(capsys, monkeypatch):
     from tests.classifiers.test_commands import run_cli
     rc, out, err = run_cli(["evaluate", "--realistic", "all"], capsys, monkeypatch)
     assert rc == 0, err
-    assert [o["realistic"] for o in out] == ["realistic.csv", "fresh.csv", "holdout.csv"]
+    assert [o["realistic"] for o in out] == ["realistic.csv", "fresh.csv", "holdout.csv", "holdout4.csv"]
     rc, one, err = run_cli(["evaluate", "--realistic", "holdout"], capsys, monkeypatch)
     assert rc == 0 and one == [out[2]]
     assert one[0]["recall"]["threat"]["n"] == 80 and one[0]["false_labels"]["all"]["n"] == 130
+    rc, four, err = run_cli(["evaluate", "--realistic", "holdout4"], capsys, monkeypatch)
+    assert rc == 0 and four == [out[3]]
+    assert four[0]["recall"]["self_harm"]["n"] == 85 and four[0]["false_labels"]["all"]["n"] == 155
     assert realistic.paths_for("") == [realistic.default_path()]
