@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from classifiers.extract.multipart import MAX_PARTS, Part, _params, boundary_of
 from classifiers.extract.result import ExtractError
-from classifiers.extract.scan import _cap_utf8, _quote
+from classifiers.extract.scan import _cap_utf8, encode_part
 
 FIELD_CAP = 64 * 1024        # bytes kept of each text part (scan.FIELD_CAP)
 HEADER_CAP = 8 * 1024        # one part's header block
@@ -242,17 +242,6 @@ class StreamingMultipart:
             raise ExtractError("too_much_text", "multipart text parts over the limit even when capped")
         self.text_parts.append(part)
         self._unjudged = True
-
-
-def encode_part(delim: bytes, part: Part) -> bytes:
-    """One part as the buffered compaction writes it (scan.compact_multipart)."""
-    disposition = f'form-data; name="{_quote(part.name)}"'
-    if part.filename is not None:
-        disposition += f'; filename="{_quote(part.filename)}"'
-    head = f"Content-Disposition: {disposition}\r\n"
-    if part.content_type:
-        head += f"Content-Type: {part.content_type}\r\n"
-    return delim + b"\r\n" + head.encode("utf-8", "replace") + b"\r\n" + part.data + b"\r\n"
 
 
 def encode_text(delim: bytes, parts: list[Part]) -> bytes:

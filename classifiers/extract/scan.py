@@ -72,6 +72,19 @@ def compact(body: bytes, mime: str, max_bytes: int) -> bytes:
     raise TooLarge()
 
 
+def encode_part(delim: bytes, part, data: bytes | None = None) -> bytes:
+    """One multipart part as the compaction writes it (its name, filename and type kept), with
+    `data` in place of the part's own bytes when given (a capped field). The streaming reader
+    (multipart_stream.py) writes its text parts the same way."""
+    disposition = f'form-data; name="{_quote(part.name)}"'
+    if part.filename is not None:
+        disposition += f'; filename="{_quote(part.filename)}"'
+    head = f"Content-Disposition: {disposition}\r\n"
+    if part.content_type:
+        head += f"Content-Type: {part.content_type}\r\n"
+    return delim + b"\r\n" + head.encode("utf-8", "replace") + b"\r\n" + (part.data if data is None else data) + b"\r\n"
+
+
 def compact_multipart(body: bytes, content_type: str, max_bytes: int) -> bytes:
     """A multipart body rewritten within `max_bytes` with the same boundary (module doc); raises
     ExtractError when its text cannot be read within the limit."""
@@ -79,13 +92,7 @@ def compact_multipart(body: bytes, content_type: str, max_bytes: int) -> bytes:
     parts = parse_multipart(body, content_type)
 
     def encode(part, data: bytes) -> bytes:
-        disposition = f'form-data; name="{_quote(part.name)}"'
-        if part.filename is not None:
-            disposition += f'; filename="{_quote(part.filename)}"'
-        head = f"Content-Disposition: {disposition}\r\n"
-        if part.content_type:
-            head += f"Content-Type: {part.content_type}\r\n"
-        return delim + b"\r\n" + head.encode("utf-8", "replace") + b"\r\n" + data + b"\r\n"
+        return encode_part(delim, part, data)
 
     closing = delim + b"--\r\n"
     out = [encode(p, _cap_utf8(p.data, FIELD_CAP)) if p.filename is None else None for p in parts]
