@@ -48,6 +48,23 @@ def soft_max_similarity(sims: np.ndarray, tau: float = PROTO_TAU) -> np.ndarray:
     return tau * (top[:, 0] + np.log(np.exp(z - top).mean(axis=1)))
 
 
+def knn_margin(vectors: np.ndarray, bank: np.ndarray, label: np.ndarray, k: int) -> np.ndarray:
+    """(n,): per vector, the mean cosine similarity of its k nearest positive rows of `bank`
+    (label 1) minus that of its k nearest negative rows (label 0); rows labelled -1 take no part.
+    Vectors and bank rows are unit length (the encoder L2-normalises). Fewer than k rows of a side:
+    all of them."""
+    sims = np.asarray(vectors, dtype=np.float32) @ np.asarray(bank, dtype=np.float32).T
+    out = np.zeros(sims.shape[0])
+    for sign, side in ((1.0, label == 1), (-1.0, label == 0)):
+        s = sims[:, side]
+        if s.shape[1] == 0:
+            continue
+        kk = min(k, s.shape[1])
+        top = np.partition(s, s.shape[1] - kk, axis=1)[:, s.shape[1] - kk:]
+        out += sign * top.mean(axis=1, dtype=np.float64)
+    return out
+
+
 def proto_features(vectors: np.ndarray, bank: np.ndarray, kinds: Sequence[str], category: str) -> np.ndarray:
     """(n, 2): proto_pos and proto_neg of each vector for `category` (see the module docstring)."""
     kinds = np.asarray(kinds)
@@ -79,8 +96,8 @@ class Heads:
     categories: tuple[str, ...]
     coef: np.ndarray                      # (DIM, k) float64
     intercept: np.ndarray                 # (k,)
-    stack: np.ndarray                     # (k, 7): w_tfidf_logit, w_head, intercept, w_proto_pos, w_proto_neg,
-                                          # w_seed_head, w_seed_tfidf
+    stack: np.ndarray                     # (k, 8): w_tfidf_logit, w_head, intercept, w_proto_pos, w_proto_neg,
+                                          # w_seed_head, w_seed_tfidf, w_knn
     thresholds: dict[str, float]
     meta: dict = field(default_factory=dict)
     bank: np.ndarray | None = None        # (m, DIM) prototype vectors, or None (no prototype member)
@@ -93,6 +110,11 @@ class Heads:
     student: dict = field(default_factory=dict)
     # the kind gates (round four): name -> Gate
     gates: dict = field(default_factory=dict)
+    # the nearest-neighbour member (round five): the seed posts' vectors (m, DIM) and, per
+    # category, each row's label for it (1, 0, or -1: not used) and k
+    knn_bank: np.ndarray | None = None
+    knn_labels: dict = field(default_factory=dict)
+    knn_k: int = 0
 
     @classmethod
     def load(cls, directory: Path) -> "Heads":
@@ -114,6 +136,8 @@ class Heads:
                                              else np.zeros(coef.shape[0]) for c in cats])
                 student = {c: (c, z[f"student_coef_{c}"].astype(np.float64), float(e["student_intercept"]))
                            for c, e in zip(cats, entries) if f"student_coef_{c}" in z.files}
+                knn_bank = z["knn_vectors"].astype(np.float32) if "knn_vectors" in z.files else None
+                knn_labels = {c: z[f"knn_label_{c}"].astype(np.int8) for c in cats if f"knn_label_{c}" in z.files}
                 gates = {}
                 for name, g in gate_docs.items():
                     gates[name] = Gate(name, tuple(g["suppresses"]), z[f"gate_enc_{name}"].astype(np.float64),
@@ -123,13 +147,20 @@ class Heads:
                 raise HeadsFileError(f"{npath}: proto_vectors: {bank.shape[0]} rows for {len(kinds)} prototype kinds in {jpath}")
             stack = np.array([[e["stack"]["w_tfidf_logit"], e["stack"]["w_head"], e["stack"]["intercept"],
                                e["stack"].get("w_proto_pos", 0.0), e["stack"].get("w_proto_neg", 0.0),
-                               e["stack"].get("w_seed_head", 0.0), e["stack"].get("w_seed_tfidf", 0.0)]
+                               e["stack"].get("w_seed_head", 0.0), e["stack"].get("w_seed_tfidf", 0.0),
+                               e["stack"].get("w_knn", 0.0)]
                               for e in entries], dtype=np.float64)
+            if knn_bank is not None:
+                for c, lab in knn_labels.items():
+                    if lab.shape != (knn_bank.shape[0],):
+                        raise HeadsFileError(f"{npath}: knn_label_{c}: {lab.shape} for {knn_bank.shape[0]} knn_vectors")
             seed_icpt = np.array([e.get("seed_head_intercept", 0.0) for e in entries], dtype=np.float64)
             heads = cls(cats, coef, np.array([e["head_intercept"] for e in entries], dtype=np.float64), stack,
                         {c: float(e["threshold"]) for c, e in zip(cats, entries)}, doc, bank, kinds,
                         seed_coef, seed_icpt)
             heads.student, heads.gates = student, gates
+            heads.knn_bank, heads.knn_labels = knn_bank, knn_labels
+            heads.knn_k = int(doc.get("knn", {}).get("k", 0))
             return heads
         except HeadsFileError:
             raise
@@ -157,6 +188,10 @@ class Heads:
                 if self.stack[j, 3] or self.stack[j, 4]:
                     f = proto_features(v, self.bank, self.kinds, c)
                     z[:, j] += self.stack[j, 3] * f[:, 0] + self.stack[j, 4] * f[:, 1]
+        if self.knn_bank is not None and self.knn_k:
+            for j, c in enumerate(self.categories):
+                if self.stack[j, 7] and c in self.knn_labels:
+                    z[:, j] += self.stack[j, 7] * knn_margin(enc.vectors, self.knn_bank, self.knn_labels[c], self.knn_k)
         n = len(enc.offsets) - 1
         out = np.empty((n, len(self.categories)))
         for i in range(n):

@@ -112,7 +112,7 @@ _AFFECTION = _c(r"\b(?:love (?:you|u|ya|her|him)|ily|ilysm|bestie|bff|heart|prou
 _AFFECTION_RULES = {"insult_you"}
 # Rules whose negation test looks only at the few words just before the match: "i can't keep doing
 # this, i want it to be over" is ideation, whatever was negated earlier in the sentence.
-_NEAR_NEGATION = {"ideation", "eating_disorder", "self_injury", "exclusion", "insult_you"}
+_NEAR_NEGATION = {"ideation", "eating_disorder", "self_injury", "exclusion", "insult_you", "goodbye_post"}
 _JOKE_VERBS = _c(r"\b(?:kill|murder|strangle|choke)\b")
 
 _SELF_VERB = (r"(?:kill|k1ll|end|hurt|cut|harm|hang|shoot|stab|starve|drown|off|unalive|burn|poison)")
@@ -186,6 +186,36 @@ THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
     ("school_attack_object", _c(
         r"\b(?:burn|blow|shoot) (?:this|the|our|that) (?:school|place|building) (?:down|up)\b|"
         r"\b(?:bomb) (?:in|at|under|going off in) (?:the|our|this) (?:\w+ )?(?:hall|hallway|school|cafeteria|gym|bathroom|library|building)\b")),
+    # extortion and sextortion (round five): a demand whose price is exposure ("send 100 by tonight or
+    # your pics go to everyone", "i'll leak your nudes"); a victim's report of it is quoted ("he
+    # said ...") or about "my" pictures, which these rules do not read as the poster's own threat
+    ("extortion", _c(
+        r"\b(?:send|venmo|cashapp|cash app|zelle|paypal|pay|give|\$ ?\d+|\d+ (?:dollars|bucks)|\d+ by|"
+        r"\d+ more (?:pics|pictures|nudes|photos|videos|vids|snaps))\b"
+        r"[^.!?\n]{0,50}?\b(?:or|unless|otherwise)\b[^.!?\n]{0,60}?"
+        r"\b(?:sees?|see (?:them|it)|gets? (?:them|it|sent|the \w+)|(?:go|goes|going|gonna go) (?:public|out|viral|on|to)|"
+        r"(?:get|gets|getting) (?:posted|leaked|exposed|sent)|leak(?:ed|ing)?|expos(?:e|ed|ing)|"
+        r"post(?:ing)? (?:them|it|everything)|on (?:my|every|their|the|his|her) stor(?:y|ies))\b|"
+        r"\b(?:i'll|ill|i will|i'd|id|i would|i'm gonna|im gonna|imma|ima|i'm going to|im going to|gonna|will)\s+(?:just\s+)?"
+        r"(?:leak|post|send|expose|share|drop)\s+(?:your|his|her|their)\s+(?:\w+\s+)?"
+        r"(?:pics|pictures|nudes|photos|videos?|vids?|snaps|screenshots|dms|noodz)\b|"
+        r"\b(?:your|his|her)\s+(?:\w+\s+)?(?:pics|pictures|nudes|photos|videos?|vids?|snaps|dms|screenshots)\b"
+        r"[^.!?\n]{0,50}?\b(?:go|goes|going|get|gets)\s+(?:public|out|viral|posted|leaked|sent)\b"
+        r"[^.!?\n]{0,40}?\b(?:unless|if (?:you|he|she) (?:don't|dont|do not|doesn't|doesnt|does not|won't|wont))\b|"
+        r"\b(?:go|goes|going|gets|get) (?:public|viral|out)\b[^.!?\n]{0,30}?\bunless (?:you|he|she) (?:pay|pays|send|sends)\b")),
+    # leakage (round five): telling of an attack before it happens ("remember i said this when
+    # you see our school on tv", "watch the news tomorrow", "im making the news")
+    ("leakage", _c(
+        r"\bremember (?:i|that i) (?:said|told (?:you|y'all|yall|everyone|all of (?:you|y'all|yall)|everybody)|warned)\b"
+        r"[^.!?\n]{0,60}?(?:\b(?:news|tv)\b|\b(?:before|when|after) (?:it|this) (?:happens|happened|goes down)\b)|"
+        r"\b(?:watch|check|turn on) the news (?:tomorrow|tonight|tmrw|monday|tuesday|wednesday|thursday|friday|next week|this week)\b|"
+        r"\b(?:i'm|im|i am|i'll|ill|i will|we're|were|we will|we'll)(?: gonna| going to| about to| finna)? "
+        r"(?:make|making) (?:the )?(?:news|headlines)\b|"
+        r"\b(?:you'll|youll|you will|y'all will|yall will|yall gonna|y'all gonna|you gonna|everyone will|everybody will)"
+        r" (?:all )?(?:see|hear about|read about)(?: (?:it|me|us|this|what happens))? on (?:the news|tv)\b|"
+        r"\bwhen (?:you|y'all|yall|everyone|everybody) (?:see|sees|hear|hears) (?:about )?(?:our|this|the|my) school on (?:the news|tv)\b|"
+        r"\b(?:be|gonna be|going to be|will be) the (?:story|headline|top story|breaking news) on (?:the )?"
+        r"(?:\d+ ?(?:o'?clock|oclock) )?news\b")),
     ("kill_you_imperative", _c(word_start(_WILL_FORMS) + r"\s+(?:fucking\s+)?"
                                        rf"{_VIOLENT_VERB}\s+(?:you|u|ya|him|her|them|everyone)\b{_NOT_GAME}")),
 )
@@ -253,6 +283,18 @@ SELF_HARM_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\b(?:took|take|taking|swallowed|saving|saved|save|stockpiling|have) (?:up )?(?:a bunch of|all (?:my|the|of my)|the|my|a handful of|enough) "
         r"(?:sleeping )?pills\b|\bpills saved\b|"
         r"\b(?:goodbye|suicide) (?:letters?|notes?)\b")),
+    # a goodbye post (round five): written to be read after the poster is gone
+    ("goodbye_post", _c(
+        r"\b(?:by) the time (?:you|anyone|y'all|yall|someone|everyone|anybody) (?:read|reads|see|sees|find|finds) this\b"
+        r"[^.!?\n]{0,30}?\b(?:gone|dead|not be here|won't be here|wont be here|not here|in a better place|already)\b|"
+        r"\bthis is (?:my )?(?:goodbye|the last (?:post|message|video|snap)|my last (?:post|message|video|snap))\b"
+        r"(?! (?:of|for|before|until|till|til|on|from|about|in|at|to (?:my|the|this|that|our))\b)|"
+        r"\b(?:sorry|i'm sorry|im sorry) for everything\b[^\n]{0,40}?"
+        r"\b(?:goodbye|bye|love (?:you|y'all|yall) all|i love you all)\b|"
+        r"\b(?:won't|wont|will not|not gonna|not going to) need (?:it|them|her|him|this|that|my \w+|any of (?:it|this|them)) "
+        r"where (?:i'm|im|i am) going\b|"
+        r"\b(?:goodbye|bye) (?:everyone|everybody|y'all|yall|all of you)\b[^.!?\n]{0,40}?"
+        r"\b(?:i'm sorry|im sorry|love you|it's not your fault|its not your fault|forever|for good)\b")),
     ("i_will_overdose", _c(
         rf"{_BI}\s+{_NEG}{_MOD}{_NEG}{_ADV}(?:overdose|od|jump off (?:a|the) (?:bridge|overpass|roof|building|cliff)|"
         r"jump in front of|walk into traffic|drive into (?:a|the) (?:tree|wall))\b")),
@@ -296,6 +338,7 @@ _NEGATION = _c(
 # "I don't want to live anymore" is negated grammatically but is ideation: these rules carry the
 # negation inside their own pattern, so only a negation before the match counts.
 _NEGATION_INSIDE = {"suicidal_self", "harm_yourself_directive", "exclusion", "ideation", "eating_disorder",
+                     "extortion", "goodbye_post",
                      "self_injury", "school_warning", "warning"}
 # "not joking", "no cap": intensifiers, not negations
 _NOT_A_NEGATION = _c(r"\b(?:not|i'm not|im not|i am not) (?:joking|kidding|playing|lying|even joking)\b|\bno (?:cap|lie|joke)\b")
@@ -357,7 +400,10 @@ TRIGGER_WORDS = tuple(_DOUBLE_RE.sub(r"\1", w) for w in (
     "relaps|barcode|haven|didn|did not|hasn|purg|laxativ|thinspo|ana|ugw|cal|chew|under|fasting|food|throw up|"
     "tired of|sick of|done with|thinking about|think about|without me|would|burden|over|stop|pills|goodbye|"
     "overdos|od|walk into|drive into|not|won't|wont|asleep|sleep|scars|counting|arms|wrists|legs|thighs|stomach|"
-    "so no|that no|want|wish|hope|hit|list|see what|watch|you|your|ur|u r|invited"
+    "so no|that no|want|wish|hope|hit|list|see what|watch|you|your|ur|u r|invited|"
+    # round five: extortion, leakage, goodbye posts
+    "send|venmo|cashapp|cash app|zelle|paypal|give|leak|expos|his|her|remember|news|headline|by the time|this is|thank|"
+    "sorry|need|bye|0|1|2|3|4|5|6|7|8|9"
 ).split("|"))
 _TRIGGER = _c(r"\b(?:" + "|".join(TRIGGER_WORDS) + ")")
 
@@ -406,6 +452,9 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "i_will_overdose": _keys("overdos|od|jump|walk into|drive into"),
     "harm_yourself_directive": _keys("yoursel|ursel|your sel|ur sel|die|bleach|jump|slit|nobody would|"
                                      "better without|happier"),
+    "extortion": _keys("or|unless|otherwise|leak|post|send|expose|share|drop|go|get"),
+    "leakage": _keys("remember|news|headline|tv"),
+    "goodbye_post": _keys("by the time|this is|for everything|where i'm going|where im going|bye"),
     "exclusion": _keys("nobody|no one|noone|no1|everyone|everybody|the whole|friends|belong|why|waste"),
 }
 _ALL_RULES = tuple((category, rule, pattern, RULE_KEYS[rule])

@@ -21,6 +21,11 @@ against them. `--loso` prints, per source, ROC-AUC with 95% intervals of the in-
 the fit that left that source out (leave-one-source-out), for the TF-IDF member, the encoder
 head and their ensemble, plus the shipped models and alt-profanity-check (when installed) on the
 same test sample (classifiers/train/loso.py; minutes: embeddings are cached in .cache/).
+`--writers` prints leave-one-writer-out figures: for each seed file (one writer's voice), the heads,
+members, gates, stack and thresholds trained without it, its posts run through the whole pipeline;
+recall per category and false labels per kind, one JSON line per writer and one pooled
+(`"writer": "all"`); `--show-misses` lists the posts counted against them (classifiers/train/writers.py;
+one heads training per writer, minutes).
 """
 from __future__ import annotations
 
@@ -42,7 +47,10 @@ def register(sub, common) -> None:
                           "all: recall and false labels")
     src.add_argument("--loso", action="store_true",
                      help="leave-one-source-out and in-source ROC-AUC with 95%% intervals, per source")
-    p.add_argument("--show-misses", action="store_true", help="--realistic: list the posts counted against the figures")
+    src.add_argument("--writers", action="store_true",
+                     help="leave-one-writer-out recall and false labels on the seed posts (a heads training per writer)")
+    p.add_argument("--show-misses", action="store_true",
+                   help="--realistic, --writers: list the posts counted against the figures")
     p.add_argument("--category", choices=("bullying", "threat", "self_harm"), default=None,
                    help="category to score (--data: default bullying; --split: the source's own)")
     p.add_argument("--shared", metavar="DIR", default=None,
@@ -88,6 +96,8 @@ def _run(args) -> int:
         return _realistic(models, args)
     if args.loso:
         return _loso(models, args)
+    if args.writers:
+        return _writers(models, args)
     if args.data:
         category = args.category or "bullying"
         part = read_labelled_csv(Path(args.data))
@@ -128,6 +138,30 @@ def _realistic(models, args) -> int:
         if args.show_misses:
             for m in misses:
                 print(json.dumps({"miss": m}, ensure_ascii=False))
+    return 0
+
+
+def _writers(models, args) -> int:
+    import sys
+
+    from agent.errors import UsageError
+    from classifiers.datasets import default_data_dir
+    from classifiers.encoder import Encoder, EncoderUnavailable
+    from classifiers.textmodels import default_model_dir
+    from classifiers.train.writers import leave_one_writer_out
+
+    try:
+        encoder = Encoder()
+    except EncoderUnavailable as exc:
+        raise UsageError(f"--writers needs the encoder: {exc}") from exc
+    data_dir = Path(args.shared) if args.shared else default_data_dir()
+    rows, missed = leave_one_writer_out(Path(args.models) if args.models else default_model_dir(), data_dir, encoder,
+                                        log=lambda m: print(m, file=sys.stderr, flush=True))
+    for row in rows:
+        print(json.dumps(row), flush=True)
+    if args.show_misses:
+        for m in missed:
+            print(json.dumps({"miss": m}, ensure_ascii=False))
     return 0
 
 

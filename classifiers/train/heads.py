@@ -32,6 +32,7 @@ import os
 import random
 import sqlite3
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -86,9 +87,17 @@ LENGTH_BINS = (0, 8, 16, 32, 64, 96, 127)
 ENSEMBLE_CATEGORIES = ("threat", "self_harm", "bullying")
 # The ensemble's members per category (classifiers.heads): TF-IDF logit, encoder head, prototype
 # similarities (to the category's prototypes, to the hard-negative ones).
-MEMBERS = {"threat": ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf"),
-           "self_harm": ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf"),
-           "bullying": ("tfidf", "proto_pos", "proto_neg", "seed_head", "seed_tfidf")}
+MEMBERS = {"threat": ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf", "knn"),
+           "self_harm": ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf", "knn"),
+           "bullying": ("tfidf", "proto_pos", "proto_neg", "seed_head", "seed_tfidf", "knn")}
+ALL_MEMBERS = ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf", "knn")
+STACK_KEY = {"tfidf": "w_tfidf_logit", "head": "w_head", "proto_pos": "w_proto_pos", "proto_neg": "w_proto_neg",
+             "seed_head": "w_seed_head", "seed_tfidf": "w_seed_tfidf", "knn": "w_knn"}
+# Round five: a nearest-neighbour member (classifiers.heads.knn_margin): the mean cosine similarity
+# of a window's KNN_K nearest positive seed posts of the category minus that of its KNN_K nearest
+# negative ones (the rows the student members train on). The seed posts' vectors ship (float16);
+# on the seed posts in the stack it is out of fold (the bank without the post's fold).
+KNN_K = 5
 # Round four: a student-domain head per category, a logistic regression on the vectors of the seed
 # posts alone (positives: the category's seeds; negatives: every other seed, threat seeds left out
 # of bullying as above). Its decisions on the seed posts in the stack are out of fold.
@@ -114,6 +123,12 @@ GATES = {
 }
 GATE_COST = 0.02
 SEED_FOLDS = 5
+# The seed posts' out-of-fold groups for every member trained on them, the stack and the thresholds
+# (round five): "writer", one fold per seed file (each file is one writer's voice), so a seed's
+# out-of-fold decision comes from members that never read its writer; "hash": round four's
+# SEED_FOLDS folds by text hash, where one writer's paraphrases sat in the other folds and made the
+# out-of-fold scores, and the thresholds chosen on them, optimistic for a new writer.
+FOLDS_BY = "writer"
 STACK_C = 100.0
 # How much the seed posts' cells weigh in the stack against the validation parts' (1: each cell
 # the same). 0.5 halves the public-set loss of round four (OLID 0.681 -> 0.712, Formspring 0.743 ->
@@ -244,10 +259,29 @@ def seeds_path() -> Path:
     return Path(__file__).resolve().parent / "seed_posts.csv"
 
 
+# Writers left out of training (leave_writers_out): how `evaluate --writers` measures an unseen
+# writer. Empty in every shipped training.
+_LEFT_OUT: set[str] = set()
+
+
 def seed_files() -> list[Path]:
     """The seed posts: seed_posts.csv (rounds two and three, no kind column) and every
-    seeds/*.csv (round four: text,category,label,kind), in name order."""
-    return [seeds_path()] + sorted((seeds_path().parent / "seeds").glob("*.csv"))
+    seeds/*.csv (round four: text,category,label,kind), in name order; without the writers
+    leave_writers_out holds back."""
+    files = [seeds_path()] + sorted((seeds_path().parent / "seeds").glob("*.csv"))
+    return [f for f in files if f.stem not in _LEFT_OUT]
+
+
+@contextmanager
+def leave_writers_out(*writers: str):
+    """Within the block, read_seeds() and so every fit skip these seed files (by name, no .csv)."""
+    before = set(_LEFT_OUT)
+    _LEFT_OUT.update(writers)
+    try:
+        yield
+    finally:
+        _LEFT_OUT.clear()
+        _LEFT_OUT.update(before)
 
 
 @dataclass(frozen=True)
@@ -258,6 +292,7 @@ class Seed:
     kind: str           # the category for positives (or `concern`: a worried friend, self_harm);
                         # help | hyperbole | slang | quote | game | ordinary for negatives;
                         # `hard` for negatives of seed_posts.csv, which has no kind column
+    writer: str = ""    # the seed file's name without .csv: one file, one writer's voice (round five)
 
 
 SEED_KINDS = ("bullying", "threat", "self_harm", "concern", "help", "hyperbole", "slang", "quote", "game",
@@ -291,7 +326,7 @@ def read_seeds(paths: Sequence[Path] | None = None) -> list[Seed]:
                 if text in seen:
                     continue
                 seen.add(text)
-                out.append(Seed(text, cat, int(label), kind))
+                out.append(Seed(text, cat, int(label), kind, path.stem))
     return out
 
 
@@ -376,8 +411,18 @@ def read_prototypes(path: Path | None = None) -> list[tuple[str, str]]:
 
 
 def seed_fold(text: str) -> int:
-    """A seed post's out-of-fold group (stable: by the hash of its text, so repeats stay together)."""
+    """A seed post's out-of-fold group by the hash of its text (round four's folds; stable, so
+    repeats stay together)."""
     return int(hashlib.sha256(text.encode("utf-8")).hexdigest(), 16) % SEED_FOLDS
+
+
+def seed_folds(seeds: Sequence[Seed]) -> np.ndarray:
+    """Each seed post's out-of-fold group (FOLDS_BY): its writer's place in the seed files' order
+    (every writer one fold), or round four's text hash."""
+    if FOLDS_BY == "hash":
+        return np.array([seed_fold(x.text) for x in seeds], dtype=np.int64)
+    order = {f.stem: i for i, f in enumerate([seeds_path()] + sorted((seeds_path().parent / "seeds").glob("*.csv")))}
+    return np.array([order.get(x.writer, len(order)) for x in seeds], dtype=np.int64)
 
 
 def stack_sample_weights(y: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -420,10 +465,6 @@ def threshold_recall_capped(labels, scores, hard_negative, target: float, cap: f
     return max(t_rec, floor), t_rec, floor
 
 
-def _seed_folds(texts: Sequence[str]) -> np.ndarray:
-    return np.array([seed_fold(t) for t in texts])
-
-
 def seed_rows(category: str, seeds: Sequence[Seed]) -> list[Seed]:
     """The seed posts a student-domain model of `category` trains on (threat seeds are left out
     of bullying: a threat to a peer is not a false bullying label)."""
@@ -439,7 +480,7 @@ def fit_seed_model(category: str, seeds: Sequence[Seed], X, C: float, negatives=
     use = seed_rows(category, seeds)
     texts = [x.text for x in use]
     y = np.array([int(x.category == category) for x in use])
-    folds = _seed_folds(texts)
+    folds = seed_folds(use)
     oof = np.zeros(len(use))
 
     def with_negatives(A, yy):
@@ -448,12 +489,19 @@ def fit_seed_model(category: str, seeds: Sequence[Seed], X, C: float, negatives=
         stack = sp.vstack if sp.issparse(A) else np.vstack
         return stack([A, negatives]), np.concatenate([yy, np.zeros(negatives.shape[0], dtype=yy.dtype)])
 
-    for k in range(SEED_FOLDS):
+    for k in np.unique(folds):
         c_k, i_k = fit_seed_logistic(*with_negatives(X[folds != k], y[folds != k]), C)
         oof[folds == k] = X[folds == k] @ c_k + i_k
     coef, icpt = fit_seed_logistic(*with_negatives(X, y), C)
     return {"coef": coef, "intercept": icpt, "texts": texts, "oof": oof, "positives": int(y.sum()),
             "oof_roc_auc": round(float(roc_auc_score(y, oof)), 4)}
+
+
+def knn_labels(category: str, seeds: Sequence[Seed]) -> np.ndarray:
+    """Each seed post's label for `category`'s nearest-neighbour member: 1 a post of the category,
+    0 another seed post, -1 not used (threat posts for bullying, as for the student members)."""
+    return np.array([-1 if category == "bullying" and x.category == "threat" else int(x.category == category)
+                     for x in seeds], dtype=np.int8)
 
 
 def student_borrowed(category: str, data_dir: Path | None, splits: dict) -> list[str]:
@@ -489,9 +537,9 @@ def fit_gate(name: str, seeds: Sequence[Seed], vec: dict[str, np.ndarray], tfidf
     y = np.array([int(x.kind in spec["kinds"]) for x in use])
     X = np.vstack([vec[t] for t in texts]).astype(np.float64)
     F = tfidf_models.feature_matrix(texts, spec["vocab"])
-    folds = _seed_folds(texts)
+    folds = seed_folds(use)
     oof = np.zeros(len(use))
-    for k in range(SEED_FOLDS):
+    for k in np.unique(folds):
         tr = folds != k
         ce, ie = fit_seed_logistic(X[tr], y[tr], SEED_HEAD_C)
         ct, it = fit_seed_logistic(F[tr], y[tr], STUDENT_C)
@@ -529,7 +577,7 @@ def train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: C
 
 def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: Callable[[list[str]], dict],
                  encoder: Encoder, *, extra: dict[str, Part] | None = None, log=print, tfidf_models=None) -> dict:
-    from classifiers.heads import NEGATIVE_KINDS, PROTO_TAU, proto_features
+    from classifiers.heads import NEGATIVE_KINDS, PROTO_TAU, knn_margin, proto_features
     from classifiers.train.metrics import binary_metrics, threshold_for_precision
 
     cache = EmbeddingCache()
@@ -544,6 +592,13 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
                  "categories": {}, "_arrays": {"proto_vectors": bank}}
     seeds = read_seeds()
     seed_vec = dict(zip((x.text for x in seeds), cache.embed(encoder, prepare([x.text for x in seeds]))))
+    fold_of = dict(zip((x.text for x in seeds), seed_folds(seeds).tolist()))
+    knn_bank = np.vstack([seed_vec[x.text] for x in seeds]).astype(np.float16).astype(np.float32)
+    bank_fold = seed_folds(seeds)
+    if any("knn" in MEMBERS[c] for c in categories):
+        doc["_arrays"]["knn_vectors"] = knn_bank
+        doc["knn"] = {"k": KNN_K, "rows": len(seeds), "dtype": "float16",
+                      "what": "the seed posts' encoder vectors (our own synthetic posts)"}
     if tfidf_models is None:
         raise ValueError("the student members and kind gates need the TF-IDF models (tfidf_models)")
     doc["gates"] = {}
@@ -585,11 +640,11 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
         seed_texts = list(dict.fromkeys(data.train.texts[i] for i in np.flatnonzero(is_seed)))
         label_of = {t: y for t, y, seed in zip(data.train.texts, data.train.labels, is_seed) if seed}
         seed_y = np.array([int(label_of[t]) for t in seed_texts])
-        folds = np.array([seed_fold(t) for t in seed_texts])
+        folds = np.array([fold_of[t] for t in seed_texts])
         Xseed = cache.embed(encoder, prepare(seed_texts))
         d_seed = np.zeros(len(seed_texts))
-        row_fold = np.array([seed_fold(data.train.texts[i]) if is_seed[i] else -1 for i in rows])
-        for k in range(SEED_FOLDS):
+        row_fold = np.array([fold_of[data.train.texts[i]] if is_seed[i] else -1 for i in rows])
+        for k in np.unique(folds):
             c_k, i_k = fit_head(Xtr[rows[row_fold != k]], ytr[rows[row_fold != k]])
             d_seed[folds == k] = Xseed[folds == k].astype(np.float64) @ c_k + i_k
         dva = Xva.astype(np.float64) @ coef + icpt
@@ -626,14 +681,22 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
             student_note = {"intercept": st["intercept"], "n": len(st["texts"]), "positives": st["positives"],
                             "C": STUDENT_C, "oof_roc_auc": st["oof_roc_auc"],
                             "features": f"the {cat} TF-IDF model's vocabulary and idf"}
-        used = [m for m in ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf") if m in members]
+        if "knn" in members:
+            lab = knn_labels(cat, seeds)
+            doc["_arrays"][f"knn_label_{cat}"] = lab
+            q_fold = np.array([fold_of[t] for t in seed_texts])
+            k_seed = np.zeros(len(seed_texts))
+            for k in np.unique(q_fold):
+                k_seed[q_fold == k] = knn_margin(Xseed[q_fold == k], knn_bank, np.where(bank_fold == k, -1, lab), KNN_K)
+            cols["knn"] = np.concatenate([knn_margin(Xva, knn_bank, lab, KNN_K), k_seed])
+        used = [m for m in ALL_MEMBERS if m in members]
         wts, b = fit_stack_weighted(np.column_stack([cols[m] for m in used]), y_st, groups)
         wd = dict(zip(used, (float(x) for x in wts)))
         stack = {"w_tfidf_logit": wd.get("tfidf", 0.0), "w_head": wd.get("head", 0.0), "intercept": b,
                  "w_proto_pos": wd.get("proto_pos", 0.0), "w_proto_neg": wd.get("proto_neg", 0.0),
-                 "w_seed_head": wd.get("seed_head", 0.0), "w_seed_tfidf": wd.get("seed_tfidf", 0.0)}
-        key = {"tfidf": "w_tfidf_logit", "head": "w_head", "proto_pos": "w_proto_pos", "proto_neg": "w_proto_neg",
-               "seed_head": "w_seed_head", "seed_tfidf": "w_seed_tfidf"}
+                 "w_seed_head": wd.get("seed_head", 0.0), "w_seed_tfidf": wd.get("seed_tfidf", 0.0),
+                 "w_knn": wd.get("knn", 0.0)}
+        key = STACK_KEY
         ens = 1 / (1 + np.exp(-(sum(stack[key[m]] * cols[m] for m in used) + b)))
         sv, ss = groups == "val", groups == "seeds"
         if gated_by.get(cat):
@@ -686,7 +749,7 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
             "student_intercept": (student_note or {}).get("intercept", 0.0), "student_tfidf": student_note,
             "threshold": round(thr, 4), "threshold_choice": choice,
             "training": {"n_train": int(len(rows)), "n_val": len(data.val), "n_seed_posts": len(seed_texts),
-                         "seed_folds": SEED_FOLDS, "C": HEAD_C, "stack_C": STACK_C,
+                         "seed_folds": int(len(np.unique(folds))), "folds_by": FOLDS_BY, "C": HEAD_C, "stack_C": STACK_C,
                          "sources": {k: list(v) for k, v in HEAD_SOURCES[cat].items()},
                          "borrowed_negatives": [list(x) for x in HEAD_BORROWED[cat]],
                          "extra_rows": len((extra or {}).get(cat) or ()),
@@ -708,7 +771,8 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
 
 def save_heads(doc: dict, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    arrays = {k: np.asarray(v, dtype=np.float32 if k == "proto_vectors" else np.float64)
+    dtypes = {"proto_vectors": np.float32, "knn_vectors": np.float16}
+    arrays = {k: np.asarray(v, dtype=np.int8 if k.startswith("knn_label_") else dtypes.get(k, np.float64))
               for k, v in doc["_arrays"].items()}
     # compressed: the student coefficients are zero outside the seed posts' features
     np.savez_compressed(directory / "heads.npz", **arrays)
