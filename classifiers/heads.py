@@ -48,12 +48,14 @@ def soft_max_similarity(sims: np.ndarray, tau: float = PROTO_TAU) -> np.ndarray:
     return tau * (top[:, 0] + np.log(np.exp(z - top).mean(axis=1)))
 
 
-def knn_margin(vectors: np.ndarray, bank: np.ndarray, label: np.ndarray, k: int) -> np.ndarray:
+def knn_margin(vectors: np.ndarray, bank: np.ndarray, label: np.ndarray, k: int,
+               sims: np.ndarray | None = None) -> np.ndarray:
     """(n,): per vector, the mean cosine similarity of its k nearest positive rows of `bank`
     (label 1) minus that of its k nearest negative rows (label 0); rows labelled -1 take no part.
     Vectors and bank rows are unit length (the encoder L2-normalises). Fewer than k rows of a side:
-    all of them."""
-    sims = np.asarray(vectors, dtype=np.float32) @ np.asarray(bank, dtype=np.float32).T
+    all of them. `sims`: vectors @ bank.T already computed (one product serves every category)."""
+    if sims is None:
+        sims = np.asarray(vectors, dtype=np.float32) @ np.asarray(bank, dtype=np.float32).T
     out = np.zeros(sims.shape[0])
     for sign, side in ((1.0, label == 1), (-1.0, label == 0)):
         s = sims[:, side]
@@ -189,9 +191,12 @@ class Heads:
                     f = proto_features(v, self.bank, self.kinds, c)
                     z[:, j] += self.stack[j, 3] * f[:, 0] + self.stack[j, 4] * f[:, 1]
         if self.knn_bank is not None and self.knn_k:
+            sims = None
             for j, c in enumerate(self.categories):
                 if self.stack[j, 7] and c in self.knn_labels:
-                    z[:, j] += self.stack[j, 7] * knn_margin(enc.vectors, self.knn_bank, self.knn_labels[c], self.knn_k)
+                    if sims is None:
+                        sims = np.asarray(enc.vectors, dtype=np.float32) @ self.knn_bank.T
+                    z[:, j] += self.stack[j, 7] * knn_margin(None, self.knn_bank, self.knn_labels[c], self.knn_k, sims)
         n = len(enc.offsets) - 1
         out = np.empty((n, len(self.categories)))
         for i in range(n):

@@ -80,6 +80,13 @@ _RULES = (
                r"\b(?:call(?:s|ed|ing)? (?:me|you|u)|make fun of|made fun of|bull(?:y|ied|ies|ying)|"
                r"threaten(?:s|ed|ing)?|spreading rumou?rs|fake account|picking on|messaging me|"
                r"keeps? (?:messaging|texting|calling|saying|posting|sharing))"),
+    # standing by a target (round five: "ur not ugly, dont listen to them", "leave him alone"):
+    # support offered to the one bullied, which repeats the insult it answers
+    re.compile(r"\b(?:you're|youre|you are|your|ur|u r|you)\s+(?:so\s+|really\s+|literally\s+)?not\s+(?:\w+\s+)?"
+               r"(?:ugly|fat|weird|annoying|stupid|dumb|a loser|a freak|cringe|gross|worthless|a crybaby|a nobody)\b"
+               r"(?![^.!?\n]{0,15}\b(?:enough|either|just|but)\b)|"
+               r"\b(?:don't|dont|do not)\s+(?:listen to|let)\s+(?:them|those|him|her|the haters|people|anyone)\b|"
+               r"\bleave (?:him|her|them|my (?:friend|sister|brother|bestie)) alone\b"),
     # reporting someone else's danger to get them help
     re.compile(r"\bmy (?:friend|bestie|best friend|sister|brother|classmate|cousin|girlfriend|boyfriend)\b.{0,80}"
                r"\b(?:said|says|told me|posted|texted|wants to|is going to|is gonna)\b.{0,60}"
@@ -94,7 +101,7 @@ TRIGGER_WORDS = (
     "help|counsel|therap|hotline|helpline|lifeline|crisis|988|741741|8255|support|talk|tell|told|"
     "report|call|text|dial|here for you|safe|adult|nurse|doctor|police|psych|social worker|"
     "guidance|principal|teacher|what do i do|what should i do|call|bull|threaten|rumo|fake account|make fun|"
-    "made fun|picking on|keep|said|says|wrote|going to|gonna|sharing"
+    "made fun|picking on|keep|said|says|wrote|going to|gonna|sharing|not|listen|let|alone"
 ).split("|")
 _TRIGGER = re.compile("|".join(map(re.escape, TRIGGER_WORDS)))
 

@@ -52,6 +52,10 @@ def squeeze(text: str) -> tuple[str, list[int], list[int]]:
     ends.extend(range(pos + 1, len(text) + 1))
     return "".join(out), starts, ends
 
+# Rules whose words a victim's or witness's request for help repeats without quotation marks ("a guy
+# wants $40 by 9 or it goes on my page, do i pay"): on a help-seeking post a match of these does
+# not keep the threat label as a plain first-person threat does (classifiers.pipeline).
+VICTIM_REPEATS = frozenset({"extortion", "leakage"})
 PLAIN_SCORE = 0.97        # an explicit first-person statement: over every shipped threshold
 QUOTED_SCORE = 0.35       # reported speech: visible in scores, normally under the thresholds
 NEGATED_DAMP = 0.5        # the model score is halved when the only intent phrases are negated/quoted
@@ -192,7 +196,8 @@ THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
     ("extortion", _c(
         r"\b(?:send|venmo|cashapp|cash app|zelle|paypal|pay|give|\$ ?\d+|\d+ (?:dollars|bucks)|\d+ by|"
         r"\d+ more (?:pics|pictures|nudes|photos|videos|vids|snaps))\b"
-        r"[^.!?\n]{0,50}?\b(?:or|unless|otherwise)\b[^.!?\n]{0,60}?"
+        # (the exposure is the poster's doing: "or they post it", "or my mom sees" are reports)
+        r"[^.!?\n]{0,50}?\b(?:or|unless|otherwise)\b(?:(?!\b(?:they|he|she|someone|somebody|my|me|i)\b)[^.!?\n]){0,60}?"
         r"\b(?:sees?|see (?:them|it)|gets? (?:them|it|sent|the \w+)|(?:go|goes|going|gonna go) (?:public|out|viral|on|to)|"
         r"(?:get|gets|getting) (?:posted|leaked|exposed|sent)|leak(?:ed|ing)?|expos(?:e|ed|ing)|"
         r"post(?:ing)? (?:them|it|everything)|on (?:my|every|their|the|his|her) stor(?:y|ies))\b|"
@@ -208,7 +213,8 @@ THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
     ("leakage", _c(
         r"\bremember (?:i|that i) (?:said|told (?:you|y'all|yall|everyone|all of (?:you|y'all|yall)|everybody)|warned)\b"
         r"[^.!?\n]{0,60}?(?:\b(?:news|tv)\b|\b(?:before|when|after) (?:it|this) (?:happens|happened|goes down)\b)|"
-        r"\b(?:watch|check|turn on) the news (?:tomorrow|tonight|tmrw|monday|tuesday|wednesday|thursday|friday|next week|this week)\b|"
+        r"\b(?:watch|check|turn on) the news (?:tomorrow|tonight|tmrw|monday|tuesday|wednesday|thursday|friday|next week|this week)\b"
+        r"(?![^.!?\n]*\b(?:channel|team|interview|segment|we're on|were on|i'm on|im on|is on|are on|gonna be on)\b)|"
         r"\b(?:i'm|im|i am|i'll|ill|i will|we're|were|we will|we'll)(?: gonna| going to| about to| finna)? "
         r"(?:make|making) (?:the )?(?:news|headlines)\b|"
         r"\b(?:you'll|youll|you will|y'all will|yall will|yall gonna|y'all gonna|you gonna|everyone will|everybody will)"

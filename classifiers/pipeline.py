@@ -31,7 +31,7 @@ import numpy as np
 from classifiers.district import District, as_district
 from classifiers.helpseeking import is_help_seeking, is_help_seeking_batch
 from classifiers.normalize import normalize
-from classifiers.patterns import PLAIN_SCORE
+from classifiers.patterns import PLAIN_SCORE, VICTIM_REPEATS
 from classifiers.textmodels import MAX_CHARS, TextModels
 from classifiers.types import CATEGORIES, Classification, Evidence, PostInput
 
@@ -193,7 +193,10 @@ class Classifier:
             try:
                 pat = {cat: self.models.pattern_evidence(texts[i], cat, norms[i], hits[i])
                        for cat in text_cats if cat in labels}
-                plain_threat = any(e.kind == "pattern" and e.weight >= PLAIN_SCORE for e in pat.get("threat", ()))
+                # a plain first-person threat keeps its label on a help-seeking post, unless it is
+                # of the kinds a victim's report repeats unquoted (extortion, leakage)
+                plain_threat = "threat" in pat and any(h.category == "threat" and h.score >= PLAIN_SCORE
+                                                       and h.rule not in VICTIM_REPEATS for h in hits[i])
             except Exception:  # noqa: BLE001 - see above
                 log.exception("pattern evidence failed; the post keeps its labels without it")
                 pat = {}

@@ -1,6 +1,7 @@
 import pytest
 
-from classifiers.helpseeking import is_help_seeking
+from classifiers.helpseeking import is_help_seeking, is_help_seeking_batch
+from classifiers.normalize import normalize_text
 
 HELP = [
     "how do I talk to a counselor",
@@ -44,3 +45,16 @@ def test_help_seeking(text):
 @pytest.mark.parametrize("text", NOT_HELP)
 def test_not_help_seeking(text):
     assert not is_help_seeking(text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ur not annoying ok dont listen to them ❤️", True),
+    ("dont let them get to u jess ur literally so pretty", True),
+    ("everyone commenting clowns on his post, leave him alone", True),
+    ("ur not ugly ur just ugly inside lol", False),           # the insult itself
+    ("leave us alone loser", False),
+    ("you're not funny", False),
+])
+def test_standing_by_a_target_is_help(text, expected):
+    assert is_help_seeking(text) is expected
+    assert is_help_seeking_batch([text], [normalize_text(text)]) == [expected]

@@ -120,3 +120,63 @@ def test_rule_keywords_are_necessary(text):
             matched += 1
             assert all(any(k in squeezed for k in group) for group in keys), rule
     assert matched, text
+
+
+# --- round five: extortion, leakage, goodbye posts -------------------------------------------------
+
+@pytest.mark.parametrize("text,category", [
+    ("send 200 on cashapp by tonight or ur snaps go to ur whole group chat", "threat"),
+    ("venmo me 300 or the video of u from the party goes on every story i got", "threat"),
+    ("150 by friday or ur mom gets them, dont test me", "threat"),
+    ("3 more pics or ur mom gets the first ones", "threat"),
+    ("ur nudes go public at midnight unless u pay", "threat"),
+    ("im gonna leak ur pics if u dont answer", "threat"),
+    ("remember i said this when u see our school on tv", "threat"),
+    ("just remember i told all of u before it happened", "threat"),
+    ("watch the news tomorrow", "threat"),
+    ("everybody who laughed at me better pray. im making the news this year", "threat"),
+    ("yall gonna be the story on the 6 oclock news", "threat"),
+    ("by the time you read this i'll be gone", "self_harm"),
+    ("deleted every app. this is the last post, thank u for the good parts", "self_harm"),
+    ("gave my brother my truck keys. wont need it where im going", "self_harm"),
+    ("im sorry for everything. goodbye", "self_harm"),
+])
+def test_extortion_leakage_and_goodbye_posts_are_plain_statements(text, category):
+    assert scores(text)[category] == (PLAIN_SCORE, 1.0)
+
+
+@pytest.mark.parametrize("text,category", [
+    # a victim's report: quoted, or about the poster's own pictures
+    ("someone on insta says send 100 by tonight or the pics go to my contacts. what do i do", "threat"),
+    ("he said he'd leak my pics unless i pay", "threat"),
+    ("he keeps saying i have to send more or my mom sees them", "threat"),
+    ("i would never leak ur pics", "threat"),
+    # ordinary posts with the same words
+    ("send me the notes or im failing", "threat"),
+    ("give me back my charger or im telling mom", "threat"),
+    ("just remember i told all of u the quiz was friday", "threat"),
+    ("our robotics team was on the news last night!!", "threat"),
+    ("this is my last post of 2026 see yall next year", "self_harm"),
+    ("this is goodbye to my braces 😁", "self_harm"),
+    ("by the time you read this ill be asleep lol", "self_harm"),
+    ("thank you for everything coach, bye seniors!! love you all", "self_harm"),
+])
+def test_extortion_leakage_and_goodbye_near_misses_are_not_plain(text, category):
+    assert scores(text)[category][0] < PLAIN_SCORE
+
+
+@pytest.mark.parametrize("text", [
+    "send 200 on cashapp by tonight or ur snaps go to ur whole group chat", "150 by friday or ur mom gets them",
+    "ur nudes go public at midnight unless u pay", "im gonna leak ur pics", "remember i said this when u see our school on tv",
+    "watch the news tomorrow", "im making the news", "by the time you read this i'll be gone",
+    "this is the last post", "wont need it where im going", "im sorry for everything. goodbye"])
+def test_round_five_rule_keywords_are_necessary(text):
+    test_rule_keywords_are_necessary(text)
+
+
+@pytest.mark.parametrize("text", [
+    "some account screenrecorded my snap and wants $40 on venmo by 9 or they post it. do i pay",
+    "watch the news tonight, our robotics team is on channel 5!!",
+])
+def test_reports_and_news_of_ones_own_are_not_extortion_or_leakage(text):
+    assert scores(text)["threat"][0] < PLAIN_SCORE

@@ -60,6 +60,11 @@ FRAGMENTS = [
     "my arms are covered in scars", "you're so ugly", "ur such an idiot i love u", "you're the worst at chess",
     "no one at this school likes you", "nobody will come to your party", "im not joking im gonna hurt him",
     "this test is killing me", "my mom is gonna kill me lol", "i could kill for a nap", "if she says one more word im gonna break her face",
+    # round five: extortion, leakage, goodbye posts, standing by a target
+    "send 200 on cashapp by tonight or ur pics go to everyone", "150 by friday or ur mom gets them",
+    "im gonna leak ur nudes", "ur nudes go public at midnight unless u pay", "remember i said this when u see our school on tv",
+    "watch the news tomorrow", "im making the news", "by the time you read this i'll be gone", "this is the last post",
+    "wont need it where im going", "im sorry for everything. goodbye", "ur not ugly dont listen to them", "leave him alone",
     # help-seeking
     "how do i talk to a counselor", "who do i tell", "what should i do, my friend wants to hurt herself",
     "i need help", "someone please help me", "is there a hotline", "i talked to my school counselor",
