@@ -1,0 +1,87 @@
+"""The independent held-out sets in classifiers/eval/ (HOLDOUT.md, HOLDOUT4.md, HOLDOUT5.md): their
+layout and counts, that `concern` rows (a friend worried about someone's self-harm) are self_harm
+positives the reader accepts and the report counts in self_harm recall, and that each shares no
+post with the sets written before it (else it would not be held out). No model is loaded."""
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from classifiers import realistic
+
+EVAL = Path(realistic.__file__).resolve().parent / "eval"
+
+# set -> (expected rows per (category, kind), the earlier sets it must not share a text with)
+SETS = {
+    "holdout.csv": ({
+        ("threat", "threat"): 80, ("self_harm", "self_harm"): 80, ("bullying", "bullying"): 80,
+        ("none", "help"): 35, ("none", "hyperbole"): 30, ("none", "slang"): 25, ("none", "quote"): 15,
+        ("none", "ordinary"): 25,
+    }, ("realistic.csv", "fresh.csv")),
+    "holdout4.csv": ({
+        ("threat", "threat"): 80, ("self_harm", "self_harm"): 70, ("self_harm", "concern"): 15,
+        ("bullying", "bullying"): 80, ("none", "help"): 40, ("none", "hyperbole"): 35, ("none", "slang"): 30,
+        ("none", "quote"): 20, ("none", "ordinary"): 30,
+    }, ("realistic.csv", "fresh.csv", "holdout.csv")),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SETS))
+def eval_set(request):
+    expected, earlier = SETS[request.param]
+    return request.param, realistic.read(EVAL / request.param), expected, earlier
+
+
+def test_counts_per_category_and_kind(eval_set):
+    name, rows, expected, _ = eval_set
+    assert Counter((r.category, r.kind) for r in rows) == expected
+    assert len(rows) == sum(expected.values())
+
+
+def test_labels_match_category(eval_set):
+    _, rows, _, _ = eval_set
+    for r in rows:
+        assert r.label == (0 if r.category == "none" else 1), r.text
+        assert r.kind in realistic.KINDS if r.label == 0 else r.kind in (r.category, "concern"), r.text
+
+
+def test_concern_rows_count_as_self_harm_positives(eval_set):
+    """With no labels at all every positive is a miss: self_harm recall is over the self_harm and
+    concern rows together, and a concern row is reported among the misses as self_harm."""
+    _, rows, expected, _ = eval_set
+    figures = realistic.report([[] for _ in rows], rows)
+    assert figures["recall"]["self_harm"]["n"] == sum(n for (c, _), n in expected.items() if c == "self_harm")
+    assert figures["recall"]["self_harm"]["rate"] == 0.0
+    assert figures["false_labels"]["all"]["n"] == sum(n for (c, _), n in expected.items() if c == "none")
+    concern = [r for r in rows if r.kind == "concern"]
+    missed = realistic.misses([[] for _ in concern], concern)
+    assert len(missed) == len(concern) and {m["category"] for m in missed} <= {"self_harm"}
+
+
+def test_no_duplicate_or_empty_texts(eval_set):
+    _, rows, _, _ = eval_set
+    seen = Counter(r.text.strip().lower() for r in rows)
+    assert [t for t, n in seen.items() if n > 1] == []
+    assert all(r.text.strip() and "\n" not in r.text for r in rows)
+
+
+def test_shares_no_text_with_earlier_sets(eval_set):
+    _, rows, _, earlier = eval_set
+    others = {r.text.strip().lower() for e in earlier for r in realistic.read(EVAL / e)}
+    assert sorted(r.text for r in rows if r.text.strip().lower() in others) == []
+
+
+def test_evaluate_names_the_shipped_sets(capsys, monkeypatch):
+    """`evaluate --realistic all` prints one line per shipped set, `--realistic NAME` just that one,
+    with the figures `realistic.evaluate` gives for that file."""
+    from tests.classifiers.test_commands import run_cli
+    rc, out, err = run_cli(["evaluate", "--realistic", "all"], capsys, monkeypatch)
+    assert rc == 0, err
+    assert [o["realistic"] for o in out] == [realistic.SHIPPED[n] for n in realistic.SHIPPED]
+    for k, name in enumerate(realistic.SHIPPED):
+        rc, one, err = run_cli(["evaluate", "--realistic", name], capsys, monkeypatch)
+        assert rc == 0 and one == [out[k]], name
+        expected = SETS.get(realistic.SHIPPED[name], (None,))[0]
+        if expected:
+            assert one[0]["false_labels"]["all"]["n"] == sum(n for (c, _), n in expected.items() if c == "none")
+    assert realistic.paths_for("") == [realistic.default_path()]
