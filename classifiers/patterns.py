@@ -14,6 +14,12 @@ A statement is weakened, not dropped, when
 - it is quoted or reported ("he said 'I will kill you'", "the song goes ..."): a lower score,
   because a report of a threat may still be worth a counselor's look.
 Jokes and song lyrics are not detected (a known limit, written in the model card).
+
+Round five adds what the words state plainly and the models missed on an independent set:
+extortion and sextortion (a demand whose price is exposure), leakage (telling of an attack
+before it happens: "watch the news tomorrow") and goodbye posts ("by the time you read this").
+Extortion and leakage are words a victim's or witness's request for help repeats without quotation
+marks, so on a help-seeking post they do not keep the threat label (VICTIM_REPEATS).
 """
 from __future__ import annotations
 

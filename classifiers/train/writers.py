@@ -58,8 +58,9 @@ def misses(rows: Sequence, labels: Sequence[Sequence[str]]) -> list[dict]:
 
 
 def leave_one_writer_out(model_dir: Path, data_dir: Path | None, encoder, writers: Sequence[str] | None = None,
-                         log: Callable[[str], None] = print) -> tuple[list[dict], list[dict]]:
-    """(one report per writer left out + the pooled one (writer "all"), every miss)."""
+                         log: Callable[[str], None] = print, keep: Path | None = None) -> tuple[list[dict], list[dict]]:
+    """(one report per writer left out + the pooled one (writer "all"), every miss). `keep`: a
+    folder to leave each writer's models in (keep/<writer>/), instead of a temporary one."""
     from classifiers.heads import Heads
     from classifiers.pipeline import Classifier
     from classifiers.textmodels import TextModels
@@ -74,6 +75,8 @@ def leave_one_writer_out(model_dir: Path, data_dir: Path | None, encoder, writer
     all_labels: list[list[str]] = []
     all_misses: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="cg-writers-") as tmp:
+        if keep is not None:
+            tmp = str(keep)
         for name in names:
             held = [x for x in everyone if x.writer == name]
             if not held:
@@ -82,7 +85,7 @@ def leave_one_writer_out(model_dir: Path, data_dir: Path | None, encoder, writer
                 doc = th.train_heads(list(th.ENSEMBLE_CATEGORIES), data_dir, tfidf.tfidf_proba, encoder,
                                      log=lambda m: None, tfidf_models=tfidf)
             folder = Path(tmp) / name
-            folder.mkdir()
+            folder.mkdir(parents=True, exist_ok=True)
             for f in model_dir.iterdir():
                 if f.suffix in (".npz", ".json") and not f.name.startswith("heads."):
                     shutil.copy(f, folder / f.name)

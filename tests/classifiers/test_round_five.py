@@ -136,3 +136,20 @@ def test_a_victims_report_of_extortion_or_leakage_is_never_a_threat(clf, text):
 def test_the_extortion_and_leakage_themselves_are_threats(clf, text):
     from classifiers.types import PostInput
     assert "threat" in clf.classify([PostInput(text)])[0].labels
+
+
+# --- kind gates over plain patterns (threat, bullying) ------------------------------------------------
+
+def test_gate_override_policy_is_written_down():
+    from classifiers import pipeline
+    assert "self_harm" not in pipeline.GATE_OVERRIDES            # a disclosure keeps its label
+    assert {"bringing_weapon", "weapon_to_school", "i_will_attack_school", "extortion"} <= pipeline.GATE_KEEPS
+
+
+@pytest.mark.parametrize("text", [
+    "bringing my dads gun to school tomorrow lmao 😂 yall better hide",
+    "im bringing a knife to the pep rally friday, im so done with this school 😂",
+])
+def test_a_weapon_statement_keeps_its_threat_label_whatever_the_gates_say(clf, text):
+    from classifiers.types import PostInput
+    assert "threat" in clf.classify([PostInput(text)])[0].labels
