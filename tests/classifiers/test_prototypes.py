@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from classifiers.encoder import Encoder, EncoderUnavailable
-from classifiers.heads import NEGATIVE_KINDS, Heads, HeadsFileError, proto_features, soft_max_similarity
+from classifiers.heads import NEGATIVE_KINDS, Heads, HeadsFileError, knn_margin, proto_features, soft_max_similarity
 from classifiers.textmodels import default_model_dir
 from classifiers.train import heads as train_heads
 
@@ -106,7 +106,8 @@ def test_long_post_encoder_part_is_its_most_concerning_window(encoder):
     f = proto_features(v, heads.bank, heads.kinds, "threat")
     per_window = ((v @ heads.coef[:, j] + heads.intercept[j]) * heads.stack[j, 1]
                   + heads.stack[j, 3] * f[:, 0] + heads.stack[j, 4] * f[:, 1]
-                  + (v @ heads.seed_coef[:, j] + heads.seed_intercept[j]) * heads.stack[j, 5])
+                  + (v @ heads.seed_coef[:, j] + heads.seed_intercept[j]) * heads.stack[j, 5]
+                  + heads.stack[j, 7] * knn_margin(v, heads.knn_bank, heads.knn_labels["threat"], heads.knn_k))
     got = heads.encoder_part(enc)[0, j]
     assert got == pytest.approx(per_window.max(), abs=1e-9) and got > per_window.mean()
 
@@ -154,6 +155,6 @@ def test_shipped_thresholds_follow_the_written_rule():
     doc = json.loads((default_model_dir() / "heads.json").read_text())
     for cat in ("threat", "self_harm", "bullying"):        # round four: bullying too
         ch = doc["categories"][cat]["threshold_choice"]
-        assert doc["categories"][cat]["threshold"] == pytest.approx(max(ch["recall_threshold"], ch["cap_threshold"]), abs=1e-4)
-    assert doc["categories"]["bullying"]["members"] == ["tfidf", "proto_pos", "proto_neg", "seed_head", "seed_tfidf"]
+        assert doc["categories"][cat]["threshold"] == pytest.approx(max(ch["recall_threshold"], ch["cap_threshold"], ch.get("val_cap_threshold", 0.0)), abs=1e-4)
+    assert doc["categories"]["bullying"]["members"] == ["tfidf", "proto_pos", "proto_neg", "seed_head", "seed_tfidf", "knn"]
     assert doc["encoder_input"] == "normalized text"

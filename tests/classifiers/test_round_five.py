@@ -27,7 +27,8 @@ def _write(path, rows):
 
 # --- writers as folds ----------------------------------------------------------------------------
 
-def test_every_seed_knows_its_writer_and_each_writer_is_one_fold():
+def test_every_seed_knows_its_writer_and_each_writer_is_one_fold(monkeypatch):
+    monkeypatch.setattr(train_heads, "FOLDS_BY", "writer")
     seeds = train_heads.read_seeds()
     names = [f.stem for f in train_heads.seed_files()]
     assert {s.writer for s in seeds} == set(names)
