@@ -93,6 +93,10 @@ class Heads:
     student: dict = field(default_factory=dict)
     # the kind gates (round four): name -> Gate
     gates: dict = field(default_factory=dict)
+    # round five (svc5): the kernel member (classifiers.kernel.KernelMember) and its ensemble weight
+    # per category (k,), or None when no category has it
+    kernel: object = None
+    kernel_w: np.ndarray | None = None
 
     @classmethod
     def load(cls, directory: Path) -> "Heads":
@@ -130,6 +134,17 @@ class Heads:
                         {c: float(e["threshold"]) for c, e in zip(cats, entries)}, doc, bank, kinds,
                         seed_coef, seed_icpt)
             heads.student, heads.gates = student, gates
+            # round five (svc5): the kernel member's arrays (models/kernel.npz). Fail to the TF-IDF
+            # models like any other unreadable heads file: the stack weights and thresholds were
+            # fitted with its column, so scoring without it would run uncalibrated thresholds.
+            kernel_cats = [c for c, e in zip(cats, entries) if "kernel" in e.get("members", ())]
+            if kernel_cats:
+                from classifiers.kernel import KERNEL_FILE, KernelFileError, KernelMember
+                try:
+                    heads.kernel = KernelMember.load(directory / KERNEL_FILE, kernel_cats)
+                except KernelFileError as exc:
+                    raise HeadsFileError(f"kernel member: {exc}") from exc
+                heads.kernel_w = np.array([e["stack"].get("w_kernel", 0.0) for e in entries], dtype=np.float64)
             return heads
         except HeadsFileError:
             raise
@@ -152,6 +167,8 @@ class Heads:
         z = (v @ self.coef + self.intercept) * self.stack[:, 1]
         if self.seed_coef is not None and self.stack.shape[1] > 5 and self.stack[:, 5].any():
             z += (v @ self.seed_coef + self.seed_intercept) * self.stack[:, 5]
+        if self.kernel is not None:     # round five (svc5): w_kernel * the kernel SVM's decision
+            z += self.kernel.decisions(v, self.categories) * self.kernel_w
         if self.bank is not None:
             for j, c in enumerate(self.categories):
                 if self.stack[j, 3] or self.stack[j, 4]:

@@ -89,6 +89,9 @@ ENSEMBLE_CATEGORIES = ("threat", "self_harm", "bullying")
 MEMBERS = {"threat": ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf"),
            "self_harm": ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf"),
            "bullying": ("tfidf", "proto_pos", "proto_neg", "seed_head", "seed_tfidf")}
+# round five (svc5): the kernel member (classifiers/train/kernel.py: an RBF SVM on the seed posts'
+# vectors, out-of-writer-fold decisions in the stack) joins every category's ensemble
+MEMBERS = {c: m + ("kernel",) for c, m in MEMBERS.items()}
 # Round four: a student-domain head per category, a logistic regression on the vectors of the seed
 # posts alone (positives: the category's seeds; negatives: every other seed, threat seeds left out
 # of bullying as above). Its decisions on the seed posts in the stack are out of fold.
@@ -626,14 +629,26 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
             student_note = {"intercept": st["intercept"], "n": len(st["texts"]), "positives": st["positives"],
                             "C": STUDENT_C, "oof_roc_auc": st["oof_roc_auc"],
                             "features": f"the {cat} TF-IDF model's vocabulary and idf"}
-        used = [m for m in ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf") if m in members]
+        kernel_note = None
+        if "kernel" in members:     # round five (svc5): classifiers.train.kernel
+            from classifiers.train.kernel import fit_kernel_member, seed_writers
+            Xk = np.vstack([seed_vec[x.text] for x in seed_rows(cat, seeds)]).astype(np.float64)
+            km = fit_kernel_member(cat, seeds, Xk, seed_writers())
+            doc.setdefault("_kernel", {})[cat] = {k: km[k] for k in ("sv", "dual", "intercept", "gamma")}
+            oof = dict(zip(km["texts"], km["oof"]))
+            cols["kernel"] = np.concatenate([km["model"].decision_function(Xva.astype(np.float64)),
+                                             np.array([oof[t] for t in seed_texts])])
+            kernel_note = km["note"]
+        used = [m for m in ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf", "kernel") if m in members]
         wts, b = fit_stack_weighted(np.column_stack([cols[m] for m in used]), y_st, groups)
         wd = dict(zip(used, (float(x) for x in wts)))
         stack = {"w_tfidf_logit": wd.get("tfidf", 0.0), "w_head": wd.get("head", 0.0), "intercept": b,
                  "w_proto_pos": wd.get("proto_pos", 0.0), "w_proto_neg": wd.get("proto_neg", 0.0),
                  "w_seed_head": wd.get("seed_head", 0.0), "w_seed_tfidf": wd.get("seed_tfidf", 0.0)}
+        if "kernel" in used:    # round five (svc5)
+            stack["w_kernel"] = wd["kernel"]
         key = {"tfidf": "w_tfidf_logit", "head": "w_head", "proto_pos": "w_proto_pos", "proto_neg": "w_proto_neg",
-               "seed_head": "w_seed_head", "seed_tfidf": "w_seed_tfidf"}
+               "seed_head": "w_seed_head", "seed_tfidf": "w_seed_tfidf", "kernel": "w_kernel"}
         ens = 1 / (1 + np.exp(-(sum(stack[key[m]] * cols[m] for m in used) + b)))
         sv, ss = groups == "val", groups == "seeds"
         if gated_by.get(cat):
@@ -684,6 +699,7 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
             "head_intercept": icpt, "members": list(used), "stack": stack,
             "seed_head_intercept": (seed_head_note or {}).get("intercept", 0.0), "seed_head": seed_head_note,
             "student_intercept": (student_note or {}).get("intercept", 0.0), "student_tfidf": student_note,
+            "kernel": kernel_note,
             "threshold": round(thr, 4), "threshold_choice": choice,
             "training": {"n_train": int(len(rows)), "n_val": len(data.val), "n_seed_posts": len(seed_texts),
                          "seed_folds": SEED_FOLDS, "C": HEAD_C, "stack_C": STACK_C,
@@ -712,7 +728,13 @@ def save_heads(doc: dict, directory: Path) -> None:
               for k, v in doc["_arrays"].items()}
     # compressed: the student coefficients are zero outside the seed posts' features
     np.savez_compressed(directory / "heads.npz", **arrays)
-    body = {k: v for k, v in doc.items() if k != "_arrays"}
+    if doc.get("_kernel") or any("kernel" in e.get("members", ()) for e in doc["categories"].values()):
+        # round five (svc5): the kernel member's arrays; categories not retrained keep theirs
+        from classifiers.kernel import KERNEL_FILE, save_kernel
+        kernel = doc.get("_kernel", {})
+        save_kernel(directory / KERNEL_FILE, kernel, keep=[c for c, e in doc["categories"].items()
+                                                           if "kernel" in e.get("members", ()) and c not in kernel])
+    body = {k: v for k, v in doc.items() if k not in ("_arrays", "_kernel")}
     (directory / "heads.json").write_text(json.dumps(body, indent=1) + "\n")
 
 
