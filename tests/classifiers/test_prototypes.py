@@ -107,6 +107,8 @@ def test_long_post_encoder_part_is_its_most_concerning_window(encoder):
     per_window = ((v @ heads.coef[:, j] + heads.intercept[j]) * heads.stack[j, 1]
                   + heads.stack[j, 3] * f[:, 0] + heads.stack[j, 4] * f[:, 1]
                   + (v @ heads.seed_coef[:, j] + heads.seed_intercept[j]) * heads.stack[j, 5])
+    if heads.kernel is not None:    # round five: the kernel member, per window too
+        per_window = per_window + heads.kernel_w[j] * heads.kernel.decision("threat", v)
     got = heads.encoder_part(enc)[0, j]
     assert got == pytest.approx(per_window.max(), abs=1e-9) and got > per_window.mean()
 
@@ -155,5 +157,6 @@ def test_shipped_thresholds_follow_the_written_rule():
     for cat in ("threat", "self_harm", "bullying"):        # round four: bullying too
         ch = doc["categories"][cat]["threshold_choice"]
         assert doc["categories"][cat]["threshold"] == pytest.approx(max(ch["recall_threshold"], ch["cap_threshold"]), abs=1e-4)
-    assert doc["categories"]["bullying"]["members"] == ["tfidf", "proto_pos", "proto_neg", "seed_head", "seed_tfidf"]
+    assert doc["categories"]["bullying"]["members"] == ["tfidf", "proto_pos", "proto_neg", "seed_head", "seed_tfidf",
+                                                       "kernel"]   # round five: the kernel member
     assert doc["encoder_input"] == "normalized text"

@@ -91,7 +91,7 @@ def test_shipped_heads_follow_the_written_rules():
         ch = entry["threshold_choice"]
         assert entry["threshold"] == pytest.approx(max(ch["recall_threshold"], ch["cap_threshold"]), abs=1e-4)
         assert set(ch["seed_negatives_labelled_by_kind"]) >= {"help", "slang", "hyperbole", "ordinary"}
-        assert entry["members"][-2:] == ["seed_head", "seed_tfidf"]
+        assert {"seed_head", "seed_tfidf"} <= set(entry["members"])    # round five adds members after them
     assert "head" not in doc["categories"]["bullying"]["members"]       # the dialect check (model card)
     assert set(doc["gates"]) == set(train_heads.GATES)
     for name, gate in doc["gates"].items():
