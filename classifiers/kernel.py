@@ -49,9 +49,20 @@ class KernelMember:
     def categories(self) -> tuple[str, ...]:
         return tuple(self.sv)
 
+    _sq: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
     def decision(self, category: str, vectors: np.ndarray) -> np.ndarray:
-        return rbf_decision(vectors, self.sv[category], self.dual[category], self.intercept[category],
-                            self.gamma[category])
+        """rbf_decision with the support vectors' squared norms computed once and the products in
+        float32 (the vectors are float32 and the stored support vectors float16, so float64
+        products would add nothing but a 10 MB conversion per call: 7 ms for a post alone)."""
+        sv = self.sv[category]
+        sq = self._sq.get(category)
+        if sq is None:
+            sq = self._sq[category] = (sv.astype(np.float64) ** 2).sum(axis=1)
+        x = np.asarray(vectors, dtype=np.float32)
+        d2 = (x.astype(np.float64) ** 2).sum(axis=1)[:, None] + sq[None, :] - 2.0 * (x @ sv.T).astype(np.float64)
+        np.maximum(d2, 0.0, out=d2)
+        return np.exp(-self.gamma[category] * d2) @ self.dual[category] + self.intercept[category]
 
     def decisions(self, vectors: np.ndarray, categories: Sequence[str]) -> np.ndarray:
         """(n, len(categories)): each category's decision, 0 for a category without a model."""
