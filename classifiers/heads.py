@@ -20,7 +20,8 @@ w_head * head + w_pos * proto_pos + w_neg * proto_neg, the maximum taken over it
 so a long post is judged on its worst passage, not diluted by the rest. The ensemble adds
 w_tfidf * logit(p_tfidf) and an intercept. Files: heads.npz (coef_<category> float64, and
 proto_vectors float32, loaded with allow_pickle=False) and heads.json (intercepts, ensemble weights,
-thresholds, how they were chosen, the prototype kinds in row order).
+thresholds, how they were chosen, the prototype kinds in row order). Round five (svc5): the kernel
+member (classifiers.kernel, arrays in kernel.npz) adds w_kernel * its decision per window.
 """
 from __future__ import annotations
 
