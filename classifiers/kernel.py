@@ -57,17 +57,18 @@ class KernelMember:
     _sq: np.ndarray | None = field(default=None, repr=False)
 
     def _build(self) -> None:
-        allsv = np.vstack([self.sv[c] for c in self.categories]).astype(np.float64)
-        bank, inverse = np.unique(allsv, axis=0, return_inverse=True)
-        inverse = np.asarray(inverse).reshape(-1)
-        at = 0
+        # deduplicated by the rows' bytes (np.unique's sort of a float64 copy left ~20 MB more resident)
+        first: dict[bytes, int] = {}
         for c in self.categories:
-            n = self.sv[c].shape[0]
-            self._rows[c] = inverse[at:at + n]
-            at += n
+            sv = np.ascontiguousarray(self.sv[c])
+            self._rows[c] = np.array([first.setdefault(r.tobytes(), len(first)) for r in sv], dtype=np.int64)
+        dim = next(iter(self.sv.values())).shape[1]
+        bank = np.empty((len(first), dim), dtype=np.float64)
+        for c in self.categories:
+            bank[self._rows[c]] = self.sv[c]
         self._bank, self._sq = bank, (bank * bank).sum(axis=1)
-        # the per-category float32 copies are no longer needed
-        self.sv = {c: v[:0] for c, v in self.sv.items()}
+        # the per-category copies are no longer needed
+        self.sv = {c: np.empty((0, dim), dtype=self.sv[c].dtype) for c in self.sv}
 
     def decisions(self, vectors: np.ndarray, categories: Sequence[str]) -> np.ndarray:
         """(n, len(categories)): each category's decision, 0 for a category without a model.
@@ -105,7 +106,7 @@ class KernelMember:
                     sv, dual, meta = z[f"sv_{c}"], z[f"dual_{c}"], z[f"meta_{c}"]
                     if sv.ndim != 2 or dual.shape != (sv.shape[0],) or meta.shape != (2,):
                         raise KernelFileError(f"{path}: {c}: shapes sv {sv.shape}, dual {dual.shape}, meta {meta.shape} do not fit")
-                    km.sv[c] = sv.astype(np.float32)
+                    km.sv[c] = sv          # as stored (float16); widened once in _build
                     km.dual[c] = dual.astype(np.float64)
                     km.intercept[c], km.gamma[c] = float(meta[0]), float(meta[1])
         except KernelFileError:
