@@ -40,7 +40,8 @@ def rbf_decision(X: np.ndarray, sv: np.ndarray, dual: np.ndarray, intercept: flo
 
 @dataclass
 class KernelMember:
-    """The kernel SVMs by category (arrays as shipped; sv float32 in memory)."""
+    """The kernel SVMs by category: `sv` as shipped until the bank is built (at load, or at first
+    use for one built by hand), then the one float64 bank (`bank`) and each category's rows in it."""
     sv: dict[str, np.ndarray] = field(default_factory=dict)
     dual: dict[str, np.ndarray] = field(default_factory=dict)
     intercept: dict[str, float] = field(default_factory=dict)
@@ -87,6 +88,13 @@ class KernelMember:
                 out[:, j] = np.exp(-self.gamma[c] * d2[:, self._rows[c]]) @ self.dual[c] + self.intercept[c]
         return out
 
+    @property
+    def bank(self) -> np.ndarray:
+        """The distinct support vectors of every category (float64)."""
+        if self._bank is None:
+            self._build()
+        return self._bank
+
     def decision(self, category: str, vectors: np.ndarray) -> np.ndarray:
         return self.decisions(vectors, [category])[:, 0]
 
@@ -113,6 +121,8 @@ class KernelMember:
             raise
         except (OSError, ValueError) as exc:
             raise KernelFileError(f"{path}: unreadable: {exc}") from exc
+        if km.dual:
+            km._build()     # now, not at a first call that threads could race to
         return km
 
 

@@ -139,9 +139,13 @@ def test_shipped_heads_use_the_kernel_member():
     heads = Heads.load(default_model_dir())
     assert heads.kernel is not None and set(heads.kernel.categories) == set(heads.categories)
     assert (heads.kernel_w > 0).all()
-    # the support vectors are the seed posts' own vectors: unit length (float16 rounding aside)
-    for c in heads.kernel.categories:
-        np.testing.assert_allclose(np.linalg.norm(heads.kernel.sv[c], axis=1), 1.0, atol=2e-3)
+    # the support vectors are the seed posts' own vectors: unit length (float16 rounding aside),
+    # each held once however many categories use it
+    bank = heads.kernel.bank
+    np.testing.assert_allclose(np.linalg.norm(bank, axis=1), 1.0, atol=2e-3)
+    per_category = [heads.meta["categories"][c]["kernel"]["support_vectors"] for c in heads.categories]
+    assert max(per_category) <= len(bank) < sum(per_category)
+    assert len(np.unique(bank, axis=0)) == len(bank)
 
 
 def test_a_missing_kernel_file_falls_back_to_the_tfidf_models(tmp_path, caplog):
@@ -159,3 +163,17 @@ def test_a_missing_kernel_file_falls_back_to_the_tfidf_models(tmp_path, caplog):
     got = models.predict_proba(texts)
     for c in models.categories:
         assert np.array_equal(got[c], alone[c])
+
+
+def test_a_member_built_by_hand_builds_its_bank_at_first_use():
+    a, Z = fitted(10)
+    b, _ = fitted(11, gamma=2.0)
+    km = KernelMember(sv={"threat": a.support_vectors_, "bullying": b.support_vectors_},
+                      dual={"threat": a.dual_coef_[0], "bullying": b.dual_coef_[0]},
+                      intercept={"threat": float(a.intercept_[0]), "bullying": float(b.intercept_[0])},
+                      gamma={"threat": 1.0, "bullying": 2.0})
+    got = km.decisions(Z, ["threat", "bullying"])
+    np.testing.assert_allclose(got[:, 0], a.decision_function(Z), atol=1e-9)
+    np.testing.assert_allclose(got[:, 1], b.decision_function(Z), atol=1e-9)
+    # one row per distinct support vector (different random data: none shared)
+    assert len(km.bank) == len(a.support_vectors_) + len(b.support_vectors_)
