@@ -20,7 +20,8 @@ w_head * head + w_pos * proto_pos + w_neg * proto_neg, the maximum taken over it
 so a long post is judged on its worst passage, not diluted by the rest. The ensemble adds
 w_tfidf * logit(p_tfidf) and an intercept. Files: heads.npz (coef_<category> float64, and
 proto_vectors float32, loaded with allow_pickle=False) and heads.json (intercepts, ensemble weights,
-thresholds, how they were chosen, the prototype kinds in row order).
+thresholds, how they were chosen, the prototype kinds in row order). Round five (svc5): the kernel
+member (classifiers.kernel, arrays in kernel.npz) adds w_kernel * its decision per window.
 """
 from __future__ import annotations
 
@@ -117,6 +118,10 @@ class Heads:
     knn_bank: np.ndarray | None = None
     knn_labels: dict = field(default_factory=dict)
     knn_k: int = 0
+    # round five (svc5): the kernel member (classifiers.kernel.KernelMember) and its ensemble weight
+    # per category (k,), or None when no category has it
+    kernel: object = None
+    kernel_w: np.ndarray | None = None
 
     @classmethod
     def load(cls, directory: Path) -> "Heads":
@@ -163,6 +168,17 @@ class Heads:
             heads.student, heads.gates = student, gates
             heads.knn_bank, heads.knn_labels = knn_bank, knn_labels
             heads.knn_k = int(doc.get("knn", {}).get("k", 0))
+            # round five (svc5): the kernel member's arrays (models/kernel.npz). Fail to the TF-IDF
+            # models like any other unreadable heads file: the stack weights and thresholds were
+            # fitted with its column, so scoring without it would run uncalibrated thresholds.
+            kernel_cats = [c for c, e in zip(cats, entries) if "kernel" in e.get("members", ())]
+            if kernel_cats:
+                from classifiers.kernel import KERNEL_FILE, KernelFileError, KernelMember
+                try:
+                    heads.kernel = KernelMember.load(directory / KERNEL_FILE, kernel_cats)
+                except KernelFileError as exc:
+                    raise HeadsFileError(f"kernel member: {exc}") from exc
+                heads.kernel_w = np.array([e["stack"].get("w_kernel", 0.0) for e in entries], dtype=np.float64)
             return heads
         except HeadsFileError:
             raise
@@ -185,6 +201,8 @@ class Heads:
         z = (v @ self.coef + self.intercept) * self.stack[:, 1]
         if self.seed_coef is not None and self.stack.shape[1] > 5 and self.stack[:, 5].any():
             z += (v @ self.seed_coef + self.seed_intercept) * self.stack[:, 5]
+        if self.kernel is not None:     # round five (svc5): w_kernel * the kernel SVM's decision
+            z += self.kernel.decisions(v, self.categories) * self.kernel_w
         if self.bank is not None:
             for j, c in enumerate(self.categories):
                 if self.stack[j, 3] or self.stack[j, 4]:

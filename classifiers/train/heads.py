@@ -94,14 +94,21 @@ ENSEMBLE_CATEGORIES = ("threat", "self_harm", "bullying")
 MEMBERS = {"threat": ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf", "knn"),
            "self_harm": ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf", "knn"),
            "bullying": ("tfidf", "proto_pos", "proto_neg", "seed_head", "seed_tfidf", "knn")}
-ALL_MEMBERS = ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf", "knn")
+ALL_MEMBERS = ("tfidf", "head", "proto_pos", "proto_neg", "seed_head", "seed_tfidf", "knn", "kernel")
 STACK_KEY = {"tfidf": "w_tfidf_logit", "head": "w_head", "proto_pos": "w_proto_pos", "proto_neg": "w_proto_neg",
-             "seed_head": "w_seed_head", "seed_tfidf": "w_seed_tfidf", "knn": "w_knn"}
+             "seed_head": "w_seed_head", "seed_tfidf": "w_seed_tfidf", "knn": "w_knn", "kernel": "w_kernel"}
 # Round five: a nearest-neighbour member (classifiers.heads.knn_margin): the mean cosine similarity
 # of a window's KNN_K nearest positive seed posts of the category minus that of its KNN_K nearest
 # negative ones (the rows the student members train on). The seed posts' vectors ship (float16);
 # on the seed posts in the stack it is out of fold (the bank without the post's fold).
 KNN_K = 10
+# Round five (svc5): the kernel member (classifiers/train/kernel.py: an RBF SVM on the seed posts'
+# vectors, out-of-writer-fold decisions in the stack) joins the threat and self-harm ensembles. Not
+# bullying's: trained on seed posts alone (public texts' vectors may not ship), it labelled 9.5% of
+# Davidson's inoffensive tweets with African-American English markers and 7.3% of the others as
+# bullying (2.9% / 2.1% in round four; the model card's dialect check).
+KERNEL_CATEGORIES = ("threat", "self_harm")
+MEMBERS = {c: m + (("kernel",) if c in KERNEL_CATEGORIES else ()) for c, m in MEMBERS.items()}
 # Round four: a student-domain head per category, a logistic regression on the vectors of the seed
 # posts alone (positives: the category's seeds; negatives: every other seed, threat seeds left out
 # of bullying as above). Its decisions on the seed posts in the stack are out of fold.
@@ -727,6 +734,16 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
             for k in np.unique(q_fold):
                 k_seed[q_fold == k] = knn_margin(Xseed[q_fold == k], knn_bank, np.where(bank_fold == k, -1, lab), KNN_K)
             cols["knn"] = np.concatenate([knn_margin(Xva, knn_bank, lab, KNN_K), k_seed])
+        kernel_note = None
+        if "kernel" in members:     # round five (svc5): classifiers.train.kernel
+            from classifiers.train.kernel import fit_kernel_member, seed_writers
+            Xk = np.vstack([seed_vec[x.text] for x in seed_rows(cat, seeds)]).astype(np.float64)
+            km = fit_kernel_member(cat, seeds, Xk, seed_writers())
+            doc.setdefault("_kernel", {})[cat] = {k: km[k] for k in ("sv", "dual", "intercept", "gamma")}
+            oof = dict(zip(km["texts"], km["oof"]))
+            cols["kernel"] = np.concatenate([km["model"].decision_function(Xva.astype(np.float64)),
+                                             np.array([oof[t] for t in seed_texts])])
+            kernel_note = km["note"]
         used = [m for m in ALL_MEMBERS if m in members]
         wts, b = fit_stack_weighted(np.column_stack([cols[m] for m in used]), y_st, groups)
         wd = dict(zip(used, (float(x) for x in wts)))
@@ -734,6 +751,8 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
                  "w_proto_pos": wd.get("proto_pos", 0.0), "w_proto_neg": wd.get("proto_neg", 0.0),
                  "w_seed_head": wd.get("seed_head", 0.0), "w_seed_tfidf": wd.get("seed_tfidf", 0.0),
                  "w_knn": wd.get("knn", 0.0)}
+        if "kernel" in used:    # round five (svc5)
+            stack["w_kernel"] = wd["kernel"]
         key = STACK_KEY
         ens = 1 / (1 + np.exp(-(sum(stack[key[m]] * cols[m] for m in used) + b)))
         sv, ss = groups == "val", groups == "seeds"
@@ -790,6 +809,7 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
             "head_intercept": icpt, "members": list(used), "stack": stack,
             "seed_head_intercept": (seed_head_note or {}).get("intercept", 0.0), "seed_head": seed_head_note,
             "student_intercept": (student_note or {}).get("intercept", 0.0), "student_tfidf": student_note,
+            "kernel": kernel_note,
             "threshold": round(thr, 4), "threshold_choice": choice,
             "training": {"n_train": int(len(rows)), "seed_weight": SEED_REPEAT, "n_val": len(data.val), "n_seed_posts": len(seed_texts),
                          "seed_folds": int(len(np.unique(folds))), "folds_by": FOLDS_BY, "C": HEAD_C, "stack_C": STACK_C,
@@ -819,7 +839,13 @@ def save_heads(doc: dict, directory: Path) -> None:
               for k, v in doc["_arrays"].items()}
     # compressed: the student coefficients are zero outside the seed posts' features
     np.savez_compressed(directory / "heads.npz", **arrays)
-    body = {k: v for k, v in doc.items() if k != "_arrays"}
+    if doc.get("_kernel") or any("kernel" in e.get("members", ()) for e in doc["categories"].values()):
+        # round five (svc5): the kernel member's arrays; categories not retrained keep theirs
+        from classifiers.kernel import KERNEL_FILE, save_kernel
+        kernel = doc.get("_kernel", {})
+        save_kernel(directory / KERNEL_FILE, kernel, keep=[c for c, e in doc["categories"].items()
+                                                           if "kernel" in e.get("members", ()) and c not in kernel])
+    body = {k: v for k, v in doc.items() if k not in ("_arrays", "_kernel")}
     (directory / "heads.json").write_text(json.dumps(body, indent=1) + "\n")
 
 

@@ -108,6 +108,8 @@ def test_long_post_encoder_part_is_its_most_concerning_window(encoder):
                   + heads.stack[j, 3] * f[:, 0] + heads.stack[j, 4] * f[:, 1]
                   + (v @ heads.seed_coef[:, j] + heads.seed_intercept[j]) * heads.stack[j, 5]
                   + heads.stack[j, 7] * knn_margin(v, heads.knn_bank, heads.knn_labels["threat"], heads.knn_k))
+    if heads.kernel is not None and heads.kernel_w[j]:    # round five: the kernel member, per window too
+        per_window = per_window + heads.kernel_w[j] * heads.kernel.decision("threat", v)
     got = heads.encoder_part(enc)[0, j]
     assert got == pytest.approx(per_window.max(), abs=1e-9) and got > per_window.mean()
 
