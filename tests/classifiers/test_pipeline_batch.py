@@ -24,7 +24,7 @@ from classifiers.helpseeking import is_help_seeking
 from classifiers.impersonation import find_impersonation
 from classifiers.ngrams import TOKEN_RE
 from classifiers.normalize import normalize
-from classifiers.patterns import PLAIN_SCORE, TONE_DAMP, find_intent, scores_from_hits, tone
+from classifiers.patterns import PLAIN_SCORE, TONE_DAMP, VICTIM_REPEATS, find_intent, scores_from_hits, tone
 from classifiers.pii import find_pii
 from classifiers.textmodels import MAX_CHARS, MIN_EVIDENCE_SHARE, NEGATED_CEILING
 from classifiers.types import CATEGORIES, Classification, Evidence, PostInput
@@ -176,7 +176,9 @@ def reference_classify(clf, posts: list[PostInput]) -> list[Classification]:
         if imp:
             scores["impersonation"] = round(max(e.weight for e in imp), 4)
         labels = [c for c in CATEGORIES if scores[c] >= clf.thresholds.get(c, 1.01)]
-        plain = {h.category for h in hits if h.score >= PLAIN_SCORE}
+        # round five: for bullying only the rules of GATE_KEEPS outrank a kind gate
+        plain = {h.category for h in hits if h.score >= PLAIN_SCORE
+                 and (h.category not in pipeline.GATE_OVERRIDES or h.rule in pipeline.GATE_KEEPS)}
         off = {c for name, (on, cats) in gates[i].items() if name != "help" and on for c in cats} - plain
         labels = [c for c in labels if c not in off]
         help_seeking = is_help_seeking(texts[i], normalized=norms[i].text) or gates[i].get("help", (False,))[0]
@@ -187,7 +189,9 @@ def reference_classify(clf, posts: list[PostInput]) -> list[Classification]:
                        + reference_word_evidence(models, texts[i], full, cat)
                        for cat in models.categories if cat in labels}
             if help_seeking:
-                plain_threat = any(e.kind == "pattern" and e.weight >= PLAIN_SCORE for e in text_ev.get("threat", ()))
+                # round five: not the kinds a victim's report repeats unquoted (extortion, leakage)
+                plain_threat = "threat" in text_ev and any(h.category == "threat" and h.score >= PLAIN_SCORE
+                                                           and h.rule not in VICTIM_REPEATS for h in hits)
                 labels = [c for c in labels if c not in pipeline.MISCONDUCT or (c == "threat" and plain_threat)]
             for cat in models.categories:
                 if cat in labels:
