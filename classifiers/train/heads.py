@@ -736,9 +736,9 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
             cols["knn"] = np.concatenate([knn_margin(Xva, knn_bank, lab, KNN_K), k_seed])
         kernel_note = None
         if "kernel" in members:     # round five (svc5): classifiers.train.kernel
-            from classifiers.train.kernel import fit_kernel_member, seed_writers
+            from classifiers.train.kernel import fit_kernel_member
             Xk = np.vstack([seed_vec[x.text] for x in seed_rows(cat, seeds)]).astype(np.float64)
-            km = fit_kernel_member(cat, seeds, Xk, seed_writers())
+            km = fit_kernel_member(cat, seeds, Xk, {x.text: x.writer for x in seeds})
             doc.setdefault("_kernel", {})[cat] = {k: km[k] for k in ("sv", "dual", "intercept", "gamma")}
             oof = dict(zip(km["texts"], km["oof"]))
             cols["kernel"] = np.concatenate([km["model"].decision_function(Xva.astype(np.float64)),

@@ -20,7 +20,6 @@ in numpy.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -28,7 +27,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 from sklearn.svm import SVC
 
-from classifiers.train.heads import Seed, read_seeds, seed_files, seed_rows
+from classifiers.train.heads import Seed, seed_rows
 
 # Chosen by leave-writer-out figures over C in (1, 3, 10) x gamma in (0.5, 1, 2) (gamma 1 is
 # sklearn's "scale" on unit vectors): EXPERIMENTS.md, "round five: kernel member".
@@ -37,16 +36,6 @@ KERNEL_GAMMA = {"bullying": 1.0, "threat": 1.0, "self_harm": 1.0}
 WRITER_FOLDS = 6
 GRID_C = (1.0, 3.0, 10.0)
 GRID_GAMMA = (0.5, 1.0, 2.0)
-
-
-def seed_writers(paths: Sequence[Path] | None = None) -> dict[str, str]:
-    """Seed text -> its writer (the stem of the first seed file that has it, as read_seeds keeps
-    the first copy of a text)."""
-    out: dict[str, str] = {}
-    for path in (paths if paths is not None else seed_files()):
-        for s in read_seeds([path]):
-            out.setdefault(s.text, path.stem)
-    return out
 
 
 def writer_folds(writers: Sequence[str], n_splits: int = WRITER_FOLDS) -> np.ndarray:
