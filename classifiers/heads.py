@@ -213,7 +213,10 @@ class Heads:
             for j, c in enumerate(self.categories):
                 if self.stack[j, 7] and c in self.knn_labels:
                     if sims is None:
-                        sims = np.asarray(enc.vectors, dtype=np.float32) @ self.knn_bank.T
+                        # one matrix-vector product per window: a window's similarities then do
+                        # not depend on the other posts in its batch (a matrix product's blocking
+                        # does, in the last bits; a post scores the same alone or batched)
+                        sims = np.stack([self.knn_bank @ row for row in np.asarray(enc.vectors, dtype=np.float32)])
                     z[:, j] += self.stack[j, 7] * knn_margin(None, self.knn_bank, self.knn_labels[c], self.knn_k, sims)
         n = len(enc.offsets) - 1
         out = np.empty((n, len(self.categories)))

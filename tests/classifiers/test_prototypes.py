@@ -111,7 +111,9 @@ def test_long_post_encoder_part_is_its_most_concerning_window(encoder):
     if heads.kernel is not None and heads.kernel_w[j]:    # round five: the kernel member, per window too
         per_window = per_window + heads.kernel_w[j] * heads.kernel.decision("threat", v)
     got = heads.encoder_part(enc)[0, j]
-    assert got == pytest.approx(per_window.max(), abs=1e-9) and got > per_window.mean()
+    # 1e-5: the kNN member's float32 similarities come from one product per window at run time
+    # and from one product for all windows here (summation order, float32 rounding)
+    assert got == pytest.approx(per_window.max(), abs=1e-5) and got > per_window.mean()
 
 
 def test_stack_weights_give_every_group_and_class_the_same_total():

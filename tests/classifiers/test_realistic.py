@@ -62,12 +62,14 @@ def test_shipped_models_on_the_realistic_set(figures):
     them fails here."""
     report, _ = figures
     assert report["recall"]["self_harm"]["rate"] >= 0.96
-    assert report["recall"]["threat"]["rate"] >= 0.95
-    assert report["recall"]["bullying"]["rate"] >= 0.88
+    # round five: 0.95 -> 0.93 (one more of the 60 threats missed, in exchange for false labels
+    # 7.5% -> 3.5% and bullying 0.88 -> 0.95 on this set; model card)
+    assert report["recall"]["threat"]["rate"] >= 0.93
+    assert report["recall"]["bullying"]["rate"] >= 0.95
     # round four: help posts worried about someone's self-harm are labelled self_harm on purpose
     # (the taxonomy in the model card); every other false label counts
-    assert report["false_labels"]["all_but_help_self_harm_only"]["rate"] <= 0.08
-    assert report["false_labels"]["slang"]["rate"] <= 0.14
+    assert report["false_labels"]["all_but_help_self_harm_only"]["rate"] <= 0.04
+    assert report["false_labels"]["slang"]["rate"] <= 0.07
 
 
 def test_a_victims_request_for_help_is_never_bullying_or_threat():
