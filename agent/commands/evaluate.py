@@ -142,20 +142,26 @@ def _realistic(models, args) -> int:
     return 0
 
 
-def _writers(models, args) -> int:
-    import sys
-
+def _encoder_and_data(args, option: str):
+    """The encoder and the shared data folder, for the options that retrain (--writers, --loso)."""
     from agent.errors import UsageError
     from classifiers.datasets import default_data_dir
     from classifiers.encoder import Encoder, EncoderUnavailable
-    from classifiers.textmodels import default_model_dir
-    from classifiers.train.writers import leave_one_writer_out
 
     try:
         encoder = Encoder()
     except EncoderUnavailable as exc:
-        raise UsageError(f"--writers needs the encoder: {exc}") from exc
-    data_dir = Path(args.shared) if args.shared else default_data_dir()
+        raise UsageError(f"{option} needs the encoder: {exc}") from exc
+    return encoder, Path(args.shared) if args.shared else default_data_dir()
+
+
+def _writers(models, args) -> int:
+    import sys
+
+    from classifiers.textmodels import default_model_dir
+    from classifiers.train.writers import leave_one_writer_out
+
+    encoder, data_dir = _encoder_and_data(args, "--writers")
     rows, missed = leave_one_writer_out(Path(args.models) if args.models else default_model_dir(), data_dir, encoder,
                                         log=lambda m: print(m, file=sys.stderr, flush=True))
     for row in rows:
@@ -169,15 +175,9 @@ def _writers(models, args) -> int:
 def _loso(models, args) -> int:
     import sys
 
-    from agent.errors import UsageError
-    from classifiers.datasets import default_data_dir
-    from classifiers.encoder import Encoder, EncoderUnavailable
     from classifiers.train.loso import loso
 
-    try:
-        encoder = Encoder()
-    except EncoderUnavailable as exc:
-        raise UsageError(f"--loso needs the encoder: {exc}") from exc
+    encoder, data_dir = _encoder_and_data(args, "--loso")
     baseline = None
     try:   # the bench extra; a reference point, not a member of the shipped ensemble
         from profanity_check import predict_prob
@@ -185,7 +185,6 @@ def _loso(models, args) -> int:
     except ImportError:
         pass
     cats = [args.category] if args.category else ["bullying", "threat", "self_harm"]
-    data_dir = Path(args.shared) if args.shared else default_data_dir()
     for row in loso(cats, data_dir, encoder, shipped=models.model_proba, baseline=baseline,
                     log=lambda m: print(m, file=sys.stderr, flush=True)):
         print(json.dumps(row), flush=True)
