@@ -64,20 +64,19 @@ class Workers(CrossingGuardProcess):
 
 
 def metrics_base() -> int:
-    """Two consecutive free ports (worker I serves base+I)."""
+    """Two consecutive free ports (worker I serves base+I), below the kernel's ephemeral range
+    for the reason `free_port` gives."""
     import socket
+
+    from tests.support.proxy import free_port
     for _ in range(50):
-        with socket.socket() as a:
-            a.bind(("127.0.0.1", 0))
-            base = a.getsockname()[1]
-            if base >= 65535:
-                continue
-            try:
-                with socket.socket() as b:
-                    b.bind(("127.0.0.1", base + 1))
-                    return base
-            except OSError:
-                continue
+        base = free_port()
+        try:
+            with socket.socket() as b:
+                b.bind(("127.0.0.1", base + 1))
+                return base
+        except OSError:
+            continue
     raise RuntimeError("no two consecutive free ports")
 
 

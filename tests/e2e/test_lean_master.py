@@ -197,7 +197,7 @@ def test_every_proxy_mode_starts_together(tmp_path, district):
         out = p.output()
         assert f"SOCKS v5 proxy listening at 127.0.0.1:{socks}" in out
         assert f"WireGuard server listening at 127.0.0.1:{wg}" in out
-        assert p.alive()
+        assert p.alive(), p.output()[-4000:]
 
 
 def test_cached_dispatch_follows_chain_changes_and_keeps_order():

@@ -20,7 +20,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -82,9 +81,8 @@ def _server_user(create: bool) -> str | None:
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    from tests.support.proxy import free_port   # below the ephemeral range: see its docstring
+    return free_port()
 
 
 class PostgresCluster:

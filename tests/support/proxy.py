@@ -19,9 +19,43 @@ import time
 from pathlib import Path
 
 
+_handed_out: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port that was free a moment ago (bind to 0). Callers retry if it is taken meanwhile."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    """A loopback port that is free for both TCP and UDP now and lies outside the kernel's
+    ephemeral range.
+
+    Why not bind to 0: the kernel hands out ephemeral ports to every outgoing connection and every
+    bind(0) of the parallel tests, so a port released here can be taken again before the process
+    under test binds it; the readiness connect then reaches the other listener while our process
+    exits with "address already in use" (seen once in CI). Ports below the ephemeral range are
+    never picked by the kernel, and this process never hands out the same one twice.
+    """
+    import random
+    low, _ = _ephemeral_range()
+    rng = random.Random()
+    for _ in range(500):   # bounded: a free port below the range is found in a try or two
+        port = rng.randrange(max(1024, low - 22000), low)
+        if port in _handed_out:
+            continue
+        try:
+            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                with socket.socket(socket.AF_INET, kind) as s:
+                    s.bind((host, port))
+        except OSError:
+            continue
+        _handed_out.add(port)
+        return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:   # nothing free below: kernel's pick
         s.bind((host, 0))
         return s.getsockname()[1]
 
@@ -61,10 +95,20 @@ class ManagedProcess:
                                      stdin=subprocess.DEVNULL, env=self.env)
         try:
             wait_for_port(self.host, self.port, self.start_timeout, self.proc)
+            self._confirm_it_is_ours()
         except BaseException as exc:
             self.stop()
             raise RuntimeError(f"{exc}\n--- output ---\n{self.output()}") from exc
         return self
+
+    def _confirm_it_is_ours(self) -> None:
+        """The connect may have reached another process's listener on the same port: if ours has
+        exited meanwhile, or says its port was taken, fail here with its output rather than later
+        with a puzzling assertion."""
+        time.sleep(0.05)
+        if self.proc.poll() is not None or "address already in use" in self.output():
+            raise RuntimeError(f"process on port {self.port} exited or could not bind "
+                               f"(returncode {self.proc.poll()})")
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGINT (clean shutdown: `done` hooks run), then SIGKILL after `timeout` seconds."""
