@@ -95,10 +95,11 @@ def _run(args) -> int:
               flush=True)
     if args.realistic is not None:
         return _realistic(models, args)
-    if args.loso:
-        return _loso(models, args)
-    if args.writers:
-        return _writers(models, args)
+    if args.loso or args.writers:
+        # these retrain models: one thread, so their figures repeat (classifiers/train/threads.py)
+        from classifiers.train.threads import single_threaded
+        with single_threaded():
+            return _loso(models, args) if args.loso else _writers(models, args)
     if args.data:
         category = args.category or "bullying"
         part = read_labelled_csv(Path(args.data))

@@ -43,14 +43,12 @@ def register(sub, common) -> None:
 def run(args) -> int:
     from classifiers.datasets import DataFileError
 
-    # BLAS on one thread for the whole run, the TF-IDF models' randomized SVD as well as the heads
-    # (which pin it themselves): the solvers' sums then come out in the same order at any
-    # OMP_NUM_THREADS, so a retrain reproduces the shipped files bit for bit (round three's bullying
-    # SVD differed in its last bits between one and two threads: EXPERIMENTS.md).
-    from threadpoolctl import threadpool_limits
+    # every BLAS/OpenMP pool on one thread for the whole run, the TF-IDF models' randomized SVD as
+    # well as the heads, so a retrain reproduces the shipped files bit for bit (classifiers/train/threads.py)
+    from classifiers.train.threads import single_threaded
 
     try:
-        with threadpool_limits(limits=1):
+        with single_threaded():
             return _run(args)
     except DataFileError as exc:   # located file errors from the data readers: a usage error
         raise UsageError(str(exc)) from exc

@@ -614,8 +614,8 @@ def train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: C
     BLAS runs on one thread: the solvers' sums then come out in the same order on every machine
     and at any OMP_NUM_THREADS, so `crossingguard train` reproduces the shipped files bit for bit
     (with two threads the coefficients differed in their last bits)."""
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(limits=1):
+    from classifiers.train.threads import single_threaded
+    with single_threaded():
         return _train_heads(categories, data_dir, tfidf_proba, encoder, extra=extra, log=log, tfidf_models=tfidf_models)
 
 
