@@ -837,14 +837,22 @@ def save_heads(doc: dict, directory: Path) -> None:
     dtypes = {"proto_vectors": np.float32, "knn_vectors": np.float16}
     arrays = {k: np.asarray(v, dtype=np.int8 if k.startswith("knn_label_") else dtypes.get(k, np.float64))
               for k, v in doc["_arrays"].items()}
+    # the kernel member's rows of categories not retrained point into the seed vectors being replaced
+    old_seed_vectors = None
+    if (directory / "heads.npz").is_file():
+        with np.load(directory / "heads.npz", allow_pickle=False) as z:
+            old_seed_vectors = z["knn_vectors"] if "knn_vectors" in z.files else None
     # compressed: the student coefficients are zero outside the seed posts' features
     np.savez_compressed(directory / "heads.npz", **arrays)
     if doc.get("_kernel") or any("kernel" in e.get("members", ()) for e in doc["categories"].values()):
         # round five (svc5): the kernel member's arrays; categories not retrained keep theirs
         from classifiers.kernel import KERNEL_FILE, save_kernel
         kernel = doc.get("_kernel", {})
-        save_kernel(directory / KERNEL_FILE, kernel, keep=[c for c, e in doc["categories"].items()
-                                                           if "kernel" in e.get("members", ()) and c not in kernel])
+        not_seed = save_kernel(directory / KERNEL_FILE, kernel,
+                               keep=[c for c, e in doc["categories"].items() if "kernel" in e.get("members", ()) and c not in kernel],
+                               seed_vectors=arrays.get("knn_vectors"), old_seed_vectors=old_seed_vectors)
+        if any(not_seed.values()):      # the SVMs are fitted on seed posts: should not happen
+            print(f"kernel.npz: support vectors stored as vectors, not seed rows: {not_seed}", file=sys.stderr)
     body = {k: v for k, v in doc.items() if k not in ("_arrays", "_kernel")}
     (directory / "heads.json").write_text(json.dumps(body, indent=1) + "\n")
 
