@@ -88,7 +88,7 @@ LENGTH_BINS = (0, 8, 16, 32, 64, 96, 127)
 # the bench's dialect check flagged 15.2% of the Davidson tweets annotators called inoffensive that
 # carry African-American English markers (8.2% of the others; round two), and 7.1% / 4.5% in round
 # three, against 1.0% and 1.7% for the TF-IDF model alone; the head learned swearing from ASKfm and
-# GameTox. TF-IDF + prototype similarity flags 2.4% / 3.6% (model card).
+# GameTox. TF-IDF + prototype similarity flags 2.4% / 3.6% (EXPERIMENTS.md).
 ENSEMBLE_CATEGORIES = ("threat", "self_harm", "bullying")
 # The ensemble's members per category (classifiers.heads): TF-IDF logit, encoder head, prototype
 # similarities (to the category's prototypes, to the hard-negative ones).

@@ -31,7 +31,7 @@ def test_shipped_models_are_small():
     # round six: every model file under the 5 MB guideline. The seed posts' vectors ship for the
     # nearest-neighbour member as int8 with a scale per vector (~3.5 MB of heads.npz); the kernel
     # member's support vectors are row numbers into them (kernel.npz ~60 KB, was 4.9 MB).
-    # More seed posts grow heads.npz by about 390 bytes each (the model card, files).
+    # More seed posts grow heads.npz by about 370 bytes each (the model card, files).
     models = default_model_dir()
     sizes = {p.name: p.stat().st_size for p in models.glob("*.npz")}
     assert all(size < 5_000_000 for size in sizes.values()), sizes
