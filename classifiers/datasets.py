@@ -34,7 +34,7 @@ class DataFileError(ValueError):
 class Source:
     name: str
     category: str            # bullying | threat | self_harm
-    label: str               # how a row becomes 1 (documented in the model card)
+    label: str               # how a row becomes 1 (documented in models/EXPERIMENTS.md)
     group: str | None = None  # column for a group-disjoint split
 
 

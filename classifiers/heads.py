@@ -81,6 +81,46 @@ class HeadsFileError(Exception):
     pass
 
 
+# Round six: the seed posts' vectors (the kNN member's bank, and the kernel member's support
+# vectors by row) ship as int8 with one float32 scale per vector (heads.npz `knn_vectors`,
+# `knn_scale`): a quarter of float32, half of round five's float16 (8.6 MB -> ~5 MB of heads.npz).
+# Each unit vector's largest component maps to 127, so a component is off by at most half a step
+# (~0.0008 for a typical largest component of 0.2) and a cosine similarity by ~1e-4. Training
+# fits on the bank as it ships (dequantize(quantize(v))), so the stack weights and thresholds are
+# fitted on the similarities the proxy computes. EXPERIMENTS.md, round six: the labels it changed.
+def quantize_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(int8 rows, float32 scale per row): row i is about q[i] * scale[i]."""
+    v = np.asarray(vectors, dtype=np.float32)
+    scale = (np.abs(v).max(axis=1) / np.float32(127)).astype(np.float32)
+    scale[scale == 0] = 1.0
+    q = np.clip(np.rint(v / scale[:, None]), -127, 127).astype(np.int8)
+    return q, scale
+
+
+def dequantize_rows(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The float32 rows of quantize_rows' output, as training and the proxy both use them."""
+    return q.astype(np.float32) * np.asarray(scale, dtype=np.float32)[:, None]
+
+
+def read_seed_vectors(z, npath) -> np.ndarray | None:
+    """heads.npz's seed-post vectors (float32), or None: int8 `knn_vectors` with `knn_scale`
+    (round six), or float16 `knn_vectors` alone (round five's files)."""
+    if "knn_vectors" not in z.files:
+        return None
+    q = z["knn_vectors"]
+    if q.ndim != 2:
+        raise HeadsFileError(f"{npath}: knn_vectors: shape {q.shape}, expected (rows, dimensions)")
+    if "knn_scale" not in z.files:
+        if q.dtype == np.int8:
+            raise HeadsFileError(f"{npath}: knn_scale: missing (int8 knn_vectors need their per-vector scales)")
+        return q.astype(np.float32)
+    scale = z["knn_scale"]
+    if q.dtype != np.int8 or scale.shape != (q.shape[0],):
+        raise HeadsFileError(f"{npath}: knn_vectors {q.dtype} {q.shape} and knn_scale {scale.shape} do not fit "
+                             f"(expected int8 rows and one scale per row)")
+    return dequantize_rows(q, scale)
+
+
 @dataclass(frozen=True)
 class Gate:
     """A kind gate (round four, classifiers/train/heads.py): a post of kind `name` (help-seeking,
@@ -143,7 +183,7 @@ class Heads:
                                              else np.zeros(coef.shape[0]) for c in cats])
                 student = {c: (c, z[f"student_coef_{c}"].astype(np.float64), float(e["student_intercept"]))
                            for c, e in zip(cats, entries) if f"student_coef_{c}" in z.files}
-                knn_bank = z["knn_vectors"].astype(np.float32) if "knn_vectors" in z.files else None
+                knn_bank = read_seed_vectors(z, npath)
                 knn_labels = {c: z[f"knn_label_{c}"].astype(np.int8) for c in cats if f"knn_label_{c}" in z.files}
                 gates = {}
                 for name, g in gate_docs.items():
@@ -175,7 +215,8 @@ class Heads:
             if kernel_cats:
                 from classifiers.kernel import KERNEL_FILE, KernelFileError, KernelMember
                 try:
-                    heads.kernel = KernelMember.load(directory / KERNEL_FILE, kernel_cats)
+                    # its support vectors are rows of the seed vectors (knn_vectors), by index
+                    heads.kernel = KernelMember.load(directory / KERNEL_FILE, kernel_cats, knn_bank)
                 except KernelFileError as exc:
                     raise HeadsFileError(f"kernel member: {exc}") from exc
                 heads.kernel_w = np.array([e["stack"].get("w_kernel", 0.0) for e in entries], dtype=np.float64)

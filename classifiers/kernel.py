@@ -7,21 +7,23 @@ here in numpy from the shipped arrays, so no pickle and no scikit-learn at run t
 which is sklearn.svm.SVC.decision_function for a binary RBF model (dual_coef_[0], intercept_[0]).
 The ensemble (classifiers.heads.Heads.encoder_part) adds w_kernel * decision per window.
 
-File: models/kernel.npz (allow_pickle=False): per category `sv_<c>` (support vectors, float16:
-the seed posts' own vectors, our synthetic posts only), `dual_<c>` (float64), `meta_<c>`
-(float64: intercept, gamma). In memory the support vectors of all categories are held once, in
-float64 (KernelMember._build).
+File: models/kernel.npz (allow_pickle=False): per category `svi_<c>` (int32: each support vector's
+row in heads.npz's seed-post vectors `knn_vectors`, which it always is, the SVMs being fitted on
+those posts; -1 for one that is not), `sv_<c>` (the support vectors that are not seed rows, in
+order, as stored vectors; none in the shipped file), `dual_<c>` (float64), `meta_<c>` (float64:
+intercept, gamma). Indices instead of copies (round six): the file went from 4.9 MB to ~0.1 MB.
+In memory the support vectors of all categories are held once, in float64 (KernelMember._build).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 KERNEL_FILE = "kernel.npz"
-SV_DTYPE = np.float16       # the stored support vectors (EXPERIMENTS.md round five: score difference)
+SV_DTYPE = np.float16       # support vectors stored as vectors (not seed rows): round five's dtype
 
 
 class KernelFileError(Exception):
@@ -99,46 +101,109 @@ class KernelMember:
         return self.decisions(vectors, [category])[:, 0]
 
     @classmethod
-    def load(cls, path: Path, categories: Sequence[str]) -> "KernelMember":
-        """The models of `categories` from `path`; a missing file, array or a shape that does not
-        fit raises KernelFileError naming the file and the array."""
-        if not path.is_file():
-            raise KernelFileError(f"{path}: no such file (the kernel member's arrays)")
+    def load(cls, path: Path, categories: Sequence[str], seed_vectors: np.ndarray | None = None) -> "KernelMember":
+        """The models of `categories` from `path`, support vectors given by row resolved against
+        `seed_vectors` (heads.npz's seed-post vectors, as the kNN member reads them); a missing
+        file or array, a shape that does not fit or a row outside the seed vectors raises
+        KernelFileError naming the file and the array."""
         km = cls()
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                for c in categories:
-                    for name in (f"sv_{c}", f"dual_{c}", f"meta_{c}"):
-                        if name not in z.files:
-                            raise KernelFileError(f"{path}: {name}: missing")
-                    sv, dual, meta = z[f"sv_{c}"], z[f"dual_{c}"], z[f"meta_{c}"]
-                    if sv.ndim != 2 or dual.shape != (sv.shape[0],) or meta.shape != (2,):
-                        raise KernelFileError(f"{path}: {c}: shapes sv {sv.shape}, dual {dual.shape}, meta {meta.shape} do not fit")
-                    km.sv[c] = sv          # as stored (float16); widened once in _build
-                    km.dual[c] = dual.astype(np.float64)
-                    km.intercept[c], km.gamma[c] = float(meta[0]), float(meta[1])
-        except KernelFileError:
-            raise
-        except (OSError, ValueError) as exc:
-            raise KernelFileError(f"{path}: unreadable: {exc}") from exc
+        for c, m in read_kernel(path, categories, seed_vectors).items():
+            km.sv[c], km.dual[c] = m["sv"], m["dual"]      # sv as stored; widened once in _build
+            km.intercept[c], km.gamma[c] = m["intercept"], m["gamma"]
         if km.dual:
             km._build()     # now, not at a first call that threads could race to
         return km
 
 
-def save_kernel(path: Path, models: dict[str, dict], keep: Sequence[str] = (), dtype=SV_DTYPE) -> None:
-    """Write `models` (category -> {"sv", "dual", "intercept", "gamma"}) to `path`; the categories
-    in `keep` are copied from the file already there (a retraining of some categories)."""
-    arrays: dict[str, np.ndarray] = {}
-    if keep and path.is_file():
+def read_kernel(path: Path, categories: Sequence[str], seed_vectors: np.ndarray | None = None) -> dict[str, dict]:
+    """category -> {"sv", "dual", "intercept", "gamma"} from `path`, the support vectors resolved
+    (see the module docstring); errors as KernelMember.load."""
+    if not path.is_file():
+        raise KernelFileError(f"{path}: no such file (the kernel member's arrays)")
+    out: dict[str, dict] = {}
+    try:
         with np.load(path, allow_pickle=False) as z:
-            for c in keep:
-                for name in (f"sv_{c}", f"dual_{c}", f"meta_{c}"):
-                    if name in z.files:
-                        arrays[name] = z[name]
-    for c, m in models.items():
-        arrays[f"sv_{c}"] = np.asarray(m["sv"]).astype(dtype)
+            for c in categories:
+                for name in (f"dual_{c}", f"meta_{c}"):
+                    if name not in z.files:
+                        raise KernelFileError(f"{path}: {name}: missing")
+                if f"svi_{c}" not in z.files and f"sv_{c}" not in z.files:
+                    raise KernelFileError(f"{path}: svi_{c}: missing (and no sv_{c})")
+                sv = _resolve(path, c, z, seed_vectors)
+                dual, meta = z[f"dual_{c}"], z[f"meta_{c}"]
+                if sv.ndim != 2 or dual.shape != (sv.shape[0],) or meta.shape != (2,):
+                    raise KernelFileError(f"{path}: {c}: shapes sv {sv.shape}, dual {dual.shape}, meta {meta.shape} do not fit")
+                out[c] = {"sv": sv, "dual": dual.astype(np.float64), "intercept": float(meta[0]), "gamma": float(meta[1])}
+    except KernelFileError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise KernelFileError(f"{path}: unreadable: {exc}") from exc
+    return out
+
+
+def _resolve(path: Path, c: str, z, seed_vectors: np.ndarray | None) -> np.ndarray:
+    """Category c's support vectors: seed rows by `svi_<c>`, the others from `sv_<c>` in order
+    (a file of round five has `sv_<c>` alone)."""
+    if f"svi_{c}" not in z.files:
+        return z[f"sv_{c}"]
+    idx = z[f"svi_{c}"]
+    rest = z[f"sv_{c}"] if f"sv_{c}" in z.files else None
+    if idx.ndim != 1:
+        raise KernelFileError(f"{path}: svi_{c}: shape {idx.shape}, expected one row index per support vector")
+    if seed_vectors is None:
+        raise KernelFileError(f"{path}: svi_{c}: support vectors by seed row, but heads.npz has no seed vectors (knn_vectors)")
+    if idx.size and (idx.max() >= len(seed_vectors) or idx.min() < -1):
+        raise KernelFileError(f"{path}: svi_{c}: rows {int(idx.min())}..{int(idx.max())} outside the "
+                              f"{len(seed_vectors)} seed vectors of heads.npz (files from different trainings?)")
+    own = idx < 0
+    n_own = int(own.sum())
+    if n_own != (0 if rest is None else rest.shape[0]) or (rest is not None and rest.ndim != 2):
+        raise KernelFileError(f"{path}: sv_{c}: {0 if rest is None else rest.shape[0]} stored support vectors "
+                              f"for {n_own} rows marked -1 in svi_{c}")
+    dtype = seed_vectors.dtype if rest is None else np.result_type(seed_vectors.dtype, rest.dtype)
+    sv = np.empty((len(idx), seed_vectors.shape[1]), dtype=dtype)
+    sv[~own] = seed_vectors[idx[~own]]
+    if n_own:
+        sv[own] = rest
+    return sv
+
+
+def save_kernel(path: Path, models: dict[str, dict], keep: Sequence[str] = (), dtype=SV_DTYPE,
+                seed_vectors: np.ndarray | None = None, as_seed: Callable[[np.ndarray], np.ndarray] | None = None,
+                old_seed_vectors: np.ndarray | None = None) -> dict[str, int]:
+    """Write `models` (category -> {"sv", "dual", "intercept", "gamma"}) to `path`; the categories
+    in `keep` are copied from the file already there (a retraining of some categories; its rows
+    resolved against `old_seed_vectors`, the seed vectors as loaded from the heads.npz it was
+    written with, and stored anew against `seed_vectors`).
+
+    `seed_vectors`: the seed vectors as KernelMember.load will get them; `as_seed` turns a
+    trained support vector into what it becomes when stored as a seed vector (default: a cast to
+    seed_vectors' dtype). A support vector equal to a seed row that way is stored as the row's
+    index; the others as vectors in `dtype`. Returns, per category, how many are not seed rows."""
+    kept = read_kernel(path, [c for c in keep if c not in models], old_seed_vectors) if keep and path.is_file() else {}
+    row_of: dict[bytes, int] = {}
+    if seed_vectors is not None:
+        seed_vectors = np.ascontiguousarray(seed_vectors)
+        as_seed = as_seed or (lambda v: np.asarray(v).astype(seed_vectors.dtype))
+        for i, r in enumerate(seed_vectors):
+            row_of.setdefault(r.tobytes(), i)
+    arrays: dict[str, np.ndarray] = {}
+    not_seed: dict[str, int] = {}
+    for c, m in {**kept, **models}.items():
+        sv = np.asarray(m["sv"])
+        if seed_vectors is not None:
+            # a kept category's vectors are already as loaded; a trained one's become so when stored
+            stored = np.ascontiguousarray((sv if c in kept else as_seed(sv)).astype(seed_vectors.dtype))
+            idx = np.array([row_of.get(r.tobytes(), -1) for r in stored], dtype=np.int32)
+            arrays[f"svi_{c}"] = idx
+            if (idx < 0).any():
+                arrays[f"sv_{c}"] = sv[idx < 0].astype(dtype)
+            not_seed[c] = int((idx < 0).sum())
+        else:
+            arrays[f"sv_{c}"] = sv.astype(dtype)
+            not_seed[c] = len(sv)
         arrays[f"dual_{c}"] = np.asarray(m["dual"], dtype=np.float64)
         arrays[f"meta_{c}"] = np.array([m["intercept"], m["gamma"]], dtype=np.float64)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **arrays)
+    return not_seed

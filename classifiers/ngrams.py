@@ -13,7 +13,7 @@ in two kinds, told apart by their prefix so one merged vocabulary holds both:
             "good"/"god", "too"/"to", and cost 0.003 validation ROC-AUC on OLID)
   "~god"    the squeezed word (threat, whose word-only model must not be evaded by stretching)
 Single-word features are cached per token at scoring time, so the two kinds cost nothing; phrases
-are one kind only, because each phrase look-up costs about 0.4 us (model card, fourth round).
+are one kind only, because each phrase look-up costs about 0.4 us (EXPERIMENTS.md, fourth round).
 Files written before the fourth round have plain "#a b" bigrams; scoring reads which kinds a
 vocabulary holds and still scores them exactly.
 """

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -94,40 +95,64 @@ def interval(hits: np.ndarray, seed: int = SEED) -> tuple[float, float]:
     return (round(float(np.quantile(means, 0.025)), 4), round(float(np.quantile(means, 0.975)), 4))
 
 
-def _rate(hits: list[bool]) -> dict:
-    arr = np.asarray(hits, dtype=np.float64)
-    return {"n": len(hits), "rate": round(float(arr.mean()), 4) if len(arr) else 0.0, "ci95": list(interval(arr))}
+def rate(hits, none_when_empty: bool = False) -> dict:
+    """n, rate and bootstrap 95% interval of 0/1 outcomes. No outcomes: rate 0.0 and interval
+    [0.0, 0.0], or (`none_when_empty`, the writers' report) None for both."""
+    arr = np.asarray(list(hits), dtype=np.float64)
+    if not len(arr):
+        return {"n": 0, "rate": None, "ci95": None} if none_when_empty else {"n": 0, "rate": 0.0, "ci95": [0.0, 0.0]}
+    return {"n": int(len(arr)), "rate": round(float(arr.mean()), 4), "ci95": list(interval(arr))}
+
+
+def flagged(labels) -> bool:
+    """A false label, on a negative: any of the text categories."""
+    return any(c in labels for c in TEXT_LABELS)
+
+
+def figures(rows, labels, kinds: Sequence[str], *, only_kinds_present: bool = False,
+            none_when_empty: bool = False) -> dict:
+    """Recall per category (a row counts for its `category`) and false-label rates on the rows of
+    category "none", per kind in `kinds` and overall. Shared by the realistic sets' report and the
+    writers' (classifiers.train.writers: rows are seed posts there); `only_kinds_present` leaves
+    out a kind without rows, `none_when_empty` as rate()."""
+    out: dict = {"recall": {}, "false_labels": {}}
+    for cat in TEXT_LABELS:
+        out["recall"][cat] = rate([cat in lab for r, lab in zip(rows, labels) if r.category == cat], none_when_empty)
+    neg = [(r, lab) for r, lab in zip(rows, labels) if r.category == "none"]
+    for kind in kinds:
+        got = [flagged(lab) for r, lab in neg if r.kind == kind]
+        if got or not only_kinds_present:
+            out["false_labels"][kind] = rate(got, none_when_empty)
+    out["false_labels"]["all"] = rate([flagged(lab) for _, lab in neg], none_when_empty)
+    return out
+
+
+def wrong(rows, labels) -> list[tuple]:
+    """(row, labels) of the rows the figures count against: missed positives, labelled negatives."""
+    return [(r, lab) for r, lab in zip(rows, labels)
+            if (r.category != "none" and r.category not in lab) or (r.category == "none" and flagged(lab))]
 
 
 def report(labels: list[list[str]], rows: list[Row]) -> dict:
     """Recall per category and false-label rates, from each row's labels."""
-    out: dict = {"recall": {}, "false_labels": {}}
-    for cat in TEXT_LABELS:
-        out["recall"][cat] = _rate([cat in lab for lab, r in zip(labels, rows) if r.label == 1 and r.category == cat])
+    out = figures(rows, labels, KINDS)
     neg = [(lab, r) for lab, r in zip(labels, rows) if r.label == 0]
-    for kind in KINDS:
-        out["false_labels"][kind] = _rate([any(c in lab for c in TEXT_LABELS) for lab, r in neg if r.kind == kind])
-    out["false_labels"]["all"] = _rate([any(c in lab for c in TEXT_LABELS) for lab, _ in neg])
     # Taxonomy (round four, the lead's decision; model card): a post worried about someone else's
     # self-harm or suicide risk is labelled self_harm on purpose (a counselor must see it). The sets
     # file such posts as help-seeking negatives, so help posts whose only text label is self_harm
     # are counted apart, and the rate without them is given too. (Reading them is still needed to
     # tell a worried-friend post from one that is not.)
     sh_only = [[c for c in TEXT_LABELS if c in lab] == ["self_harm"] for lab, r in neg if r.kind == "help"]
-    out["false_labels"]["help_self_harm_only"] = _rate(sh_only)
-    out["false_labels"]["all_but_help_self_harm_only"] = _rate(
-        [any(c in lab for c in TEXT_LABELS) for lab, r in neg
+    out["false_labels"]["help_self_harm_only"] = rate(sh_only)
+    out["false_labels"]["all_but_help_self_harm_only"] = rate(
+        [flagged(lab) for lab, r in neg
          if not (r.kind == "help" and [c for c in TEXT_LABELS if c in lab] == ["self_harm"])])
     return out
 
 
 def misses(labels: list[list[str]], rows: list[Row]) -> list[dict]:
     """The rows the figures count against: missed positives and labelled negatives."""
-    bad = []
-    for lab, r in zip(labels, rows):
-        if r.label == 1 and r.category not in lab or r.label == 0 and any(c in lab for c in TEXT_LABELS):
-            bad.append({"text": r.text, "category": r.category, "kind": r.kind, "labels": lab})
-    return bad
+    return [{"text": r.text, "category": r.category, "kind": r.kind, "labels": lab} for r, lab in wrong(rows, labels)]
 
 
 def evaluate(classifier, path: Path | None = None) -> tuple[dict, list[dict]]:

@@ -31,11 +31,11 @@ from classifiers.train.metrics import binary_metrics, threshold_for_precision
 MODEL_DATE = "2026-11-28"
 MAX_FEATURES = 60_000
 # Threat keeps every n-gram seen twice (about 84,000 with its word trigrams): pruning to 60,000
-# cost 0.0005 validation ROC-AUC (model card, fourth round). Its file is still under 1 MB.
+# cost 0.0005 validation ROC-AUC (EXPERIMENTS.md, fourth round). Its file is still under 1 MB.
 MAX_FEATURES_BY_CATEGORY = {"threat": 100_000}
 MIN_DF = 3
 C = 4.0
-# Per category (measured on the validation/test parts, model card): bullying prefers stronger
+# Per category (measured on the validation/test parts, EXPERIMENTS.md): bullying prefers stronger
 # regularisation once Formspring's weak positives are in; threat keeps rarer n-grams.
 C_BY_CATEGORY = {"bullying": 1.0, "threat": 8.0, "self_harm": 4.0}
 MIN_DF_BY_CATEGORY = {"bullying": 3, "threat": 2, "self_harm": 3}
@@ -62,7 +62,7 @@ SQUEEZED_WORDS = ("threat",)
 # The character grams generalize across spellings; the word model weighs whole phrases, which
 # the character-gram model dilutes. Word grams are of squeezed words, so stretched letters do not
 # evade it (the third round's unsqueezed version failed the obfuscation check). (C, weight) chosen
-# on the validation part, model card fourth round.
+# on the validation part, EXPERIMENTS.md fourth round.
 WORD_MODEL_BY_CATEGORY = {"threat": (32.0, 1.0)}
 # Dense generalizing features (LSA): a TruncatedSVD of the TF-IDF matrix, fitted without labels on
 # the train parts of every category, is appended to the sparse n-grams (scaled by SVD_SCALE so the
@@ -70,7 +70,7 @@ WORD_MODEL_BY_CATEGORY = {"threat": (32.0, 1.0)}
 # profiles still load on the components its co-occurring words taught. Because the components are
 # linear in the same TF-IDF vector, coef_sparse + SVD_SCALE * components.T @ coef_dense ships as
 # one coefficient vector: no format change and no scoring cost. Chosen on the validation parts
-# (model card); threat got worse with it (val 0.940 -> 0.937), so only bullying uses it.
+# (EXPERIMENTS.md); threat got worse with it (val 0.940 -> 0.937), so only bullying uses it.
 SVD_BY_CATEGORY = {"bullying": 300}
 SVD_SCALE = 5.0
 SVD_SOURCES = ("olid", "kaggle_insults", "formspring", "threatgram", "suicidal_tweets")

@@ -25,8 +25,9 @@ negatives in each token-length bin), and the trainer records the ROC-AUC of leng
 
 Embeddings are cached by SHA-256 of (model id, text) in .cache/embeddings/ of the checkout
 (git-ignored; $CROSSINGGUARD_CACHE overrides), so retraining and evaluation embed a text once.
-Saved without pickle: heads.npz (float64 coefficients, float32 prototype vectors, float16 seed
-vectors, int8 seed labels) + heads.json.
+Saved without pickle: heads.npz (float64 encoder-head coefficients, float32 student TF-IDF and
+gate coefficients and prototype vectors, int8 seed vectors with a float32 scale each, int8 seed
+labels) + heads.json; kernel.npz (classifiers.kernel: support vectors as rows of the seed vectors).
 """
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ LENGTH_BINS = (0, 8, 16, 32, 64, 96, 127)
 # the bench's dialect check flagged 15.2% of the Davidson tweets annotators called inoffensive that
 # carry African-American English markers (8.2% of the others; round two), and 7.1% / 4.5% in round
 # three, against 1.0% and 1.7% for the TF-IDF model alone; the head learned swearing from ASKfm and
-# GameTox. TF-IDF + prototype similarity flags 2.4% / 3.6% (model card).
+# GameTox. TF-IDF + prototype similarity flags 2.4% / 3.6% (EXPERIMENTS.md).
 ENSEMBLE_CATEGORIES = ("threat", "self_harm", "bullying")
 # The ensemble's members per category (classifiers.heads): TF-IDF logit, encoder head, prototype
 # similarities (to the category's prototypes, to the hard-negative ones).
@@ -99,7 +100,7 @@ STACK_KEY = {"tfidf": "w_tfidf_logit", "head": "w_head", "proto_pos": "w_proto_p
              "seed_head": "w_seed_head", "seed_tfidf": "w_seed_tfidf", "knn": "w_knn", "kernel": "w_kernel"}
 # Round five: a nearest-neighbour member (classifiers.heads.knn_margin): the mean cosine similarity
 # of a window's KNN_K nearest positive seed posts of the category minus that of its KNN_K nearest
-# negative ones (the rows the student members train on). The seed posts' vectors ship (float16);
+# negative ones (the rows the student members train on). The seed posts' vectors ship (int8 + scale);
 # on the seed posts in the stack it is out of fold (the bank without the post's fold).
 KNN_K = 10
 # Round five (svc5): the kernel member (classifiers/train/kernel.py: an RBF SVM on the seed posts'
@@ -621,7 +622,7 @@ def train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: C
 
 def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: Callable[[list[str]], dict],
                  encoder: Encoder, *, extra: dict[str, Part] | None = None, log=print, tfidf_models=None) -> dict:
-    from classifiers.heads import NEGATIVE_KINDS, PROTO_TAU, knn_margin, proto_features
+    from classifiers.heads import NEGATIVE_KINDS, PROTO_TAU, dequantize_rows, knn_margin, proto_features, quantize_rows
     from classifiers.train.metrics import binary_metrics, threshold_for_precision
 
     cache = EmbeddingCache()
@@ -637,11 +638,14 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
     seeds = read_seeds()
     seed_vec = dict(zip((x.text for x in seeds), cache.embed(encoder, prepare([x.text for x in seeds]))))
     fold_of = dict(zip((x.text for x in seeds), seed_folds(seeds).tolist()))
-    knn_bank = np.vstack([seed_vec[x.text] for x in seeds]).astype(np.float16).astype(np.float32)
+    # the bank as it ships (round six: int8 with a scale per vector, classifiers.heads.quantize_rows),
+    # so the kNN columns the stack is fitted on are the ones the proxy computes
+    knn_q, knn_scale = quantize_rows(np.vstack([seed_vec[x.text] for x in seeds]))
+    knn_bank = dequantize_rows(knn_q, knn_scale)
     bank_fold = seed_folds(seeds)
     if any("knn" in MEMBERS[c] for c in categories):
-        doc["_arrays"]["knn_vectors"] = knn_bank
-        doc["knn"] = {"k": KNN_K, "rows": len(seeds), "dtype": "float16",
+        doc["_arrays"]["knn_vectors"], doc["_arrays"]["knn_scale"] = knn_q, knn_scale
+        doc["knn"] = {"k": KNN_K, "rows": len(seeds), "dtype": "int8, a float32 scale per vector",
                       "what": "the seed posts' encoder vectors (our own synthetic posts)"}
     if tfidf_models is None:
         raise ValueError("the student members and kind gates need the TF-IDF models (tfidf_models)")
@@ -834,17 +838,39 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
 
 def save_heads(doc: dict, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    dtypes = {"proto_vectors": np.float32, "knn_vectors": np.float16}
-    arrays = {k: np.asarray(v, dtype=np.int8 if k.startswith("knn_label_") else dtypes.get(k, np.float64))
-              for k, v in doc["_arrays"].items()}
+    from classifiers.heads import HeadsFileError, dequantize_rows, quantize_rows, read_seed_vectors
+
+    # round six: the seed vectors int8 with a scale per vector (quantize_rows), and the TF-IDF
+    # coefficients of the student members and gates float32 (scores equal to 4 decimals on every
+    # classifiers/eval set; EXPERIMENTS.md, round six): heads.npz under the 5 MB per file
+    def dtype(k: str):
+        if k.startswith(("knn_label_", "knn_vectors")):
+            return np.int8
+        if k.startswith(("student_coef_", "gate_tfidf_")) or k in ("proto_vectors", "knn_scale"):
+            return np.float32
+        return np.float64
+    arrays = {k: np.asarray(v, dtype=dtype(k)) for k, v in doc["_arrays"].items()}
+    # the kernel member's rows of categories not retrained point into the seed vectors being replaced
+    old_seed_vectors = None
+    if (directory / "heads.npz").is_file():
+        try:
+            with np.load(directory / "heads.npz", allow_pickle=False) as z:
+                old_seed_vectors = read_seed_vectors(z, directory / "heads.npz")
+        except (HeadsFileError, OSError, ValueError):
+            old_seed_vectors = None     # then save_kernel says so if a kept category needs them
     # compressed: the student coefficients are zero outside the seed posts' features
     np.savez_compressed(directory / "heads.npz", **arrays)
     if doc.get("_kernel") or any("kernel" in e.get("members", ()) for e in doc["categories"].values()):
         # round five (svc5): the kernel member's arrays; categories not retrained keep theirs
         from classifiers.kernel import KERNEL_FILE, save_kernel
         kernel = doc.get("_kernel", {})
-        save_kernel(directory / KERNEL_FILE, kernel, keep=[c for c, e in doc["categories"].items()
-                                                           if "kernel" in e.get("members", ()) and c not in kernel])
+        not_seed = save_kernel(directory / KERNEL_FILE, kernel,
+                               keep=[c for c, e in doc["categories"].items() if "kernel" in e.get("members", ()) and c not in kernel],
+                               seed_vectors=(dequantize_rows(arrays["knn_vectors"], arrays["knn_scale"])
+                                             if "knn_vectors" in arrays else None),
+                               as_seed=lambda v: dequantize_rows(*quantize_rows(v)), old_seed_vectors=old_seed_vectors)
+        if any(not_seed.values()):      # the SVMs are fitted on seed posts: should not happen
+            print(f"kernel.npz: support vectors stored as vectors, not seed rows: {not_seed}", file=sys.stderr)
     body = {k: v for k, v in doc.items() if k not in ("_arrays", "_kernel")}
     (directory / "heads.json").write_text(json.dumps(body, indent=1) + "\n")
 

@@ -14,7 +14,7 @@ C and gamma are chosen by the same leave-writer-out decisions (select_params), n
 realistic evaluation sets.
 
 Shipped without pickle (classifiers.kernel.save_kernel / KernelMember): the support vectors (the
-seed posts' own vectors: only our synthetic posts, never public data) as float16, the dual
+seed posts' own vectors: only our synthetic posts, never public data) as rows of heads.npz's seed vectors, the dual
 coefficients and intercept as float64, gamma in the file; classifiers.kernel computes the decision
 in numpy.
 """
@@ -94,7 +94,7 @@ def select_params(category: str, seeds: Sequence[Seed], X: np.ndarray, writers: 
 
 def fit_kernel_member(category: str, seeds: Sequence[Seed], X: np.ndarray, writers: dict[str, str],
                       C: float | None = None, gamma: float | None = None) -> dict:
-    """The member of `category`: the full fit's support vectors (float32 here; stored float16),
+    """The member of `category`: the full fit's support vectors (float32 here; stored as seed rows),
     dual coefficients, intercept, gamma; each seed's out-of-writer-fold decision ("texts", "oof");
     leave-writer-out figures. X: one row per seed_rows(category, seeds)."""
     C = KERNEL_C[category] if C is None else C

@@ -21,40 +21,24 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
-
-from classifiers.realistic import TEXT_LABELS, interval
+from classifiers.realistic import figures, wrong
 
 NEGATIVE_KINDS = ("help", "hyperbole", "slang", "quote", "game", "ordinary", "hard")
 
 
-def _rate(hits: Sequence[bool]) -> dict:
-    arr = np.asarray(list(hits), dtype=np.float64)
-    return {"n": int(len(arr)), "rate": round(float(arr.mean()), 4) if len(arr) else None,
-            "ci95": list(interval(arr)) if len(arr) else None}
-
-
 def report(rows: Sequence, labels: Sequence[Sequence[str]]) -> dict:
-    """Recall per category and false-label rates per negative kind; `rows` are heads.Seed."""
-    out: dict = {"recall": {}, "false_labels": {}}
-    for cat in TEXT_LABELS:
-        out["recall"][cat] = _rate([cat in lab for r, lab in zip(rows, labels) if r.category == cat])
-    neg = [(r, lab) for r, lab in zip(rows, labels) if r.category == "none"]
-    for kind in NEGATIVE_KINDS:
-        got = [any(c in lab for c in TEXT_LABELS) for r, lab in neg if r.kind == kind]
-        if got:
-            out["false_labels"][kind] = _rate(got)
-    out["false_labels"]["all"] = _rate([any(c in lab for c in TEXT_LABELS) for _, lab in neg])
+    """Recall per category and false-label rates per negative kind present (the realistic sets'
+    figures, classifiers.realistic.figures); `rows` are heads.Seed."""
+    out = figures(rows, labels, NEGATIVE_KINDS, only_kinds_present=True, none_when_empty=True)
     # the issue's rule: a victim's or witness's request for help is never labelled bullying or threat
-    out["help_misconduct"] = sum(1 for r, lab in neg if r.kind == "help" and ({"bullying", "threat"} & set(lab)))
+    out["help_misconduct"] = sum(1 for r, lab in zip(rows, labels)
+                                 if r.category == "none" and r.kind == "help" and ({"bullying", "threat"} & set(lab)))
     return out
 
 
 def misses(rows: Sequence, labels: Sequence[Sequence[str]]) -> list[dict]:
     return [{"text": r.text, "category": r.category, "kind": r.kind, "writer": r.writer, "labels": list(lab)}
-            for r, lab in zip(rows, labels)
-            if (r.category != "none" and r.category not in lab)
-            or (r.category == "none" and any(c in lab for c in TEXT_LABELS))]
+            for r, lab in wrong(rows, labels)]
 
 
 def leave_one_writer_out(model_dir: Path, data_dir: Path | None, encoder, writers: Sequence[str] | None = None,

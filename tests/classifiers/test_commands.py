@@ -226,8 +226,23 @@ def test_train_extra_bad_file_names_line_and_key(tmp_path, capsys, monkeypatch, 
 
 
 def test_evaluate_loso_prints_in_source_and_left_out_figures(tmp_path, capsys, monkeypatch):
-    """--loso on a small synthetic copy of the two self-harm sources (no shared data needed)."""
+    """--loso on a small synthetic copy of the two self-harm sources (no shared data needed), with
+    a small seed file standing for the shipped ones (the recipe trains on every seed post: the
+    shipped 9,700 cost ~200 s of embedding into this test's empty cache and say nothing more here)."""
+    from classifiers.train import heads as train_heads
+    from classifiers.train.heads import EmbeddingCache, prepare
+
     rng = random.Random(5)
+    seed_file = tmp_path / "seeds.csv"
+    seed_rows = [("i dont want to wake up tomorrow", "self_harm", 1, "self_harm"),
+                 ("i hid the blades in my sock drawer again", "self_harm", 1, "self_harm"),
+                 ("im worried my friend is cutting again", "self_harm", 1, "concern"),
+                 ("this test is killing me lol", "none", 0, "hyperbole"),
+                 ("my friend keeps calling me names what do i do", "none", 0, "help"),
+                 ("see u at practice", "none", 0, "ordinary")]
+    with seed_file.open("w", newline="") as f:
+        csv.writer(f).writerows([("text", "category", "label", "kind")] + seed_rows)
+    monkeypatch.setattr(train_heads, "seed_files", lambda: [seed_file])
     sad = ["i want to end it all", "i cant go on anymore", "nobody would miss me", "i keep hurting myself",
            "i wrote my goodbye note", "i am so tired of living"]
     glad = ["see you at the game", "pizza after practice", "finished my homework", "my dog is so cute",
@@ -255,3 +270,8 @@ def test_evaluate_loso_prints_in_source_and_left_out_figures(tmp_path, capsys, m
                 assert 0.0 <= fig["ci95"][0] <= fig["auc"] <= fig["ci95"][1] <= 1.0
         assert o["shipped_models"]["auc"] is not None
     assert (tmp_path / "cache").is_dir()        # embeddings cached where told, not in the data folder
+    # the seed posts were in the recipe: their vectors are in that cache
+    cache = EmbeddingCache(tmp_path / "cache" / next(p.name for p in (tmp_path / "cache").iterdir()))
+    keys = [EmbeddingCache.key(t) for t in prepare([r[0] for r in seed_rows])]
+    found = cache.db.execute("SELECT count(*) FROM v WHERE k IN (%s)" % ",".join("?" * len(keys)), keys).fetchone()[0]
+    assert found == len(seed_rows)

@@ -74,7 +74,7 @@ def test_partial_save_keeps_the_other_categories(tmp_path):
     np.testing.assert_allclose(km.decision("threat", Z), km.decision("bullying", Z))
 
 
-@pytest.mark.parametrize("drop,match", [("sv_threat", "sv_threat: missing"), ("meta_threat", "meta_threat: missing")])
+@pytest.mark.parametrize("drop,match", [("sv_threat", "svi_threat: missing"), ("meta_threat", "meta_threat: missing")])
 def test_a_missing_array_is_named(tmp_path, drop, match):
     a, _ = fitted(8)
     path = tmp_path / KERNEL_FILE
@@ -178,3 +178,57 @@ def test_a_member_built_by_hand_builds_its_bank_at_first_use():
     np.testing.assert_allclose(got[:, 1], b.decision_function(Z), atol=1e-9)
     # one row per distinct support vector (different random data: none shared)
     assert len(km.bank) == len(a.support_vectors_) + len(b.support_vectors_)
+
+
+def test_support_vectors_stored_as_seed_rows_load_the_same(tmp_path):
+    """Round six: a support vector that is a seed-post vector is stored as its row in heads.npz's
+    knn_vectors; one that is not stays a vector (sv_<c>), and both resolve to the same decisions."""
+    a, Z = fitted(12)
+    sv16 = a.support_vectors_.astype(np.float16)
+    rng = np.random.default_rng(13)
+    others = unit_rows(rng, 40, sv16.shape[1]).astype(np.float16)
+    # the seed bank holds all but the first three support vectors, in another order
+    bank = np.vstack([others, sv16[3:][::-1]])
+    path = tmp_path / KERNEL_FILE
+    not_seed = save_kernel(path, {"threat": arrays(a, 1.0)}, seed_vectors=bank)
+    assert not_seed == {"threat": 3}
+    with np.load(path) as z:
+        idx = z["svi_threat"]
+        assert (idx[:3] == -1).all() and (idx[3:] >= len(others)).all() and z["sv_threat"].shape[0] == 3
+    want = rbf_decision(Z, sv16.astype(np.float64), a.dual_coef_[0], float(a.intercept_[0]), 1.0)
+    got = KernelMember.load(path, ["threat"], bank.astype(np.float32)).decision("threat", Z)
+    np.testing.assert_array_equal(got, KernelMember(sv={"threat": sv16}, dual={"threat": a.dual_coef_[0]},
+                                                    intercept={"threat": float(a.intercept_[0])},
+                                                    gamma={"threat": 1.0}).decision("threat", Z))
+    np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed_vectors,match", [
+    (None, "no seed vectors"),
+    (np.zeros((5, 24), dtype=np.float32), "outside the 5 seed vectors"),
+])
+def test_seed_rows_without_their_seed_vectors_are_a_clear_error(tmp_path, seed_vectors, match):
+    a, _ = fitted(14)
+    path = tmp_path / KERNEL_FILE
+    save_kernel(path, {"threat": arrays(a, 1.0)}, seed_vectors=a.support_vectors_.astype(np.float16))
+    with pytest.raises(KernelFileError, match=match):
+        KernelMember.load(path, ["threat"], seed_vectors)
+
+
+def test_partial_save_re_indexes_the_kept_category_against_the_new_seed_vectors(tmp_path):
+    a, Z = fitted(15)
+    b, _ = fitted(16)
+    old_bank = np.vstack([a.support_vectors_, b.support_vectors_]).astype(np.float16)
+    path = tmp_path / KERNEL_FILE
+    save_kernel(path, {"threat": arrays(a, 1.0), "bullying": arrays(b, 1.0)}, seed_vectors=old_bank)
+    before = KernelMember.load(path, ["bullying"], old_bank).decision("bullying", Z)
+    new_bank = old_bank[::-1].copy()        # a retraining that reorders the seed posts
+    save_kernel(path, {"threat": arrays(a, 1.0)}, keep=["bullying"], seed_vectors=new_bank, old_seed_vectors=old_bank)
+    np.testing.assert_array_equal(KernelMember.load(path, ["bullying"], new_bank).decision("bullying", Z), before)
+
+
+def test_shipped_kernel_support_vectors_are_all_seed_rows():
+    with np.load(default_model_dir() / KERNEL_FILE) as z:
+        assert not [n for n in z.files if n.startswith("sv_")]
+        assert all(z[n].dtype == np.int32 and (z[n] >= 0).all() for n in z.files if n.startswith("svi_"))
+    assert (default_model_dir() / KERNEL_FILE).stat().st_size < 200_000

@@ -98,7 +98,7 @@ def test_shipped_knn_bank_is_the_seed_posts():
     assert heads.knn_k == doc["knn"]["k"] > 0
     assert (heads.knn_labels["bullying"] == -1).sum() == sum(s.category == "threat" for s in train_heads.read_seeds())
     norms = np.linalg.norm(heads.knn_bank, axis=1)
-    assert np.allclose(norms, 1.0, atol=2e-3)                # unit vectors, stored as float16
+    assert np.allclose(norms, 1.0, atol=2e-3)                # unit vectors, stored as int8 + scale (round six)
 
 
 def test_a_knn_label_of_the_wrong_length_is_refused(tmp_path):
@@ -110,6 +110,65 @@ def test_a_knn_label_of_the_wrong_length_is_refused(tmp_path):
     np.savez(tmp_path / "heads.npz", **arrays)
     with pytest.raises(HeadsFileError, match="knn_label_threat"):
         Heads.load(tmp_path)
+
+
+# --- round six: the seed vectors as int8 with a scale per vector ----------------------------------
+
+@pytest.mark.parametrize("seed,dim", [(0, 384), (1, 8), (2, 1)])
+def test_quantized_rows_are_within_half_a_step(seed, dim):
+    from classifiers.heads import dequantize_rows, quantize_rows
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=(50, dim)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    v[0] = 0.0                                              # a zero row stays zero
+    q, scale = quantize_rows(v)
+    assert q.dtype == np.int8 and scale.dtype == np.float32 and scale.shape == (50,)
+    assert (np.abs(q).max(axis=1)[1:] == 127).all()         # each row's largest component uses the range
+    back = dequantize_rows(q, scale)
+    assert (np.abs(back - v) <= scale[:, None] / 2 * (1 + 1e-5)).all()
+    assert not back[0].any()
+
+
+def _heads_with(tmp_path, change):
+    for f in default_model_dir().iterdir():
+        if f.is_file():
+            shutil.copy(f, tmp_path / f.name)
+    with np.load(tmp_path / "heads.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    change(arrays)
+    np.savez(tmp_path / "heads.npz", **arrays)
+    return tmp_path
+
+
+def test_shipped_seed_vectors_are_int8_with_a_scale_each():
+    with np.load(default_model_dir() / "heads.npz") as z:
+        assert z["knn_vectors"].dtype == np.int8 and z["knn_scale"].shape == (z["knn_vectors"].shape[0],)
+
+
+def test_round_five_float16_seed_vectors_still_load(tmp_path):
+    """A float16 bank without scales (round five's layout) loads as it was stored."""
+    from classifiers.heads import dequantize_rows
+
+    def to_float16(a):
+        a["knn_vectors"] = dequantize_rows(a["knn_vectors"], a.pop("knn_scale")).astype(np.float16)
+    heads = Heads.load(_heads_with(tmp_path, to_float16))
+    with np.load(tmp_path / "heads.npz") as z:
+        assert np.array_equal(heads.knn_bank, z["knn_vectors"].astype(np.float32))
+
+
+@pytest.mark.parametrize("change,match", [
+    (lambda a: a.pop("knn_scale"), "knn_scale: missing"),
+    (lambda a: a.update(knn_scale=a["knn_scale"][:-1]), "knn_scale .* do not fit"),
+    (lambda a: a.update(knn_vectors=a["knn_vectors"][:, :, None]), "knn_vectors: shape"),
+])
+def test_a_broken_seed_bank_is_refused_and_the_tfidf_models_score_alone(tmp_path, caplog, change, match):
+    from classifiers.textmodels import TextModels
+    directory = _heads_with(tmp_path, change)
+    with pytest.raises(HeadsFileError, match=match):
+        Heads.load(directory)
+    models = TextModels.load(directory)
+    assert models.heads is None and models.thresholds == models.tfidf_thresholds
+    assert "knn_" in models.encoder_error
 
 
 # --- extortion and leakage on help-seeking posts ------------------------------------------------------

@@ -16,7 +16,7 @@ from classifiers.train.fit import _fit
     ("kill", "kil"),
     ("kiill", "kil"),
     ("stuuupid", "stupid"),
-    ("good", "god"),          # a known, measured merge (model card)
+    ("good", "god"),          # a known, measured merge (EXPERIMENTS.md)
     ("a", "a"),
     ("", ""),
     ("@user", "@user"),
