@@ -10,7 +10,6 @@ from classifiers.normalize import normalize
 
 
 @pytest.mark.parametrize("category, rule, outranked", [
-    ("self_harm", "kms", True),                    # "kms the wifi went out": the gate judges the post
     ("self_harm", "i_want_to_die", False),         # a first-person statement keeps its label
     ("self_harm", "i_will_kill_myself", False),
     ("self_harm", "i_cut_myself", False),
@@ -22,6 +21,23 @@ from classifiers.normalize import normalize
 ])
 def test_which_plain_rules_a_kind_gate_outranks(category, rule, outranked):
     assert pipeline.gate_outranks(category, rule) is outranked
+
+
+def _kms_outranked(text: str) -> bool:
+    norm = normalize(text).text
+    hit = next(h for h in find_intent(norm) if h.rule == "kms")
+    return pipeline.gate_outranks(hit.category, hit.rule, norm, hit.start, hit.end)
+
+
+@pytest.mark.parametrize("text, outranked", [
+    ("kms the wifi went out mid ranked", True),    # says what it is about: the gate judges the post
+    ("wifi down again kms 😭", True),
+    ("kms", False),                                # nothing but the phrase: the label stays
+    ("kms fr", False),
+    ("kms rn", False),
+])
+def test_the_bare_kms_rule_is_outranked_only_in_a_post_about_something(text, outranked):
+    assert _kms_outranked(text) is outranked
 
 
 def _plain_self_harm_rules(text: str) -> set[str]:
@@ -51,7 +67,7 @@ def test_kms_about_a_small_annoyance_is_not_labelled_self_harm(clf, text):
     assert "self_harm" not in c.labels, (c.labels, c.scores)
 
 
-@pytest.mark.parametrize("text", ["im going to kill myself tonight, i mean it",
+@pytest.mark.parametrize("text", ["im going to kill myself tonight, i mean it", "kms fr",
                                   "i really want to kms rn everything hurts and i cant do this anymore",
                                   "kms. not joking. i have the pills counted out"])
 def test_a_stated_intent_keeps_its_self_harm_label(clf, text):
