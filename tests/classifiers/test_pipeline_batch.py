@@ -176,9 +176,10 @@ def reference_classify(clf, posts: list[PostInput]) -> list[Classification]:
         if imp:
             scores["impersonation"] = round(max(e.weight for e in imp), 4)
         labels = [c for c in CATEGORIES if scores[c] >= clf.thresholds.get(c, 1.01)]
-        # round five: for bullying only the rules of GATE_KEEPS outrank a kind gate
+        # round five: for bullying only the rules of GATE_KEEPS outrank a kind gate; round six:
+        # the gates outrank self_harm's bare "kms" rule (pipeline.gate_outranks)
         plain = {h.category for h in hits if h.score >= PLAIN_SCORE
-                 and (h.category not in pipeline.GATE_OVERRIDES or h.rule in pipeline.GATE_KEEPS)}
+                 and not pipeline.gate_outranks(h.category, h.rule, norms[i].text, h.start, h.end)}
         off = {c for name, (on, cats) in gates[i].items() if name != "help" and on for c in cats} - plain
         labels = [c for c in labels if c not in off]
         help_seeking = is_help_seeking(texts[i], normalized=norms[i].text) or gates[i].get("help", (False,))[0]
