@@ -15,8 +15,8 @@ about a friend's self-harm is labelled self_harm on purpose, model card), with t
 without them (`all_but_help_self_harm_only`). SET is a CSV
 path or a shipped set: `realistic` (the default; tuned against), `fresh`, `holdout` (written
 independently of the models in round three, classifiers/eval/HOLDOUT.md; tuned against since),
-`holdout4` (written independently in round four, scored once, HOLDOUT4.md), `holdout5` (three
-independent writers in round five, scored once, HOLDOUT5.md) or `all` (one line per
+`holdout4` (written independently in round four, scored once, HOLDOUT4.md), `holdout5` and `holdout6` (three
+independent writers each in rounds five and six, scored once, HOLDOUT5.md, HOLDOUT6.md) or `all` (one line per
 set); `--show-misses` lists the posts counted
 against them. `--loso` prints, per source, ROC-AUC with 95% intervals of the in-source fit and of
 the fit that left that source out (leave-one-source-out), for the TF-IDF member, the encoder
@@ -44,7 +44,7 @@ def register(sub, common) -> None:
     src.add_argument("--data", metavar="CSV", help="labelled CSV with text,label columns")
     src.add_argument("--split", metavar="NAME", help="a held-out part of the shared data (source[:test|val|train] or all)")
     src.add_argument("--realistic", metavar="SET", nargs="?", const="", default=None,
-                     help="a realistic student-post set: CSV path, or realistic (default), fresh, holdout, holdout4, holdout5 or "
+                     help="a realistic student-post set: CSV path, or realistic (default), fresh, holdout, holdout4, holdout5, holdout6 or "
                           "all: recall and false labels")
     src.add_argument("--loso", action="store_true",
                      help="leave-one-source-out and in-source ROC-AUC with 95%% intervals, per source")

@@ -1,4 +1,4 @@
-"""The independent held-out sets in classifiers/eval/ (HOLDOUT.md, HOLDOUT4.md, HOLDOUT5.md): their
+"""The independent held-out sets in classifiers/eval/ (HOLDOUT.md, HOLDOUT4.md, HOLDOUT5.md, HOLDOUT6.md): their
 layout and counts, that `concern` rows (a friend worried about someone's self-harm) are self_harm
 positives the reader accepts and the report counts in self_harm recall, and that each shares no
 post with the sets written before it (else it would not be held out). No model is loaded."""
@@ -30,7 +30,15 @@ SETS = {
         ("bullying", "bullying"): 135, ("none", "help"): 75, ("none", "hyperbole"): 73, ("none", "slang"): 58,
         ("none", "quote"): 36, ("none", "ordinary"): 54,
     }, ("realistic.csv", "fresh.csv", "holdout.csv", "holdout4.csv")),
+    # round six, three new writers of 240 posts each; 13 rows dropped as near duplicates of training
+    # seed posts and 2 as an earlier set's exact text (HOLDOUT6.md)
+    "holdout6.csv": ({
+        ("threat", "threat"): 135, ("self_harm", "self_harm"): 118, ("self_harm", "concern"): 30,
+        ("bullying", "bullying"): 135, ("none", "help"): 75, ("none", "hyperbole"): 68, ("none", "slang"): 55,
+        ("none", "quote"): 36, ("none", "ordinary"): 53,
+    }, ("realistic.csv", "fresh.csv", "holdout.csv", "holdout4.csv", "holdout5.csv")),
 }
+WRITTEN_BY_THREE = ("holdout5.csv", "holdout6.csv")   # the sets with a writer column
 
 
 @pytest.fixture(scope="module", params=sorted(SETS))
@@ -94,19 +102,22 @@ def test_evaluate_names_the_shipped_sets(capsys, monkeypatch):
     assert realistic.paths_for("") == [realistic.default_path()]
 
 
-def test_holdout5_has_no_near_duplicate_of_a_training_post():
-    """HOLDOUT5.md's decontamination rule: no row nearly repeats a seed post the models train on
-    (classifiers/train/neardup.py), so no training post answers for it."""
+@pytest.mark.parametrize("name", WRITTEN_BY_THREE)
+def test_no_row_nearly_repeats_a_training_post(name):
+    """The decontamination rule of HOLDOUT5.md and HOLDOUT6.md: no row nearly repeats a seed post
+    the models train on (classifiers/train/neardup.py), so no training post answers for it. A new
+    seed post that nearly repeats one of these rows fails here: reword the seed post."""
     from classifiers.train import heads as train_heads
     from classifiers.train.neardup import near_pairs
-    held = [r.text for r in realistic.read(EVAL / "holdout5.csv")]
+    held = [r.text for r in realistic.read(EVAL / name)]
     seeds = [s.text for s in train_heads.read_seeds()]
     pairs = near_pairs(held + seeds)
     assert [(held[i], seeds[j - len(held)]) for i, j, _ in pairs if i < len(held) <= j] == []
 
 
-def test_holdout5_writers_are_kept_apart():
+@pytest.mark.parametrize("name", WRITTEN_BY_THREE)
+def test_writers_are_kept_apart(name):
     import csv
-    with (EVAL / "holdout5.csv").open(newline="", encoding="utf-8") as f:
+    with (EVAL / name).open(newline="", encoding="utf-8") as f:
         writers = Counter(r["writer"] for r in csv.DictReader(f))
-    assert set(writers) == {"a", "b", "c"} and all(230 <= n <= 240 for n in writers.values())
+    assert set(writers) == {"a", "b", "c"} and all(225 <= n <= 240 for n in writers.values())
