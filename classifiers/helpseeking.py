@@ -86,7 +86,13 @@ _RULES = (
                r"(?:ugly|fat|weird|annoying|stupid|dumb|a loser|a freak|cringe|gross|worthless|a crybaby|a nobody)\b"
                r"(?![^.!?\n]{0,15}\b(?:enough|either|just|but)\b)|"
                r"\b(?:don't|dont|do not)\s+(?:listen to|let)\s+(?:them|those|him|her|the haters|people|anyone)\b|"
-               r"\bleave (?:him|her|them|my (?:friend|sister|brother|bestie)) alone\b"),
+               r"\bleave (?:him|her|them|my (?:friend|sister|brother|bestie)) alone\b|"
+               # round six: a bystander telling the others to stop ("u guys dont be mean to jordan");
+               # not when the post goes on to insult the same person
+               r"\b(?:don't|dont|do not|stop|quit)\s+(?:being\s+|be\s+)?(?:so\s+)?(?:mean to|picking on|making fun of|"
+               r"bullying|laughing at)\s+(?!me\b|us\b)\w+\b(?![^.!?\n]{0,40}\b(?:loser|ugly|fat|weird|freak|cringe|lol|lmao)\b)|"
+               # ... or asking them to look after the one picked on ("check on caleb")
+               r"\bcheck (?:in )?on (?!me\b|us\b)\w+\b(?![^.!?\n]{0,40}\b(?:loser|ugly|fat|weird|freak|cringe|lol|lmao|crybaby)\b)"),
     # reporting someone else's danger to get them help
     re.compile(r"\bmy (?:friend|bestie|best friend|sister|brother|classmate|cousin|girlfriend|boyfriend)\b.{0,80}"
                r"\b(?:said|says|told me|posted|texted|wants to|is going to|is gonna)\b.{0,60}"
@@ -101,7 +107,8 @@ TRIGGER_WORDS = (
     "help|counsel|therap|hotline|helpline|lifeline|crisis|988|741741|8255|support|talk|tell|told|"
     "report|call|text|dial|here for you|safe|adult|nurse|doctor|police|psych|social worker|"
     "guidance|principal|teacher|what do i do|what should i do|call|bull|threaten|rumo|fake account|make fun|"
-    "made fun|picking on|keep|said|says|wrote|going to|gonna|sharing|not|listen|let|alone"
+    "made fun|picking on|keep|said|says|wrote|going to|gonna|sharing|not|listen|let|alone|"
+    "mean to|making fun|laughing at|bullying|check on|check in on"
 ).split("|")
 _TRIGGER = re.compile("|".join(map(re.escape, TRIGGER_WORDS)))
 

@@ -54,6 +54,14 @@ def test_not_help_seeking(text):
     ("ur not ugly ur just ugly inside lol", False),           # the insult itself
     ("leave us alone loser", False),
     ("you're not funny", False),
+    # round six: a bystander telling the others to stop
+    ("u guys dont be mean to jordan he already gets enough of it, its not funny", True),
+    ("stop picking on maya, shes new here", True),
+    ("yall quit laughing at him fr", True),
+    ("dont be mean to kayla lol shes already ugly enough", False),    # goes on to insult her
+    ("stop being mean to me", False),                                 # the target's own post, not a bystander's
+    ("if you stand there laughing while someone gets picked on you're part of it. check on caleb", True),
+    ("go check on the crybaby lol", False),
 ])
 def test_standing_by_a_target_is_help(text, expected):
     assert is_help_seeking(text) is expected
