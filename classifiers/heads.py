@@ -105,15 +105,15 @@ def dequantize_rows(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
 #     offset[j] + (code - 7.5) * scale[i],   code 0..15
 # (16 levels symmetric about the offset, no level wasted on an exact zero), and the row is then
 # scaled back to unit length: the seed vectors are unit vectors (the encoder L2-normalises), and
-# rounding noise adds ~2.5% to a row's squared length, which the kernel member's distances would
+# rounding and clipping change a row's squared length by 1-2%, which the kernel member's distances would
 # read as a shift of every support vector. Each row's scale is the one of BANK4_FRACTIONS * its
 # largest residual / 7.5 with the least squared error (clipping the rare largest residuals beats
 # spreading 16 levels over them). Measured on round six's 14,650 seed vectors (EXPERIMENTS.md,
-# round seven) against the plain scheme (levels -7..7, scale = max|v| / 7): 1 - cosine mean
-# 3.9e-3 (plain 8.7e-3), similarity error to other seed vectors rms 4.3e-3 (plain 6.8e-3); int8
-# was 2.7e-5 and 3.8e-4. Training fits on the bank as it ships (dequantize_rows4(quantize_rows4(v))),
-# the kNN member and the kernel SVMs alike, so the stack weights and thresholds are fitted on the
-# similarities the proxy computes.
+# round seven): 1 - cosine mean 5.0e-3, max 1.2e-2, and a similarity to a post's vector off by
+# 5.1e-3 rms; the plain scheme (levels -7..7, scale = max|v| / 7) 8.7e-3, 2.4e-2 and 6.8e-3; int8
+# was 2.7e-5, 7.6e-5 and 3.8e-4. Training fits on the bank as it ships
+# (dequantize_rows4(quantize_rows4(v))), the kNN member and the kernel SVMs alike, so the stack
+# weights and thresholds are fitted on the similarities the proxy computes.
 BANK4_FRACTIONS = np.linspace(0.4, 1.0, 31, dtype=np.float32)
 
 
