@@ -12,7 +12,8 @@ row in heads.npz's seed-post vectors (`knn_vectors4` since round seven, `knn_vec
 which it always is, the SVMs being fitted on those rows; -1 for one that is not), `sv_<c>` (the
 support vectors that are not seed rows, in order, as stored vectors; none in the shipped file),
 `dual_<c>` (float64), `meta_<c>` (float64: intercept, gamma). Indices instead of copies (round
-six): the file went from 4.9 MB to ~0.1 MB. In memory the support vectors of all categories are held once, in float64 (KernelMember._build).
+six): the file went from 4.9 MB to ~0.1 MB. In memory the support vectors of all categories are
+held once, in float64 (KernelMember._build).
 """
 from __future__ import annotations
 
