@@ -81,15 +81,12 @@ class HeadsFileError(Exception):
     pass
 
 
-# Round six: the seed posts' vectors (the kNN member's bank, and the kernel member's support
-# vectors by row) ship as int8 with one float32 scale per vector (heads.npz `knn_vectors`,
-# `knn_scale`): a quarter of float32, half of round five's float16 (8.6 MB -> ~5 MB of heads.npz).
-# Each unit vector's largest component maps to 127, so a component is off by at most half a step
-# (~0.0008 for a typical largest component of 0.2) and a cosine similarity by ~1e-4. Training
-# fits on the bank as it ships (dequantize(quantize(v))), so the stack weights and thresholds are
-# fitted on the similarities the proxy computes. EXPERIMENTS.md, round six: the labels it changed.
+# Round six shipped the seed posts' vectors (the kNN member's bank, and the kernel member's support
+# vectors by row) as int8 with one float32 scale per vector (`knn_vectors`, `knn_scale`): ~5.7 MB
+# of heads.npz, rewritten into git history by every retrain. quantize_rows / dequantize_rows stay
+# to read those files (and round five's float16 `knn_vectors`, no scale).
 def quantize_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(int8 rows, float32 scale per row): row i is about q[i] * scale[i]."""
+    """Round six's int8 layout: (int8 rows, float32 scale per row), row i about q[i] * scale[i]."""
     v = np.asarray(vectors, dtype=np.float32)
     scale = (np.abs(v).max(axis=1) / np.float32(127)).astype(np.float32)
     scale[scale == 0] = 1.0
@@ -98,13 +95,88 @@ def quantize_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def dequantize_rows(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """The float32 rows of quantize_rows' output, as training and the proxy both use them."""
+    """The float32 rows of quantize_rows' output (round six's files)."""
     return q.astype(np.float32) * np.asarray(scale, dtype=np.float32)[:, None]
 
 
+# Round seven: 4 bits per component (`knn_vectors4`: two codes per uint8, the even component in
+# the low nibble), a float32 scale per row (`knn_scale`) and one float32 offset per dimension
+# shared by all rows (`knn_offset`: the bank's mean vector). Component j of row i is
+#     offset[j] + (code - 7.5) * scale[i],   code 0..15
+# (16 levels symmetric about the offset, no level wasted on an exact zero), and the row is then
+# scaled back to unit length: the seed vectors are unit vectors (the encoder L2-normalises), and
+# rounding and clipping change a row's squared length by 1-2%, which the kernel member's distances would
+# read as a shift of every support vector. Each row's scale is the one of BANK4_FRACTIONS * its
+# largest residual / 7.5 with the least squared error (clipping the rare largest residuals beats
+# spreading 16 levels over them). Measured on round six's 14,650 seed vectors (EXPERIMENTS.md,
+# round seven): 1 - cosine mean 5.0e-3, max 1.2e-2, and a similarity to a post's vector off by
+# 5.1e-3 rms; the plain scheme (levels -7..7, scale = max|v| / 7) 8.7e-3, 2.4e-2 and 6.8e-3; int8
+# was 2.7e-5, 7.6e-5 and 3.8e-4. Training fits on the bank as it ships
+# (dequantize_rows4(quantize_rows4(v))), the kNN member and the kernel SVMs alike, so the stack
+# weights and thresholds are fitted on the similarities the proxy computes.
+BANK4_FRACTIONS = np.linspace(0.4, 1.0, 31, dtype=np.float32)
+
+
+def quantize_rows4(vectors: np.ndarray, offset: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(packed uint8 codes (m, ceil(d / 2)), float32 scale per row (m,), float32 offset (d,)) of
+    float rows (m, d); `offset` given (a vector to be stored against an existing bank) or the
+    rows' mean. dequantize_rows4 turns them back."""
+    v = np.asarray(vectors, dtype=np.float32)
+    if v.ndim != 2:
+        raise ValueError(f"quantize_rows4: rows expected, got shape {v.shape}")
+    off = (v.mean(axis=0) if offset is None else np.asarray(offset)).astype(np.float32)
+    r = v - off
+    top = np.abs(r).max(axis=1)
+    codes = np.zeros(v.shape, dtype=np.uint8)
+    scale = np.ones(len(v), dtype=np.float32)
+    best = np.full(len(v), np.inf, dtype=np.float32)
+    for f in BANK4_FRACTIONS:       # per row, the clipping point with the least squared error
+        s = (top * f / np.float32(7.5)).astype(np.float32)
+        s[s == 0] = 1.0
+        c = np.clip(np.floor(r / s[:, None]) + 8, 0, 15)
+        err = (((c - np.float32(7.5)) * s[:, None] - r) ** 2).sum(axis=1)
+        better = err < best
+        best[better], scale[better], codes[better] = err[better], s[better], c[better]
+    if codes.shape[1] % 2:
+        codes = np.pad(codes, ((0, 0), (0, 1)))
+    packed = (codes[:, 0::2] | (codes[:, 1::2] << 4)).astype(np.uint8)
+    return packed, scale, off
+
+
+def dequantize_rows4(packed: np.ndarray, scale: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """The float32 unit rows (m, len(offset)) of quantize_rows4's output, as training and the
+    proxy both use them (a row that comes back all zero stays zero)."""
+    packed = np.asarray(packed, dtype=np.uint8)
+    codes = np.empty((packed.shape[0], packed.shape[1] * 2), dtype=np.float32)
+    codes[:, 0::2], codes[:, 1::2] = packed & 0x0F, packed >> 4
+    off = np.asarray(offset, dtype=np.float32)
+    v = off + (codes[:, :len(off)] - np.float32(7.5)) * np.asarray(scale, dtype=np.float32)[:, None]
+    norm = np.sqrt((v * v).sum(axis=1, dtype=np.float32))
+    norm[norm == 0] = 1.0
+    return (v / norm[:, None]).astype(np.float32)
+
+
 def read_seed_vectors(z, npath) -> np.ndarray | None:
-    """heads.npz's seed-post vectors (float32), or None: int8 `knn_vectors` with `knn_scale`
-    (round six), or float16 `knn_vectors` alone (round five's files)."""
+    """heads.npz's seed-post vectors (float32), or None: 4-bit `knn_vectors4` with `knn_scale` and
+    `knn_offset` (round seven), int8 `knn_vectors` with `knn_scale` (round six), or float16
+    `knn_vectors` alone (round five). A malformed bank raises HeadsFileError naming file and key."""
+    if "knn_vectors4" in z.files:
+        if "knn_vectors" in z.files:
+            raise HeadsFileError(f"{npath}: knn_vectors4: present with knn_vectors (two seed banks; expected one)")
+        q = z["knn_vectors4"]
+        if q.ndim != 2 or q.dtype != np.uint8:
+            raise HeadsFileError(f"{npath}: knn_vectors4: {q.dtype} {q.shape}, expected uint8 (rows, dimensions / 2)")
+        for key in ("knn_scale", "knn_offset"):
+            if key not in z.files:
+                raise HeadsFileError(f"{npath}: {key}: missing (4-bit knn_vectors4 need it)")
+        scale, offset = z["knn_scale"], z["knn_offset"]
+        if scale.shape != (q.shape[0],) or not np.issubdtype(scale.dtype, np.floating):
+            raise HeadsFileError(f"{npath}: knn_scale: {scale.dtype} {scale.shape} for knn_vectors4 {q.shape} "
+                                 f"(expected one float scale per row)")
+        if offset.ndim != 1 or (offset.shape[0] + 1) // 2 != q.shape[1] or not np.issubdtype(offset.dtype, np.floating):
+            raise HeadsFileError(f"{npath}: knn_offset: {offset.dtype} {offset.shape} for knn_vectors4 {q.shape} "
+                                 f"(expected one float per dimension, two dimensions a byte)")
+        return dequantize_rows4(q, scale, offset)
     if "knn_vectors" not in z.files:
         return None
     q = z["knn_vectors"]

@@ -8,11 +8,12 @@ which is sklearn.svm.SVC.decision_function for a binary RBF model (dual_coef_[0]
 The ensemble (classifiers.heads.Heads.encoder_part) adds w_kernel * decision per window.
 
 File: models/kernel.npz (allow_pickle=False): per category `svi_<c>` (int32: each support vector's
-row in heads.npz's seed-post vectors `knn_vectors`, which it always is, the SVMs being fitted on
-those posts; -1 for one that is not), `sv_<c>` (the support vectors that are not seed rows, in
-order, as stored vectors; none in the shipped file), `dual_<c>` (float64), `meta_<c>` (float64:
-intercept, gamma). Indices instead of copies (round six): the file went from 4.9 MB to ~0.1 MB.
-In memory the support vectors of all categories are held once, in float64 (KernelMember._build).
+row in heads.npz's seed-post vectors (`knn_vectors4` since round seven, `knn_vectors` before),
+which it always is, the SVMs being fitted on those rows; -1 for one that is not), `sv_<c>` (the
+support vectors that are not seed rows, in order, as stored vectors; none in the shipped file),
+`dual_<c>` (float64), `meta_<c>` (float64: intercept, gamma). Indices instead of copies (round
+six): the file went from 4.9 MB to ~0.1 MB. In memory the support vectors of all categories are
+held once, in float64 (KernelMember._build).
 """
 from __future__ import annotations
 
@@ -151,7 +152,7 @@ def _resolve(path: Path, c: str, z, seed_vectors: np.ndarray | None) -> np.ndarr
     if idx.ndim != 1:
         raise KernelFileError(f"{path}: svi_{c}: shape {idx.shape}, expected one row index per support vector")
     if seed_vectors is None:
-        raise KernelFileError(f"{path}: svi_{c}: support vectors by seed row, but heads.npz has no seed vectors (knn_vectors)")
+        raise KernelFileError(f"{path}: svi_{c}: support vectors by seed row, but heads.npz has no seed vectors (knn_vectors4 or knn_vectors)")
     if idx.size and (idx.max() >= len(seed_vectors) or idx.min() < -1):
         raise KernelFileError(f"{path}: svi_{c}: rows {int(idx.min())}..{int(idx.max())} outside the "
                               f"{len(seed_vectors)} seed vectors of heads.npz (files from different trainings?)")

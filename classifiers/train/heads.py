@@ -622,7 +622,7 @@ def train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: C
 
 def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: Callable[[list[str]], dict],
                  encoder: Encoder, *, extra: dict[str, Part] | None = None, log=print, tfidf_models=None) -> dict:
-    from classifiers.heads import NEGATIVE_KINDS, PROTO_TAU, dequantize_rows, knn_margin, proto_features, quantize_rows
+    from classifiers.heads import NEGATIVE_KINDS, PROTO_TAU, dequantize_rows4, knn_margin, proto_features, quantize_rows4
     from classifiers.train.metrics import binary_metrics, threshold_for_precision
 
     cache = EmbeddingCache()
@@ -638,14 +638,19 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
     seeds = read_seeds()
     seed_vec = dict(zip((x.text for x in seeds), cache.embed(encoder, prepare([x.text for x in seeds]))))
     fold_of = dict(zip((x.text for x in seeds), seed_folds(seeds).tolist()))
-    # the bank as it ships (round six: int8 with a scale per vector, classifiers.heads.quantize_rows),
-    # so the kNN columns the stack is fitted on are the ones the proxy computes
-    knn_q, knn_scale = quantize_rows(np.vstack([seed_vec[x.text] for x in seeds]))
-    knn_bank = dequantize_rows(knn_q, knn_scale)
+    # the bank as it ships (round seven: 4 bits a component, classifiers.heads.quantize_rows4), so
+    # the kNN columns the stack is fitted on are the ones the proxy computes, and the kernel SVMs
+    # are fitted on these rows (their support vectors are stored as rows of this bank, so the
+    # proxy's kernel decisions are the ones the stack was fitted on)
+    knn_q, knn_scale, knn_offset = quantize_rows4(np.vstack([seed_vec[x.text] for x in seeds]))
+    knn_bank = dequantize_rows4(knn_q, knn_scale, knn_offset)
+    bank_row = {x.text: i for i, x in enumerate(seeds)}
     bank_fold = seed_folds(seeds)
-    if any("knn" in MEMBERS[c] for c in categories):
-        doc["_arrays"]["knn_vectors"], doc["_arrays"]["knn_scale"] = knn_q, knn_scale
-        doc["knn"] = {"k": KNN_K, "rows": len(seeds), "dtype": "int8, a float32 scale per vector",
+    if any(m in MEMBERS[c] for c in categories for m in ("knn", "kernel")):
+        doc["_arrays"].update(knn_vectors4=knn_q, knn_scale=knn_scale, knn_offset=knn_offset)
+        doc["knn"] = {"k": KNN_K, "rows": len(seeds),
+                      "dtype": "4 bits a component (two a byte), a float32 scale per vector, a float32 offset "
+                               "per dimension, rows back to unit length (classifiers.heads.quantize_rows4)",
                       "what": "the seed posts' encoder vectors (our own synthetic posts)"}
     if tfidf_models is None:
         raise ValueError("the student members and kind gates need the TF-IDF models (tfidf_models)")
@@ -741,7 +746,8 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
         kernel_note = None
         if "kernel" in members:     # round five (svc5): classifiers.train.kernel
             from classifiers.train.kernel import fit_kernel_member
-            Xk = np.vstack([seed_vec[x.text] for x in seed_rows(cat, seeds)]).astype(np.float64)
+            # the seed vectors as shipped (see knn_bank above), not as encoded
+            Xk = knn_bank[[bank_row[x.text] for x in seed_rows(cat, seeds)]].astype(np.float64)
             km = fit_kernel_member(cat, seeds, Xk, {x.text: x.writer for x in seeds})
             doc.setdefault("_kernel", {})[cat] = {k: km[k] for k in ("sv", "dual", "intercept", "gamma")}
             oof = dict(zip(km["texts"], km["oof"]))
@@ -838,17 +844,22 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
 
 def save_heads(doc: dict, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    from classifiers.heads import HeadsFileError, dequantize_rows, quantize_rows, read_seed_vectors
+    from classifiers.heads import HeadsFileError, dequantize_rows4, quantize_rows4, read_seed_vectors
 
-    # round six: the seed vectors int8 with a scale per vector (quantize_rows), and the TF-IDF
-    # coefficients of the student members and gates float32 (scores equal to 4 decimals on every
-    # classifiers/eval set; EXPERIMENTS.md, round six): heads.npz under the 5 MB per file
+    # round seven: the seed vectors at 4 bits a component (quantize_rows4; round six's int8 made
+    # heads.npz ~6.5 MB), and the TF-IDF coefficients of the student members and gates float32
+    # (scores equal to 4 decimals on every classifiers/eval set; EXPERIMENTS.md, round six)
     def dtype(k: str):
-        if k.startswith(("knn_label_", "knn_vectors")):
+        if k == "knn_vectors4":
+            return np.uint8
+        if k.startswith("knn_label_"):
             return np.int8
-        if k.startswith(("student_coef_", "gate_tfidf_")) or k in ("proto_vectors", "knn_scale"):
+        if k.startswith(("student_coef_", "gate_tfidf_")) or k in ("proto_vectors", "knn_scale", "knn_offset"):
             return np.float32
         return np.float64
+    if "knn_vectors" in doc["_arrays"]:
+        raise ValueError("save_heads: knn_vectors (round six's int8 bank) is read, no longer written; "
+                         "store quantize_rows4's knn_vectors4, knn_scale, knn_offset")
     arrays = {k: np.asarray(v, dtype=dtype(k)) for k, v in doc["_arrays"].items()}
     # the kernel member's rows of categories not retrained point into the seed vectors being replaced
     old_seed_vectors = None
@@ -864,11 +875,24 @@ def save_heads(doc: dict, directory: Path) -> None:
         # round five (svc5): the kernel member's arrays; categories not retrained keep theirs
         from classifiers.kernel import KERNEL_FILE, save_kernel
         kernel = doc.get("_kernel", {})
+        seed_vectors = as_seed = None
+        if "knn_vectors4" in arrays:
+            seed_vectors = dequantize_rows4(arrays["knn_vectors4"], arrays["knn_scale"], arrays["knn_offset"])
+            row_bytes = {r.tobytes() for r in seed_vectors}
+
+            def as_seed(v: np.ndarray) -> np.ndarray:
+                # a support vector fitted on the bank is one of its rows already (quantizing a
+                # dequantized row again need not give it back); any other is stored as the bank
+                # would store it, against the bank's offset
+                v = np.asarray(v, dtype=np.float32)
+                keep = np.array([r.tobytes() in row_bytes for r in v], dtype=bool)
+                out = v.copy()
+                if (~keep).any():
+                    out[~keep] = dequantize_rows4(*quantize_rows4(v[~keep], arrays["knn_offset"]))
+                return out
         not_seed = save_kernel(directory / KERNEL_FILE, kernel,
                                keep=[c for c, e in doc["categories"].items() if "kernel" in e.get("members", ()) and c not in kernel],
-                               seed_vectors=(dequantize_rows(arrays["knn_vectors"], arrays["knn_scale"])
-                                             if "knn_vectors" in arrays else None),
-                               as_seed=lambda v: dequantize_rows(*quantize_rows(v)), old_seed_vectors=old_seed_vectors)
+                               seed_vectors=seed_vectors, as_seed=as_seed, old_seed_vectors=old_seed_vectors)
         if any(not_seed.values()):      # the SVMs are fitted on seed posts: should not happen
             print(f"kernel.npz: support vectors stored as vectors, not seed rows: {not_seed}", file=sys.stderr)
     body = {k: v for k, v in doc.items() if k not in ("_arrays", "_kernel")}
