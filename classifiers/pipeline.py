@@ -8,9 +8,10 @@ Scores are in [0, 1] for every category in CATEGORIES:
   (their weights are set for a flag threshold of 0.5, see those modules).
 Help-seeking (classifiers.helpseeking, widened by the learned help gate of the encoder heads)
 suppresses the misconduct labels (bullying, threat) but never the scores, never self_harm, and
-never a plain first-person threat. The other kind gates (friendly slang: bullying; hyperbole and
-game talk: threat; classifiers.heads.Gate) drop their labels unless the post states that category
-plainly (an intent pattern); scores stay.
+never a plain first-person threat. The other kind gates (friendly slang: bullying and, since
+round seven, threat; hyperbole and game talk: threat and self_harm; ordinary posts: threat and
+self_harm; classifiers.heads.Gate) drop their labels unless the post states that category plainly
+(an intent pattern); scores stay.
 
 Batches: each stage runs once for the whole batch (the rule detectors through their `*_batch`
 functions, the word evidence of all labelled posts in one numpy pass); the results are exactly

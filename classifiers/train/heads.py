@@ -135,7 +135,13 @@ STUDENT_BORROWED = {"bullying": (("olid", 0, 400), ("askfm", 0, 300), ("gametox_
 # self-harm pattern still keeps its label (classifiers.pipeline).
 GATES = {
     "help": {"kinds": ("help",), "suppresses": ("bullying", "threat"), "vocab": "bullying"},
-    "slang": {"kinds": ("slang",), "suppresses": ("bullying",), "vocab": "bullying"},
+    # round seven: the slang gate drops threat too. Friendly dialect slang ("finna slide to the
+    # bonfire, yall tryna pull up?", "dont play with her, she him") was labelled threat: 8.8% of the
+    # evaluation sets' slang rows with African-American English markers against 1.5% without (round
+    # six, bench). Trained against threat seeds as well, the gate passes 0.3% of them (out of fold);
+    # a plain threat pattern still keeps its label (classifiers.pipeline). Dev sets: threat recall
+    # unchanged, marker slang labelled threat 4.4% (EXPERIMENTS.md, round seven).
+    "slang": {"kinds": ("slang",), "suppresses": ("bullying", "threat"), "vocab": "bullying"},
     "hyperbole": {"kinds": ("hyperbole", "game"), "suppresses": ("threat", "self_harm"), "vocab": "threat"},
     "ordinary": {"kinds": ("ordinary",), "suppresses": ("threat", "self_harm"), "vocab": "threat"},
 }
@@ -166,13 +172,19 @@ RECALL_TARGET: dict[str, float] = {"threat": 0.90, "self_harm": 0.90, "bullying"
 # is not bought with more false labels on slang. Round three's 15% labelled 24% (threat) and 25%
 # (self-harm) of the public validation negatives and 14% of the ordinary seed posts as self-harm;
 # at 10%: 9% and 17% (EXPERIMENTS.md, round four).
-NONE_CAP = {"threat": 0.10, "self_harm": 0.10, "bullying": 0.10}
+# Round seven: bullying 15% (with VAL_CAP 10% below). At round six's 10% / 6% the bullying
+# threshold (0.82) kept 0.63 of the bullying seeds (out of fold) and 0.80-0.82 of bullying on the
+# two independent sets; mock praise, exclusion and rumours score 0.74-0.82. On the six dev sets,
+# 0.85 -> 0.89 bullying recall for 5.5% -> 5.9% false labels, threat and self-harm unchanged; the
+# cost is on everyday public text: Davidson's inoffensive tweets labelled bullying 3% -> 7% (no
+# gap by dialect markers). Measured again on holdout7 (EXPERIMENTS.md, round seven).
+NONE_CAP = {"threat": 0.10, "self_harm": 0.10, "bullying": 0.15}
 # ... and never so low that more than VAL_CAP of the public validation parts' negatives are labelled
 # (round five): with the ordinary-post gate taking ordinary seeds out of the cap, the threat threshold
 # fell from 0.64 to 0.47 and labelled 18% of those negatives (round four 9.4%) and short everyday
 # posts ("see u tomorrow", "im at the mall"); a recall gain must not come from flagging everyday
 # text. Round four's rates, rounded up.
-VAL_CAP = {"threat": 0.10, "self_harm": 0.17, "bullying": 0.06}
+VAL_CAP = {"threat": 0.10, "self_harm": 0.17, "bullying": 0.10}
 PRECISION_TARGET = {"bullying": 0.85, "threat": 0.85, "self_harm": 0.90}
 
 
