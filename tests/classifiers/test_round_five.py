@@ -226,9 +226,6 @@ def _bank_as(layout):
 
 def test_shipped_seed_vectors_are_4bit_with_a_scale_each_and_an_offset():
     with np.load(default_model_dir() / "heads.npz") as z:
-        if "knn_vectors" in z.files and z["knn_vectors"].dtype == np.int8:
-            pytest.xfail("the shipped heads.npz predates round seven's 4-bit bank (int8 knn_vectors): "
-                         "`make models` rewrites it")
         assert z["knn_vectors4"].dtype == np.uint8 and z["knn_scale"].shape == (z["knn_vectors4"].shape[0],)
         assert z["knn_offset"].shape == (2 * z["knn_vectors4"].shape[1],) and "knn_vectors" not in z.files
 

@@ -36,9 +36,6 @@ def test_shipped_models_are_small():
     models = default_model_dir()
     sizes = {p.name: p.stat().st_size for p in models.glob("*.npz")}
     with np.load(models / "heads.npz") as z:
-        if "knn_vectors" in z.files and z["knn_vectors"].dtype == np.int8:
-            pytest.xfail(f"the shipped heads.npz ({sizes['heads.npz']} bytes) predates round seven's 4-bit "
-                         "seed bank (int8 knn_vectors): `make models` rewrites it")
         assert z["knn_vectors4"].dtype == np.uint8
     assert all(size < 5_000_000 for size in sizes.values()), sizes
     assert sizes["heads.npz"] < 4_000_000, sizes
