@@ -216,7 +216,13 @@ THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\b(?:your|his|her)\s+(?:\w+\s+)?(?:pics|pictures|nudes|photos|videos?|vids?|snaps|dms|screenshots)\b"
         r"[^.!?\n]{0,50}?\b(?:go|goes|going|get|gets)\s+(?:public|out|viral|posted|leaked|sent)\b"
         r"[^.!?\n]{0,40}?\b(?:unless|if (?:you|he|she) (?:don't|dont|do not|doesn't|doesnt|does not|won't|wont))\b|"
-        r"\b(?:go|goes|going|gets|get) (?:public|viral|out)\b[^.!?\n]{0,30}?\bunless (?:you|he|she) (?:pay|pays|send|sends)\b")),
+        r"\b(?:go|goes|going|gets|get) (?:public|viral|out)\b[^.!?\n]{0,30}?\bunless (?:you|he|she) (?:pay|pays|send|sends)\b|"
+        # round seven: the pictures go on the poster's own story ("$100 or they go on my story"):
+        # "my" story is the poster's doing, which the "or ... my" guard above leaves out
+        r"(?:\$ ?\d+|\b(?:\d+ (?:dollars|bucks)|send|venmo|cashapp|cash app|zelle|paypal|pay up))\b[^.!?\n]{0,50}?"
+        r"\bor (?:they|it|these|those|the (?:pics|pictures|vids?|videos?|screenshots|snaps|nudes)|your \w+)\s+"
+        r"(?:go|goes|get|gets|will go|are going|end up|going|gonna go)\s+(?:on|in|to|up on)\s+my\s+"
+        r"(?:story|page|snap|gc|account|finsta|feed|insta|tiktok)\b")),
     # leakage (round five): telling of an attack before it happens ("remember i said this when
     # you see our school on tv", "watch the news tomorrow", "im making the news")
     ("leakage", _c(
@@ -516,6 +522,8 @@ _NOT_A_NEGATION = _c(r"\b(?:not|i'm not|im not|i am not) (?:joking|kidding|playi
                      # round seven: "cant stop thinking about ending it" states the thought, it does
                      # not deny it (holdout4, holdout6: 2 self-harm posts negated away)
                      r"\b(?:can't|cant|cannot|can not|couldn't|couldnt) stop (?:thinking|wanting|imagining|picturing)\b|"
+                     # (a rule whose match starts at "thinking": its scope ends at "cant stop")
+                     r"\b(?:can't|cant|cannot|can not|couldn't|couldnt) stop\s*$|"
                      # "not a threat, a promise", "if not, ...": the statement stands
                      r"\bnot a threat\b|\bif not\b")
 _REPORT = _c(
