@@ -63,7 +63,8 @@ def squeeze(text: str) -> tuple[str, list[int], list[int]]:
 # not keep the threat label as a plain first-person threat does (classifiers.pipeline). "i know
 # where you live" too: a harasser's stock line that victims quote, often in single quotes the
 # quotation reader leaves alone (apostrophes): "my ex keeps texting 'i know where u live'".
-VICTIM_REPEATS = frozenset({"extortion", "leakage", "i_know_where_you_live"})
+# Round seven: "ur not making it to graduation", "u wont walk away" are such lines too (second person).
+VICTIM_REPEATS = frozenset({"extortion", "leakage", "i_know_where_you_live", "wont_make_it_to", "wont_walk_away"})
 PLAIN_SCORE = 0.97        # an explicit first-person statement: over every shipped threshold
 QUOTED_SCORE = 0.35       # reported speech: visible in scores, normally under the thresholds
 NEGATED_DAMP = 0.5        # the model score is halved when the only intent phrases are negated/quoted
@@ -371,12 +372,13 @@ R7_THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"(?:put|putting|slip|slipping|spike|spiking|pour|pouring|mix|mixing|drop|dropping|crush|crushing|lace|lacing)\s+"
         rf"(?:(?:a |some |my |the |a little |a bunch of |a few |all |\w+'s |\w+s )?(?:\w+ )?{_R7_SUBSTANCE})\s+"
         rf"(?:in|into|inside)\s+{_R7_OTHERS}\s+(?:\w+\s+)?{_R7_FOODDRINK}\b|"
-        rf"\b(?:{_I}|we)\s+{_NEG}{_MOD}{_NEG}{_ADV}(?:poison|poisoning|spike|spiking|lace|lacing)\s+"
+        rf"\b(?:{_I}|we|we're|were|we are)\s+{_NEG}{_MOD}{_NEG}{_ADV}(?:poison|poisoning|spike|spiking|lace|lacing)\s+"
         rf"(?:him|her|them|{_R7_OTHERS}\s+(?:\w+\s+)?{_R7_FOODDRINK})\b")),
     # beating someone past a stated harm ("beat him til he stops moving", "till she cant walk")
     ("beat_until", _c(
         r"\b(?:beat|beating|stomp|stomping|punch|punching|hit|hitting|kick|kicking|choke|choking|jump|jumping|"
-        r"hurt|hurting|fight|fighting|smack|smacking|pound|pounding)\s+(?:\w+\s+){0,3}?"
+        r"hurt|hurting|fight|fighting|smack|smacking|pound|pounding|beaten|stomped|punched|kicked|choked|jumped|smacked|"
+        r"pounded)\s+(?:\w+\s+){0,3}?"
         r"(?:til|till|until|untill)\s+(?:he|she|they|u|you|ya|his|her|their|ur|your|that \w+)\s+"
         r"(?:stop|stops|can't|cant|cannot|can not|is|are|r|end|ends|need|needs|pass|passes|black|blacks|don't|dont|doesn't|doesnt|no longer)\s*"
         r"(?:out\s+|up\s+)?(?:moving|breathing|breathe|walk|walking|move|stand|talk|unconscious|unrecognizable|"
@@ -447,13 +449,13 @@ R7_BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\b(?:no one|nobody|noone|no1|don't|dont|do not|nobody is|no one is)\s+(?:sit|sits|sitting|invite|invites|inviting|talk to|talks to|"
         r"let|lets)\s+(?:with |next to |by )?(?!(?:me|us|you|u|yourself|anyone|strangers?|people|the|a|an|in|on|at|by|near|"
         r"there|here|this|that|down|up|out|it|go|your|ur|my|our|his|their|any|alone|inside|outside|around|back|together|"
-        r"over|somewhere|anywhere|everywhere)\b)(?:her|him|them|that \w+|\w+)"
+        r"over|somewhere|anywhere|everywhere|with|next|to)\b)(?:her|him|them|that \w+|\w+)"
         r"(?:\s+(?:in|into) (?:the )?(?:gc|group chat|group|chat|squad))?"
         r"[^.!?\n]{0,25}?\b(?:tmrw|tomorrow|monday|at lunch|anymore|ever again|again|at (?:the |our )?table|in the gc|"
         r"she'?s|he'?s|shes|hes|if (?:u|you)|or (?:ur|you're|youre|u r)|we|lol|lmao|fr|shes annoying|nobody)\b|"
         r"\bif (?:u|you|anyone|anybody|someone|ya)\s+(?:talk|talks|sit|sits|hang|hangs|hang out|hangs out|text|texts|invite|invites)\s+"
         r"(?:to |with |out with )?(?!me\b|us\b)(?:her|him|them|\w+)(?:\s+(?:again|ever|tmrw|tomorrow|at lunch))?,?\s+"
-        r"(?:ur|you're|youre|u r|you are|u're)\s+(?:out|next|done|dead to (?:us|me)|blocked|cut off|cut|kicked)\b|"
+        r"(?:ur|your|you're|youre|u r|you are|u're)\s+(?:out|next|done|dead to (?:us|me)|blocked|cut off|cut|kicked)\b|"
         r"\bwhoever\s+(?:still\s+)?(?:sits|talks|hangs out|hangs|texts|invites)\s+(?:with |to )?(?!me\b|us\b)\w+[^.!?\n]{0,25}?"
         r"\b(?:is|gets|will get|is getting|is gonna get)\s+(?:dropped|cut off|cut|kicked|blocked|removed|out)\b|"
         r"\b(?:lets|let's|let us|everyone|everybody|yall|y'all)\s+(?:all\s+)?(?:get up and leave|leave|ignore|block|unfollow|report|mass report)\s+"
@@ -480,7 +482,8 @@ R7_BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\bsaid no (?:one|body|1) ever\b|"
         r"\bso brave (?:of (?:you|u) )?(?:for|to) (?:(?:wear|wearing|post|posting|show|showing) (?:that|this|those|these|it)|"
         r"go out (?:like|looking)|leave the house|come to school (?:like|looking|in that))\b|"
-        r"\b(?:for a|for an) (?:\d+|five|six|seven|eight|three|four) (?:year|yr) old\b(?![^.!?\n]{0,25}\b(?:party|birthday|bday)\b)|"
+        r"\b(?:cute|nice|great|good|love|pretty|cool|fire|amazing|beautiful)\b[^.?\n]{0,40}?"
+        r"\bfor an? (?:\d+|five|six|seven|eight|three|four) (?:year|yr) old\b(?![^.!?\n]{0,25}\b(?:party|birthday|bday)\b)|"
         r"\b(?:pretty|cute|smart|hot|attractive|good looking) for a (?:dark skin(?:ned)?|fat|black|asian|chubby|short|ugly|poor|gay|trans|"
         r"ghetto|sped|special ed|mexican|indian) (?:girl|boy|guy|kid|person)\b|"
         r"\b(?:you'd|youd|u'd|ud|you would|u would) (?:be|look) (?:so |really )?(?:pretty|cute|hot|attractive) if (?:you|u) (?:lost|were|weren't|didn't|had|got)\b")),
@@ -495,7 +498,7 @@ R7_BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"(?:my|our) (?:story|stories|gc|group chat|page|finsta|spam))\b"
         # (laughter; normalization spells 😂 🤣 😭 💀 as words and drops most other emoji)
         r"[^\n]{0,80}?(?:laughing|skull|lol|lmao|lmfao|haha|enjoy|have fun|good luck|ur welcome|your welcome|"
-        r"if (?:u|you) need a laugh|crying|cried|tripping|fell|fail|failed|embarrass|humiliat|funny|hilarious|exposed|\bso\b)|"
+        r"if (?:u|you) need a laugh|crying|cried|tripping|fell|fail|failed|embarrass|humiliat|funny|hilarious|exposed)|"
         r"\b(?:the |that |this )?(?:video|vid|clip|pic|pics|photo|photos|screenshots?) (?:of|from) (?!me\b|us\b|my\b)\w+ "
         r"(?:crying|tripping|falling|puking|throwing up|peeing|changing|naked|singing|dancing)\b[^.!?\n]{0,40}?"
         r"\b(?:is|are|in|on|up on|going on) (?:my|our|the|every) (?:story|stories|gc|group chat|page|snap|insta|tiktok)\b|"
@@ -572,7 +575,9 @@ _REPORT_SPEECH = _c(r"\b(?:said|says|say|saying|told me|tells me|quote|quoted|ly
                     r"movie|book|talking about|talked about)\b")
 
 
-_OWN_OR_IF = _c(r"(?:\bi|\bi've|\bive|\bi have|\bif \w+|\bwhen \w+|\bi just|\bi already)\s+$")
+_OWN_OR_IF = _c(r"(?:\bi|\bi've|\bive|\bi have|\bif \w+|\bwhen \w+|\bi just|\bi already|"
+                # round seven: "if she keeps talking about me im ..." is a condition, not a report
+                r"\b(?:if|when) \w+ (?:keeps|keep|starts|start|ever|even))\s+$")
 
 
 # Every rule needs one of these words; most posts have none, and one search rules them out.
