@@ -102,7 +102,9 @@ _OTHER_TARGET = (r"(?:you|u|ya|him|her|them|y'all|yall|you all|everyone|everybod
                  r"(?:that|this|the|some|a) (?:kid|girl|boy|guy|freshman|senior|teacher|sub|coach)|"
                  r"(?:his|her|their) (?:little |big )?(?:sister|brother|mom|dad|friend|girlfriend|boyfriend)|"
                  r"anyone|anybody|whoever|every ?(?:one|body|single one) (?:of (?:them|you|y'all)|who|in|at|that)|"
-                 r"all of them|them all|the next (?:person|kid|one|guy|girl)|coach|the principal|the sub)")
+                 r"all of them|them all|the next (?:person|kid|one|guy|girl)|coach|the principal|the sub|"
+                 # round seven: "i'm going to hurt somebody at school tomorrow"
+                 r"somebody|someone|some1)")
 _SCHOOL_ATTACK = (r"(?:shoot up|shoot|bomb|blow up|burn down|attack|shooting at|shoot at|bring a gun to|"
                   r"bring (?:a |my )?(?:gun|knife|bomb) to|show up with a gun at)\s+(?:the |this |our |my |that )?"
                   r"(?:school|class|cafeteria|gym|campus|bus|assembly|hallway|building|prom|game)")
@@ -530,9 +532,14 @@ _NOT_A_NEGATION = _c(r"\b(?:not|i'm not|im not|i am not) (?:joking|kidding|playi
                      # "not a threat, a promise", "if not, ...": the statement stands
                      r"\bnot a threat\b|\bif not\b")
 _REPORT = _c(
-    r"\b(?:said|says|say|saying|told|tells|wrote|writes|posted|posts|texted|texts|quote|quoted|"
+    r"\b(?:said|says|say(?! (?:that|it|something|anything|sum|one more|another)\b)|saying|told|tells|wrote|writes|"
+    r"posted|posts|texted|texts|quote|quoted|"
     r"lyrics?|song|sings?|sang|character|movie|book|talking about|talked about|heard|rumou?rs?)\b")
-_CLAUSE_BREAK = _c(r"[.;!?\n]|\b(?:but|and then|although|though)\b")
+_CLAUSE_BREAK = _c(r"[.;!?\n]|\b(?:but|and then|although|though)\b|"
+                   # round seven: "he better not show up or im putting him in the hospital": the
+                   # "not" belongs to the condition, the clause after "or" + a subject is the threat
+                   r"\bor (?:else )?(?=(?:i|i'm|im|i'll|ill|imma|ima|we|we're|we'll|she's|shes|he's|hes|"
+                   r"you're|youre|your|ur|u)\b)|\bbetter not\b[^.;!?\n]*\bor (?:else )?$")
 
 
 @dataclass(frozen=True)
