@@ -64,7 +64,8 @@ def squeeze(text: str) -> tuple[str, list[int], list[int]]:
 # where you live" too: a harasser's stock line that victims quote, often in single quotes the
 # quotation reader leaves alone (apostrophes): "my ex keeps texting 'i know where u live'".
 # Round seven: "ur not making it to graduation", "u wont walk away" are such lines too (second person).
-VICTIM_REPEATS = frozenset({"extortion", "leakage", "i_know_where_you_live", "wont_make_it_to", "wont_walk_away"})
+VICTIM_REPEATS = frozenset({"extortion", "leakage", "i_know_where_you_live", "wont_make_it_to", "wont_walk_away",
+                            "survival_warning"})
 PLAIN_SCORE = 0.97        # an explicit first-person statement: over every shipped threshold
 QUOTED_SCORE = 0.35       # reported speech: visible in scores, normally under the thresholds
 NEGATED_DAMP = 0.5        # the model score is halved when the only intent phrases are negated/quoted
@@ -418,6 +419,14 @@ R7_THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\b(?:the day|that's when|thats when|is when) (?:they|them|y'all|yall|you all|u all|everyone|everybody) (?:all )?"
         r"(?:pay|regret it|find out)\b")),
 )
+R7_THREAT_RULES += (
+    # a warning that tells who will be spared ("wear red if u wanna be spared", "sit in the back if
+    # you want to live", "when it happens u know it was planned")
+    ("survival_warning", _c(
+        r"\bif (?:u|you|ya|y'all|yall|you all) (?:wanna|want to|wana|want) (?:live|be spared|survive|stay alive|make it out)\b|"
+        r"\bwhen it happens[^.!?\n]{0,12}?\b(?:u|you|y'all|yall|everyone|everybody|the news|people)\b[^.!?\n]{0,20}?"
+        r"\b(?:know|knew|will know|gonna know|gonna tell|will say|will call|gonna say)\b")),
+)
 R7_SELF_HARM_RULES: tuple[tuple[str, re.Pattern], ...] = (
     # a date set for not being here ("i wont be here for my birthday", "i'll probably be dead by
     # summer", "i dont think ill be around for christmas")
@@ -443,6 +452,27 @@ R7_SELF_HARM_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\b(?:wrote|written|writing|write|left|leaving|leave|finished)\s+(?:a few |some |all |the |my )?"
         r"(?:letters|notes)\s+(?:for|to)\s+(?:my (?:mom|dad|mum|family|parents|sister|brother|little|friends|grandma)|everyone|each of|all of)\b|"
         r"\b(?:wrote|written|writing|left|leaving)\s+(?:a |one )?(?:letter|note)\s+(?:for|to)\s+(?:each|everyone|every one|all)\b")),
+)
+R7_SELF_HARM_RULES += (
+    # self-injury the round-two rule did not name: head-banging with a stated end, pins and
+    # compasses in one's own skin
+    ("head_banging", _c(
+        r"\b(?:slam|slammed|slamming|bang|banged|banging|hit|hitting|smack|smacked|smacking|punch|punched|punching)\s+my head\s+"
+        r"(?:against|on|into|off)\s+(?:the|a|my)\s+(?:wall|desk|floor|locker|mirror|door|headboard)\s+"
+        r"(?:until|till|til|when|whenever|so hard|again|every|to)\b")),
+    ("sharp_in_skin", _c(
+        r"\b(?:pins?|needles?|a safety pin|safety pins|the compass|my compass|a compass|the pointy end)\s+(?:in|into)\s+my\s+"
+        r"(?:legs?|arms?|thighs?|skin|hands?|wrists?|stomach|fingers?)\b|"
+        r"\b(?:jab|jabbed|jabbing|poke|poked|poking|stab|stabbed|stabbing|dig|digging|dug|scratch|scratching)\s+"
+        r"(?:myself|at my (?:old )?(?:scars|skin|arms|wrists|legs)|into my (?:skin|arms?|legs?|thighs?))\s+"
+        r"(?:with|w) (?:a |the |my )?(?:safety pin|pin|needle|compass|paperclip|paper clip|pencil|pen|nails)\b")),
+    # walking or driving into water, named as a plan ("gonna walk into the lake tonight"); the sea
+    # and the ocean are left out: "i'm walking into the sea" is teen hyperbole (seed hyperbole rows)
+    ("into_the_water", _c(
+        r"(?<!makes me want to )(?<!made me want to )(?<!make me want to )"
+        r"\b(?:walk|walking|walked|swim|swimming|drive|driving|drove|jump|jumping)\s+(?:(?:my|the) (?:car|truck) )?"
+        r"(?:into|in to|off into)\s+(?:the|a)\s+(?:lake|river|pond|quarry|reservoir|creek|canal)\b"
+        r"(?! (?:to cool off|for fun|with|at the party|party|day)\b)")),
 )
 R7_BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
     # telling the group to shut a named or pointed-at peer out ("no one sits with brianna tmrw",
@@ -480,6 +510,13 @@ R7_BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"sleeps with|slept with|smells|wets)\b")),
     # praise that is the insult ("said no one ever", "so brave of u to wear that", "cute outfit!
     # for a 5 year old", "pretty for a dark skin girl")
+    # not invited, said to or about the one left out ("ur not invited dont even ask", "beth was not
+    # invited"); "i'm not invited" is the poster's own hurt, and stays out
+    ("not_invited", _c(
+        r"\b(?:ur|your|you're|youre|u r|you are|u|you|he's|hes|she's|shes|he|she|(?!i\b)\w+ (?:is|was|isn't|isnt|wasn't|wasnt))\s+"
+        r"(?:not|never|the only one not|the only one who wasn't|the only one who wasnt|def not|definitely not|obviously not)\s+"
+        r"(?:invited|coming|welcome)\b(?! (?:to (?:the|my) (?:meeting|call))\b)|"
+        r"\b(?:u|you) (?:really |actually )?thought (?:u|you) (?:were|was) (?:invited|welcome|coming)\b")),
     ("mock_praise", _c(
         r"\bsaid no (?:one|body|1) ever\b|"
         r"\bso brave (?:of (?:you|u) )?(?:for|to) (?:(?:wear|wearing|post|posting|show|showing) (?:that|this|those|these|it)|"
@@ -521,7 +558,7 @@ _NEGATION_INSIDE = {"suicidal_self", "harm_yourself_directive", "exclusion", "id
                      "self_injury", "school_warning", "warning",
                      # round seven: rules that spell out their own "not", "no one", "don't"
                      "coordinated_exclusion", "wont_make_it_to", "wont_walk_away", "dated_plan", "mock_praise",
-                     "beat_until", "passive_death_wish"}
+                     "beat_until", "passive_death_wish", "not_invited"}
 # "not joking", "no cap": intensifiers, not negations
 _NOT_A_NEGATION = _c(r"\b(?:not|i'm not|im not|i am not) (?:joking|kidding|playing|lying|even joking)\b|\bno (?:cap|lie|joke)\b|"
                      # round seven: "cant stop thinking about ending it" states the thought, it does
@@ -612,7 +649,7 @@ TRIGGER_WORDS = tuple(_DOUBLE_RE.sub(r"\1", w) for w in (
     "slip|spike|pour|mix|drop|crush|lac|til|until|walk|limp|leav|regret|enjoy|find out|gone|be here|be around|never see|"
     "car|truck|bus|semi|train|driver|letter|note|if|whoever|let|everyone|everybody|yal|kick|remov|gc|group|chat|squad|"
     "tel|rumor|rumour|spread|hear|ever|brave|old|for a|sent|post|airdrop|forward|show|screenshot|shar|video|vid|clip|"
-    "pic|photo|who wants|start|creat|set up|fake"
+    "pic|photo|who wants|start|creat|set up|fake|when it happens|my head|pin|needle|compass|pointy|lake|river|pond|quary|reservoir|creek|canal|invited|coming|welcome"
 ).split("|"))
 _TRIGGER = _c(r"\b(?:" + "|".join(TRIGGER_WORDS) + ")")
 
@@ -676,6 +713,11 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "dated_plan": _keys("dead|gone|be here|be alive|be around|never see|make it|see"),
     "passive_death_wish": _keys("car|truck|bus|semi|train|driver|stop existing"),
     "goodbye_letters": _keys("letter|note"),
+    "survival_warning": _keys("live|spared|surviv|alive|make it out|when it happens"),
+    "head_banging": _keys("my head"),
+    "sharp_in_skin": _keys("pin|needle|compass|pointy", "my"),
+    "into_the_water": _keys("lake|river|pond|quary|reservoir|creek|canal"),
+    "not_invited": _keys("invited|coming|welcome"),
     "coordinated_exclusion": _keys("no one|nobody|noone|no1|don't|dont|do not|if|whoever|let|everyone|everybody|yall|"
                                    "y'all|kick|remov|drop|gc|group|chat|squad|made|making|make"),
     "spread_rumor": _keys("tell|rumor|rumour|spread|hear"),

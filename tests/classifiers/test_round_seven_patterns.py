@@ -14,7 +14,8 @@ NEW_RULES = {"tamper_food": "threat", "beat_until": "threat", "wont_make_it_to":
              "wont_walk_away": "threat", "they_will_pay": "threat", "dated_plan": "self_harm",
              "passive_death_wish": "self_harm", "goodbye_letters": "self_harm",
              "coordinated_exclusion": "bullying", "spread_rumor": "bullying", "mock_praise": "bullying",
-             "humiliating_share": "bullying"}
+             "humiliating_share": "bullying", "survival_warning": "threat", "head_banging": "self_harm",
+             "sharp_in_skin": "self_harm", "into_the_water": "self_harm", "not_invited": "bullying"}
 
 
 def hits(text: str) -> list:
@@ -49,6 +50,13 @@ POSITIVES = [
     # threat: extortion onto the poster's own story (widened extortion rule)
     ("$200 or they go on my story", "extortion"),
     ("venmo me 50 by tonight or the pics go on my page", "extortion"),
+    # threat: who will be spared
+    ("monday is the day. sit in the back if u wanna live", "survival_warning"),
+    ("when it happens yall will know why", "survival_warning"),
+    # threat: widened old rules (someone as a target; "better not ... or"; "say that again" is a dare)
+    ("i'm going to hurt somebody tomorrow", "i_will_verb_you"),
+    ("he better not come to practice or im putting him in the hospital", "make_them_pay"),
+    ("say that again and ill break ur jaw", "break_body"),
     # self_harm: a date set
     ("i wont be here for my birthday anyway", "dated_plan"),
     ("i'll probably be dead by summer and im ok with that", "dated_plan"),
@@ -57,6 +65,11 @@ POSITIVES = [
     ("i wish the bus had hit me this morning", "passive_death_wish"),
     ("honestly wouldnt mind if a truck took me out on the way home", "passive_death_wish"),
     ("i just want to stop existing", "passive_death_wish"),
+    # self_harm: self-injury, water
+    ("i bang my head against the wall until it stops", "head_banging"),
+    ("stuck pins in my thigh all through math", "sharp_in_skin"),
+    ("been jabbing myself with a safety pin in class", "sharp_in_skin"),
+    ("gonna walk into the lake tonight", "into_the_water"),
     # self_harm: goodbye letters
     ("wrote letters for my mom and my sister, theyre in my drawer", "goodbye_letters"),
     ("left a note for each of them under my pillow", "goodbye_letters"),
@@ -71,6 +84,9 @@ POSITIVES = [
     ("lets all leave when she sits down at lunch", "coordinated_exclusion"),
     ("kick him out of the gc", "coordinated_exclusion"),
     ("we made a group chat without her", "coordinated_exclusion"),
+    # bullying: not invited
+    ("ur not invited dont even ask", "not_invited"),
+    ("u really thought u were invited? lmao", "not_invited"),
     # bullying: rumours
     ("lets tell everyone she stuffs her bra", "spread_rumor"),
     ("did u hear kayla has lice", "spread_rumor"),
@@ -125,6 +141,14 @@ NEGATIVES = [
     ("spread the word: bake sale friday!", "spread_rumor"),
     ("wrote a thank you letter to my grandma", "goodbye_letters"),
     ("i wish the bus would come already", "passive_death_wish"),
+    ("ive been hitting my head against the wall over this essay lol", "head_banging"),
+    ("this traffic makes me want to drive into the lake", "into_the_water"),
+    ("if the bus is late again im walking into the ocean", "into_the_water"),
+    ("we walked into the lake to cool off after practice", "into_the_water"),
+    ("i lost my compass, anyone got a spare", "sharp_in_skin"),
+    ("lexi said i'm not invited to her party", "not_invited"),
+    ('my mom always says "stay home if u want to live" about her chili', "survival_warning"),
+    ("i don't want to hurt anyone or kill myself", "i_will_verb_you"),
     # friendly
     ("nia so brave for wearing the all-green fit to prom and she ATE", "mock_praise"),
     ("dont invite me to anything before noon lol", "coordinated_exclusion"),
