@@ -63,8 +63,8 @@ def squeeze(text: str) -> tuple[str, list[int], list[int]]:
 # not keep the threat label as a plain first-person threat does (classifiers.pipeline). "i know
 # where you live" too: a harasser's stock line that victims quote, often in single quotes the
 # quotation reader leaves alone (apostrophes): "my ex keeps texting 'i know where u live'".
-# Round seven: "ur not making it to graduation", "u wont walk away" are such lines too (second person).
-VICTIM_REPEATS = frozenset({"extortion", "leakage", "i_know_where_you_live", "wont_make_it_to", "wont_walk_away",
+# Round seven: "ur not making it to graduation", "wear red if u wanna be spared" are such lines too.
+VICTIM_REPEATS = frozenset({"extortion", "leakage", "i_know_where_you_live", "wont_make_it_to",
                             "survival_warning"})
 PLAIN_SCORE = 0.97        # an explicit first-person statement: over every shipped threshold
 QUOTED_SCORE = 0.35       # reported speech: visible in scores, normally under the thresholds
@@ -358,10 +358,12 @@ BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
 )
 
 # --- round seven (pat7): phrasings the shipped models missed on realistic student posts -----------
-# Measured on the dev sets (realistic, fresh, holdout, holdout4-6) and on the ~17k hand-written seed
-# posts: each rule's plain fires on positives and on the category-none rows are in the comments
-# (seed fires pos/neg; dev fires pos/neg). The words these rules need were missed by the models
-# because the public data has no school food-tampering, dated plans or group-chat exclusion.
+# Measured with each rule's plain (not negated, not quoted) matches on the 14,650 seed posts
+# (classifiers/train/seed_posts.csv, seeds/*.csv; 7,544 of category none) and on the six dev sets
+# (realistic, fresh, holdout, holdout4-6): "seed a/b, dev c/d" = fires on positives of the rule's
+# category / on category-none rows. No rule below fires plainly on any seed or dev negative. A rule
+# with fewer than three positive fires in all was dropped ("u wont walk away": 2). The public data
+# the models learnt from has no school food tampering, dated plans or group-chat exclusion.
 _R7_FOODDRINK = (r"(?:lunch|lunchbox|food|drink|drinks|water|water bottle|bottle|soda|coffee|juice|milk|"
                  r"gatorade|cup|sandwich|smoothie|tea|energy drink|monster|pop|snack|tray|thermos|protein shake)")
 _R7_SUBSTANCE = (r"(?:rat poison|poison|bleach|pills|laxatives?|ex ?lax|visine|eye drops|antifreeze|drain cleaner|"
@@ -370,6 +372,7 @@ _R7_OTHERS = r"(?:his|her|their|ur|your|ya|that \w+'s|\w+'s|\w+s)"
 R7_THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
     # tampering with someone else's food or drink ("im gonna put rat poison in her lunch", "putting
     # them in her water bottle at practice"); "my" drink is never the target (a victim's report)
+    # seed 9/0, dev 7/0.
     ("tamper_food", _c(
         rf"\b(?:{_I}|we|we're|were|gonna|going to|imma|ima|finna)\s+{_NEG}{_MOD}{_NEG}{_ADV}"
         r"(?:put|putting|slip|slipping|spike|spiking|pour|pouring|mix|mixing|drop|dropping|crush|crushing|lace|lacing)\s+"
@@ -378,6 +381,7 @@ R7_THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
         rf"\b(?:{_I}|we|we're|were|we are)\s+{_NEG}{_MOD}{_NEG}{_ADV}(?:poison|poisoning|spike|spiking|lace|lacing)\s+"
         rf"(?:him|her|them|{_R7_OTHERS}\s+(?:\w+\s+)?{_R7_FOODDRINK})\b")),
     # beating someone past a stated harm ("beat him til he stops moving", "till she cant walk")
+    # seed 3/0, dev 6/0 (its "can't walk" is its own negation: _NEGATION_INSIDE).
     ("beat_until", _c(
         r"\b(?:beat|beating|stomp|stomping|punch|punching|hit|hitting|kick|kicking|choke|choking|jump|jumping|"
         r"hurt|hurting|fight|fighting|smack|smacking|pound|pounding|beaten|stomped|punched|kicked|choked|jumped|smacked|"
@@ -389,6 +393,8 @@ R7_THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"an ambulance|a hospital|surgery)\b")),
     # harm said of a second or third person at a dated event ("ur not making it to graduation",
     # "he won't make it to prom"); first person is ideation (self_harm) and stays there
+    # seed 1/0, dev 2/0; kept for its weight (leakage of a dated attack) with 3 seed help posts
+    # that quote it scored as quoted (0.35), and in VICTIM_REPEATS.
     ("wont_make_it_to", _c(
         r"\b(?:you|u|ur|your|you're|youre|he|he's|hes|she|she's|shes|they|they're|theyre|that kid|that girl|that boy)\s+"
         r"(?:is |are |'s |s |re )?(?:not|n't|won't|wont|will not|ain't|aint|isn't|isnt|never|not gonna|not going to)\s+"
@@ -397,14 +403,9 @@ R7_THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"(?:graduation|prom|homecoming|summer|friday|monday|tuesday|wednesday|thursday|the weekend|next week|"
         r"next year|christmas|birthday|senior year|the bell|lunch|the last bell|sixth period|\w+ period|dismissal)\b"
         r"(?![^.!?\n]{0,30}\b(?:grades?|gpa|credits?|classes|failing|at this rate|test|tests|homework|if (?:he|she|you|u) keep)\b)")),
-    # a second person told they will not leave ("u wont walk away", "you won't make it home")
-    ("wont_walk_away", _c(
-        r"\b(?:you|u|ya|he|she|they)\s+(?:won't|wont|will not|ain't|aint|not gonna|not going to|ain't gonna|aint gonna)\s+"
-        r"(?:be\s+)?(?:walk|walking|limp|limping|leave|leaving|make it|making it|get|getting)\s+"
-        r"(?:away|out|home)(?:\s+(?:alive|from this|in one piece|on (?:your|ur|his|her) own))?"
-        r"(?=\s*(?:[.!?\n,]|$|\W*$|alive|from this|in one piece|this time|tomorrow|tmrw|after|when|i promise|trust))")),
     # the grievance vent that turns into a date ("friday is the day they all pay for it", "they'll
     # all regret it", "the ones who did this should enjoy this week")
+    # seed 6/0, dev 3/0.
     ("they_will_pay", _c(
         # a bare "pay" only after a pointed subject ("everyone who shared my pics is going to pay"):
         # "my parents said they'll pay" is about money
@@ -422,6 +423,7 @@ R7_THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
 R7_THREAT_RULES += (
     # a warning that tells who will be spared ("wear red if u wanna be spared", "sit in the back if
     # you want to live", "when it happens u know it was planned")
+    # seed 3/0, dev 3/0; in VICTIM_REPEATS (a witness repeats it).
     ("survival_warning", _c(
         r"\bif (?:u|you|ya|y'all|yall|you all) (?:wanna|want to|wana|want) (?:live|be spared|survive|stay alive|make it out)\b|"
         r"\bwhen it happens[^.!?\n]{0,12}?\b(?:u|you|y'all|yall|everyone|everybody|the news|people)\b[^.!?\n]{0,20}?"
@@ -430,6 +432,7 @@ R7_THREAT_RULES += (
 R7_SELF_HARM_RULES: tuple[tuple[str, re.Pattern], ...] = (
     # a date set for not being here ("i wont be here for my birthday", "i'll probably be dead by
     # summer", "i dont think ill be around for christmas")
+    # seed 2/0, dev 7/0 ("i'll be dead by 9:01" at curfew matched a bare number: numbers left out).
     ("dated_plan", _c(
         r"\b(?:i'll|ill|i will|i'm gonna|im gonna|i am gonna|i'm going to|im going to|i'd|id)\s+(?:probably |prob |likely |"
         r"definitely |already |finally |just )?(?:be (?:dead|gone)|not be (?:here|alive|around)|never see)\s+"
@@ -443,11 +446,14 @@ R7_SELF_HARM_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"(?:for|to|by|on) (?:my |the |this )?(?:birthday|bday|christmas|summer|prom|graduation|new year|new years|thanksgiving)\b")),
     # wishing an accident had finished it ("i wish the car had hit me harder", "wouldnt mind if a
     # semi took me out"), wanting to stop existing
+    # seed 7/0, dev 4/0 (in the first draft the 8 "stop existing" posts were negated by their own
+    # "stop" or by an earlier "i dont want to die exactly": hence _NEGATION_INSIDE, _NEAR_NEGATION).
     ("passive_death_wish", _c(
         r"\b(?:wish|hope|hoping|wouldn't mind if|wouldnt mind if|pray|praying)\s+(?:that\s+)?(?:a|the|that|some)\s+"
         r"(?:car|truck|bus|semi|train|driver)\s+(?:would\s+|had\s+|will\s+)?(?:hit|hits|take|takes|took|run|runs|ran)\s+me\b|"
         r"\b(?:want|wanna|wish i could|just want to)\s+(?:just\s+)?stop existing\b")),
     # goodbye letters left for the family ("wrote letters for my mom and my little brother")
+    # seed 4/0, dev 5/0 ("a thank you letter to my grandma" is singular and not matched).
     ("goodbye_letters", _c(
         r"\b(?:wrote|written|writing|write|left|leaving|leave|finished)\s+(?:a few |some |all |the |my )?"
         r"(?:letters|notes)\s+(?:for|to)\s+(?:my (?:mom|dad|mum|family|parents|sister|brother|little|friends|grandma)|everyone|each of|all of)\b|"
@@ -456,6 +462,8 @@ R7_SELF_HARM_RULES: tuple[tuple[str, re.Pattern], ...] = (
 R7_SELF_HARM_RULES += (
     # self-injury the round-two rule did not name: head-banging with a stated end, pins and
     # compasses in one's own skin
+    # head_banging seed 9/0, dev 4/0 (a stated end is required: "hitting my head against the wall
+    # over this essay" is a seed hyperbole row); sharp_in_skin seed 2/0, dev 1/0.
     ("head_banging", _c(
         r"\b(?:slam|slammed|slamming|bang|banged|banging|hit|hitting|smack|smacked|smacking|punch|punched|punching)\s+my head\s+"
         r"(?:against|on|into|off)\s+(?:the|a|my)\s+(?:wall|desk|floor|locker|mirror|door|headboard)\s+"
@@ -468,6 +476,8 @@ R7_SELF_HARM_RULES += (
         r"(?:with|w) (?:a |the |my )?(?:safety pin|pin|needle|compass|paperclip|paper clip|pencil|pen|nails)\b")),
     # walking or driving into water, named as a plan ("gonna walk into the lake tonight"); the sea
     # and the ocean are left out: "i'm walking into the sea" is teen hyperbole (seed hyperbole rows)
+    # seed 5/0, dev 3/0 (one seed hyperbole row, "makes me want to drive into the lake", is
+    # left out by the look-behind).
     ("into_the_water", _c(
         r"(?<!makes me want to )(?<!made me want to )(?<!make me want to )"
         r"\b(?:walk|walking|walked|swim|swimming|drive|driving|drove|jump|jumping)\s+(?:(?:my|the) (?:car|truck) )?"
@@ -477,6 +487,8 @@ R7_SELF_HARM_RULES += (
 R7_BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
     # telling the group to shut a named or pointed-at peer out ("no one sits with brianna tmrw",
     # "if u talk to her ur out", "dont invite him", "lets all leave when marco sits down")
+    # seed 19/0, dev 14/0 (first draft: 3 seed negatives, "dont sit by the windows", "nobody sit in
+    # aaliyah seat ... we decorating it": prepositions and articles are no target).
     ("coordinated_exclusion", _c(
         r"\b(?:no one|nobody|noone|no1|don't|dont|do not|nobody is|no one is)\s+(?:sit|sits|sitting|invite|invites|inviting|talk to|talks to|"
         r"let|lets)\s+(?:with |next to |by )?(?!(?:me|us|you|u|yourself|anyone|strangers?|people|the|a|an|in|on|at|by|near|"
@@ -498,6 +510,7 @@ R7_BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\b(?:made|making|make) (?:a|another|a new) (?:gc|group chat|groupchat|chat) without (?!me\b|us\b)(?:her|him|them|you|u|\w+)\b")),
     # starting or spreading a rumour ("lets tell everyone she ...", "spread it: dani cheated ...",
     # "did u hear emma stuffs her bra", "i'm definitely spreading it")
+    # seed 2/0, dev 2/0; "someone is spreading a rumour that i'm ..." (2 help posts) is the victim.
     ("spread_rumor", _c(
         r"\b(?:lets|let's|let us|we should|we gotta|gonna|imma|ima)\s+(?:all\s+)?(?:tell|telling)\s+(?:everyone|everybody|the whole (?:school|class|grade|team)|people)\s+"
         r"(?:that\s+)?(?:she|he|\w+)\s+(?!is\s+(?:nice|cool|sweet|great|amazing)|(?:said|says)\b)\w+|"
@@ -508,15 +521,18 @@ R7_BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\b(?:did|have) (?:u|you|yall|y'all) (?:hear|heard) (?:that\s+)?(?!me\b|us\b)\w+(?:'s)?\s+"
         r"(?:stuffs|stuff|pissed|peed|sharted|shit|cheated|hooked up|has (?:lice|an std|std|crabs)|got (?:lice|an std|herpes|crabs|pregnant)|"
         r"sleeps with|slept with|smells|wets)\b")),
-    # praise that is the insult ("said no one ever", "so brave of u to wear that", "cute outfit!
-    # for a 5 year old", "pretty for a dark skin girl")
     # not invited, said to or about the one left out ("ur not invited dont even ask", "beth was not
     # invited"); "i'm not invited" is the poster's own hurt, and stays out
+    # seed 11/0, dev 6/0.
     ("not_invited", _c(
         r"\b(?:ur|your|you're|youre|u r|you are|u|you|he's|hes|she's|shes|he|she|(?!i\b)\w+ (?:is|was|isn't|isnt|wasn't|wasnt))\s+"
         r"(?:not|never|the only one not|the only one who wasn't|the only one who wasnt|def not|definitely not|obviously not)\s+"
         r"(?:invited|coming|welcome)\b(?! (?:to (?:the|my) (?:meeting|call))\b)|"
         r"\b(?:u|you) (?:really |actually )?thought (?:u|you) (?:were|was) (?:invited|welcome|coming)\b")),
+    # praise that is the insult ("said no one ever", "so brave of u to wear that", "cute outfit!
+    # for a 5 year old", "pretty for a dark skin girl")
+    # seed 2/0, dev 7/0 (a seed slang row, "so brave for wearing the all-green fit ... she ATE",
+    # fired until the rule asked for "that/this": genuine praise names the outfit).
     ("mock_praise", _c(
         r"\bsaid no (?:one|body|1) ever\b|"
         r"\bso brave (?:of (?:you|u) )?(?:for|to) (?:(?:wear|wearing|post|posting|show|showing) (?:that|this|those|these|it)|"
@@ -528,6 +544,8 @@ R7_BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\b(?:you'd|youd|u'd|ud|you would|u would) (?:be|look) (?:so |really )?(?:pretty|cute|hot|attractive) if (?:you|u) (?:lost|were|weren't|didn't|had|got)\b")),
     # sharing someone's screenshots, photos, videos to humiliate them ("sent them to the whole
     # volleyball team", "posting her texts", "the video of liam crying is in my story")
+    # seed 25/0, dev 10/0 (2 seed help posts about a fake account "of my mom" / "to be a boy" fired
+    # in the first draft). Report words ("texts", "posted") are its subject: _SHARE_RULES.
     ("humiliating_share", _c(
         r"\b(?:sent|sending|send|posted|posting|post|leaked|leaking|dropped|dropping|airdropped|airdropping|forwarded|forwarding|"
         r"showed|showing|screenshotted|screenshotting|shared|sharing|put|putting)\s+(?:all\s+)?(?!my\b|our\b)"
@@ -557,7 +575,7 @@ _NEGATION_INSIDE = {"suicidal_self", "harm_yourself_directive", "exclusion", "id
                      "extortion", "goodbye_post",
                      "self_injury", "school_warning", "warning",
                      # round seven: rules that spell out their own "not", "no one", "don't"
-                     "coordinated_exclusion", "wont_make_it_to", "wont_walk_away", "dated_plan", "mock_praise",
+                     "coordinated_exclusion", "wont_make_it_to", "dated_plan", "mock_praise",
                      "beat_until", "passive_death_wish", "not_invited"}
 # "not joking", "no cap": intensifiers, not negations
 _NOT_A_NEGATION = _c(r"\b(?:not|i'm not|im not|i am not) (?:joking|kidding|playing|lying|even joking)\b|\bno (?:cap|lie|joke)\b|"
@@ -646,7 +664,7 @@ TRIGGER_WORDS = tuple(_DOUBLE_RE.sub(r"\1", w) for w in (
     "send|venmo|cashapp|cash app|zelle|paypal|give|leak|expos|his|her|remember|news|headline|by the time|this is|thank|"
     "sorry|need|bye|0|1|2|3|4|5|6|7|8|9|"
     # round seven (pat7): the first keyword group of each new rule
-    "slip|spike|pour|mix|drop|crush|lac|til|until|walk|limp|leav|regret|enjoy|find out|gone|be here|be around|never see|"
+    "slip|spike|pour|mix|drop|crush|lac|til|until|regret|enjoy|find out|gone|be here|be around|never see|"
     "car|truck|bus|semi|train|driver|letter|note|if|whoever|let|everyone|everybody|yal|kick|remov|gc|group|chat|squad|"
     "tel|rumor|rumour|spread|hear|ever|brave|old|for a|sent|post|airdrop|forward|show|screenshot|shar|video|vid|clip|"
     "pic|photo|who wants|start|creat|set up|fake|when it happens|my head|pin|needle|compass|pointy|lake|river|pond|quary|reservoir|creek|canal|invited|coming|welcome"
@@ -708,7 +726,6 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
                          "monster|pop|snack|tray|thermos|shake|him|her|them"),
     "beat_until": _keys("til|until", "beat|stomp|punch|hit|kick|choke|jump|hurt|fight|smack|pound"),
     "wont_make_it_to": _keys("make it|making it|live|living|alive|around|breathing|surviv"),
-    "wont_walk_away": _keys("walk|limp|leav|make it|making it|get", "away|out|home"),
     "they_will_pay": _keys("pay|regret|enjoy|find out|sorry"),
     "dated_plan": _keys("dead|gone|be here|be alive|be around|never see|make it|see"),
     "passive_death_wish": _keys("car|truck|bus|semi|train|driver|stop existing"),

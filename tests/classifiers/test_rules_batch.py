@@ -67,7 +67,7 @@ FRAGMENTS = [
     "wont need it where im going", "im sorry for everything. goodbye", "ur not ugly dont listen to them", "leave him alone",
     # round seven (pat7): one post per new rule
     "im gonna put rat poison in his lunch", "gonna beat him til he stops moving", "ur not making it to graduation",
-    "u wont walk away this time", "friday is the day they all pay for it", "i wont be here for my birthday",
+    "friday is the day they all pay for it", "i wont be here for my birthday",
     "i wish the bus had hit me", "wrote letters for my mom and my sister", "no one sits with maya tmrw",
     "lets tell everyone she stuffs her bra", "love ur shoes said no one ever", "sent her texts to the whole team lmao",
     "sit in the back if u wanna live", "i bang my head against the wall until it stops", "stuck pins in my thigh",
