@@ -20,6 +20,12 @@ extortion and sextortion (a demand whose price is exposure), leakage (telling of
 before it happens: "watch the news tomorrow") and goodbye posts ("by the time you read this").
 Extortion and leakage are words a victim's or witness's request for help repeats without quotation
 marks, so on a help-seeking post they do not keep the threat label (VICTIM_REPEATS).
+
+Round seven (R7_*_RULES) adds what realistic posts say without the old rules' words: tampering with
+someone's food or drink, beating "until", a dated harm, payback after a grievance, who will be
+spared; dated plans, passive death wishes, goodbye letters, head-banging, pins in the skin, walking
+into water; coordinated exclusion, rumours, "not invited", mock praise and humiliating shares. They
+act at classify time only (no model reads them); counts are in the comments at each rule.
 """
 from __future__ import annotations
 
