@@ -65,6 +65,13 @@ FRAGMENTS = [
     "im gonna leak ur nudes", "ur nudes go public at midnight unless u pay", "remember i said this when u see our school on tv",
     "watch the news tomorrow", "im making the news", "by the time you read this i'll be gone", "this is the last post",
     "wont need it where im going", "im sorry for everything. goodbye", "ur not ugly dont listen to them", "leave him alone",
+    # round seven (pat7): one post per new rule
+    "im gonna put rat poison in his lunch", "gonna beat him til he stops moving", "ur not making it to graduation",
+    "friday is the day they all pay for it", "i wont be here for my birthday",
+    "i wish the bus had hit me", "wrote letters for my mom and my sister", "no one sits with maya tmrw",
+    "lets tell everyone she stuffs her bra", "love ur shoes said no one ever", "sent her texts to the whole team lmao",
+    "sit in the back if u wanna live", "i bang my head against the wall until it stops", "stuck pins in my thigh",
+    "gonna walk into the lake tonight", "ur not invited dont even ask",
     # help-seeking
     "how do i talk to a counselor", "who do i tell", "what should i do, my friend wants to hurt herself",
     "i need help", "someone please help me", "is there a hotline", "i talked to my school counselor",
