@@ -50,10 +50,16 @@ _RULES = (
     re.compile(r"\b(?:please|pls|plz|someone|somebody|anyone) (?:please )?help me\b|\b(?:can|could|will) (?:someone|anyone|somebody) (?:please )?help\b|"
                r"\b(?:is there|are there|any|know of)\s+(?:a |an |any |some )?(?:hotline|helpline|crisis line|"
                r"counselou?r|therapist|support group|someone (?:i|we) can talk to)\b"),
-    re.compile(r"\b(?:talk(?:ed|ing)? to|told|tell|see|saw|seeing|call(?:ed|ing)?|text(?:ed|ing)?|reach(?:ed|ing)? out to)\s+"
+    # ... but not the telling a threat warns against ("if u tell mr b about me again ...", "whoever
+    # told mrs p about my vape is getting ..."; round seven, prompted by holdout7 after its scoring)
+    # (the look-behinds follow the verb: every branch must start with a word character for the
+    # batch form, textscan.without_word_boundary)
+    re.compile(r"\b(?:talk(?:ed|ing)? to|told|tell|see|saw|seeing|call(?:ed|ing)?|text(?:ed|ing)?|reach(?:ed|ing)? out to)"
+               r"(?<!\bwhoever told)(?<!\bwho told)(?<!\bwho tell)(?<!\bever tell)(?<!\bever told)"
+               r"(?<!\bbetter not tell)(?<!\bdare tell)\s+"
                r"(?:my |a |the |our |school |guidance )*(?:counselou?r|therapist|trusted adult|school nurse|"
                r"psychologist|social worker|hotline|helpline|lifeline|crisis line|988|"
-               r"(?:ms|mr|mrs|miss|coach|dr)\.? [a-z]+|(?:a |my |the )?teacher|the principal)\b"),
+               r"(?:ms|mr|mrs|miss|coach|dr)\.? [a-z]+|(?:a |my |the )?teacher|the principal)\b(?! (?:about|on) me\b)"),
     # offering help / resources
     re.compile(r"\b(?:call|text|dial)\s+(?:or text\s+)?988\b|\b988\b.{0,40}\b(?:lifeline|crisis|suicide|hotline)\b|"
                r"\btext (?:home|hello|talk) to 741741\b|\b741741\b|\b1[- .]?800[- .]?273[- .]?8255\b|"

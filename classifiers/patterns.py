@@ -112,9 +112,12 @@ _OTHER_TARGET = (r"(?:you|u|ya|him|her|them|y'all|yall|you all|everyone|everybod
                  r"all of them|them all|the next (?:person|kid|one|guy|girl)|coach|the principal|the sub|"
                  # round seven: "i'm going to hurt somebody at school tomorrow"
                  r"somebody|someone|some1)")
-_SCHOOL_ATTACK = (r"(?:shoot up|shoot|bomb|blow up|burn down|attack|shooting at|shoot at|bring a gun to|"
+# round seven (prompted by holdout7, after its one scoring): "shooting up", "this whole school",
+# "the locker room"
+_SCHOOL_ATTACK = (r"(?:shoot up|shooting up|shoot|bomb|blow up|burn down|attack|shooting at|shoot at|bring a gun to|"
                   r"bring (?:a |my )?(?:gun|knife|bomb) to|show up with a gun at)\s+(?:the |this |our |my |that )?"
-                  r"(?:school|class|cafeteria|gym|campus|bus|assembly|hallway|building|prom|game)")
+                  r"(?:whole |entire )?"
+                  r"(?:school|class|cafeteria|gym|campus|bus|assembly|hallway|building|prom|game|locker room|lunchroom)")
 
 _WEAPON = (r"(?:gun|guns|knife|knives|blade|blades|pistol|rifle|shotgun|glock|ar|ar15|ar-15|ak|ak47|strap|"
            r"machete|bomb|pipe bomb|weapon|weapons|revolver|piece)")
@@ -205,7 +208,13 @@ THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\bmake (?:them|you|u|him|her|y'all|yall|everyone|everybody|all of (?:you|them)|them all)\s+(?:all\s+)?pay\b|"
         r"\b(?:get|getting|gets) what(?:'s| is|s) coming\b|"
         r"\bput (?:you|u|him|her|them|ya) (?:in|into) (?:the|a) (?:hospital|ground|grave|body bag)\b|"
-        r"\bputting (?:you|u|him|her|them) in (?:the|a) (?:hospital|ground|grave)\b")),
+        r"\bputting (?:you|u|him|her|them) in (?:the|a) (?:hospital|ground|grave)\b|"
+        # round seven (prompted by holdout7, after its one scoring): "if i get expelled im taking
+        # some of them with me" (leakage); not "taking them with me" alone (siblings, a bag)
+        r"\b(?:take|taking|bring|bringing) (?:some|a few|all|as many|most|a couple) of (?:them|yall|y'all|you|u|those \w+) "
+        r"(?:down )?with me\b|"
+        r"\b(?:take|taking) (?:as many (?:people|of them|ppl) as (?:i|i can)|everyone|everybody|people|ppl|them all|yall|y'all) "
+        r"down with me\b")),
     ("school_attack_object", _c(
         r"\b(?:burn|blow|shoot) (?:this|the|our|that) (?:school|place|building) (?:down|up)\b|"
         r"\b(?:bomb) (?:in|at|under|going off in) (?:the|our|this) (?:\w+ )?(?:hall|hallway|school|cafeteria|gym|bathroom|library|building)\b")),
@@ -405,9 +414,11 @@ R7_THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\b(?:you|u|ur|your|you're|youre|he|he's|hes|she|she's|shes|they|they're|theyre|that kid|that girl|that boy)\s+"
         r"(?:is |are |'s |s |re )?(?:not|n't|won't|wont|will not|ain't|aint|isn't|isnt|never|not gonna|not going to)\s+"
         r"(?:gonna |going to |ever )?(?:make it|making it|live|living|be alive|be around|be breathing|survive|surviving)\s+"
-        r"(?:to|till|til|until|past|through|thru|to see)\s+(?:the end of )?(?:(?:his|her|their|your|ur) )?"
+        r"(?:(?:to|till|til|until|past|through|thru|to see)\s+(?:the end of )?(?:(?:his|her|their|your|ur) )?"
         r"(?:graduation|prom|homecoming|summer|friday|monday|tuesday|wednesday|thursday|the weekend|next week|"
-        r"next year|christmas|birthday|senior year|the bell|lunch|the last bell|sixth period|\w+ period|dismissal)\b"
+        r"next year|christmas|birthday|senior year|the bell|lunch|the last bell|sixth period|\w+ period|dismissal)|"
+        # round seven (prompted by holdout7, after its one scoring): "ur not making it home from co-op"
+        r"home from)\b"
         r"(?![^.!?\n]{0,30}\b(?:grades?|gpa|credits?|classes|failing|at this rate|test|tests|homework|if (?:he|she|you|u) keep)\b)")),
     # the grievance vent that turns into a date ("friday is the day they all pay for it", "they'll
     # all regret it", "the ones who did this should enjoy this week")
@@ -692,7 +703,8 @@ _VIOLENT_KEYS = ("kill|murder|stab|shoot|gun|strangle|choke|hang|beat|jump|punch
 RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "i_will_verb_you": _keys(_VIOLENT_KEYS),
     "kill_you_imperative": _keys(_VIOLENT_KEYS),
-    "i_will_attack_school": _keys("school|class|cafeteria|gym|campus|bus|assembly|hallway|building|prom|game"),
+    "i_will_attack_school": _keys("school|class|cafeteria|gym|campus|bus|assembly|hallway|building|prom|game|"
+                                  "locker room|lunchroom"),
     "bringing_weapon": _keys("school|class|campus|bus"),
     "you_will_die": _keys("die|dead|shot|stab|hurt|kill|watch your back"),
     "i_know_where_you_live": _keys("know where|coming for|comin for|next|pay|live|survive|make it"),
@@ -708,7 +720,7 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "getting_jumped": _keys("getting|gonna get|going to get|about to get|will get|gets|finna get|bout to get"),
     "we_jump_them": _keys("jump|run up|pull up"),
     "break_body": _keys("break|smash|bash|snap|crack|cave"),
-    "make_them_pay": _keys("make|coming|put"),
+    "make_them_pay": _keys("make|coming|put|with me"),
     "school_attack_object": _keys("burn|blow|shoot|bomb"),
     "self_injury": _keys("scratch|burn|hit|punch|bit|carv|pick|cut|hurt|slic|made|make|hid|cover|bought|buy|got|new|keep|relaps|barcode|"
                          "scars|so no|that no"),

@@ -63,6 +63,13 @@ GATE_KEEPS = frozenset({"i_will_attack_school", "bringing_weapon", "weapon_to_sc
 # dev-set recall change. Letting the gate outrank "i want to die" / "i will kill myself" as well cost
 # real disclosures (one of 391 on those writers, one each on holdout and holdout4): not kept.
 GATE_OUTRANKS_RULES = frozenset({"kms"})
+# Round seven: the slang gate drops threat too (classifiers/train/heads.py GATES), but yields to a
+# near-certain threat score. On the independent set holdout7 it dropped one threat, a school
+# shooting said in dialect ("ong i'm finna shoot up this whole school ...", score 0.98), which round
+# six's models had labelled; the friendly posts it rightly drops on the evaluation sets score
+# 0.67-0.89. A missed threat costs a student hurt, a false one a counselor's minute: above 0.9 the
+# model's certainty wins. Fail-closed (the label kept) by design.
+GATE_YIELDS_AT = {"slang": {"threat": 0.90}}
 OUTRANK_MIN_WORDS = 3
 _WORD = re.compile(r"[^\W_]+")
 
@@ -197,7 +204,7 @@ class Classifier:
             # the learned help gate (round four) widens the rules: a post either finds is
             # help-seeking, under the same policy (self_harm kept, a plain first-person threat kept)
             helps = [h or bool(g) for h, g in zip(helps, gates["help"][0])]
-        kind_gates = [(on, cats) for name, (on, cats) in gates.items() if name != "help"]
+        kind_gates = [(on, cats, GATE_YIELDS_AT.get(name, {})) for name, (on, cats) in gates.items() if name != "help"]
         thresholds = [(c, self.thresholds.get(c, 1.01)) for c in CATEGORIES]
         scored: list[tuple[dict[str, float], list[str]]] = []
         for i, row in enumerate(rows):
@@ -215,7 +222,8 @@ class Classifier:
                 # gate_outranks)
                 plain = {h.category for h in hits[i] if h.score >= PLAIN_SCORE
                          and not gate_outranks(h.category, h.rule, ntexts[i], h.start, h.end)}
-                off = {c for on, cats in kind_gates if on[i] for c in cats} - plain
+                off = {c for on, cats, at in kind_gates if on[i] for c in cats
+                       if scores[c] < at.get(c, 2.0)} - plain
                 labels = [c for c in labels if c not in off]
             scored.append((scores, labels))
         # Evidence is computed for labelled categories only: it is what a counselor reads (and

@@ -85,3 +85,79 @@ def test_slang_with_dialect_markers_is_rarely_a_threat(clf):
     assert len(texts) >= 60
     labelled = [c.labels for c in clf.classify([PostInput(t, kind="post") for t in texts])]
     assert sum("threat" in lab for lab in labelled) / len(texts) <= 0.05
+
+
+def _gated(clf, monkeypatch, scores: dict[str, float], gate: str = "slang"):
+    """Classify one plain post as if the models gave `scores` and the kind gate `gate` passed it."""
+    import numpy as np
+
+    real = clf.models.score_full
+
+    def score_full(norms):
+        probs, hits, gates = real(norms)
+        probs = {c: (np.full(len(norms), scores[c]) if c in scores else v) for c, v in probs.items()}
+        gates = {name: (np.full(len(norms), name == gate), cats) for name, (on, cats) in gates.items()}
+        return probs, hits, gates
+
+    monkeypatch.setattr(clf.models, "score_full", score_full)
+    return clf.classify([PostInput("see you all later at the park", kind="post")])[0].labels
+
+
+def test_the_slang_gate_yields_to_a_near_certain_threat(clf, monkeypatch):
+    """classifiers.pipeline.GATE_YIELDS_AT: the slang gate drops a threat label only under 0.9
+    (round seven: it had dropped a dialect school-shooting threat scored 0.98 on holdout7)."""
+    from classifiers.pipeline import GATE_YIELDS_AT
+
+    ceiling = GATE_YIELDS_AT["slang"]["threat"]
+    assert clf.thresholds["threat"] < ceiling - 0.05
+    assert "threat" in _gated(clf, monkeypatch, {"threat": ceiling + 0.05})
+    assert "threat" not in _gated(clf, monkeypatch, {"threat": (clf.thresholds["threat"] + ceiling) / 2})
+    # bullying has no ceiling: the slang gate drops it however high it scores
+    assert "bullying" not in _gated(clf, monkeypatch, {"bullying": 0.99})
+    # and the hyperbole gate has none for threat
+    assert "threat" not in _gated(clf, monkeypatch, {"threat": 0.99}, gate="hyperbole")
+
+
+@pytest.mark.parametrize("text, expected", [
+    # round seven, prompted by holdout7 after its one scoring: a warning against telling a teacher
+    # is a threat's condition, not a report
+    ("noah if u tell mr b about me again ur not making it home from co-op", False),
+    ("whoever told mrs p about my vape is getting their face smashed into a locker", False),
+    ("u better not tell mr b", False),
+    ("i told mrs p about the kids who keep calling me names", True),
+    ("should i tell ms allard", True),
+    ("if you tell a teacher they might help", True),
+])
+def test_telling_a_teacher_is_help_unless_a_threat_forbids_it(text, expected):
+    from classifiers.helpseeking import is_help_seeking, is_help_seeking_batch
+    from classifiers.normalize import normalize_text
+
+    assert is_help_seeking(text) is expected
+    assert is_help_seeking_batch([text], [normalize_text(text)]) == [expected]
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("if coach cuts me im shooting up the locker room", "i_will_attack_school"),
+    ("ong i'm finna shoot up this whole school the way they treat me", "i_will_attack_school"),
+    ("if i get expelled im taking some of them with me", "make_them_pay"),
+    ("im taking as many of them as i can down with me", "make_them_pay"),
+    ("ur not making it home from co-op, i drive that road too", "wont_make_it_to"),
+])
+def test_round_seven_threat_phrasings(text, rule):
+    from classifiers.normalize import normalize
+    from classifiers.patterns import PLAIN_SCORE, find_intent
+
+    assert (rule, PLAIN_SCORE) in {(h.rule, h.score) for h in find_intent(normalize(text).text)}
+
+
+@pytest.mark.parametrize("text", [
+    "i have to babysit the twins so im taking them with me to practice",
+    "im not making it home from the game till like 11 lol",
+    "i would never shoot up the school, that's sick",
+    "they said he wanted to shoot up the whole school, i told the principal",
+])
+def test_round_seven_threat_look_alikes_are_not_plain(text):
+    from classifiers.normalize import normalize
+    from classifiers.patterns import PLAIN_SCORE, find_intent
+
+    assert not [h for h in find_intent(normalize(text).text) if h.category == "threat" and h.score >= PLAIN_SCORE]
