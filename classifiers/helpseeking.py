@@ -59,12 +59,20 @@ _RULES = (
                r"(?<!\bbetter not tell)(?<!\bdare tell)\s+"
                r"(?:my |a |the |our |school |guidance )*(?:counselou?r|therapist|trusted adult|school nurse|"
                r"psychologist|social worker|hotline|helpline|lifeline|crisis line|988|"
-               r"(?:ms|mr|mrs|miss|coach|dr)\.? [a-z]+|(?:a |my |the )?teacher|the principal)\b(?! (?:about|on) me\b)"),
+               r"(?:ms|mr|mrs|miss|coach|dr)\.? [a-z]+|(?:a |my |the )?teacher|the principal|"
+               # round seven (holdout7, read after its scoring): "told the vp about the kid who ..."
+               r"the (?:vp|vice principal|assistant principal|dean|office|front office|sro|resource officer))"
+               r"\b(?! (?:about|on) me\b)"),
     # offering help / resources
     re.compile(r"\b(?:call|text|dial)\s+(?:or text\s+)?988\b|\b988\b.{0,40}\b(?:lifeline|crisis|suicide|hotline)\b|"
                r"\btext (?:home|hello|talk) to 741741\b|\b741741\b|\b1[- .]?800[- .]?273[- .]?8255\b|"
                r"\b(?:suicide|crisis) (?:prevention )?(?:hotline|lifeline|line|text line)\b|\bcrisis text line\b"),
     re.compile(r"\b(?:you can|u can|you could|feel free to)\s+(?:always\s+)?(?:talk to|text|call|dm|message)\s+me\b|"
+               # round seven (holdout7, read after its scoring): "come talk to me or ms allard", and a
+               # witness afraid to speak up ("if i say something will they come for me")
+               r"\bcome (?:talk to|find|sit with|sit w) (?:me|us)\b|"
+               r"\bif i (?:say something|say anything|tell|report (?:it|this|them))\b.{0,40}\b(?:will|would|could) "
+               r"(?:they|he|she|them) (?:come for|come after|jump|hurt|find out|know|get|beat|retaliat)|"
                r"\b(?:i'?m|i am) (?:here|always here) (?:for you|if you need)\b|\bplease (?:talk to|tell) (?:someone|an adult|a counselou?r)\b|"
                r"\bare you safe\b"),
     # a target of bullying or threats asking what to do about it (issue 13: "kids keep calling me
@@ -112,7 +120,7 @@ _RULES = (
 TRIGGER_WORDS = (
     "help|counsel|therap|hotline|helpline|lifeline|crisis|988|741741|8255|support|talk|tell|told|"
     "report|call|text|dial|here for you|safe|adult|nurse|doctor|police|psych|social worker|"
-    "guidance|principal|teacher|what do i do|what should i do|call|bull|threaten|rumo|fake account|make fun|"
+    "guidance|principal|teacher|if i say|what do i do|what should i do|call|bull|threaten|rumo|fake account|make fun|"
     "made fun|picking on|keep|said|says|wrote|going to|gonna|sharing|not|listen|let|alone|"
     "mean to|making fun|laughing at|bullying|check on|check in on"
 ).split("|")

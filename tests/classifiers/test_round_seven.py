@@ -127,6 +127,11 @@ def test_the_slang_gate_yields_to_a_near_certain_threat(clf, monkeypatch):
     ("i told mrs p about the kids who keep calling me names", True),
     ("should i tell ms allard", True),
     ("if you tell a teacher they might help", True),
+    # ... and the other ways holdout7's help posts asked or offered (read after its scoring)
+    ("told the vp about the kid who said he'd burn the barn down. will they actually do something", True),
+    ("if ur getting messed with on bus 4 come talk to me or ms allard", True),
+    ("i know who filmed it. if i say something will they come for me", True),
+    ("if i say something in class will they laugh at me lol", False),
 ])
 def test_telling_a_teacher_is_help_unless_a_threat_forbids_it(text, expected):
     from classifiers.helpseeking import is_help_seeking, is_help_seeking_batch
@@ -161,3 +166,27 @@ def test_round_seven_threat_look_alikes_are_not_plain(text):
     from classifiers.patterns import PLAIN_SCORE, find_intent
 
     assert not [h for h in find_intent(normalize(text).text) if h.category == "threat" and h.score >= PLAIN_SCORE]
+
+
+def test_a_witness_fearing_a_beating_is_not_a_threat(clf):
+    """The getting_jumped rule does not read a witness's fear ("without him getting jumped") as a
+    threat (round seven); a threat that is not help keeps its label."""
+    help_post, threat = clf.classify([
+        PostInput("they keep calling my lil brother the r word on the bus. how do i report it without him "
+                  "getting jumped after", kind="post"),
+        PostInput("yo @kaylee ur getting jumped after the dance friday, me and my cousins by the bike racks",
+                  kind="post")])
+    assert help_post.help_seeking and not {"bullying", "threat"} & set(help_post.labels)
+    assert "threat" in threat.labels
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("how do i report it without him getting jumped after", False),
+    ("after the bell that kid is getting jumped", True),
+    ("he getting stabbed mañana after school, tell him i said that", True),
+])
+def test_getting_jumped_after_without_is_a_fear_not_a_threat(text, fires):
+    from classifiers.normalize import normalize
+    from classifiers.patterns import find_intent
+
+    assert any(h.rule == "getting_jumped" for h in find_intent(normalize(text).text)) is fires
