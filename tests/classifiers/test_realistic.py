@@ -64,11 +64,13 @@ def test_shipped_models_on_the_realistic_set(figures):
     assert report["recall"]["self_harm"]["rate"] >= 0.96
     # round five: 0.95 -> 0.93 (one more of the 60 threats missed, in exchange for false labels
     # 7.5% -> 3.5% and bullying 0.88 -> 0.95 on this set; model card)
-    assert report["recall"]["threat"]["rate"] >= 0.93
+    # round seven: 0.93 -> 0.95 (0.967 with the round-seven intent patterns)
+    assert report["recall"]["threat"]["rate"] >= 0.95
     # round six: 0.95 -> 0.93 (one more of the 60 bullying posts missed by the models retrained on
     # 4,953 more seed posts; threat 0.93 -> 0.95 here, and on the new independent set holdout6
     # bullying 0.81 -> 0.82 and false labels 4.9% -> 3.8%; model card)
-    assert report["recall"]["bullying"]["rate"] >= 0.93
+    # round seven: 0.93 -> 0.95 (0.967: bullying's lower threshold, model card)
+    assert report["recall"]["bullying"]["rate"] >= 0.95
     # round four: help posts worried about someone's self-harm are labelled self_harm on purpose
     # (the taxonomy in the model card); every other false label counts
     assert report["false_labels"]["all_but_help_self_harm_only"]["rate"] <= 0.04
