@@ -36,7 +36,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import json
 import random
-import re
 import statistics
 import sys
 import time
@@ -53,10 +52,7 @@ from classifiers.types import PostInput  # noqa: E402
 
 BARS = {"olid": 0.86, "kaggle_insults": 0.85, "formspring": 0.90, "threatgram": 0.95, "suicidal_tweets": 0.88}
 ORDER = ("olid", "kaggle_insults", "formspring", "threatgram", "suicidal_tweets")
-# Lexical markers of African-American English common on Twitter (a crude proxy for a dialect
-# model, after Blodgett et al. 2016 / Davidson et al. 2019); enough to compare two subsets.
-AAE_MARKERS = re.compile(r"\b(?:finna|tryna|bruh|dat|dis|dem|ion|ima|imma|aint|ain't|nah|yall|y'all|"
-                         r"bout|lil|homie|gon|boutta|thang|deadass|yo|da|wit|fr|ya)\b", re.I)
+from classifiers.realistic import AAE_MARKERS  # noqa: E402  (the dialect marker lexicon)
 
 LEET = str.maketrans({"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"})
 

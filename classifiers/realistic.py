@@ -13,6 +13,7 @@ per kind and overall), each with a bootstrap 95% interval.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -21,6 +22,11 @@ import numpy as np
 
 TEXT_LABELS = ("bullying", "threat", "self_harm")
 KINDS = ("help", "hyperbole", "slang", "quote", "ordinary")
+# Lexical markers of African-American English common on Twitter (a crude proxy for a dialect
+# model, after Blodgett et al. 2016 / Davidson et al. 2019); enough to compare two subsets in the
+# dialect and slang checks (bench/bench_classifiers.py, tests/classifiers/test_round_seven.py).
+AAE_MARKERS = re.compile(r"\b(?:finna|tryna|bruh|dat|dis|dem|ion|ima|imma|aint|ain't|nah|yall|y'all|"
+                         r"bout|lil|homie|gon|boutta|thang|deadass|yo|da|wit|fr|ya)\b", re.I)
 BOOTSTRAP = 1000
 SEED = 20261206
 
