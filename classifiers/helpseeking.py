@@ -50,8 +50,9 @@ _RULES = (
     re.compile(r"\b(?:please|pls|plz|someone|somebody|anyone) (?:please )?help me\b|\b(?:can|could|will) (?:someone|anyone|somebody) (?:please )?help\b|"
                r"\b(?:is there|are there|any|know of)\s+(?:a |an |any |some )?(?:hotline|helpline|crisis line|"
                r"counselou?r|therapist|support group|someone (?:i|we) can talk to)\b"),
-    # ... but not the telling a threat warns against ("if u tell mr b about me again ...", "whoever
-    # told mrs p about my vape is getting ..."; round seven, prompted by holdout7 after its scoring)
+    # telling (or having told) a counselor, a teacher or the office; not the telling a threat warns
+    # against ("if u tell mr b about me again ...", "whoever told mrs p about my vape is getting
+    # ..."; round seven, prompted by holdout7 after its scoring)
     # (the look-behinds follow the verb: every branch must start with a word character for the
     # batch form, textscan.without_word_boundary)
     re.compile(r"\b(?:talk(?:ed|ing)? to|told|tell|see|saw|seeing|call(?:ed|ing)?|text(?:ed|ing)?|reach(?:ed|ing)? out to)"

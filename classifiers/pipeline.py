@@ -63,6 +63,7 @@ GATE_KEEPS = frozenset({"i_will_attack_school", "bringing_weapon", "weapon_to_sc
 # dev-set recall change. Letting the gate outrank "i want to die" / "i will kill myself" as well cost
 # real disclosures (one of 391 on those writers, one each on holdout and holdout4): not kept.
 GATE_OUTRANKS_RULES = frozenset({"kms"})
+OUTRANK_MIN_WORDS = 3
 # Round seven: the slang gate drops threat too (classifiers/train/heads.py GATES), but yields to a
 # near-certain threat score. On the independent set holdout7 it dropped one threat, a school
 # shooting said in dialect ("ong i'm finna shoot up this whole school ...", score 0.98), which round
@@ -70,7 +71,6 @@ GATE_OUTRANKS_RULES = frozenset({"kms"})
 # 0.67-0.89. A missed threat costs a student hurt, a false one a counselor's minute: above 0.9 the
 # model's certainty wins. Fail-closed (the label kept) by design.
 GATE_YIELDS_AT = {"slang": {"threat": 0.90}}
-OUTRANK_MIN_WORDS = 3
 _WORD = re.compile(r"[^\W_]+")
 
 
