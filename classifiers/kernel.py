@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -170,22 +170,20 @@ def _resolve(path: Path, c: str, z, seed_vectors: np.ndarray | None) -> np.ndarr
 
 
 def save_kernel(path: Path, models: dict[str, dict], keep: Sequence[str] = (), dtype=SV_DTYPE,
-                seed_vectors: np.ndarray | None = None, as_seed: Callable[[np.ndarray], np.ndarray] | None = None,
-                old_seed_vectors: np.ndarray | None = None) -> dict[str, int]:
+                seed_vectors: np.ndarray | None = None, old_seed_vectors: np.ndarray | None = None) -> dict[str, int]:
     """Write `models` (category -> {"sv", "dual", "intercept", "gamma"}) to `path`; the categories
     in `keep` are copied from the file already there (a retraining of some categories; its rows
     resolved against `old_seed_vectors`, the seed vectors as loaded from the heads.npz it was
     written with, and stored anew against `seed_vectors`).
 
-    `seed_vectors`: the seed vectors as KernelMember.load will get them; `as_seed` turns a
-    trained support vector into what it becomes when stored as a seed vector (default: a cast to
-    seed_vectors' dtype). A support vector equal to a seed row that way is stored as the row's
-    index; the others as vectors in `dtype`. Returns, per category, how many are not seed rows."""
+    `seed_vectors`: the seed vectors as KernelMember.load will get them. A support vector equal to
+    a seed row (in seed_vectors' dtype: training fits the SVMs on those rows) is stored as the
+    row's index; the others as vectors in `dtype`. Returns, per category, how many are not seed
+    rows."""
     kept = read_kernel(path, [c for c in keep if c not in models], old_seed_vectors) if keep and path.is_file() else {}
     row_of: dict[bytes, int] = {}
     if seed_vectors is not None:
         seed_vectors = np.ascontiguousarray(seed_vectors)
-        as_seed = as_seed or (lambda v: np.asarray(v).astype(seed_vectors.dtype))
         for i, r in enumerate(seed_vectors):
             row_of.setdefault(r.tobytes(), i)
     arrays: dict[str, np.ndarray] = {}
@@ -194,7 +192,7 @@ def save_kernel(path: Path, models: dict[str, dict], keep: Sequence[str] = (), d
         sv = np.asarray(m["sv"])
         if seed_vectors is not None:
             # a kept category's vectors are already as loaded; a trained one's become so when stored
-            stored = np.ascontiguousarray((sv if c in kept else as_seed(sv)).astype(seed_vectors.dtype))
+            stored = np.ascontiguousarray(sv.astype(seed_vectors.dtype))
             idx = np.array([row_of.get(r.tobytes(), -1) for r in stored], dtype=np.int32)
             arrays[f"svi_{c}"] = idx
             if (idx < 0).any():

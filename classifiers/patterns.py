@@ -21,11 +21,12 @@ before it happens: "watch the news tomorrow") and goodbye posts ("by the time yo
 Extortion and leakage are words a victim's or witness's request for help repeats without quotation
 marks, so on a help-seeking post they do not keep the threat label (VICTIM_REPEATS).
 
-Round seven (R7_*_RULES) adds what realistic posts say without the old rules' words: tampering with
-someone's food or drink, beating "until", a dated harm, payback after a grievance, who will be
-spared; dated plans, passive death wishes, goodbye letters, head-banging, pins in the skin, walking
-into water; coordinated exclusion, rumours, "not invited", mock praise and humiliating shares. They
-act at classify time only (no model reads them); counts are in the comments at each rule.
+Round seven (the rules appended to each category's table, after _FOOD_OR_DRINK) adds what
+realistic posts say without the old rules' words: tampering with someone's food or drink, beating
+"until", a dated harm, payback after a grievance, who will be spared; dated plans, passive death
+wishes, goodbye letters, head-banging, pins in the skin, walking into water; coordinated
+exclusion, rumours, "not invited", mock praise and humiliating shares. They act at classify time
+only (no model reads them); counts are in the comments at each rule.
 """
 from __future__ import annotations
 
@@ -381,22 +382,23 @@ BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
 # category / on category-none rows. No rule below fires plainly on any seed or dev negative. A rule
 # with fewer than three positive fires in all was dropped ("u wont walk away": 2). The public data
 # the models learnt from has no school food tampering, dated plans or group-chat exclusion.
-_R7_FOODDRINK = (r"(?:lunch|lunchbox|food|drink|drinks|water|water bottle|bottle|soda|coffee|juice|milk|"
+_FOOD_OR_DRINK = (r"(?:lunch|lunchbox|food|drink|drinks|water|water bottle|bottle|soda|coffee|juice|milk|"
                  r"gatorade|cup|sandwich|smoothie|tea|energy drink|monster|pop|snack|tray|thermos|protein shake)")
-_R7_SUBSTANCE = (r"(?:rat poison|poison|bleach|pills|laxatives?|ex ?lax|visine|eye drops|antifreeze|drain cleaner|"
+_TAMPER_SUBSTANCE = (r"(?:rat poison|poison|bleach|pills|laxatives?|ex ?lax|visine|eye drops|antifreeze|drain cleaner|"
                  r"glass|drugs|xanax|something|somethin|stuff|them|dish soap|cleaner|lighter fluid|pee|piss)")
-_R7_OTHERS = r"(?:his|her|their|ur|your|ya|that \w+'s|\w+'s|\w+s)"
-R7_THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
+_SOMEONE_ELSES = r"(?:his|her|their|ur|your|ya|that \w+'s|\w+'s|\w+s)"
+# round seven: the rules below join each category's table (one tuple per category)
+THREAT_RULES += (
     # tampering with someone else's food or drink ("im gonna put rat poison in her lunch", "putting
     # them in her water bottle at practice"); "my" drink is never the target (a victim's report)
     # seed 9/0, dev 7/0.
     ("tamper_food", _c(
         rf"\b(?:{_I}|we|we're|were|gonna|going to|imma|ima|finna)\s+{_NEG}{_MOD}{_NEG}{_ADV}"
         r"(?:put|putting|slip|slipping|spike|spiking|pour|pouring|mix|mixing|drop|dropping|crush|crushing|lace|lacing)\s+"
-        rf"(?:(?:a |some |my |the |a little |a bunch of |a few |all |\w+'s |\w+s )?(?:\w+ )?{_R7_SUBSTANCE})\s+"
-        rf"(?:in|into|inside)\s+{_R7_OTHERS}\s+(?:\w+\s+)?{_R7_FOODDRINK}\b|"
+        rf"(?:(?:a |some |my |the |a little |a bunch of |a few |all |\w+'s |\w+s )?(?:\w+ )?{_TAMPER_SUBSTANCE})\s+"
+        rf"(?:in|into|inside)\s+{_SOMEONE_ELSES}\s+(?:\w+\s+)?{_FOOD_OR_DRINK}\b|"
         rf"\b(?:{_I}|we|we're|were|we are)\s+{_NEG}{_MOD}{_NEG}{_ADV}(?:poison|poisoning|spike|spiking|lace|lacing)\s+"
-        rf"(?:him|her|them|{_R7_OTHERS}\s+(?:\w+\s+)?{_R7_FOODDRINK})\b")),
+        rf"(?:him|her|them|{_SOMEONE_ELSES}\s+(?:\w+\s+)?{_FOOD_OR_DRINK})\b")),
     # beating someone past a stated harm ("beat him til he stops moving", "till she cant walk")
     # seed 3/0, dev 6/0 (its "can't walk" is its own negation: _NEGATION_INSIDE).
     ("beat_until", _c(
@@ -439,7 +441,7 @@ R7_THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"\b(?:the day|that's when|thats when|is when) (?:they|them|y'all|yall|you all|u all|everyone|everybody) (?:all )?"
         r"(?:pay|regret it|find out)\b")),
 )
-R7_THREAT_RULES += (
+THREAT_RULES += (
     # a warning that tells who will be spared ("wear red if u wanna be spared", "sit in the back if
     # you want to live", "when it happens u know it was planned")
     # seed 3/0, dev 3/0; in VICTIM_REPEATS (a witness repeats it).
@@ -448,7 +450,7 @@ R7_THREAT_RULES += (
         r"\bwhen it happens[^.!?\n]{0,12}?\b(?:u|you|y'all|yall|everyone|everybody|the news|people)\b[^.!?\n]{0,20}?"
         r"\b(?:know|knew|will know|gonna know|gonna tell|will say|will call|gonna say)\b")),
 )
-R7_SELF_HARM_RULES: tuple[tuple[str, re.Pattern], ...] = (
+SELF_HARM_RULES += (
     # a date set for not being here ("i wont be here for my birthday", "i'll probably be dead by
     # summer", "i dont think ill be around for christmas")
     # seed 2/0, dev 7/0 ("i'll be dead by 9:01" at curfew matched a bare number: numbers left out).
@@ -478,7 +480,7 @@ R7_SELF_HARM_RULES: tuple[tuple[str, re.Pattern], ...] = (
         r"(?:letters|notes)\s+(?:for|to)\s+(?:my (?:mom|dad|mum|family|parents|sister|brother|little|friends|grandma)|everyone|each of|all of)\b|"
         r"\b(?:wrote|written|writing|left|leaving)\s+(?:a |one )?(?:letter|note)\s+(?:for|to)\s+(?:each|everyone|every one|all)\b")),
 )
-R7_SELF_HARM_RULES += (
+SELF_HARM_RULES += (
     # self-injury the round-two rule did not name: head-banging with a stated end, pins and
     # compasses in one's own skin
     # head_banging seed 9/0, dev 4/0 (a stated end is required: "hitting my head against the wall
@@ -503,7 +505,7 @@ R7_SELF_HARM_RULES += (
         r"(?:into|in to|off into)\s+(?:the|a)\s+(?:lake|river|pond|quarry|reservoir|creek|canal)\b"
         r"(?! (?:to cool off|for fun|with|at the party|party|day)\b)")),
 )
-R7_BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
+BULLYING_RULES += (
     # telling the group to shut a named or pointed-at peer out ("no one sits with brianna tmrw",
     # "if u talk to her ur out", "dont invite him", "lets all leave when marco sits down")
     # seed 19/0, dev 14/0 (first draft: 3 seed negatives, "dont sit by the windows", "nobody sit in
@@ -568,7 +570,7 @@ R7_BULLYING_RULES: tuple[tuple[str, re.Pattern], ...] = (
     ("humiliating_share", _c(
         r"\b(?:sent|sending|send|posted|posting|post|leaked|leaking|dropped|dropping|airdropped|airdropping|forwarded|forwarding|"
         r"showed|showing|screenshotted|screenshotting|shared|sharing|put|putting)\s+(?:all\s+)?(?!my\b|our\b)"
-        rf"(?:{_R7_OTHERS}|them|it|the|this|that)\s+(?:\w+\s+){{0,3}}?"
+        rf"(?:{_SOMEONE_ELSES}|them|it|the|this|that)\s+(?:\w+\s+){{0,3}}?"
         r"(?:texts|dms|messages|snaps|screenshots|ss|pics|pictures|photos|video|vid|videos|vids|convo|nudes|diary|journal|notes)?\s*"
         r"(?:to|in|on|with)\s+(?:the whole|the entire|everyone|everybody|every|all of|the (?:team|class|grade|school|gc|group chat|boys|girls)|"
         r"(?:my|our) (?:story|stories|gc|group chat|page|finsta|spam))\b"
@@ -763,9 +765,8 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
                                "photo|who wants|made|making|make|start|creat|set up|fake"),
 }
 _ALL_RULES = tuple((category, rule, pattern, RULE_KEYS[rule])
-                   for category, rules in (("bullying", BULLYING_RULES + R7_BULLYING_RULES),
-                                           ("threat", THREAT_RULES + R7_THREAT_RULES),
-                                           ("self_harm", SELF_HARM_RULES + R7_SELF_HARM_RULES))
+                   for category, rules in (("bullying", BULLYING_RULES), ("threat", THREAT_RULES),
+                                           ("self_harm", SELF_HARM_RULES))
                    for rule, pattern in rules)
 
 

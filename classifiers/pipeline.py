@@ -50,7 +50,7 @@ GATE_KEEPS = frozenset({"i_will_attack_school", "bringing_weapon", "weapon_to_sc
                         "school_attack_object", "extortion", "leakage", "harm_yourself_directive",
                         # round seven (pat7): bullying rules with no insult word in them, which a
                         # roast between friends does not use; the slang gate read their mockery as
-                        # friendly (see classifiers/patterns.py R7_BULLYING_RULES for the counts)
+                        # friendly (see their rules in classifiers/patterns.py for the counts)
                         "coordinated_exclusion", "spread_rumor", "mock_praise", "humiliating_share"})
 # Round six (detect6): a kind gate (hyperbole, ordinary posts) also outranks the bare "kms" rule of
 # self_harm when the post says what it is about ("kms the wifi went out mid ranked", "kms this

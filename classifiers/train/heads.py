@@ -26,8 +26,8 @@ negatives in each token-length bin), and the trainer records the ROC-AUC of leng
 Embeddings are cached by SHA-256 of (model id, text) in .cache/embeddings/ of the checkout
 (git-ignored; $CROSSINGGUARD_CACHE overrides), so retraining and evaluation embed a text once.
 Saved without pickle: heads.npz (float64 encoder-head coefficients, float32 student TF-IDF and
-gate coefficients and prototype vectors, int8 seed vectors with a float32 scale each, int8 seed
-labels) + heads.json; kernel.npz (classifiers.kernel: support vectors as rows of the seed vectors).
+gate coefficients and prototype vectors, the seed vectors at 4 bits a component with a float32
+scale each and a float32 offset per dimension, int8 seed labels) + heads.json; kernel.npz (classifiers.kernel: support vectors as rows of the seed vectors).
 """
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ STACK_KEY = {"tfidf": "w_tfidf_logit", "head": "w_head", "proto_pos": "w_proto_p
              "seed_head": "w_seed_head", "seed_tfidf": "w_seed_tfidf", "knn": "w_knn", "kernel": "w_kernel"}
 # Round five: a nearest-neighbour member (classifiers.heads.knn_margin): the mean cosine similarity
 # of a window's KNN_K nearest positive seed posts of the category minus that of its KNN_K nearest
-# negative ones (the rows the student members train on). The seed posts' vectors ship (int8 + scale);
+# negative ones (the rows the student members train on). The seed posts' vectors ship (4-bit);
 # on the seed posts in the stack it is out of fold (the bank without the post's fold).
 KNN_K = 10
 # Round five (svc5): the kernel member (classifiers/train/kernel.py: an RBF SVM on the seed posts'
@@ -856,7 +856,7 @@ def _train_heads(categories: Sequence[str], data_dir: Path | None, tfidf_proba: 
 
 def save_heads(doc: dict, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    from classifiers.heads import HeadsFileError, dequantize_rows4, quantize_rows4, read_seed_vectors
+    from classifiers.heads import HeadsFileError, dequantize_rows4, read_seed_vectors
 
     # round seven: the seed vectors at 4 bits a component (quantize_rows4; round six's int8 made
     # heads.npz ~6.5 MB), and the TF-IDF coefficients of the student members and gates float32
@@ -887,24 +887,13 @@ def save_heads(doc: dict, directory: Path) -> None:
         # round five (svc5): the kernel member's arrays; categories not retrained keep theirs
         from classifiers.kernel import KERNEL_FILE, save_kernel
         kernel = doc.get("_kernel", {})
-        seed_vectors = as_seed = None
-        if "knn_vectors4" in arrays:
-            seed_vectors = dequantize_rows4(arrays["knn_vectors4"], arrays["knn_scale"], arrays["knn_offset"])
-            row_bytes = {r.tobytes() for r in seed_vectors}
-
-            def as_seed(v: np.ndarray) -> np.ndarray:
-                # a support vector fitted on the bank is one of its rows already (quantizing a
-                # dequantized row again need not give it back); any other is stored as the bank
-                # would store it, against the bank's offset
-                v = np.asarray(v, dtype=np.float32)
-                keep = np.array([r.tobytes() in row_bytes for r in v], dtype=bool)
-                out = v.copy()
-                if (~keep).any():
-                    out[~keep] = dequantize_rows4(*quantize_rows4(v[~keep], arrays["knn_offset"]))
-                return out
+        # the kernel SVMs are fitted on the bank's rows (see knn_bank in _train_heads), so every
+        # support vector is stored as its row number
+        seed_vectors = (dequantize_rows4(arrays["knn_vectors4"], arrays["knn_scale"], arrays["knn_offset"])
+                        if "knn_vectors4" in arrays else None)
         not_seed = save_kernel(directory / KERNEL_FILE, kernel,
                                keep=[c for c, e in doc["categories"].items() if "kernel" in e.get("members", ()) and c not in kernel],
-                               seed_vectors=seed_vectors, as_seed=as_seed, old_seed_vectors=old_seed_vectors)
+                               seed_vectors=seed_vectors, old_seed_vectors=old_seed_vectors)
         if any(not_seed.values()):      # the SVMs are fitted on seed posts: should not happen
             print(f"kernel.npz: support vectors stored as vectors, not seed rows: {not_seed}", file=sys.stderr)
     body = {k: v for k, v in doc.items() if k not in ("_arrays", "_kernel")}

@@ -1,4 +1,4 @@
-"""Round seven intent patterns (classifiers/patterns.py, R7_*_RULES): food and drink tampering,
+"""Round seven intent patterns (classifiers/patterns.py, round seven's rules): food and drink tampering,
 beating "until", dated harm to a second person, revenge payback, dated plans, passive death
 wishes, goodbye letters, coordinated exclusion, rumours, mock praise and humiliating shares; and
 that each respects negation, quotation, hyperbole, friendly talk and a victim's request for help."""
