@@ -27,6 +27,16 @@ realistic posts say without the old rules' words: tampering with someone's food 
 wishes, goodbye letters, head-banging, pins in the skin, walking into water; coordinated
 exclusion, rumours, "not invited", mock praise and humiliating shares. They act at classify time
 only (no model reads them); counts are in the comments at each rule.
+
+Round eight (appended after round seven's, "round eight (pat8)") adds the kinds holdout7's misses
+showed: payback on the one who told, "first one who tries me", a named peer with a mark of real
+intent, cryptic stay-away warnings, a weapon packed for a day, gun access, extortion deadlines,
+exposure ultimatums, an armed ultimatum; "not die, just not exist", giving things away, dated
+wishes, "kms" meant this time, restriction goals, last goodbyes, hidden arms, a friend's danger
+reported; and threats and death wishes in Spanish, Portuguese, Haitian Creole, Jamaican Patois and
+Nigerian Pidgin. Three mechanisms come with them: a mark of real intent some rules need
+(_NEEDS_MARK), a grievance over food that makes a statement hyperbole (_PETTY), and reports of a
+friend's danger that their report does not weaken (_CONCERN_RULES).
 """
 from __future__ import annotations
 
@@ -803,6 +813,10 @@ SELF_HARM_RULES += (
     ("ht_want_to_die", _c(
         r"\b(?:m|mwen)\s+(?:vle|ta vle|anvi)\s+(?:mouri|touye tet (?:mwen|m))\b|"
         r"\b(?:m|mwen)\s+(?:pral|ap|va)\s+touye tet (?:mwen|m)\b|\b(?:m|mwen) pa vle viv (?:anko|ank)\b")),
+    ("jm_want_to_die", _c(
+        r"\b(?:mi|me)\s+(?:just\s+)?(?:waan|wah|want)\s+(?:fi\s+|to\s+)?(?:dead|ded)\b(?! (?:wid|with|fi|from) (?:laugh|shame))|"
+        r"\b(?:mi|me)\s+(?:a go|ago|gwine|wi)\s+kill\s+(?:miself|mi self|myself)\b|"
+        r"\b(?:mi|me) (?:nuh|nah|don't|dont) (?:waan|wah|want) (?:fi |to )?(?:live|liv) (?:again|no more|nuh more)\b")),
     ("ng_want_to_die", _c(
         r"\bi\s+(?:just\s+)?wan\s+(?:just\s+)?die\b|\bmake i (?:just )?die\b|"
         r"\b(?:e go better|e go beta|e better|better) if i no (?:dey|de) (?:again|anymore|for this world)\b|"
@@ -831,7 +845,7 @@ SELF_HARM_RULES += (
         r"(?:tomorrow|tmrw|monday|tuesday|wednesday|thursday|friday|next week)?\s*[,.]?\s*or\s+ever(?: again)?\b")),
 )
 _INTL_RULES = frozenset({"es_kill_you", "pt_kill_you", "ht_kill_you", "jm_kill_you", "ng_kill_you",
-                         "es_want_to_die", "pt_want_to_die", "ht_want_to_die", "ng_want_to_die"})
+                         "es_want_to_die", "pt_want_to_die", "ht_want_to_die", "jm_want_to_die", "ng_want_to_die"})
 _CONCERN_RULES = frozenset({"friend_took_pills", "friend_silent_after", "never_coming_back"})
 # the marks of real intent some rules need somewhere in the post (squeezed text, like the rules)
 _INTENT_MARK = (r"dead serious|deadass|dead ass|not playing|i'?m not playing|im not playing|no cap|on god|fr fr|"
@@ -1093,6 +1107,7 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "es_want_to_die": _keys("quiero|me|quisiera|ojala", "morir|matar|suicidar|vivir|estar aqui|existir|seguir|muera|despertar"),
     "pt_want_to_die": _keys("quero|queria|vou|nao|n ", "morer|matar|viver|sumir|desaparecer|vida"),
     "ht_want_to_die": _keys("m|mwen", "mouri|touye tet|viv"),
+    "jm_want_to_die": _keys("mi|me", "dead|ded|kill|live|liv"),
     "ng_want_to_die": _keys("i|make i|e go|e better|better", "die|dey|de |tire"),
     "friend_took_pills": _keys("she|he|they|my friend|my bestie|my best|my sister|my brother|my cousin|my gf|my bf|"
                                "my girlfriend|my boyfriend", "pills|meds|tylenol|advil"),
