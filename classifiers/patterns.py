@@ -652,15 +652,15 @@ THREAT_RULES += (
         r"(?!(?:myself|my self|me|it|this|that|these|those|the|a|an|my|time|yourself|urself|herself|himself|ourselves|"
         r"everything|everyone|everybody|someone|somebody|anyone|people|for|off|in|at|on|with|some|all|every|tomorrow|"
         r"tmrw|tonight|today|fr|ong|deadass|whoever|whoevers|who|whatever|what|how|this|ur|your|his|her|their|them|him|you)\b)"
-        r"[a-z]{3,}\b")),
+        rf"[a-z]{{3,}}\b{_NOT_GAME}")),
     # a warning to keep away from a place at a time, with the wink that says why not ("dont sit at
     # table 4 tmrw. just trust me", "dont ask what, just dont be there"); a stated reason ("its
     # broken") is ordinary advice
     ("cryptic_warning", _c(
         r"(?<!\bi )(?<!\bwe )(?<!\bu )(?<!\byou )"
-        r"\b(?:don't|dont|do not)\s+(?:sit|be|eat|go|come|stand|hang out|show up|stay)\s+(?:at|in|near|by|to|around|inside)\b"
+        r"\b(?:don't|dont|do not)\s+(?:sit|be|go|come|stand|hang out|show up|stay)\s+(?:at|in|near|by|to|around|inside)\b"
         rf"[^.!?\n]{{0,30}}?\b{_SCHOOL_TIME}\b"
-        r"(?![^\n]*\b(?:because|cause|cuz|since|unless|bring|broken|wet|sticky|gross|dirty|smells|mopped|waxed|painted|spiders?|wasps?|"
+        r"(?![^\n]*\b(?:because|cause|cuz|since|unless|bring|broken|wet|sticky|gross|dirty|smells?|smelly|food|mopped|waxed|painted|spiders?|wasps?|"
         r"bees|surprise|party|decorat\w*|reserved|saved|sick|flu|covid|lice)\b)"
         r"[^\n]{0,40}?(?:\b(?:just )?trust me\b|\bthat'?s all (?:i'?m|im) (?:saying|sayin|gonna say)\b|"
         r"\b(?:you'?ll|youll|you will) see\b|\b(?:don't|dont|do not) ask (?:why|what|questions)\b)|"
@@ -739,7 +739,7 @@ THREAT_RULES += (
         r"esse (?:menino|cara|moleque|garoto|maluco)|essa (?:menina|garota|mina))|(?:eu )?te mato|"
         r"(?:eu )?(?:mato|esfaqueio) (?:ele|ela|voce|vc|esse \w+|essa \w+))\b")),
     ("ht_kill_you", _c(
-        r"\b(?:m|mwen|n|nou)\s+(?:ap|pral|pra|prale|va|ava|gen pou)\s+(?:touye|tiye|kraze|bat|frape|koupe|tire sou)\s+"
+        r"\b(?:m|mwen|n|nou)\s+(?:ap|pral|pra|prale|va|ava|gen pou)\s+(?:touye|tiye|frape|koupe|tire sou)\s+"
         r"(?:w|ou|li|l|yo|nou|msye|manzel)\b")),
     ("jm_kill_you", _c(
         r"\b(?:mi|me|ah)\s+(?:a go|ago|a guh|aguh|gwine|gwaan|wi|a|ah go|ah guh|haffi)\s+(?:kill|murda|murder|buss|box|lick|"
@@ -881,6 +881,9 @@ _PETTY = _c(r"\b(?:ate|eat|eats|eating|finished|took|stole|drank|drink|drinks|to
 _PETTY_RULES = frozenset({"wont_make_it_to"}) | _INTL_RULES
 # laughter, in the unsqueezed text: "kkkk" (Portuguese) squeezes to one letter
 _JOKE_INTL = re.compile(r"\b(?:ja(?:ja)+\w*|je(?:je)+\w*|rs(?:rs)+\w*|kk+|ha(?:ha)+\w*|lol|lmao|lmfao|jk|xd|laughing|skull|mdr)\b")
+# ... and game talk, for their threats ("n ap touye yo nan match la", "te mato en el fifa")
+_GAME_INTL = _c(r"\b(?:fifa|ludo|dominoes|domino|match|game|games|football|futbol|futebol|foutbol|2k|cod|fortnite|chess|"
+                r"ajedrez|xadrez|partido|partida|jwet|minecraft|roblox|valorant)\b")
 # a negator as one of the last two words before the statement ("no te voy a matar", "m pa vle")
 _INTL_NEGATION = _c(r"\b(?:no|nunca|jamas|ni|nao|nem|pa|p|nah|nuh|naa|neva|never|nor|not|don't|dont|won't|wont)\s+(?:\w+\s+)?$")
 # ... minus the ones that say the opposite ("no es broma", "m pa jwe", "mi nah romp")
@@ -1094,7 +1097,7 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
                              "done|over|handle|no more"),
     "es_kill_you": _keys("te|lo|la|los|las|le", "matar|mato|apunal|disparar|quebr|revent|partir|romper|meter|meto"),
     "pt_kill_you": _keys("vou|vo|vamos|eu|te|mato|esfaqueio", "matar|mato|esfaque|furar|quebrar|arebentar|tiro|bala"),
-    "ht_kill_you": _keys("m|mwen|n|nou", "touye|tiye|kraze|bat|frape|koupe|tire"),
+    "ht_kill_you": _keys("m|mwen|n|nou", "touye|tiye|frape|koupe|tire"),
     "jm_kill_you": _keys("mi|me|ah", "kill|murda|murder|bus|box|lick|juk|jok|stab|shot|chop|beat|mash|bruk"),
     "ng_kill_you": _keys("i", "kill|stab|wound|finish|beat|deal|show|jam|slap|cut"),
     "not_die_just_not_exist": _keys("i|not that", "exist|be here|be alive|wake up|be around|disappear|vanish|sleep|live"),
@@ -1172,7 +1175,8 @@ def _rule_hits(normalized: str, text: str, rules: Sequence[int] | None = None) -
                 a < e and s < b for a, b in hyperbole) or (
                 # round eight: a grievance over food; laughter in the five languages
                 rule in _PETTY_RULES and bool(_PETTY.search(text))) or (
-                rule in _INTL_RULES and bool(_JOKE_INTL.search(normalized)))
+                rule in _INTL_RULES and bool(_JOKE_INTL.search(normalized))) or (
+                rule in _INTL_RULES and category == "threat" and bool(_GAME_INTL.search(text)))
             score = 0.0 if negated else QUOTED_SCORE if quoted else PLAIN_SCORE
             hits.append(PatternHit(category, rule, starts[s], ends[e - 1], score, negated, quoted))
     return hits
