@@ -686,7 +686,7 @@ THREAT_RULES += (
     # they go up on the fake acct"); the older extortion rule leaves "or they ..." to reports
     ("extortion_deadline", _c(
         r"\b(?:you|u)\s+(?:got|have|get)\s+(?:til|till|until|untill|before|by)\s+(?:\S+\s+){1,2}?(?:to\s+)?"
-        r"(?:send|pay|venmo|cashapp|give|get me)\b[^.!?\n]{0,40}?\bor\s+(?:they|it|these|those|everything|em|the \w+|"
+        r"(?:send|pay|venmo|cashapp|give)\b[^.!?\n]{0,40}?\bor\s+(?:they|it|these|those|everything|em|the \w+|"
         r"(?:your|ur) \w+)\s+(?:go|goes|get|gets|going|gonna go|will go|end up)\s+(?:up\s+)?"
         r"(?:(?:on|to|in)\s+(?:the|a|my|your|ur|every|his|her)\s+(?:\w+\s+)?(?:acct|account|page|story|stories|finsta|insta|ig|"
         r"tiktok|snap|gc|group chat|feed)|public|viral|posted|leaked|(?:out|around) to (?:everyone|everybody|the whole))\b|"
@@ -1004,12 +1004,14 @@ TRIGGER_WORDS = tuple(_DOUBLE_RE.sub(r"\1", w) for w in (
     "car|truck|bus|semi|train|driver|letter|note|if|whoever|let|everyone|everybody|yal|kick|remov|gc|group|chat|squad|"
     "tel|rumor|rumour|spread|hear|ever|brave|old|for a|sent|post|airdrop|forward|show|screenshot|shar|video|vid|clip|"
     "pic|photo|who wants|start|creat|set up|fake|when it happens|my head|pin|needle|compass|pointy|lake|river|pond|quary|reservoir|creek|canal|invited|coming|welcome|"
-    # round eight (pat8): the first keyword group of each new rule
-    "who|that|dat|first|any|packed|loaded|hidden|stashed|tucked|ready|know|found|figured|got|have|pics|pictures|nudes|photos|"
-    "videos|vids|screenshots|snaps|texts|dms|gauge|9mm|22|taser|te|lo|la|los|las|le|vou|vo|vamos|eu|m|mwen|n|nou|mi|me|ah|"
-    "i|ion|not that|gave|gifting|handing|ate|eaten|eat|had|goal|plan|aim|last|final|wore|wear|stuck wearing|quiero|"
-    "quisiera|ojala|ya no|queria|quero|nao|make i|e go|e better|better|she|he|they|my friend|my bestie|my best|"
-    "my sister|my brother|my cousin|my gf|my bf|my girlfriend|my boyfriend|friend"
+    # round eight (pat8): the first keyword group of each new rule (words that most posts lack)
+    "get|catch|knives|ammo|bullets|screenshots|gauge|9|22|taser|done|apunal|disparar|quebr|revent|partir|romper|"
+    "meter|meto|matar|mato|esfaque|furar|arebentar|tiro|bala|touye|tiye|frape|koupe|tire|murda|box|lick|juk|jok|"
+    "chop|mash|bruk|wound|finish|deal|jam|slap|exist|be alive|vanish|birthday|bday|graduation|christmas|summer|"
+    "new year|thanksgiving|senior year|prom|year|nothing|zero|water|other side|next life|another life|heaven|marks|"
+    "morir|suicidar|vivir|estar aqui|existir|seguir|muera|despertar|morer|viver|sumir|desaparecer|vida|mouri|viv|"
+    "ded|dey|de |meds|tylenol|advil|answer|picking up|respond|phone|location|offline|blocked|deleted|or ever|merk|smoke|"
+    "nudes|texts|dms|no food|liv"
 ).split("|"))
 _TRIGGER = _c(r"\b(?:" + "|".join(TRIGGER_WORDS) + ")")
 
@@ -1082,40 +1084,41 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
                                    "y'all|kick|remov|drop|gc|group|chat|squad|made|making|make"),
     "spread_rumor": _keys("tell|rumor|rumour|spread|hear"),
     "mock_praise": _keys("ever|brave|old|for a|if"),
-    # round eight (pat8)
-    "grievance_payback": _keys("who|whoeva|that|dat", "get|catch"),
-    "first_one_who": _keys("first|next|any|whoever", "get|catch"),
+    # round eight (pat8); the first group holds the rare words (the batch trigger needs one of them)
+    "grievance_payback": _keys("get|catch", "who|whoeva|that|dat"),
+    "first_one_who": _keys("get|catch", "first|next|any|whoever"),
     "kill_named_marked": _keys("unalive|kill|murder|stab|shoot|merk|smoke"),
     "cryptic_warning": _keys("don't|dont|do not", "trust|saying|sayin|say|see|ask"),
-    "packed_for_the_day": _keys("packed|loaded|hidden|hid|stashed|tucked|ready",
-                                "gun|knife|knives|bomb|blade|pistol|glock"),
-    "weapon_access": _keys("know|found|figured|got", "gun|rifle|pistol|shotgun|glock|revolver|ammo|bullets"),
-    "extortion_deadline": _keys("til|until|before|by|send|pay|venmo|cashapp|zelle", " or "),
-    "exposure_ultimatum": _keys("pics|pictures|nudes|photos|videos|vids|screenshots|snaps|texts|dms|you|u ",
-                                "see|get|find"),
+    "packed_for_the_day": _keys("gun|knife|knives|bomb|blade|pistol|glock",
+                                "packed|loaded|hidden|hid|stashed|tucked|ready"),
+    "weapon_access": _keys("gun|rifle|pistol|shotgun|glock|revolver|ammo|bullets", "know|found|figured|got"),
+    "extortion_deadline": _keys("send|pay|venmo|cashapp|zelle|give", " or "),
+    "exposure_ultimatum": _keys("pics|pictures|nudes|photos|videos|vids|screenshots|snaps|texts|dms", "see|get|find"),
     "armed_ultimatum": _keys("gun|pistol|rifle|shotgun|glock|revolver|strap|piece|gauge|9|22|ar|ak|knife|blade|machete|taser",
                              "done|over|handle|no more"),
-    "es_kill_you": _keys("te|lo|la|los|las|le", "matar|mato|apunal|disparar|quebr|revent|partir|romper|meter|meto"),
-    "pt_kill_you": _keys("vou|vo|vamos|eu|te|mato|esfaqueio", "matar|mato|esfaque|furar|quebrar|arebentar|tiro|bala"),
-    "ht_kill_you": _keys("m|mwen|n|nou", "touye|tiye|frape|koupe|tire"),
-    "jm_kill_you": _keys("mi|me|ah", "kill|murda|murder|bus|box|lick|juk|jok|stab|shot|chop|beat|mash|bruk"),
-    "ng_kill_you": _keys("i", "kill|stab|wound|finish|beat|deal|show|jam|slap|cut"),
-    "not_die_just_not_exist": _keys("i|not that", "exist|be here|be alive|wake up|be around|disappear|vanish|sleep|live"),
-    "giving_away": _keys("giving|give|gave|gifting|handing", "need"),
-    "dated_not_alive": _keys("ion|i", "birthday|bday|graduation|christmas|summer|new year|thanksgiving|senior year|prom"),
+    "es_kill_you": _keys("matar|mato|apunal|disparar|quebr|revent|partir|romper|meter|meto", "te|lo|la|los|las|le"),
+    "pt_kill_you": _keys("matar|mato|esfaque|furar|quebrar|arebentar|tiro|bala", "vou|vo|vamos|eu|te|mato|esfaqueio"),
+    "ht_kill_you": _keys("touye|tiye|frape|koupe|tire", "m|mwen|n|nou"),
+    "jm_kill_you": _keys("kill|murda|murder|bus|box|lick|juk|jok|stab|shot|chop|beat|mash|bruk", "mi|me|ah"),
+    "ng_kill_you": _keys("kill|stab|wound|finish|beat|deal|show|jam|slap|cut", "i"),
+    "not_die_just_not_exist": _keys("exist|be here|be alive|wake up|be around|disappear|vanish|sleep|live",
+                                    "die|kill myself"),
+    "giving_away": _keys("need", "giving|give|gave|gifting|handing"),
+    "dated_not_alive": _keys("birthday|bday|graduation|christmas|summer|new year|thanksgiving|senior year|prom|year",
+                             "ion|i"),
     "kms_serious": _keys("kill myself", "time|joke|joking|mean it"),
-    "restriction_goal": _keys("ate|eaten|eat|had|goal|plan|aim", "nothing|zero|0|no food|water"),
-    "last_goodbye": _keys("last|final", "other side|next life|another life|heaven"),
-    "covering_arms": _keys("wore|wear|stuck wearing", "arms|wrists|thighs|scars|cuts|marks|burns"),
-    "es_want_to_die": _keys("quiero|me|quisiera|ojala", "morir|matar|suicidar|vivir|estar aqui|existir|seguir|muera|despertar"),
-    "pt_want_to_die": _keys("quero|queria|vou|nao|n ", "morer|matar|viver|sumir|desaparecer|vida"),
-    "ht_want_to_die": _keys("m|mwen", "mouri|touye tet|viv"),
-    "jm_want_to_die": _keys("mi|me", "dead|ded|kill|live|liv"),
-    "ng_want_to_die": _keys("i|make i|e go|e better|better", "die|dey|de |tire"),
-    "friend_took_pills": _keys("she|he|they|my friend|my bestie|my best|my sister|my brother|my cousin|my gf|my bf|"
-                               "my girlfriend|my boyfriend", "pills|meds|tylenol|advil"),
-    "friend_silent_after": _keys("she|he|they|friend", "answer|picking up|respond|phone|location|offline|blocked|deleted"),
-    "never_coming_back": _keys("i", "or ever"),
+    "restriction_goal": _keys("nothing|zero|0|no food|water", "ate|eaten|eat|had|goal|plan|aim"),
+    "last_goodbye": _keys("other side|next life|another life|heaven", "last|final"),
+    "covering_arms": _keys("arms|wrists|thighs|scars|cuts|marks|burns", "wore|wear|stuck wearing"),
+    "es_want_to_die": _keys("morir|matar|suicidar|vivir|estar aqui|existir|seguir|muera|despertar", "quiero|me|quisiera|ojala"),
+    "pt_want_to_die": _keys("morer|matar|viver|sumir|desaparecer|vida", "quero|queria|vou|nao|n "),
+    "ht_want_to_die": _keys("mouri|touye tet|viv", "m|mwen"),
+    "jm_want_to_die": _keys("dead|ded|kill|live|liv", "mi|me"),
+    "ng_want_to_die": _keys("die|dey|de |tire|live", "i|make i|e go|e better|better"),
+    "friend_took_pills": _keys("pills|meds|tylenol|advil", "she|he|they|my friend|my bestie|my best|my sister|my brother|"
+                               "my cousin|my gf|my bf|my girlfriend|my boyfriend"),
+    "friend_silent_after": _keys("answer|picking up|respond|phone|location|offline|blocked|deleted", "she|he|they|friend"),
+    "never_coming_back": _keys("or ever", "i"),
     "humiliating_share": _keys("sent|send|post|leak|drop|airdrop|forward|show|screenshot|shar|put|video|vid|clip|pic|"
                                "photo|who wants|made|making|make|start|creat|set up|fake"),
 }

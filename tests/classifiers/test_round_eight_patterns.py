@@ -290,7 +290,7 @@ def test_every_new_rule_has_its_keys_category_and_paraphrases():
         assert sum(r == rule for _, r in POSITIVES) >= 3, rule
         assert any(r == rule for _, r in NEGATIVES), rule
         # the batch trigger must let each rule's first keyword group through
-        assert any(any(k.startswith(w) for w in TRIGGER_WORDS) for k in RULE_KEYS[rule][0]), rule
+        assert all(any(k.startswith(w) for w in TRIGGER_WORDS) for k in RULE_KEYS[rule][0]), rule
 
 
 @pytest.mark.parametrize("text,rule", POSITIVES)
