@@ -1282,7 +1282,11 @@ def scores_from_hits(hits: list[PatternHit]) -> dict[str, tuple[float, float, li
             continue
         best = max(h.score for h in mine)
         plain = any(not h.negated and not h.quoted for h in mine)
-        out[category] = (best, 1.0 if plain else NEGATED_DAMP, mine)
+        # round eight: a quoted or joking statement in the five languages does not damp the model,
+        # which reads the post's English around it ('my friend said "ya no quiero vivir" and then
+        # jk ... she is not the type who jokes': a seed concern post it cost its label)
+        damping = any(h.negated or h.rule not in _INTL_RULES for h in mine)
+        out[category] = (best, 1.0 if plain or not damping else NEGATED_DAMP, mine)
     return out
 
 
