@@ -27,6 +27,16 @@ realistic posts say without the old rules' words: tampering with someone's food 
 wishes, goodbye letters, head-banging, pins in the skin, walking into water; coordinated
 exclusion, rumours, "not invited", mock praise and humiliating shares. They act at classify time
 only (no model reads them); counts are in the comments at each rule.
+
+Round eight (appended after round seven's, "round eight (pat8)") adds the kinds holdout7's misses
+showed: payback on the one who told, "first one who tries me", a named peer with a mark of real
+intent, cryptic stay-away warnings, a weapon packed for a day, gun access, extortion deadlines,
+exposure ultimatums, an armed ultimatum; "not die, just not exist", giving things away, dated
+wishes, "kms" meant this time, restriction goals, last goodbyes, hidden arms, a friend's danger
+reported; and threats and death wishes in Spanish, Portuguese, Haitian Creole, Jamaican Patois and
+Nigerian Pidgin. Three mechanisms come with them: a mark of real intent some rules need
+(_NEEDS_MARK), a grievance over food that makes a statement hyperbole (_PETTY), and reports of a
+friend's danger that their report does not weaken (_CONCERN_RULES).
 """
 from __future__ import annotations
 
@@ -72,7 +82,9 @@ def squeeze(text: str) -> tuple[str, list[int], list[int]]:
 # quotation reader leaves alone (apostrophes): "my ex keeps texting 'i know where u live'".
 # Round seven: "ur not making it to graduation", "wear red if u wanna be spared" are such lines too.
 VICTIM_REPEATS = frozenset({"extortion", "leakage", "i_know_where_you_live", "wont_make_it_to",
-                            "survival_warning"})
+                            "survival_warning",
+                            # round eight: the extortion a victim asks about
+                            "extortion_deadline", "exposure_ultimatum"})
 PLAIN_SCORE = 0.97        # an explicit first-person statement: over every shipped threshold
 QUOTED_SCORE = 0.35       # reported speech: visible in scores, normally under the thresholds
 NEGATED_DAMP = 0.5        # the model score is halved when the only intent phrases are negated/quoted
@@ -132,15 +144,20 @@ _BODY = r"(?:face|legs?|arms?|neck|skull|head|jaw|teeth|nose|ribs|knees?|fingers
 # Only the hyperbole verbs (kill, murder) are read as jokes with it; a weapon, a place and a time
 # are not ("bringing a gun to school lol" stays a threat).
 _JOKE = _c(r"\b(?:lol|lool|lmao|lmfao|haha|hahaha|jk|jkjk|rofl|laughing|skull|xd)\b")
-_JOKE_RULES = {"i_will_verb_you", "kill_you_imperative"}
+_JOKE_RULES = {"i_will_verb_you", "kill_you_imperative",
+               # round eight: a named peer with a mark of intent; "kms" said to be meant this time
+               "kill_named_marked", "kms_serious"}
 _AFFECTION = _c(r"\b(?:love (?:you|u|ya|her|him)|ily|ilysm|bestie|bff|heart|proud of (?:you|u)|jk|just kidding|"
                 r"kidding|rematch|hilarious|funny)\b")
 _AFFECTION_RULES = {"insult_you"}
 # Rules whose negation test looks only at the few words just before the match: "i can't keep doing
 # this, i want it to be over" is ideation, whatever was negated earlier in the sentence.
 _NEAR_NEGATION = {"ideation", "eating_disorder", "self_injury", "exclusion", "insult_you", "goodbye_post",
+                  # round eight: "not saying what but its packed ...", "i dont want to die, i just ..."
+                  "packed_for_the_day", "not_die_just_not_exist", "giving_away", "dated_not_alive",
+                  "never_coming_back", "restriction_goal",
                   "coordinated_exclusion", "dated_plan", "passive_death_wish"}
-_JOKE_VERBS = _c(r"\b(?:kill|murder|strangle|choke)\b")
+_JOKE_VERBS = _c(r"\b(?:kill|murder|strangle|choke|unalive)\b")
 
 _SELF_VERB = (r"(?:kill|k1ll|end|hurt|cut|harm|hang|shoot|stab|starve|drown|off|unalive|burn|poison)")
 _SELF_TARGET = r"(?:myself|my self|my life|it all|my wrists?|me)"
@@ -587,6 +604,297 @@ BULLYING_RULES += (
         r"\bfake (?:acct|account|page|insta|profile|finsta) @\w+ is (?:up|live|out)\b")),
 )
 
+# --- round eight (pat8): kinds of posts the shipped models and rules missed on holdout7 ----------
+# Prompted by holdout7's misses (read after its one scoring) and written for the kind, not the
+# string: each rule is tested on paraphrases and harmless twins (tests/classifiers/
+# test_round_eight_patterns.py). Measured as in round seven, "seed a/b, dev c/d" (plain fires on
+# positives of the rule's category / on negatives); no rule below fires plainly on any seed or
+# dev-set negative. Three mechanisms are new (see _rule_hits):
+# - _NEEDS_MARK: a rule counts only when the post also holds a mark of real intent (a weapon, a
+#   time at school, "dead serious", "dont tell nobody"); the bare phrase is the hyperbole teens use;
+# - _PETTY: a grievance over food or drink ("ate my leftovers") makes the statement hyperbole;
+# - _CONCERN_RULES: a report of a friend's danger ("she said she took a bunch of pills") is what
+#   the rule reads, so a reporting verb or quotation does not weaken it (the taxonomy labels a
+#   worried friend's post self_harm: realistic.report).
+_GUN = (r"(?:gun|guns|pistol|rifle|shotgun|glock|revolver|strap|piece|12 gauge|twelve gauge|20 gauge|gauge|9mm|9|22|"
+        r"ar|ar15|ak|ak47|knife|blade|machete|taser|switchblade)")
+_SCHOOL_TIME = (r"(?:tmrw|tomorrow|tmr|tonight|monday|tuesday|wednesday|thursday|friday|next week|this week|"
+                r"that day|the day|after school|at lunch|\w+ period)")
+THREAT_RULES += (
+    # the one who wronged the poster, named by the wrong, and the harm coming to them ("whoever told
+    # mrs p about my vape is getting their face smashed", "all the kids who said i smell will get
+    # whats coming"). The old rules matched the harm but read "told"/"said" as a report: here the
+    # match starts at "whoever", so the relative clause is the target, not a report.
+    ("grievance_payback", _c(
+        r"\b(?:whoever|whoeva|(?:(?:the|those|all the|all those|every|any) (?:one|ones|kid|kids|person|people|guy|guys|girl|"
+        r"girls|snitch|snitches|rat|rats|boy|boys)|every(?:one|body)|any(?:one|body)|all of (?:them|yall|y'all|you))\s+"
+        r"(?:who|that|dat))\s+(?:\w+\s+)?(?:told|snitched|ratted|said|called|laughed|posted|reported|shared|spread|recorded|"
+        r"filmed|screenshotted|jumped|touched|messed|talked|lied|started)\b[^.!?\n]{0,50}?"
+        r"\b(?:(?:is|are|'s|s)\s+)?(?:(?:gonna|going to|will|finna|bout to|about to)\s+)?(?:be\s+|all\s+)?"
+        r"(?:getting|get|gets|catching|catch)\s+"
+        rf"(?:(?:their|his|her|they|ur|your) {_BODY} (?:smashed|bashed|kicked in|kicked|caved in|broken|knocked out|split|busted)|"
+        r"jumped|stabbed|shot|beat up|beaten|beat|smoked|bodied|hurt|what(?:'s| is|s) coming|"
+        r"it in the (?:neck|face|head|throat|chest|gut|ribs))\b")),
+    # "first one who tries me gets it in the neck": a standing promise of armed retaliation
+    ("first_one_who", _c(
+        r"\b(?:(?:the )?(?:first|next)|any|whoever|anybody|anyone)\s+(?:(?:one|person|kid|guy|girl|dude|boy|mf)\s+)?"
+        r"(?:(?:who|that|to|dat)\s+)?(?:try|trys|tries|touch|touches|test|tests|step to|steps to|step up to|come at|comes at|"
+        r"mess with|messes with|put hands on|puts hands on|lay a hand on|lays a hand on|swing on|swings on|swing at|"
+        r"swings at|jump|jumps|run up on|runs up on)\s+(?:me|my (?:\w+ )?(?:brother|sister|cousin|friend|mom))\b"
+        r"[^.!?\n]{0,30}?\b(?:is |'s |s )?(?:getting|gets|gonna get|going to get|will get|finna get|bout to get|catching|"
+        r"catches|gonna catch|get)\s+(?:it in the (?:neck|face|head|throat|chest|gut|ribs|stomach)|stabbed|shot|poked|"
+        r"sliced|cut|tased|shanked|blasted|popped|smoked|bodied|merked|the (?:knife|blade|strap|taser)|a bullet)\b")),
+    # killing a named peer, said with a mark of real intent in the post (_NEEDS_MARK: a weapon on
+    # hand, "dont tell nobody", "deadass"): "imma unalive jordan fr, got my dads thing in my bag"
+    ("kill_named_marked", _c(
+        rf"(?:{_BI}\s+|\b(?=(?:gonna|finna|bout to|about to|going to)\s)){_NEG}{_MOD}{_NEG}{_ADV}"
+        r"(?:unalive|kill|murder|stab|shoot|merk|smoke)\s+"
+        r"(?!(?:myself|my self|me|it|this|that|these|those|the|a|an|my|time|yourself|urself|herself|himself|ourselves|"
+        r"everything|everyone|everybody|someone|somebody|anyone|people|for|off|in|at|on|with|some|all|every|tomorrow|"
+        r"tmrw|tonight|today|fr|ong|deadass|whoever|whoevers|who|whatever|what|how|this|ur|your|his|her|their|them|him|you)\b)"
+        rf"[a-z]{{3,}}\b{_NOT_GAME}")),
+    # a warning to keep away from a place at a time, with the wink that says why not ("dont sit at
+    # table 4 tmrw. just trust me", "dont ask what, just dont be there"); a stated reason ("its
+    # broken") is ordinary advice
+    ("cryptic_warning", _c(
+        r"(?<!\bi )(?<!\bwe )(?<!\bu )(?<!\byou )"
+        r"\b(?:don't|dont|do not)\s+(?:sit|be|go|come|stand|hang out|show up|stay)\s+(?:at|in|near|by|to|around|inside)\b"
+        rf"[^.!?\n]{{0,30}}?\b{_SCHOOL_TIME}\b"
+        r"(?![^\n]*\b(?:because|cause|cuz|since|unless|bring|broken|wet|sticky|gross|dirty|smells?|smelly|food|mopped|waxed|painted|spiders?|wasps?|"
+        r"bees|surprise|party|decorat\w*|reserved|saved|sick|flu|covid|lice)\b)"
+        r"[^\n]{0,40}?(?:\b(?:just )?trust me\b|\bthat'?s all (?:i'?m|im) (?:saying|sayin|gonna say)\b|"
+        r"\b(?:you'?ll|youll|you will) see\b|\b(?:don't|dont|do not) ask (?:why|what|questions)\b)|"
+        r"\b(?:don't|dont|do not) ask (?:why|what|questions)\s*[,.;-]?\s*(?:just\s+)?(?:don't|dont|do not) "
+        r"(?:be there|come|show up|be in|be at)\b")),
+    # a weapon (a word or the emoji normalization spells) packed for a day ("its packed in my
+    # trombone case for tmrw 🎺🔫"); toys and props are not
+    ("packed_for_the_day", _c(
+        r"\b(?:packed|loaded|hidden|hid|stashed|tucked|ready)\b"
+        r"(?![^\n]*\b(?:nerf|water gun|water guns|toy|toys|paintball|airsoft|prop|props|costume|glue gun|squirt|bubble|foam|"
+        r"laser tag|hunting|range)\b)"
+        r"\s+(?:up\s+)?(?:in|inside|under)\s+(?:my|the|his|her)\s+"
+        r"(?:\w+\s+){0,2}?(?:case|bag|backpack|locker|trunk|car|hoodie|jacket|duffel|duffle|purse|binder|mattress|desk)\b"
+        rf"[^.!?\n]{{0,30}}?\b(?:for\s+)?{_SCHOOL_TIME}\b(?=[^\n]{{0,40}}?\b(?:gun|guns|knife|knives|bomb|blade|pistol|glock)\b)")),
+    # access to a household gun, stated ("i know where grandpa keeps his rifle", "i know the code
+    # to my dads gun safe"): a plan's first step
+    ("weapon_access", _c(
+        r"\bi (?:know|found|figured out) where (?:my |our )?(?:\w+\s+){0,2}?(?:keeps|hides|stores|puts|locks up|keep|hide)\s+"
+        r"(?:his|her|their|the|our|my)\s+(?:\w+\s+)?(?:gun|guns|rifle|rifles|pistol|shotgun|glock|revolver|ammo|bullets|"
+        r"gun safe key|key to the gun safe)\b(?! (?:for|when) (?:hunting|deer season))|"
+        r"\bi (?:know|found|figured out|got) the (?:code|combination|combo|key) (?:to|for) (?:my |our |the )?(?:\w+\s+)?"
+        r"(?:gun safe|gun cabinet|gun case|gun locker)\b")),
+    # a deadline for more pictures, or they go up on a fake account ("u got til 9 to send more or
+    # they go up on the fake acct"); the older extortion rule leaves "or they ..." to reports
+    ("extortion_deadline", _c(
+        r"\b(?:you|u)\s+(?:got|have|get)\s+(?:til|till|until|untill|before|by)\s+(?:\S+\s+){1,2}?(?:to\s+)?"
+        r"(?:send|pay|venmo|cashapp|give)\b[^.!?\n]{0,40}?\bor\s+(?:they|it|these|those|everything|em|the \w+|"
+        r"(?:your|ur) \w+)\s+(?:go|goes|get|gets|going|gonna go|will go|end up)\s+(?:up\s+)?"
+        r"(?:(?:on|to|in)\s+(?:the|a|my|your|ur|every|his|her)\s+(?:\w+\s+)?(?:acct|account|page|story|stories|finsta|insta|ig|"
+        r"tiktok|snap|gc|group chat|feed)|public|viral|posted|leaked|(?:out|around) to (?:everyone|everybody|the whole))\b|"
+        r"\b(?:send|pay|venmo|cashapp|zelle)\b[^.!?\n]{0,50}?\bor\s+(?:they|it|these|those|everything|em|the \w+)\s+"
+        r"(?:go|goes|get|gets|going|will go|gonna go)\s+(?:up\s+)?(?:on|to)\s+(?:the|a|my|that)\s+"
+        r"(?:fake|spam|burner|finsta|hate|exposed?|expose|tea)\s+(?:acct|account|page|insta|ig|tiktok|snap)\b")),
+    # pictures held over someone: a condition on "you", and a group will see them ("u dont come
+    # back to me and the whole ffa chapter sees them")
+    ("exposure_ultimatum", _c(
+        r"\b(?:pics|pictures|nudes|photos|videos|vids|screenshots|snaps|texts|dms)\b[^\n]{0,120}?"
+        r"\b(?:you|u)\s+(?:don't|dont|do not|won't|wont|will not|better not|ever|stop|leave|break up|block|tell|ignore)\b"
+        r"[^.!?\n]{0,50}?\b(?:and|or|then)\s+(?:the whole|ur whole|your whole|everyone|everybody|all of|ur|your)\s+"
+        r"(?:\w+\s+){0,3}?(?:sees|see|gets|will see|gonna see|is gonna see|are gonna see|finds out about)\s+"
+        r"(?:them|it|those|these|em|everything)\b|"
+        r"\b(?:you|u)\s+(?:don't|dont|do not|won't|wont|will not|better not|ever|stop|leave|break up|block|tell|ignore)\b"
+        r"[^.!?\n]{0,50}?\b(?:and|or|then)\s+(?:the whole|ur whole|your whole|everyone|everybody|all of|ur|your)\s+"
+        r"(?:\w+\s+){0,3}?(?:sees|see|gets|will see|gonna see|is gonna see|are gonna see|finds out about)\s+"
+        r"(?:(?:your|ur|the|those|these|all (?:your|ur|the)) (?:\w+\s+)?(?:pics|pictures|nudes|photos|videos|vids|"
+        r"screenshots|snaps|texts|dms))\b")),
+    # a gun where the poster can reach it, and an ultimatum ("my uncles 12 gauge is behind the seat
+    # ... if tanner says one more word im done talkin")
+    ("armed_ultimatum", _c(
+        rf"\b(?:(?:my|his|her|the|a|our|\w+s|\w+'s)\s+(?:\w+\s+)?{_GUN}\s+(?:is\s+|'s\s+|s\s+|sits\s+|stays\s+|been\s+)?"
+        rf"|(?:got|have|keep|put)\s+(?:a|the|my|his|our)\s+(?:\w+\s+)?{_GUN}\s+)"
+        r"(?:behind|under|in|inside|on)\s+(?:the|my|his|our)\s+(?:\w+\s+)?(?:seat|truck|car|glovebox|glove box|closet|"
+        r"bag|backpack|locker|drawer|trunk|dash|console|waistband|room)\b[^\n]{0,80}?"
+        r"\b(?:if|when|one more|next time|the next time)\b[^\n]{0,60}?"
+        r"\b(?:i'?m done (?:talking|talkin|talkn|playing|being nice|warning)|(?:it'?s|its) over|imma handle it|"
+        r"(?:i'?ll|ill) handle it|no more talking|no more warnings)\b")),
+)
+# Spanish, Portuguese, Haitian Creole, Jamaican Patois, Nigerian Pidgin: the plain forms of "I'll
+# kill you" and "I want to die" that district students write (holdout7: "cuando lo vea lo mato",
+# "mi a go buss yuh head", "i go show am"). The models read too little of these languages to help.
+# The threats need a mark of real intent in the post (_NEEDS_MARK: a time or place at school, a
+# weapon, "no es broma", "m pa jwe", "mi nah romp", "dead serious"): "te voy a matar" about a
+# borrowed hoodie is the everyday hyperbole, and with no such mark it is not matched at all.
+# Laughter ("jaja", "kkkk", "rsrs", "lol", 😂) or a grievance over food makes any of these a joke
+# (a weak, quoted score), as laughter does for the English "kill" rules; a negator just before
+# ("no", "nunca", "nao", "pa", "nah") negates (_INTL_NEGATION). Choice written down: laughter
+# outranks the intent mark, as for English ("im gonna kill u tomorrow lol" is a joke there too);
+# a counselor still sees the weak score.
+THREAT_RULES += (
+    ("es_kill_you", _c(
+        r"\b(?:(?:te|lo|la|los|las|le) (?:voy|vamos) a (?:matar|apunalar|disparar|quebrar|reventar|partir la (?:cara|madre)|"
+        r"romper la cara|meter un (?:tiro|balazo|plomazo))|(?:te|lo|la|los|las) mato|(?:te|le) (?:meto|voy a meter) "
+        r"(?:un tiro|un balazo|una bala|una punalada|plomo)|(?:te|lo|la) (?:quiebro|reviento|apunalo))\b")),
+    ("pt_kill_you", _c(
+        r"\b(?:(?:eu )?(?:vou|vo|vamos) te (?:matar|esfaquear|furar|quebrar|arrebentar|dar um tiro|meter bala)|"
+        r"(?:eu )?(?:vou|vo) (?:matar|esfaquear|furar|meter bala n[oa]|dar um tiro n[oa]) (?:ele|ela|voce|vc|vcs|voces|eles|elas|"
+        r"esse (?:menino|cara|moleque|garoto|maluco)|essa (?:menina|garota|mina))|(?:eu )?te mato|"
+        r"(?:eu )?(?:mato|esfaqueio) (?:ele|ela|voce|vc|esse \w+|essa \w+))\b")),
+    ("ht_kill_you", _c(
+        r"\b(?:m|mwen|n|nou)\s+(?:ap|pral|pra|prale|va|ava|gen pou)\s+(?:touye|tiye|frape|koupe|tire sou)\s+"
+        r"(?:w|ou|li|l|yo|nou|msye|manzel)\b")),
+    ("jm_kill_you", _c(
+        r"\b(?:mi|me|ah)\s+(?:a go|ago|a guh|aguh|gwine|gwaan|wi|a|ah go|ah guh|haffi)\s+(?:kill|murda|murder|buss|box|lick|"
+        r"juk|jook|stab|shot|shoot|chop|beat|mash up|bruk)\s+(?:yuh|yu|you|him|har|dem|unu|her|im)\b")),
+    ("ng_kill_you", _c(
+        r"\bi\s+(?:go|gon|don go|dey go)\s+(?:kill|stab|wound|finish|beat|deal with|show|jam|slap|cut)\s+"
+        r"(?:you|u|am|una|dem|him|her)\b(?! (?:the|my|how|where|what|around|some|di|d|your|ur|this|that|am)\b)")),
+)
+SELF_HARM_RULES += (
+    # "i don't want to die, i just want to not exist": the first clause's negation belongs to "die";
+    # the wish the post states is the second (i_want_to_die read both as negated)
+    ("not_die_just_not_exist", _c(
+        r"\b(?:i (?:don't|dont|do not) (?:want to|wanna) (?:die|kill myself)|not that i (?:want to|wanna) (?:die|kill myself))"
+        r"(?: (?:exactly|per se|technically|or anything))?\s*[,.]?\s*(?:but\s+)?(?:i\s+)?(?:just\s+|really\s+)*"
+        r"(?:(?:want to|wanna|wish i could)\s+(?:just\s+)?(?:not (?:exist|be here|be alive|wake up|be around)|stop existing|"
+        r"disappear|vanish|sleep forever)|(?:don't|dont|do not) (?:want to|wanna) (?:exist|be here|be alive|wake up|live))\b")),
+    # giving possessions away with the word that they will not be needed ("giving away my sneakers
+    # ... i won't be needing them after this week"); a stated reason (they don't fit, moving) is not
+    ("giving_away", _c(
+        # (the reason test follows the first word: at the start of the pattern it ran at every position)
+        r"\b(?:giving|give|gave|gifting|handing)\b"
+        r"(?![^\n]*\b(?:because|cause|cuz|since|fit|outgrew|too small|too big|moving|move|graduat\w*|new ones|upgrad\w*|"
+        r"got new|donat\w*|yard sale|garage sale|selling|sell|spring cleaning|decluttering|quit|quitting)\b)"
+        r"\s+(?:away\s+)?(?:all\s+)?(?:of\s+)?my\b[^\n]{0,90}?"
+        r"\b(?:won't|wont|will not|not gonna|not going to)\s+(?:be\s+)?need(?:ing)?\s+(?:it|them|em|this|that|any of (?:it|this|them)|"
+        r"my \w+)\s+(?:after|anymore|much longer|for much longer|soon|where|by|past)\b")),
+    # not wanting to be alive for a birthday or a date ("ion wanna be alive for my 16th bday");
+    # "ion" is "i don't"
+    ("dated_not_alive", _c(
+        r"\b(?:ion|i don't|i dont|i do not|i really don't|i really dont)\s+(?:wanna|want to|wana)\s+"
+        r"(?:(?:be alive|live|live to see|make it to|still be alive|still be here)\s+(?:for|to|until|till|by|on|at|past)?\s*"
+        r"(?:(?:my|the|next|this)\s+)?(?:\d+\w*\s+|sweet \w+\s+)?(?:birthday|bday|graduation|christmas|summer|new year|"
+        r"new years|thanksgiving|senior year|prom)|"
+        r"see\s+(?:(?:my|the)\s+)?(?:\d+\w*|sweet \w+|sixteen|seventeen|eighteen)\s+(?:birthday|bday)|"
+        r"see (?:next|another) (?:christmas|summer|year|birthday|bday))\b")),
+    # "kms" with the words that it is meant this time ("kms fr this time not the joke version"):
+    # not the bare "kms" a kind gate outranks (pipeline.GATE_OUTRANKS_RULES); laughter still reads
+    # it as a joke (_JOKE_RULES)
+    ("kms_serious", _c(
+        r"\bkill myself\b[^!?\n]{0,20}?\b(?:(?:fr|for real|deadass|actually|seriously) this time|this time (?:fr|for real|"
+        r"i mean it|its real|it's real|no joke)|not (?:the|a) joke(?: version| this time)?|not joking (?:anymore|this time)|"
+        r"i mean it this time|no joke this time)\b")),
+    # restricting food, with a goal of nothing ("ate half an apple today ... trying for nothing tmrw")
+    ("restriction_goal", _c(
+        r"\b(?:ate|eaten|eat|had)\b[^\n]{0,80}?\b(?:trying|aiming|going|gonna go|goal is|planning|gonna try|tryna|"
+        r"hoping)\s+(?:for|to (?:eat|have|do|go))\s+(?:nothing|zero|0|no food|only water|just water)\b(?! but)|"
+        r"\b(?:goal|plan|aim)(?: is|:)? (?:to eat )?(?:nothing|zero|0 cal\w*|no food) (?:tmrw|tomorrow|all week|this week|"
+        r"until|till|til)\b")),
+    # a last look and a farewell ("last sunset from the wharf. see u on the other side 🖤"); "the
+    # last day of school ... see u on the other side of summer" is not ("of", "of" after)
+    ("last_goodbye", _c(
+        r"\b(?:my )?(?:last|final) (?:sunset|sunrise|look|night|walk|breath|time (?:seeing|watching))\b"
+        r"(?! (?:of|before|for|until|till|at school|in class)\b)[^\n]{0,80}?"
+        r"\bsee (?:you|y'all|yall|everyone|everybody) (?:all )?(?:on the other side|in the next life|in another life|in heaven)\b"
+        r"(?! (?:of|after)\b)")),
+    # clothes worn to hide the arms ("wore a hoodie in gym again bc of my arms"); sunburn, cold
+    # and rashes are reasons, not secrets
+    ("covering_arms", _c(
+        r"\b(?:wore|wear|wearing|wears|have to wear|had to wear|stuck wearing)\s+(?:a |my |long |the )?"
+        r"(?:hoodie|hoodies|long sleeves?|sleeves|sweatshirt|sweater|jacket|bracelets|wristbands|arm warmers|band ?aids)\b"
+        r"[^.!?\n]{0,40}?\b(?:because of|so (?:no one|nobody|noone) (?:sees|can see|notices)|to hide|to cover)\s+"
+        r"(?:my|the)\s+(?:arms|wrists|thighs|scars|cuts|marks|burns)\b"
+        r"(?![^.!?\n]{0,30}\b(?:being|getting|are|were|cold|sunburn\w*|burnt|mosquito|bites|rash|eczema|tattoo\w*|hairy|"
+        r"hair|freckles|bruised from|cast|muscles)\b)")),
+    ("es_want_to_die", _c(
+        r"\b(?:me quiero morir|quiero morirme|quiero morir|me quiero matar|me voy a matar|me voy a suicidar|"
+        r"me gustaria morir(?:me)?|quisiera morir(?:me)?|(?:ya|you) no quiero (?:vivir|estar aqui|existir|seguir)|"
+        r"no quiero (?:vivir|seguir viviendo|existir) mas|no quiero seguir viviendo|"
+        r"ojala (?:me muera|no despertar))\b")),
+    ("pt_want_to_die", _c(
+        r"\b(?:quero morrer|queria morrer|vou me matar|quero me matar|(?:nao|n) quero mais viver|"
+        r"quero (?:sumir|desaparecer) (?:para|pra) sempre|(?:vou|quero) acabar com (?:a )?minha vida)\b")),
+    ("ht_want_to_die", _c(
+        r"\b(?:m|mwen)\s+(?:vle|ta vle|anvi)\s+(?:mouri|touye tet (?:mwen|m))\b|"
+        r"\b(?:m|mwen)\s+(?:pral|ap|va)\s+touye tet (?:mwen|m)\b|\b(?:m|mwen) pa vle viv (?:anko|ank)\b")),
+    ("jm_want_to_die", _c(
+        r"\b(?:mi|me)\s+(?:just\s+)?(?:waan|wah|want)\s+(?:fi\s+|to\s+)?(?:dead|ded)\b(?! (?:wid|with|fi|from) (?:laugh|shame))|"
+        r"\b(?:mi|me)\s+(?:a go|ago|gwine|wi)\s+kill\s+(?:miself|mi self|myself)\b|"
+        r"\b(?:mi|me) (?:nuh|nah|don't|dont) (?:waan|wah|want) (?:fi |to )?(?:live|liv) (?:again|no more|nuh more)\b")),
+    ("ng_want_to_die", _c(
+        r"\bi\s+(?:just\s+)?wan\s+(?:just\s+)?die\b|\bmake i (?:just )?die\b|"
+        r"\b(?:e go better|e go beta|e better|better) if i no (?:dey|de) (?:again|anymore|for this world)\b|"
+        r"\bi (?:don |done )?tire for (?:this )?(?:life|world)\b|\bi no wan (?:dey|de|live) (?:again|anymore)\b")),
+    # a friend's danger, reported: pills taken or stored up, an intent and then silence, a goodbye
+    # to school "or ever" (holdout7 concern posts). _CONCERN_RULES: the report is what they read.
+    ("friend_took_pills", _c(
+        r"\b(?:she|he|they|she's|shes|he's|hes|they're|my friend|my bestie|my best friend|my sister|my brother|my cousin|"
+        r"my gf|my bf|my girlfriend|my boyfriend)\s+(?:just\s+|already\s+)?(?:took|swallowed|downed|has taken|took like)\s+"
+        r"(?:a bunch of|a lot of|all (?:of )?(?:her|his|their|the)|a handful of|a bottle of|the whole bottle of|\d+|like \d+|"
+        r"so many|too many|a ton of|enough)\s+(?:(?:her|his|their|the|of (?:her|his|their))\s+)?(?:\w+\s+)?"
+        r"(?:pills|meds|tylenol|advil|sleeping pills)\b|"
+        r"\b(?:she|he|they|my friend)(?:'s|s|'ve|ve)?\s+(?:(?:has|have|got|is|been)\s+){0,2}"
+        r"(?:(?:saving|stockpiling|hoarding|collecting|hiding)\s+(?:up\s+)?(?:her|his|their|the|some)?\s*(?:\w+\s+)?"
+        r"(?:pills|meds)|(?:(?:a bunch of|a lot of|some|her|his|the)\s+)?(?:\w+\s+)?(?:pills|meds)\s+"
+        r"(?:saved|stashed|hidden|saved up|stockpiled|hoarded))\b")),
+    ("friend_silent_after", _c(
+        r"\b(?:she|he|they|my friend|friend)(?:'s| is| are|s)?\s+(?:gonna|going to|about to|finna|wants to|will)\s+"
+        r"(?:kill (?:myself|herself|himself|themselves)|end it|end (?:her|his|their) life|unalive (?:herself|himself))\b"
+        r"[^\n]{0,60}?\b(?:not answering|isn't answering|isnt answering|won't answer|wont answer|stopped answering|"
+        r"not picking up|not responding|stopped responding|won't respond|wont respond|phone (?:is )?off|location (?:is )?off|"
+        r"went offline|blocked (?:everyone|everybody|me)|deleted (?:her|his|their) (?:account|acc|insta|snap))\b")),
+    ("never_coming_back", _c(
+        r"\b(?:i|i'm|im|i am|i'll|ill)\s+(?:not gonna|not going to|won't|wont|will not|ain't|aint|not)\s+(?:be|come)\s+"
+        r"(?:back\s+)?(?:(?:at|to|in)\s+)?(?:school|class|practice|here|there|around)?\s*"
+        r"(?:tomorrow|tmrw|monday|tuesday|wednesday|thursday|friday|next week)?\s*[,.]?\s*or\s+ever(?: again)?\b")),
+)
+_INTL_RULES = frozenset({"es_kill_you", "pt_kill_you", "ht_kill_you", "jm_kill_you", "ng_kill_you",
+                         "es_want_to_die", "pt_want_to_die", "ht_want_to_die", "jm_want_to_die", "ng_want_to_die"})
+_CONCERN_RULES = frozenset({"friend_took_pills", "friend_silent_after", "never_coming_back"})
+# the marks of real intent some rules need somewhere in the post (squeezed text, like the rules)
+_INTENT_MARK = (r"dead serious|deadass|dead ass|not playing|i'?m not playing|im not playing|no cap|on god|fr fr|"
+                r"(?:don't|dont|do not) tell (?:nobody|anyone|no one|noone|anybody)|"
+                r"(?:got|have|brought|bringing|packed|carry|carrying)\s+(?:my |a |the |his |her |our )?(?:\w+s\s+|\w+'s\s+)?"
+                r"(?:thing|piece|strap|gun|knife|blade|heat|burner|blicky|pole|glock|pistol|rifle|taser|machete|"
+                r"something for (?:him|her|them|you|u))")
+_NEEDS_MARK = {
+    "kill_named_marked": _c(r"\b(?:" + _INTENT_MARK + r")\b"),
+    "es_kill_you": _c(r"\b(?:" + _INTENT_MARK + r"|manana|a la salida|despues de (?:clase|la escuela|escuela)|"
+                      r"en la (?:escuela|prepa|secundaria)|en el (?:recreo|salon)|no es broma|en serio|hablo en serio|"
+                      r"no estoy jugando|no juego|(?:tengo|traigo|llevo|ya tengo) (?:una |un |la |el |mi )?"
+                      r"(?:pistola|cuchillo|navaja|arma|fierro|cuete|pipa))\b"),
+    "pt_kill_you": _c(r"\b(?:" + _INTENT_MARK + r"|amanha|na saida|depois da aula|na escola|no colegio|no intervalo|"
+                      r"e serio|(?:to|tou|estou) falando serio|nao (?:to|tou|estou) brincando|nao e brincadeira|"
+                      r"(?:tenho|trouxe|levo|vou levar) (?:uma |um |a |o |minha |meu )?(?:arma|faca|pistola|revolver|canivete|oitao))\b"),
+    "ht_kill_you": _c(r"\b(?:" + _INTENT_MARK + r"|demen|aswe a|lekol|apre lekol|(?:m|mwen) pa jwe|se pa jwe|se serye|"
+                      r"(?:m|mwen) gen (?:yon )?(?:zam|kouto|revolve|pistole|fizi))\b"),
+    "jm_kill_you": _c(r"\b(?:" + _INTENT_MARK + r"|after school|afta school|tomorrow|tumaro|tumara|tomoro|2moro|"
+                      r"(?:wid|with) (?:a|mi|di) (?:brick|knife|ratchet|gun|machete|stone|bat|ting)|mi nah romp|"
+                      r"(?:a )?nuh joke|mi serious)\b"),
+    "ng_kill_you": _c(r"\b(?:" + _INTENT_MARK + r"|(?:i don get|i get|i carry|i don buy|i go carry) (?:one |my )?"
+                      r"(?:knife|cutlass|gun|blade|jack knife|dagger|weapon)|after school|tomorrow|tomoro|for school|"
+                      r"no be (?:joke|play)|i no dey play|make (?:e|am|dem) wait)\b"),
+}
+# a grievance over food or drink: the statement after it is hyperbole ("my sister ate my
+# leftover chinese food. she not making it to christmas"); searched in the whole post
+_PETTY = _c(r"\b(?:ate|eat|eats|eating|finished|took|stole|drank|drink|drinks|touched|touches|used)\s+(?:all\s+(?:of\s+)?)?"
+            r"(?:my|our|the last of my|the last)\s+(?:\w+\s+){0,2}?(?:food|leftovers?|fries|pizza|snacks?|chips|candy|cereal|"
+            r"ice cream|cookies?|dessert|boba|soda|coffee|drink|sandwich|noodles|ramen|nuggets|cake|chocolate|takeout|"
+            r"lunch|dinner|slice|wings|burrito|tacos?|donuts?|popcorn|juice|pop tarts?)\b|"
+            r"\b(?:se comio|se tomo|se acabo|comeu|bebeu|manje|manjé)\s+(?:mi|mis|meu|minha|meus|minhas|o meu|a minha|todo|tudo|tout)\b")
+_PETTY_RULES = frozenset({"wont_make_it_to"}) | _INTL_RULES
+# laughter, in the unsqueezed text: "kkkk" (Portuguese) squeezes to one letter
+_JOKE_INTL = re.compile(r"\b(?:ja(?:ja)+\w*|je(?:je)+\w*|rs(?:rs)+\w*|kk+|ha(?:ha)+\w*|lol|lmao|lmfao|jk|xd|laughing|skull|mdr)\b")
+# ... and game talk, for their threats ("n ap touye yo nan match la", "te mato en el fifa")
+_GAME_INTL = _c(r"\b(?:fifa|ludo|dominoes|domino|match|game|games|football|futbol|futebol|foutbol|2k|cod|fortnite|chess|"
+                r"ajedrez|xadrez|partido|partida|jwet|minecraft|roblox|valorant)\b")
+# a negator as one of the last two words before the statement ("no te voy a matar", "m pa vle")
+_INTL_NEGATION = _c(r"\b(?:no|nunca|jamas|ni|nao|nem|pa|p|nah|nuh|naa|neva|never|nor|not|don't|dont|won't|wont)\s+(?:\w+\s+)?$")
+# ... minus the ones that say the opposite ("no es broma", "m pa jwe", "mi nah romp")
+_INTL_NOT_A_NEGATION = _c(r"\b(?:no es broma|no estoy jugando|no juego|nao (?:to|tou|estou) brincando|nao e brincadeira|"
+                          r"(?:m|mwen|se) pa jwe|nah romp|(?:a )?nuh joke|no be (?:joke|play)|i no dey play|not playing|not joking)\b")
+_REPORT_INTL = _c(r"\b(?:dijo|dice|dijeron|escribio|publico|disse|falou|escreveu|postou|li di|yo di|li te di|im seh|him seh|"
+                  r"she seh|dem seh|talk say|e talk say|e say|dem say|the song|la cancion|a musica|lyrics)\b")
+
 _NEGATION = _c(
     r"\b(?:never|not|no|don't|dont|do not|won't|wont|will not|wouldn't|wouldnt|would not|can't|cant|"
     r"cannot|didn't|didnt|isn't|ain't|aint|stop|stopped|quit|nobody)\b")
@@ -597,7 +905,11 @@ _NEGATION_INSIDE = {"suicidal_self", "harm_yourself_directive", "exclusion", "id
                      "self_injury", "school_warning", "warning",
                      # round seven: rules that spell out their own "not", "no one", "don't"
                      "coordinated_exclusion", "wont_make_it_to", "dated_plan", "mock_praise",
-                     "beat_until", "passive_death_wish", "not_invited"}
+                     "beat_until", "passive_death_wish", "not_invited",
+                     # round eight: rules whose own words hold a "dont", "no", "not", "won't"
+                     "cryptic_warning", "exposure_ultimatum", "armed_ultimatum", "not_die_just_not_exist",
+                     "giving_away", "dated_not_alive", "kms_serious", "restriction_goal", "covering_arms",
+                     "friend_silent_after", "never_coming_back"}
 # "not joking", "no cap": intensifiers, not negations
 _NOT_A_NEGATION = _c(r"\b(?:not|i'm not|im not|i am not) (?:joking|kidding|playing|lying|even joking)\b|\bno (?:cap|lie|joke)\b|"
                      # round seven: "cant stop thinking about ending it" states the thought, it does
@@ -640,7 +952,11 @@ def _clause_prefix(text: str, start: int) -> str:
 
 def _quoted(text: str, start: int, rule: str = "") -> bool:
     """Inside quotation marks, or after a reporting verb in the same clause. A verb of the writer's
-    own ("i wrote my goodbye letters") or a condition ("if she says one more word") is no report."""
+    own ("i wrote my goodbye letters") or a condition ("if she says one more word") is no report.
+    Round eight: a friend's danger reported (_CONCERN_RULES) is never weakened by its report; the
+    five languages' rules also know their own reporting verbs ("dijo", "disse", "li di", "im seh")."""
+    if rule in _CONCERN_RULES:
+        return False
     before = text[:start]
     # an odd number of double quote marks before the match: we are inside a quotation. Single
     # quotes are not counted (apostrophes: "i'm"); a reporting verb in the clause covers them.
@@ -648,6 +964,8 @@ def _quoted(text: str, start: int, rule: str = "") -> bool:
         return True
     prefix = _clause_prefix(text, start)
     report = _REPORT_SPEECH if rule in _SHARE_RULES else _REPORT
+    if rule in _INTL_RULES and _REPORT_INTL.search(prefix):
+        return True
     return any(not _OWN_OR_IF.search(prefix[:m.start()]) for m in report.finditer(prefix))
 
 
@@ -688,7 +1006,15 @@ TRIGGER_WORDS = tuple(_DOUBLE_RE.sub(r"\1", w) for w in (
     "slip|spike|pour|mix|drop|crush|lac|til|until|regret|enjoy|find out|gone|be here|be around|never see|"
     "car|truck|bus|semi|train|driver|letter|note|if|whoever|let|everyone|everybody|yal|kick|remov|gc|group|chat|squad|"
     "tel|rumor|rumour|spread|hear|ever|brave|old|for a|sent|post|airdrop|forward|show|screenshot|shar|video|vid|clip|"
-    "pic|photo|who wants|start|creat|set up|fake|when it happens|my head|pin|needle|compass|pointy|lake|river|pond|quary|reservoir|creek|canal|invited|coming|welcome"
+    "pic|photo|who wants|start|creat|set up|fake|when it happens|my head|pin|needle|compass|pointy|lake|river|pond|quary|reservoir|creek|canal|invited|coming|welcome|"
+    # round eight (pat8): the first keyword group of each new rule (words that most posts lack)
+    "get|catch|knives|ammo|bullets|screenshots|gauge|9|22|taser|done|apunal|disparar|quebr|revent|partir|romper|"
+    "meter|meto|matar|mato|esfaque|furar|arebentar|tiro|bala|touye|tiye|frape|koupe|tire|murda|box|lick|juk|jok|"
+    "chop|mash|bruk|wound|finish|deal|jam|slap|exist|be alive|vanish|birthday|bday|graduation|christmas|summer|"
+    "new year|thanksgiving|senior year|prom|year|nothing|zero|water|other side|next life|another life|heaven|marks|"
+    "morir|suicidar|vivir|estar aqui|existir|seguir|muera|despertar|morer|viver|sumir|desaparecer|vida|mouri|viv|"
+    "ded|dey|de |meds|tylenol|advil|answer|picking up|respond|phone|location|offline|blocked|deleted|or ever|merk|smoke|"
+    "nudes|texts|dms|no food|liv"
 ).split("|"))
 _TRIGGER = _c(r"\b(?:" + "|".join(TRIGGER_WORDS) + ")")
 
@@ -761,6 +1087,40 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
                                    "y'all|kick|remov|drop|gc|group|chat|squad|made|making|make"),
     "spread_rumor": _keys("tell|rumor|rumour|spread|hear"),
     "mock_praise": _keys("ever|brave|old|for a|if"),
+    # round eight (pat8); the first group holds the rare words (the batch trigger needs one of them);
+    # no one- or two-letter keys ("i", "m", "te"): the keyword scan would find them in every post
+    "grievance_payback": _keys("get|catch", "who|that|dat"),
+    "first_one_who": _keys("get|catch", "first|next|any|whoever"),
+    "kill_named_marked": _keys("unalive|kill|murder|stab|shoot|merk|smoke"),
+    "cryptic_warning": _keys("don't|dont|do not", "trust|saying|sayin|say|see|ask"),
+    "packed_for_the_day": _keys("gun|knife|knives|bomb|blade|pistol|glock",
+                                "packed|loaded|hidden|hid|stashed|tucked|ready"),
+    "weapon_access": _keys("gun|rifle|pistol|shotgun|glock|revolver|ammo|bullets", "know|found|figured|got"),
+    "extortion_deadline": _keys("send|pay|venmo|cashapp|zelle|give", " or "),
+    "exposure_ultimatum": _keys("pics|pictures|nudes|photos|videos|vids|screenshots|snaps|texts|dms", "see|get|find"),
+    "armed_ultimatum": _keys("gun|pistol|rifle|shotgun|glock|revolver|strap|piece|gauge|9|22|ar|ak|knife|blade|machete|taser",
+                             "done|over|handle|no more"),
+    "es_kill_you": _keys("matar|mato|apunal|disparar|quebr|revent|partir|romper|meter|meto"),
+    "pt_kill_you": _keys("matar|mato|esfaque|furar|quebrar|arebentar|tiro|bala"),
+    "ht_kill_you": _keys("touye|tiye|frape|koupe|tire"),
+    "jm_kill_you": _keys("kill|murda|murder|bus|box|lick|juk|jok|stab|shot|chop|beat|mash|bruk"),
+    "ng_kill_you": _keys("kill|stab|wound|finish|beat|deal|show|jam|slap|cut"),
+    "not_die_just_not_exist": _keys("exist|be here|be alive|wake up|be around|disappear|vanish|sleep|live",
+                                    "die|kill myself"),
+    "giving_away": _keys("need", "giving|give|gave|gifting|handing"),
+    "dated_not_alive": _keys("birthday|bday|graduation|christmas|summer|new year|thanksgiving|senior year|prom|year"),
+    "kms_serious": _keys("kill myself", "time|joke|joking|mean it"),
+    "restriction_goal": _keys("nothing|zero|0|no food|water", "ate|eaten|eat|had|goal|plan|aim"),
+    "last_goodbye": _keys("other side|next life|another life|heaven", "last|final"),
+    "covering_arms": _keys("arms|wrists|thighs|scars|cuts|marks|burns", "wore|wear|stuck wearing"),
+    "es_want_to_die": _keys("morir|matar|suicidar|vivir|estar aqui|existir|seguir|muera|despertar"),
+    "pt_want_to_die": _keys("morer|matar|viver|sumir|desaparecer|vida"),
+    "ht_want_to_die": _keys("mouri|touye tet|viv"),
+    "jm_want_to_die": _keys("dead|ded|kill|live|liv"),
+    "ng_want_to_die": _keys("die|dey|de |tire|live"),
+    "friend_took_pills": _keys("pills|meds|tylenol|advil"),
+    "friend_silent_after": _keys("answer|picking up|respond|phone|location|offline|blocked|deleted"),
+    "never_coming_back": _keys("or ever"),
     "humiliating_share": _keys("sent|send|post|leak|drop|airdrop|forward|show|screenshot|shar|put|video|vid|clip|pic|"
                                "photo|who wants|made|making|make|start|creat|set up|fake"),
 }
@@ -790,6 +1150,9 @@ def _rule_hits(normalized: str, text: str, rules: Sequence[int] | None = None) -
         category, rule, pattern, keys = _ALL_RULES[index]
         if rules is None and (not any(map(has, keys[0])) or (len(keys) > 1 and not any(map(has, keys[1])))):
             continue
+        mark = _NEEDS_MARK.get(rule)
+        if mark is not None and not mark.search(text):
+            continue
         for m in pattern.finditer(text):
             s, e = m.span()
             if e <= s:
@@ -802,7 +1165,11 @@ def _rule_hits(normalized: str, text: str, rules: Sequence[int] | None = None) -
             if rule in _NEAR_NEGATION:
                 prefix = prefix[-14:]
             scope = prefix + ("" if rule in _NEGATION_INSIDE else " " + text[s:e])
-            negated = bool(_NEGATION.search(_NOT_A_NEGATION.sub(" ", scope)))
+            if rule in _INTL_RULES:
+                # their negators are their own languages' (and only just before the statement)
+                negated = bool(_INTL_NEGATION.search(_INTL_NOT_A_NEGATION.sub(" , ", prefix)[-24:]))
+            else:
+                negated = bool(_NEGATION.search(_NOT_A_NEGATION.sub(" ", scope)))
             if hyperbole is None:
                 hyperbole = [h.span() for h in _HYPERBOLE.finditer(text)]
             # a statement inside a hyperbole idiom is that idiom ("i'm gonna die" in "i'm gonna die
@@ -810,7 +1177,11 @@ def _rule_hits(normalized: str, text: str, rules: Sequence[int] | None = None) -
             quoted = _quoted(text, s, rule) or (rule in _JOKE_RULES and bool(_JOKE_VERBS.search(text, s, e))
                                           and bool(_JOKE.search(text))) or (
                 rule in _AFFECTION_RULES and bool(_AFFECTION.search(text))) or any(
-                a < e and s < b for a, b in hyperbole)
+                a < e and s < b for a, b in hyperbole) or (
+                # round eight: a grievance over food; laughter in the five languages
+                rule in _PETTY_RULES and bool(_PETTY.search(text))) or (
+                rule in _INTL_RULES and bool(_JOKE_INTL.search(normalized))) or (
+                rule in _INTL_RULES and category == "threat" and bool(_GAME_INTL.search(text)))
             score = 0.0 if negated else QUOTED_SCORE if quoted else PLAIN_SCORE
             hits.append(PatternHit(category, rule, starts[s], ends[e - 1], score, negated, quoted))
     return hits
@@ -913,7 +1284,11 @@ def scores_from_hits(hits: list[PatternHit]) -> dict[str, tuple[float, float, li
             continue
         best = max(h.score for h in mine)
         plain = any(not h.negated and not h.quoted for h in mine)
-        out[category] = (best, 1.0 if plain else NEGATED_DAMP, mine)
+        # round eight: a quoted or joking statement in the five languages does not damp the model,
+        # which reads the post's English around it ('my friend said "ya no quiero vivir" and then
+        # jk ... she is not the type who jokes': a seed concern post it cost its label)
+        damping = any(h.negated or h.rule not in _INTL_RULES for h in mine)
+        out[category] = (best, 1.0 if plain or not damping else NEGATED_DAMP, mine)
     return out
 
 
@@ -933,6 +1308,14 @@ _HYPERBOLE = _c(
     r"(?:mom|dad|mother|father|parents|coach|teacher|sister|brother|grandma)(?:'s| is| are| will| would)? "
     r"(?:gonna |going to |will |literally |actually )*(?:kill|murder) (?:me|us)|"
     r"(?:he|she|they)(?:'s| is| are|'ll| will)? (?:gonna |going to )?(?:kill|murder) me (?:for|if|when)|"
+    # round eight: "end me" is about the poster, said of a teacher or a parent ("ms leblanc is gonna
+    # end me when she sees what i did to the dovetail joints", holdout7 hyperbole, read after its
+    # scoring) or of him or her "when/if/for"
+    r"(?:mom|dad|mother|father|parents|coach|teacher|sister|brother|grandma|grandpa|(?:ms|mr|mrs|miss|dr|coach)\.? [a-z]+)"
+    r"(?:'s| is| are| will| would|'ll)? (?:gonna |going to |will |literally |actually |about to |finna )*end (?:me|us)\b|"
+    r"(?:he|she|they)(?:'s| is| are|'ll| will)? (?:gonna |going to |literally |actually )*end me (?:for|if|when)|"
+    # and the Spanish and Portuguese "die of shame", "kill myself studying"
+    r"(?:morir|morirme|matar|morrer|muero|morro) (?:de|del|estudiando|estudando|trabajando|trabalhando)\b|"
     r"could eat a horse|(?:dying|died|die) of (?:hunger|boredom|embarrassment|laughter|cringe)|literally died|"
     r"want to die of|gonna die if|going to die if|i'm starving|im starving|so hungry|"
     r"my (?:feet|legs|back|head|phone|battery) (?:is |are )?(?:killing|dying|dead))")
