@@ -184,7 +184,15 @@ NONE_CAP = {"threat": 0.10, "self_harm": 0.10, "bullying": 0.15}
 # fell from 0.64 to 0.47 and labelled 18% of those negatives (round four 9.4%) and short everyday
 # posts ("see u tomorrow", "im at the mall"); a recall gain must not come from flagging everyday
 # text. Round four's rates, rounded up.
-VAL_CAP = {"threat": 0.10, "self_harm": 0.17, "bullying": 0.10}
+# Round eight: threat 0.15, self-harm 0.19, bullying 0.13 (were 0.10 / 0.17 / 0.10). With round
+# eight's seeds the 10% cap held threat at 0.65 while the seed-recall rule asked 0.28; each
+# one-shot independent set since round five stayed under the 5% false-label target (holdout7
+# 3.8%) while recall stayed under 90%, and a missed threat costs more than a counselor's minute.
+# On the seven dev sets: threat 0.935 -> ~0.956, self-harm 0.947 -> ~0.968, bullying 0.914 ->
+# ~0.928 recall for 5.1% -> ~6% false labels (3.5% -> ~4% without worried-friend help posts);
+# the public validation negatives labelled rise by the same 3, 2 and 3 points (EXPERIMENTS.md,
+# round eight).
+VAL_CAP = {"threat": 0.15, "self_harm": 0.19, "bullying": 0.13}
 PRECISION_TARGET = {"bullying": 0.85, "threat": 0.85, "self_harm": 0.90}
 
 
