@@ -46,9 +46,11 @@ def test_each_threshold_is_the_largest_of_its_three_rules(doc):
         assert entry["threshold"] == pytest.approx(want, abs=1e-4), cat
         assert f"<= {train_heads.NONE_CAP[cat]} of the hard-negative seeds" in choice["rule"]
         assert f"<= {train_heads.VAL_CAP[cat]} of the validation parts' negatives" in choice["rule"]
-    # round seven: bullying's caps are 15% of a seed kind and 10% of the public validation negatives
-    # (a quantile threshold: the negatives scoring exactly at it count too, hence the half point)
-    assert doc["categories"]["bullying"]["threshold_choice"]["val_false_positive_rate"] <= 0.105
+    # round seven: bullying's caps are 15% of a seed kind and VAL_CAP of the public validation
+    # negatives (13% since round eight; a quantile threshold: the negatives scoring exactly at it
+    # count too, hence the half point)
+    for cat, entry in doc["categories"].items():
+        assert entry["threshold_choice"]["val_false_positive_rate"] <= train_heads.VAL_CAP[cat] + 0.005, cat
 
 
 @pytest.mark.parametrize("text", [
