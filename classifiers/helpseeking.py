@@ -120,8 +120,8 @@ _RULES = (
                r"(?![^\n]*\b(?:lol|lmao|lmfao|laughing|skull|haha\w*)\b)|"
                # comforting the one picked on: "ignore them amiga, tú eres linda", "that wasnt ur fault
                # ... u good? dm me" (not "not ur fault ur ugly")
-               r"\bignore (?:them|those|em|the haters|him|her|the comments)\b[^\n]{0,60}?\b(?:you|u|tu|you're|youre|ur|eres|es)\s+"
-               r"(?:so |really |muy |tan |are |r )?(?:pretty|beautiful|linda|bonita|hermosa|lindo|cute|gorgeous|amazing|"
+               r"\bignore (?:them|those|em|the haters|him|her|the comments)\b[^\n]{0,60}?\b(?:you|u|tu|you're|youre|ur|your|eres|es)\s+"
+               r"(?:(?:so|really|muy|tan|are|r|is|still|literally)\s+)*(?:pretty|beautiful|linda|bonita|hermosa|lindo|cute|gorgeous|amazing|"
                r"talented|great|enough|valid|loved|bella|bela)\b|"
                r"\b(?:wasn'?t|wasnt|isn'?t|isnt|is not|was not|not) (?:ur|your) fault\b"
                # (and words of support after it: "it wasnt ur fault" closing a goodbye note is not help)

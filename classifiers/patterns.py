@@ -1044,7 +1044,9 @@ SELF_HARM_RULES += (
         r"disappear forever|not exist|kill myself))\b"
         r"(?!\s+(?:of|on that hill|laughing|from|lol|lmao|if|when|after)\b)" + _ALREADY_TOLD +
         # (a post that asks only how to help is labelled help in holdout: "... and idk how to help her")
-        r"(?![^\n]*\b(?:idk|i don'?t know|i dont know|dunno) how to help (?:her|him|them)\b)")),
+        r"(?![^\n]*\b(?:idk|i don'?t know|i dont know|dunno) how to help (?:her|him|them)\b)"
+        # (a song, a show: "she told me i want to die is her favorite song")
+        r"(?![^\n]*\b(?:song|songs|lyrics?|movie|show|book|quote|line|meme|tiktok sound|sound|album)\b)")),
 )
 _INTL_RULES = frozenset({"es_kill_you", "pt_kill_you", "ht_kill_you", "jm_kill_you", "ng_kill_you",
                          "es_want_to_die", "pt_want_to_die", "ht_want_to_die", "jm_want_to_die", "ng_want_to_die"})
@@ -1237,11 +1239,11 @@ TRIGGER_WORDS = tuple(_DOUBLE_RE.sub(r"\1", w) for w in (
     "ded|dey|de |meds|tylenol|advil|answer|picking up|respond|phone|location|offline|blocked|deleted|or ever|merk|smoke|"
     "nudes|texts|dms|no food|liv|"
     # round eight, second pass (pat8b)
-    "hospital|icu|grave|wheelchair|coma|morgue|ambulance|broke|smash|snap|bash|cave|kicked|crack|bust|boom|kaboom|bang|"
+    "hospital|icu|ground|body bag|grave|wheelchair|coma|morgue|ambulance|broke|smash|snap|bash|cave|kicked|crack|bust|boom|kaboom|bang|"
     "gasoline|gas can|jerry can|lighter fluid|kerosene|accelerant|shoulder|bleach|laxativ|ex lax|visine|eye drop|antifreeze|"
     "drain|dish soap|cleaner|glass|what i put|what i slip|what i mix|what i add|whatever i|to talk|to chat|to argue|"
     "to debate|vest|nice to me|liked me|like me|cared about me|care about me|a date|counting|bottle|prescription|closer|"
-    "love u all|love you all|love yal all|goodbye|me corte|me volvi|me estoy cortando|me sigo|volvi a cortarme|me lastime|"
+    "the date|my date|left every|left al the|love u all|love you all|love yal all|goodbye|me corte|me volvi|me estoy cortando|me sigo|volvi a cortarme|me lastime|"
     "for good|forever|permanently|anywhere|a plan|see what happens"
 ).split("|"))
 _TRIGGER = _c(r"\b(?:" + "|".join(TRIGGER_WORDS) + ")")
@@ -1376,7 +1378,7 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "stop_for_good": _keys("for good|forever|permanently", "stop"),
     "or_anywhere_after": _keys("anywhere"),
     "stop_waking_up": _keys("die|kill myself", "waking up|being alive|living|being here|wake up"),
-    "friend_goodbye_silent": _keys("answer|picking up|respond|phone|location|offline|left", "goodbye|bye|love you"),
+    "friend_goodbye_silent": _keys("answer|picking up|respond|phone|location|offline|left every|left all the", "goodbye|bye|love you"),
     "friend_plan_tonight": _keys("a plan"),
     "friend_wants_to_die": _keys("die|kill|not be alive|not be here|not wake up|disappear|not exist"),
     "humiliating_share": _keys("sent|send|post|leak|drop|airdrop|forward|show|screenshot|shar|put|video|vid|clip|pic|"
