@@ -876,7 +876,7 @@ THREAT_RULES += (
     ("find_and_harm", _c(
         rf"{_BI}\s+{_NEG}{_MOD}{_NEG}{_ADV}(?:find|catch|see|get|meet|wait for|track down)\s+(?:him|her|them|you|u|ya|\w+)\b"
         r"[^.!?\n]{0,50}?\b(?:and|then|n|&)\s+(?:(?:just|gonna|i'll|ill|imma)\s+)?"
-        r"(?:put|send|land)\s+(?:him|her|them|you|u|ya|\w+)\s+(?:in|into|to|in the back of)\s+(?:the|a)\s+"
+        r"(?:put|send)\s+(?:him|her|them|you|u|ya|\w+)\s+(?:in|into|to|in the back of)\s+(?:the|a)\s+"
         r"(?:hospital|er|icu|ground|grave|body bag|wheelchair|coma|morgue|ambulance)\b")),
     # the next one who does X "gets their fingers broken" (first_one_who knew stabbing and shooting)
     ("next_one_broken", _c(
@@ -920,7 +920,7 @@ THREAT_RULES += (
     ("tamper_snuck", _c(
         r"\b(?:snuck|sneak|sneaking|slipped|slip|put|added|dumped|poured|mixed|spit)\s+(?:some\s+|a little\s+|a bit of\s+)?"
         r"(?:bleach|rat poison|poison|laxatives?|ex ?lax|visine|eye drops|antifreeze|drain cleaner|dish soap|cleaner|"
-        r"lighter fluid|crushed glass|glass)\s+(?:in|into|inside)\s+(?:the|that|his|her|their|\w+'s|\w+s)\s+(?:\w+\s+)?"
+        r"lighter fluid|crushed glass)\s+(?:in|into|inside)\s+(?:the|that|his|her|their|\w+'s|\w+s)\s+(?:\w+\s+)?"
         r"(?:thermos|water bottle|bottle|drink|coffee|lunch|lunchbox|food|soda|juice|tea|gatorade|cup|smoothie|shake|rice|"
         r"sandwich|milk|snack)\b|"
         r"\b(?:she|he|they)\s+(?:deserves?|deserve|gets?|is getting)\s+what(?:ever)?\s+i\s+(?:put|slipped|mixed|added|did)\s+"
@@ -949,9 +949,9 @@ THREAT_RULES += (
     ("spare_the_kind", _c(
         r"\b(?:stay home|stay away|don't come|dont come|do not come|don't sit|dont sit|don't be|dont be|don't go|dont go|skip)\b"
         r"[^.!?\n]{0,60}?\bif (?:you|u|ya) (?:were |was |have been |ever )*(?:ever |actually |really )?"
-        r"(?:nice to me|liked me|like me|cared about me|care about me|were nice|my friend)\b|"
+        r"(?:nice to me|liked me|like me|cared about me|care about me|were nice)\b|"
         r"\bif (?:you|u|ya) (?:were |was |have been |ever )*(?:ever |actually |really )?(?:nice to me|liked me|like me|"
-        r"cared about me|care about me|my friend)\b[^.!?\n]{0,20}?\b(?:stay home|stay away|don't come|dont come|"
+        r"cared about me|care about me)\b[^.!?\n]{0,20}?\b(?:stay home|stay away|don't come|dont come|"
         r"do not come|don't sit|dont sit|don't be there|dont be there|don't go|dont go|skip)\b")),
 )
 # a friend's danger already taken to an adult: the post is the help asked for next (the seed posts
@@ -1239,12 +1239,12 @@ TRIGGER_WORDS = tuple(_DOUBLE_RE.sub(r"\1", w) for w in (
     "ded|dey|de |meds|tylenol|advil|answer|picking up|respond|phone|location|offline|blocked|deleted|or ever|merk|smoke|"
     "nudes|texts|dms|no food|liv|"
     # round eight, second pass (pat8b)
-    "hospital|icu|ground|body bag|grave|wheelchair|coma|morgue|ambulance|broke|smash|snap|bash|cave|kicked|crack|bust|boom|kaboom|bang|"
+    "broke|smash|snap|bash|cave|kicked|crack|bust|boom|kaboom|bang|"
     "gasoline|gas can|jerry can|lighter fluid|kerosene|accelerant|shoulder|bleach|laxativ|ex lax|visine|eye drop|antifreeze|"
-    "drain|dish soap|cleaner|glass|what i put|what i slip|what i mix|what i add|whatever i|to talk|to chat|to argue|"
-    "to debate|vest|nice to me|liked me|like me|cared about me|care about me|a date|counting|bottle|prescription|closer|"
+    "drain|dish soap|cleaner|crushed glass|what i put|what i slip|what i mix|what i add|whatever i|aint coming|ain't coming|"
+    "vest|nice to me|were nice|liked me|you like me|ly like me|ever like me|cared about me|care about me|a date|counting|bottle|prescription|closer|"
     "the date|my date|left every|left al the|love u all|love you all|love yal all|goodbye|me corte|me volvi|me estoy cortando|me sigo|volvi a cortarme|me lastime|"
-    "for good|forever|permanently|anywhere|a plan|see what happens"
+    "anywhere|a plan|see what happens"
 ).split("|"))
 _TRIGGER = _c(r"\b(?:" + "|".join(TRIGGER_WORDS) + ")")
 
@@ -1353,7 +1353,7 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "never_coming_back": _keys("or ever"),
     # round eight, second pass (pat8b)
     "dead_on_day": _keys("dead"),
-    "find_and_harm": _keys("hospital|icu|ground|grave|body bag|wheelchair|coma|morgue|ambulance", "put|send|land"),
+    "find_and_harm": _keys("put|send", "hospital|icu|ground|grave|body bag|wheelchair|coma|morgue|ambulance"),
     "next_one_broken": _keys("broken|broke|smashed|snapped|bashed|caved|kicked in|cracked|busted|cut off|stomped",
                              "next|first|any|whoever"),
     "explosive_place": _keys("boom|kaboom|bang|bomb"),
@@ -1361,12 +1361,13 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "over_the_shoulder": _keys("shoulder"),
     "see_what_happens_body": _keys("see what happens"),
     "tamper_snuck": _keys("bleach|poison|laxativ|ex lax|visine|eye drop|antifreeze|drain|dish soap|cleaner|lighter fluid|"
-                          "glass|what i put|what i slip|what i mix|what i add|whatever i"),
-    "not_coming_to_talk": _keys("to talk|to chat|to argue|to debate"),
+                          "crushed glass|what i put|what i slip|what i mix|what i add|whatever i"),
+    "not_coming_to_talk": _keys("not coming|not showing|not pulling|not there|not here|not gonna be there|aint coming|"
+                                "ain't coming", "to talk|to chat|to argue|to debate"),
     "wear_vests": _keys("vest"),
     "something_in_bag_gun": _keys("gun|pistol|glock|knife", "something|somethin|smth|sumn|surprise"),
     "getting_unalived": _keys("unalived"),
-    "spare_the_kind": _keys("nice to me|liked me|like me|cared about me|care about me",
+    "spare_the_kind": _keys("nice to me|were nice|liked me|you like me|ly like me|ever like me|cared about me|care about me",
                             "stay|don't|dont|do not|skip"),
     "picked_a_date": _keys("a date|the date|my date|counting"),
     "whole_bottle": _keys("bottle|pills|meds|tylenol|advil|prescription", "take|taking|swallow|down|took"),
@@ -1375,7 +1376,7 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "giving_away_farewell": _keys("thank|love u all|love you all|love yall all|goodbye|bye everyone|need",
                                   "giving|give|gave|gifted|handed"),
     "es_pt_self_injury": _keys("me corte|me volvi|me estoy cortando|me sigo|volvi a cortarme|me lastime"),
-    "stop_for_good": _keys("for good|forever|permanently", "stop"),
+    "stop_for_good": _keys("stop", "for good|forever|permanently"),
     "or_anywhere_after": _keys("anywhere"),
     "stop_waking_up": _keys("die|kill myself", "waking up|being alive|living|being here|wake up"),
     "friend_goodbye_silent": _keys("answer|picking up|respond|phone|location|offline|left every|left all the", "goodbye|bye|love you"),
