@@ -858,6 +858,17 @@ SELF_HARM_RULES += (
 # (tests/classifiers/test_round_eight_holdout_patterns.py); none fires plainly on a seed or dev-set
 # negative (measured with the seed posts and every dev set before commit).
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+BULLYING_RULES += (
+    # a sexual or medical rumour about someone and the call to pass it on ("gabi got an abortion last
+    # summer, her cousin told me. spread it"); news of the poster's own family is not ("my", "our")
+    ("stigma_rumor_spread", _c(
+        r"(?<!\bmy )(?<!\bour )(?<!\bthe )(?<!\blittle )(?<!\bbaby )(?<!\bbig )"
+        r"\b(?!(?:my|our|i|me|we|school|class|team|dog|cat|brother|sister|mom|dad|cousin|grandma|grandpa|aunt|uncle|"
+        r"family|everyone|everybody|people|kids|someone|somebody)\b)[a-z]+(?:'s)?\s+(?:got|had|has|have|caught|gave \w+)\s+"
+        r"(?:an abortion|abortion|an std|std|stds|herpes|lice|crabs|chlamydia|gonorrhea|hiv|syphilis|scabies|worms)\b"
+        r"[^\n]{0,80}?\b(?:spread it|spread this|pass it on|pass it around|tell everyone|tell everybody|share this|"
+        r"spread the word|repost this|make it go around)\b(?!\s+(?:to|that|about|if|how|so))")),
+)
 _BUILDING = (r"(?:school|building|band room|music room|music building|choir room|gym|locker room|auditorium|theater|theatre|"
              r"cafeteria|library|hallway|classroom|\w+ room|\w+ building|\w+ wing|field house|fieldhouse|stadium|bleachers|"
              r"stage|bus|pep rally|assembly|concert|game|dance|prom|graduation|opening night)")
@@ -1192,7 +1203,7 @@ def _quoted(text: str, start: int, rule: str = "") -> bool:
 
 # Round seven: the rules about passing on someone's texts, posts and rumours hold the report words
 # ("texts", "posted", "heard") as their subject matter; for them only spoken reports count.
-_SHARE_RULES = frozenset({"humiliating_share", "spread_rumor"})
+_SHARE_RULES = frozenset({"humiliating_share", "spread_rumor", "stigma_rumor_spread"})
 _REPORT_SPEECH = _c(r"\b(?:said|says|say|saying|told me|tells me|quote|quoted|lyrics?|song|sings?|sang|character|"
                     r"movie|book|talking about|talked about)\b")
 
@@ -1244,7 +1255,8 @@ TRIGGER_WORDS = tuple(_DOUBLE_RE.sub(r"\1", w) for w in (
     "drain|dish soap|cleaner|crushed glass|what i put|what i slip|what i mix|what i add|whatever i|aint coming|ain't coming|"
     "vest|nice to me|were nice|liked me|you like me|ly like me|ever like me|cared about me|care about me|a date|counting|bottle|prescription|closer|"
     "the date|my date|left every|left al the|love u all|love you all|love yal all|goodbye|me corte|me volvi|me estoy cortando|me sigo|volvi a cortarme|me lastime|"
-    "anywhere|a plan|see what happens"
+    "anywhere|a plan|see what happens|abortion|std|herpes|lice|crabs|chlamydia|gonorrhea|hiv|syphilis|"
+    "scabies|worms"
 ).split("|"))
 _TRIGGER = _c(r"\b(?:" + "|".join(TRIGGER_WORDS) + ")")
 
@@ -1352,6 +1364,8 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "friend_silent_after": _keys("answer|picking up|respond|phone|location|offline|blocked|deleted"),
     "never_coming_back": _keys("or ever"),
     # round eight, second pass (pat8b)
+    "stigma_rumor_spread": _keys("abortion|std|herpes|lice|crabs|chlamydia|gonorrhea|hiv|syphilis|scabies|worms",
+                                 "spread|pass it|tell every|share this|repost|go around"),
     "dead_on_day": _keys("dead"),
     "find_and_harm": _keys("put|send", "hospital|icu|ground|grave|body bag|wheelchair|coma|morgue|ambulance"),
     "next_one_broken": _keys("broken|broke|smashed|snapped|bashed|caved|kicked in|cracked|busted|cut off|stomped",

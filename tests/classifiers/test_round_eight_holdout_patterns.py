@@ -10,7 +10,8 @@ platform, letters "if u find them", giving things away with a farewell, "me cort
 it stop for good", "or anywhere after", "i dont want to die, i just want to stop waking up"; and a
 friend's danger reported (a goodbye and silence, a plan for tonight, "keeps saying she wants to
 die"). Help (classifiers/helpseeking.py): witnesses telling others to stop sharing, comfort to the
-one picked on, a target quoting a comment, how to block in Spanish or Portuguese.
+one picked on, a target quoting a comment, how to block in Spanish or Portuguese. Bullying: a
+sexual or medical rumour and the call to pass it on.
 Each rule is tested on at least three paraphrases of our own (the holdout8 post last) and on
 harmless twins."""
 from __future__ import annotations
@@ -24,6 +25,7 @@ from classifiers.patterns import (PLAIN_SCORE, RULE_KEYS, TRIGGER_WORDS, _ALL_RU
 from classifiers.types import PostInput
 
 NEW_RULES = {
+    'stigma_rumor_spread': 'bullying',
     'dead_on_day': 'threat',
     'find_and_harm': 'threat',
     'next_one_broken': 'threat',
@@ -62,6 +64,10 @@ def plain_rules(text: str) -> set[str]:
 
 # (text, rule): our own paraphrases first, the holdout8 post that prompted the rule last
 POSITIVES = [
+    ('heard kayla has herpes from her ex. pass it on', 'stigma_rumor_spread'),
+    ('marcus caught lice at camp, tell everyone lol', 'stigma_rumor_spread'),
+    ('jess had an std last year fr. spread the word', 'stigma_rumor_spread'),
+    ('Gabi got an abortion last summer, her cousin told me. spread it', 'stigma_rumor_spread'),
     ('ur dead friday. bring ur cousins too, doesnt matter', 'dead_on_day'),
     ("you're dead after practice, tell ur boys", 'dead_on_day'),
     ('u r dead next monday, no teachers around to save u', 'dead_on_day'),
@@ -184,6 +190,9 @@ def test_second_pass_positive(text, rule):
 
 # harmless twins: (text, rule that must not fire plainly)
 NEGATIVES = [
+    ('my little brother got lice at school, tell everyone to check their kids', 'stigma_rumor_spread'),
+    ('the school has lice going around, tell everyone to check', 'stigma_rumor_spread'),
+    ('we learned how hiv spreads in health class today', 'stigma_rumor_spread'),
     ('ur dead friday if u forget my charger again', 'dead_on_day'),
     ("you're dead monday, coach is making us run the whole practice lol", 'dead_on_day'),
     ('u dead tired after practice? same', 'dead_on_day'),

@@ -100,7 +100,7 @@ FRAGMENTS = [
     "im gonna make it all stop for good", "won't be at school tomorrow or anywhere after that",
     "i dont want to die, i just want to stop waking up", "he texted goodbye everybody in the gc and his phone is off",
     "my friend said she has a plan and it's tonight", "my big sister keeps saying she wants to die",
-    "guys stop sharing the video of eli. its not funny", "ignore them, ur beautiful", "como bloquear a alguien en insta",
+    "jess had an std last year fr. spread the word", "guys stop sharing the video of eli. its not funny", "ignore them, ur beautiful", "como bloquear a alguien en insta",
     # help-seeking
     "how do i talk to a counselor", "who do i tell", "what should i do, my friend wants to hurt herself",
     "i need help", "someone please help me", "is there a hotline", "i talked to my school counselor",
