@@ -184,15 +184,16 @@ NONE_CAP = {"threat": 0.10, "self_harm": 0.10, "bullying": 0.15}
 # fell from 0.64 to 0.47 and labelled 18% of those negatives (round four 9.4%) and short everyday
 # posts ("see u tomorrow", "im at the mall"); a recall gain must not come from flagging everyday
 # text. Round four's rates, rounded up.
-# Round eight: threat 0.15, self-harm 0.19, bullying 0.13 (were 0.10 / 0.17 / 0.10). With round
-# eight's seeds the 10% cap held threat at 0.65 while the seed-recall rule asked 0.28; each
-# one-shot independent set since round five stayed under the 5% false-label target (holdout7
-# 3.8%) while recall stayed under 90%, and a missed threat costs more than a counselor's minute.
-# On the seven dev sets: threat 0.935 -> ~0.956, self-harm 0.947 -> ~0.968, bullying 0.914 ->
-# ~0.928 recall for 5.1% -> ~6% false labels (3.5% -> ~4% without worried-friend help posts);
-# the public validation negatives labelled rise by the same 3, 2 and 3 points (EXPERIMENTS.md,
-# round eight).
-VAL_CAP = {"threat": 0.15, "self_harm": 0.19, "bullying": 0.13}
+# Round eight: self-harm 0.17 -> 0.19; threat and bullying tried at 0.15 and 0.13 and put back to
+# 0.10. On the seven dev sets the lower thresholds looked cheap (threat 0.935 -> 0.956, bullying
+# 0.914 -> 0.928 recall for about a point more false labels), but on holdout8, three writers the
+# models never saw (scored once with all three caps lowered): threat 0.64 -> 0.51 found one more of
+# 135 threats for a point more false labels, and labelled 5.2% / 3.4% of Davidson's inoffensive
+# tweets (with / without dialect markers) as threats against 1.9% / 2.0%; bullying 0.74 -> 0.69
+# found five more of 135 but labelled 11.0% / 8.6% of those tweets bullying against 5.7% / 6.3%, a
+# gap by dialect the check exists to catch. Self-harm 0.52 -> 0.47 found two more of 148 on
+# holdout8 at no false-label or Davidson cost (EXPERIMENTS.md, round eight).
+VAL_CAP = {"threat": 0.10, "self_harm": 0.19, "bullying": 0.10}
 PRECISION_TARGET = {"bullying": 0.85, "threat": 0.85, "self_harm": 0.90}
 
 

@@ -73,9 +73,7 @@ def test_shipped_models_on_the_realistic_set(figures):
     assert report["recall"]["bullying"]["rate"] >= 0.95
     # round four: help posts worried about someone's self-harm are labelled self_harm on purpose
     # (the taxonomy in the model card); every other false label counts
-    # round eight: 0.04 -> 0.045 (one more of the 120 negatives, a quotation labelled threat: the
-    # lower threat threshold, 0.64 -> 0.51, that buys threat recall on unseen writers; model card)
-    assert report["false_labels"]["all_but_help_self_harm_only"]["rate"] <= 0.045
+    assert report["false_labels"]["all_but_help_self_harm_only"]["rate"] <= 0.04
     assert report["false_labels"]["slang"]["rate"] <= 0.07
 
 
