@@ -64,6 +64,13 @@ _RULES = (
                # round seven (holdout7, read after its scoring): "told the vp about the kid who ..."
                r"the (?:vp|vice principal|assistant principal|dean|office|front office|sro|resource officer))"
                r"\b(?! (?:about|on) me\b)"),
+    # owning up to having reported someone else ("im the one who told about the kid with the list.
+    # if ur mad at me fine"; holdout7's help post, labelled threat by round eight's models after
+    # r8b's "whoever told ..." threats moved the nearest seeds): the reporter, not the one warned
+    re.compile(r"\b(?:i'?m|im|i am|i was|it was me,?|yeah i'?m) the one (?:who|that) (?:told|reported|snitched)\b"
+               r"(?! (?:on|about) me\b)"
+               # ... unless the post goes on to threaten ("... and hes gonna regret it when i see him")
+               r"(?![^\n]{0,160}\b(?:regret|pay for|gonna get|bat|knife|gun|hurt|jump|beat|kill|when i see)\b)"),
     # offering help / resources
     re.compile(r"\b(?:call|text|dial)\s+(?:or text\s+)?988\b|\b988\b.{0,40}\b(?:lifeline|crisis|suicide|hotline)\b|"
                r"\btext (?:home|hello|talk) to 741741\b|\b741741\b|\b1[- .]?800[- .]?273[- .]?8255\b|"
@@ -160,7 +167,10 @@ TRIGGER_WORDS = (
     # (words each new branch needs, and rare ones: a common word here would also run the older rules
     # on posts they never saw before)
     "been crying|s crying|humiliat|embarrass|upset|hurt|delete|take it|take that|take them|ignore|fault|dm me|msg me|hmu|"
-    "message me|commented|sent me|dmed|dm'd|replied|messaged|bloque|reportar|denunci|silenciar"
+    "message me|commented|sent me|dmed|dm'd|replied|messaged|bloque|reportar|denunci|silenciar|"
+    # round eight: the reporter owning up ("told" and "report" are above); "come sit w us" (round
+    # seven's branch, which no trigger word reached)
+    "snitched|come sit"
 ).split("|")
 _TRIGGER = re.compile("|".join(map(re.escape, TRIGGER_WORDS)))
 

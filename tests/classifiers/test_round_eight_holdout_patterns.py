@@ -410,3 +410,18 @@ def test_pipeline_labels_second_pass_posts(clf, text, category):
 def test_pipeline_help_posts_are_not_misconduct(clf, text):
     c = clf.classify([PostInput(text)])[0]
     assert c.help_seeking and not {"bullying", "threat"} & set(c.labels), (c.labels, c.scores)
+
+
+@pytest.mark.parametrize("text, help_post", [
+    # the reporter owning up is help (holdout7's help post, labelled threat by round eight's models)
+    ("im the one who told about the kid with the list. if ur mad at me fine. id do it again", True),
+    ("yeah im the one who reported the account, deal with it", True),
+    ("i was the one who told ms k about the group chat", True),
+    ("ok fine im the one who snitched about the vape pics, happy now?", True),
+    # ... not when the post goes on to threaten, nor when the poster is the one told on
+    ("im the one who told on him and hes gonna regret it when i see him friday with my bat", False),
+    ("ur the one who told on me", False),
+])
+def test_the_reporter_owning_up_is_help(text, help_post):
+    from classifiers.helpseeking import is_help_seeking
+    assert is_help_seeking(text) is help_post
