@@ -20,9 +20,10 @@ import pytest
 
 from classifiers.helpseeking import is_help_seeking, is_help_seeking_batch
 from classifiers.normalize import normalize
-from classifiers.patterns import (PLAIN_SCORE, RULE_KEYS, TRIGGER_WORDS, _ALL_RULES, _CONCERN_RULES, _DOUBLE_RE,
+from classifiers.patterns import (RULE_KEYS, TRIGGER_WORDS, _ALL_RULES, _CONCERN_RULES, _DOUBLE_RE,
                                   find_intent, find_intent_batch)
 from classifiers.types import PostInput
+from tests.classifiers.test_round_seven_patterns import hits, plain_rules
 
 NEW_RULES = {
     'stigma_rumor_spread': 'bullying',
@@ -52,14 +53,6 @@ NEW_RULES = {
     'friend_plan_tonight': 'self_harm',
     'friend_wants_to_die': 'self_harm',
 }
-
-
-def hits(text: str) -> list:
-    return find_intent(normalize(text, offsets=False).text)
-
-
-def plain_rules(text: str) -> set[str]:
-    return {h.rule for h in hits(text) if h.score >= PLAIN_SCORE}
 
 
 # (text, rule): our own paraphrases first, the holdout8 post that prompted the rule last

@@ -14,6 +14,7 @@ from classifiers.normalize import normalize
 from classifiers.patterns import (PLAIN_SCORE, RULE_KEYS, TRIGGER_WORDS, VICTIM_REPEATS, _DOUBLE_RE, find_intent,
                                   find_intent_batch, tone)
 from classifiers.types import PostInput
+from tests.classifiers.test_round_seven_patterns import hits, plain_rules
 
 NEW_RULES = {
     "grievance_payback": "threat", "first_one_who": "threat", "kill_named_marked": "threat",
@@ -27,14 +28,6 @@ NEW_RULES = {
     "ht_want_to_die": "self_harm", "jm_want_to_die": "self_harm", "ng_want_to_die": "self_harm", "friend_took_pills": "self_harm",
     "friend_silent_after": "self_harm", "never_coming_back": "self_harm",
 }
-
-
-def hits(text: str) -> list:
-    return find_intent(normalize(text, offsets=False).text)
-
-
-def plain_rules(text: str) -> set[str]:
-    return {h.rule for h in hits(text) if h.score >= PLAIN_SCORE}
 
 
 # (text, rule): our own paraphrases first, the holdout7 post that prompted the rule last
