@@ -147,9 +147,13 @@ _WEAPON = (r"(?:gun|guns|knife|knives|blade|blades|pistol|rifle|shotgun|glock|ar
            r"machete|bomb|pipe bomb|weapon|weapons|revolver|piece)")
 _WHEN = (r"(?:tomorrow|tmrw|tmr|tonight|monday|tuesday|wednesday|thursday|friday|next week|this week|"
          r"after school|at lunch|in the morning|just in case)")
-_SCHOOL_PLACE = (r"(?:school|class|campus|bus|prom|practice|the game|the dance|pep rally|the pep rally|assembly|"
-                 r"the assembly|gym|the gym|cafeteria|the cafeteria|homeroom|\w+ period|locker|my locker|"
-                 r"backpack|my backpack|bag|my bag|hallway|the hallway|library|the library)")
+# Places at school, the one list the threat rules share; each rule adds what its own reading needs
+# (somewhere a weapon is carried, for weapon_to_school; rooms, stages and events, for the bomb and
+# arson rules).
+_SCHOOL_SPACES = r"school|bus|prom|pep rally|assembly|gym|cafeteria|library|hallway"
+_SCHOOL_PLACE = (rf"(?:{_SCHOOL_SPACES}|class|campus|practice|the game|the dance|the pep rally|"
+                 r"the assembly|the gym|the cafeteria|homeroom|\w+ period|locker|my locker|"
+                 r"backpack|my backpack|bag|my bag|the hallway|the library)")
 _BODY = r"(?:face|legs?|arms?|neck|skull|head|jaw|teeth|nose|ribs|knees?|fingers?|hands?)"
 # lol, lmao, an emoji of laughter (normalization spells emoji out as words): said as a joke.
 # Only the hyperbole verbs (kill, murder) are read as jokes with it; a weapon, a place and a time
@@ -880,9 +884,9 @@ BULLYING_RULES += (
         r"[^\n]{0,80}?\b(?:spread it|spread this|pass it on|pass it around|tell everyone|tell everybody|share this|"
         r"spread the word|repost this|make it go around)\b(?!\s+(?:to|that|about|if|how|so))")),
 )
-_BUILDING = (r"(?:school|building|band room|music room|music building|choir room|gym|locker room|auditorium|theater|theatre|"
-             r"cafeteria|library|hallway|classroom|\w+ room|\w+ building|\w+ wing|field house|fieldhouse|stadium|bleachers|"
-             r"stage|bus|pep rally|assembly|concert|game|dance|prom|graduation|opening night)")
+_BUILDING = (rf"(?:{_SCHOOL_SPACES}|building|band room|music room|music building|choir room|locker room|auditorium|"
+             r"theater|theatre|classroom|\w+ room|\w+ building|\w+ wing|field house|fieldhouse|stadium|bleachers|"
+             r"stage|concert|game|dance|graduation|opening night)")
 THREAT_RULES += (
     # "u dead monday", "ur dead after practice": a death foretold for a day (the older rule knew
     # only tomorrow, tonight, after school); a condition or laughter after it is the everyday

@@ -19,11 +19,9 @@ from __future__ import annotations
 import pytest
 
 from classifiers.helpseeking import is_help_seeking, is_help_seeking_batch
-from classifiers.normalize import normalize
-from classifiers.patterns import (RULE_KEYS, TRIGGER_WORDS, _ALL_RULES, _CONCERN_RULES, _DOUBLE_RE,
-                                  find_intent, find_intent_batch)
+from classifiers.patterns import _CONCERN_RULES
 from classifiers.types import PostInput
-from tests.classifiers.test_round_seven_patterns import hits, plain_rules
+from tests.classifiers.rule_tables import RuleTable, hits, plain_rules
 
 NEW_RULES = {
     'stigma_rumor_spread': 'bullying',
@@ -176,10 +174,6 @@ POSITIVES = [
 ]
 
 
-@pytest.mark.parametrize("text,rule", POSITIVES)
-def test_second_pass_positive(text, rule):
-    assert rule in plain_rules(text), [(h.rule, h.score, h.negated, h.quoted) for h in hits(text)]
-
 
 # harmless twins: (text, rule that must not fire plainly)
 NEGATIVES = [
@@ -267,35 +261,12 @@ NEGATIVES = [
     ('my best friend keeps saying she wants to die and idk how to help her', 'friend_wants_to_die'),
 ]
 
-
-@pytest.mark.parametrize("text,rule", NEGATIVES)
-def test_second_pass_look_alike(text, rule):
-    assert rule not in plain_rules(text), [(h.rule, h.score, h.negated, h.quoted) for h in hits(text)]
+# the shared checks (found plainly, not by its twins, keys, batch) run in test_rule_tables.py
+TABLE = RuleTable('round eight, second pass', NEW_RULES, POSITIVES, NEGATIVES, min_positives=4, min_negatives=2)
 
 
-def test_every_new_rule_has_its_keys_category_and_paraphrases():
-    cats = {rule: cat for cat, rule, _, _ in _ALL_RULES}
-    for rule, cat in NEW_RULES.items():
-        assert cats[rule] == cat and rule in RULE_KEYS
-        # the holdout8 post and at least three paraphrases of our own
-        assert sum(r == rule for _, r in POSITIVES) >= 4, rule
-        assert sum(r == rule for _, r in NEGATIVES) >= 2, rule
-        # the batch trigger must let each rule's first keyword group through
-        assert all(any(k.startswith(w) for w in TRIGGER_WORDS) for k in RULE_KEYS[rule][0]), rule
 
 
-@pytest.mark.parametrize("text,rule", POSITIVES)
-def test_second_pass_keys_are_necessary(text, rule):
-    # RULE_KEYS may skip a rule's regex; it must never skip one that matches
-    squeezed = _DOUBLE_RE.sub(r"\1", normalize(text, offsets=False).text)
-    for _, name, pattern, keys in _ALL_RULES:
-        if pattern.search(squeezed):
-            assert all(any(k in squeezed for k in group) for group in keys), name
-
-
-def test_batch_finds_what_single_posts_find():
-    texts = [normalize(t, offsets=False).text for t, _ in POSITIVES + NEGATIVES]
-    assert find_intent_batch(texts) == [find_intent(t) for t in texts]
 
 
 def test_friend_reports_are_concern_rules():

@@ -11,10 +11,9 @@ from __future__ import annotations
 import pytest
 
 from classifiers.normalize import normalize
-from classifiers.patterns import (PLAIN_SCORE, RULE_KEYS, TRIGGER_WORDS, VICTIM_REPEATS, _DOUBLE_RE, find_intent,
-                                  find_intent_batch, tone)
+from classifiers.patterns import PLAIN_SCORE, VICTIM_REPEATS, tone
 from classifiers.types import PostInput
-from tests.classifiers.test_round_seven_patterns import hits, plain_rules
+from tests.classifiers.rule_tables import RuleTable, hits, plain_rules
 
 NEW_RULES = {
     "grievance_payback": "threat", "first_one_who": "threat", "kill_named_marked": "threat",
@@ -174,10 +173,6 @@ POSITIVES = [
 ]
 
 
-@pytest.mark.parametrize("text,rule", POSITIVES)
-def test_round_eight_positive(text, rule):
-    assert rule in plain_rules(text), [(h.rule, h.score, h.negated, h.quoted) for h in hits(text)]
-
 
 # harmless twins: (text, rule that must not fire plainly)
 NEGATIVES = [
@@ -268,37 +263,12 @@ NEGATIVES = [
     ("im not coming back to this restaurant, or ever ordering the fish again", "never_coming_back"),
 ]
 
-
-@pytest.mark.parametrize("text,rule", NEGATIVES)
-def test_round_eight_look_alike(text, rule):
-    assert rule not in plain_rules(text), [(h.rule, h.score, h.negated, h.quoted) for h in hits(text)]
+# the shared checks (found plainly, not by its twins, keys, batch) run in test_rule_tables.py
+TABLE = RuleTable('round eight', NEW_RULES, POSITIVES, NEGATIVES, min_positives=3, min_negatives=1)
 
 
-def test_every_new_rule_has_its_keys_category_and_paraphrases():
-    from classifiers.patterns import _ALL_RULES
-    cats = {rule: cat for cat, rule, _, _ in _ALL_RULES}
-    for rule, cat in NEW_RULES.items():
-        assert cats[rule] == cat and rule in RULE_KEYS
-        # the holdout7 post and at least three paraphrases of our own
-        assert sum(r == rule for _, r in POSITIVES) >= 3, rule
-        assert any(r == rule for _, r in NEGATIVES), rule
-        # the batch trigger must let each rule's first keyword group through
-        assert all(any(k.startswith(w) for w in TRIGGER_WORDS) for k in RULE_KEYS[rule][0]), rule
 
 
-@pytest.mark.parametrize("text,rule", POSITIVES)
-def test_round_eight_keys_are_necessary(text, rule):
-    # RULE_KEYS may skip a rule's regex; it must never skip one that matches
-    from classifiers.patterns import _ALL_RULES
-    squeezed = _DOUBLE_RE.sub(r"\1", normalize(text, offsets=False).text)
-    for _, name, pattern, keys in _ALL_RULES:
-        if pattern.search(squeezed):
-            assert all(any(k in squeezed for k in group) for group in keys), name
-
-
-def test_batch_finds_what_single_posts_find():
-    texts = [normalize(t, offsets=False).text for t, _ in POSITIVES + NEGATIVES]
-    assert find_intent_batch(texts) == [find_intent(t) for t in texts]
 
 
 def test_extortion_lines_a_victim_repeats_do_not_keep_the_threat_label():

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from classifiers.normalize import normalize
-from classifiers.patterns import PLAIN_SCORE, RULE_KEYS, VICTIM_REPEATS, _DOUBLE_RE, find_intent, find_intent_batch
+from classifiers.patterns import VICTIM_REPEATS
 from classifiers.types import PostInput
+from tests.classifiers.rule_tables import RuleTable
 
 NEW_RULES = {"tamper_food": "threat", "beat_until": "threat", "wont_make_it_to": "threat",
              "they_will_pay": "threat", "dated_plan": "self_harm",
@@ -16,14 +16,6 @@ NEW_RULES = {"tamper_food": "threat", "beat_until": "threat", "wont_make_it_to":
              "coordinated_exclusion": "bullying", "spread_rumor": "bullying", "mock_praise": "bullying",
              "humiliating_share": "bullying", "survival_warning": "threat", "head_banging": "self_harm",
              "sharp_in_skin": "self_harm", "into_the_water": "self_harm", "not_invited": "bullying"}
-
-
-def hits(text: str) -> list:
-    return find_intent(normalize(text, offsets=False).text)
-
-
-def plain_rules(text: str) -> set[str]:
-    return {h.rule for h in hits(text) if h.score >= PLAIN_SCORE}
 
 
 # (text, rule): each stated plainly, in the poster's own voice
@@ -104,10 +96,6 @@ POSITIVES = [
 ]
 
 
-@pytest.mark.parametrize("text,rule", POSITIVES)
-def test_round_seven_positive(text, rule):
-    assert rule in plain_rules(text), [(h.rule, h.score) for h in hits(text)]
-
 
 # look-alikes: (text, rule that must not fire plainly)
 NEGATIVES = [
@@ -152,34 +140,12 @@ NEGATIVES = [
     ("birthday party for a 5 year old, my little cousin, it was chaos", "mock_praise"),
 ]
 
-
-@pytest.mark.parametrize("text,rule", NEGATIVES)
-def test_round_seven_look_alike(text, rule):
-    assert rule not in plain_rules(text), [(h.rule, h.score, h.negated, h.quoted) for h in hits(text)]
+# the shared checks (found plainly, not by its twins, keys, batch) run in test_rule_tables.py
+TABLE = RuleTable('round seven', NEW_RULES, POSITIVES, NEGATIVES, min_positives=1, min_negatives=0, check_triggers=False)
 
 
-def test_every_new_rule_has_its_keys_and_category():
-    from classifiers.patterns import _ALL_RULES
-    cats = {rule: cat for cat, rule, _, _ in _ALL_RULES}
-    for rule, cat in NEW_RULES.items():
-        assert cats[rule] == cat and rule in RULE_KEYS
-        assert any(r == rule for _, r in POSITIVES), rule
 
 
-@pytest.mark.parametrize("text,rule", POSITIVES)
-def test_round_seven_keys_are_necessary(text, rule):
-    # RULE_KEYS may skip a rule's regex; it must never skip one that matches (test_patterns does
-    # the same for the older tables)
-    from classifiers.patterns import _ALL_RULES
-    squeezed = _DOUBLE_RE.sub(r"\1", normalize(text, offsets=False).text)
-    for _, name, pattern, keys in _ALL_RULES:
-        if pattern.search(squeezed):
-            assert all(any(k in squeezed for k in group) for group in keys), name
-
-
-def test_batch_finds_what_single_posts_find():
-    texts = [normalize(t, offsets=False).text for t, _ in POSITIVES + NEGATIVES]
-    assert find_intent_batch(texts) == [find_intent(t) for t in texts]
 
 
 def test_second_person_lines_a_victim_repeats_do_not_keep_the_threat_label():
