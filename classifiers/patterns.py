@@ -164,7 +164,10 @@ _JOKE_RULES = {"i_will_verb_you", "kill_you_imperative",
                "kill_named_marked", "kms_serious"}
 _AFFECTION = _c(r"\b(?:love (?:you|u|ya|her|him)|ily|ilysm|bestie|bff|heart|proud of (?:you|u)|jk|just kidding|"
                 r"kidding|rematch|hilarious|funny)\b")
-_AFFECTION_RULES = {"insult_you"}
+_AFFECTION_RULES = {"insult_you",
+                    # round nine: a slur between friends who say they love each other is still
+                    # shown to the models, not stated plainly
+                    "slur_at_peer"}
 # Rules whose negation test looks only at the few words just before the match: "i can't keep doing
 # this, i want it to be over" is ideation, whatever was negated earlier in the sentence.
 _NEAR_NEGATION = {"ideation", "eating_disorder", "self_injury", "exclusion", "insult_you", "goodbye_post",
@@ -1074,6 +1077,52 @@ SELF_HARM_RULES += (
         # (a song, a show: "she told me i want to die is her favorite song")
         r"(?![^\n]*\b(?:song|songs|lyrics?|movie|show|book|quote|line|meme|tiktok sound|sound|album)\b)")),
 )
+# --- round nine (pat9): bullying that names no insult word of the older rules -------------------
+# Written for kinds of post the shipped models ranked just under the bullying threshold on the dev
+# sets (holdout8's misses, read after its scoring), before holdout9 was scored; each is tested on
+# paraphrases of our own and harmless twins (tests/classifiers/test_round_nine_patterns.py) and
+# fires plainly on no seed or dev-set negative.
+# Slurs for gay, trans and disabled students, in the forms teens mask them with ("f*g"); racial
+# slurs are left to the models: their reclaimed, friendly use is the dialect check's concern.
+_SLUR = (r"(?:fag|faggot|fags|faggots|f\*g|f\*ggot|f\*\*|fgt|tranny|trannies|retard|retards|retarded|tard|"
+         r"dyke|maricon|marica|joto|viado|bicha|masisi)")
+# who the slur is aimed at: the reader, a "he" or "she", a named peer only with "is a" ("jake is a
+# f*g"; "this homework is retarded" is not aimed at a person)
+_PERSON_IS = (r"(?:you're|youre|you are|ur|u r|u|you|your|he's|hes|he is|she's|shes|she is|"
+              r"bro is|bro's|bros|this kid is|that kid is|this kid|that kid)")
+BULLYING_RULES += (
+    # a slur aimed at someone ("stop being a f*g victor", "bro is such a retard", "say it with me:
+    # maricon. tag him"); the poster about themself ("im such a f*g for this song") and a victim
+    # ("they called me a f*g") are not
+    ("slur_at_peer", _c(
+        # (not a report of it: "keeps calling you retarded", "call him a f*g")
+        rf"(?<!\bcalling )(?<!\bcalled )(?<!\bcall )(?<!\bcalls )\b{_PERSON_IS}\s+(?:(?:such|so|a|an|the|lowkey|literally|actually|fr|a total|a whole|the biggest|being|"
+        rf"acting like|lookin like|looking like|looks like|look like)\s+){{0,3}}{_SLUR}(?![\w*])|"
+        rf"\b[a-z]+ is (?:(?:such|so|literally|lowkey|actually|a total|the biggest)\s+)*an? {_SLUR}(?![\w*])|"
+        rf"\bstop (?:being|acting like) (?:such )?an? {_SLUR}(?![\w*])|"
+        rf"\b(?:say it (?:with|w|wit) me|(?:everyone|everybody|yall|y'all|let'?s all|we should all) call (?:him|her|them)(?: an?)?)"
+        rf"\s*[:,]?\s*{_SLUR}(?![\w*])|"
+        rf"\b{_SLUR}\s*[.!,]*\s*(?:tag|@) (?:him|her|them)\b")),
+    # classmates rated, ranked or tier-listed ("rate the new freshman's art 1-10 in the replies",
+    # "we ranked the ensemble by who'd be missed"); rating songs, food, a fit of one's own is not
+    ("rate_peer", _c(
+        r"\brate (?:her|him|them|(?:this|that|the new) (?:girl|boy|kid|guy|dude|freshman|transfer)(?:'s)?|[a-z]+'s)"
+        r"(?:\s+(?:\W*\w+\W*\s+){0,2}?)?\s*(?:1 ?- ?10|1 to 10|one to ten|out of 10|out of ten|on a scale)\b"
+        r"[^\n]{0,60}?\b(?:in the (?:replies|comments|gc|chat)|i'?ll start|ill go first|go)\b|"
+        r"\b(?:we |i |just |me and \w+ )?(?:ranked|rank|ranking|rated|rating|tier ?listed|made a tier ?list of)\s+"
+        r"(?:the|our|every|all the|everyone in|everybody in)\s+(?:\w+\s+)?(?:girls|boys|class|grade|team|ensemble|cast|band|"
+        r"squad|freshmen|sophomores|juniors|seniors|section|choir|gc)"
+        r"(?:\s+(?:in|from|on|of) (?:our|the|my) (?:grade|class|team|school|cast|band|gc|section))?\s+(?:by|from|on)\s+"
+        r"(?:their\s+)?(?:looks|face|faces|body|bodies|weight|hotness|attractiveness|ugliness|"
+        r"how (?:ugly|fat|annoying|weird|dumb|cringe|bad|poor|much (?:they'?d|they would|we'?d|we would) (?:be missed|miss them))|"
+        r"who'?d be missed|who would be missed|ugliest|dumbest|fattest|weirdest|most annoying)\b")),
+    # praise that mocks a trait ("so brave with ur body type", "so brave of you to audition with that
+    # voice"); mock_praise knew only bravery for wearing or posting something
+    ("brave_with_trait", _c(
+        r"\bso brave\b[^.!?\n]{0,50}?\b(?:with|knowing|given|having|considering)\s+(?:how\s+)?(?:that|ur|your|those|ya|u)\s+"
+        r"(?:body|body type|voice|face|weight|skin|acne|teeth|nose|hair|legs|size|forehead|laugh|accent|stutter)\b"
+        r"(?!\s+(?:journey|glow ?up|progress|transformation))")),
+)
 _INTL_RULES = frozenset({"es_kill_you", "pt_kill_you", "ht_kill_you", "jm_kill_you", "ng_kill_you",
                          "es_want_to_die", "pt_want_to_die", "ht_want_to_die", "jm_want_to_die", "ng_want_to_die"})
 _CONCERN_RULES = frozenset({"friend_took_pills", "friend_silent_after", "never_coming_back",
@@ -1151,7 +1200,9 @@ _NEGATION_INSIDE = {"suicidal_self", "harm_yourself_directive", "exclusion", "id
                      # round eight, second pass (pat8b)
                      "not_coming_to_talk", "spare_the_kind", "giving_away_farewell", "or_anywhere_after",
                      "stop_waking_up", "friend_goodbye_silent", "next_one_broken", "picked_a_date", "whole_bottle",
-                     "stop_for_good", "friend_wants_to_die"}
+                     "stop_for_good", "friend_wants_to_die",
+                     # round nine (pat9): "stop being a ..." is the insult, not a negation
+                     "slur_at_peer"}
 # "not joking", "no cap": intensifiers, not negations
 _NOT_A_NEGATION = _c(r"\b(?:not|i'm not|im not|i am not) (?:joking|kidding|playing|lying|even joking)\b|\bno (?:cap|lie|joke)\b|"
                      # round seven: "cant stop thinking about ending it" states the thought, it does
@@ -1271,9 +1322,12 @@ TRIGGER_WORDS = tuple(_DOUBLE_RE.sub(r"\1", w) for w in (
     "vest|nice to me|were nice|liked me|you like me|ly like me|ever like me|cared about me|care about me|a date|counting|bottle|prescription|closer|"
     "the date|my date|left every|left al the|love u all|love you all|love yal all|goodbye|me corte|me volvi|me estoy cortando|me sigo|volvi a cortarme|me lastime|"
     "anywhere|a plan|see what happens|abortion|std|herpes|lice|crabs|chlamydia|gonorrhea|hiv|syphilis|"
-    "scabies|worms"
+    "scabies|worms|"
+    # round nine (pat9)
+    "fag|f*g|f**|fgt|trany|trannies|retard|tard|sped|dyke|maricon|marica|joto|viado|bicha|masisi|rate|rank|rating|tier"
 ).split("|"))
-_TRIGGER = _c(r"\b(?:" + "|".join(TRIGGER_WORDS) + ")")
+# (escaped: "f*g" is a trigger word since round nine)
+_TRIGGER = _c(r"\b(?:" + "|".join(map(re.escape, TRIGGER_WORDS)) + ")")
 
 
 def _keys(*groups: str) -> tuple[tuple[str, ...], ...]:
@@ -1411,6 +1465,10 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "friend_goodbye_silent": _keys("answer|picking up|respond|phone|location|offline|left every|left all the", "goodbye|bye|love you"),
     "friend_plan_tonight": _keys("a plan"),
     "friend_wants_to_die": _keys("die|kill|not be alive|not be here|not wake up|disappear|not exist"),
+    # round nine (pat9)
+    "slur_at_peer": _keys("fag|f*g|f**|fgt|trany|trannies|retard|tard|sped|dyke|maricon|marica|joto|viado|bicha|masisi"),
+    "rate_peer": _keys("rate|rank|rating|tier"),
+    "brave_with_trait": _keys("brave"),
     "humiliating_share": _keys("sent|send|post|leak|drop|airdrop|forward|show|screenshot|shar|put|video|vid|clip|pic|"
                                "photo|who wants|made|making|make|start|creat|set up|fake"),
 }

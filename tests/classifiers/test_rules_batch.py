@@ -26,7 +26,7 @@ from classifiers.patterns import (_ALL_RULES, _BI, _DOUBLE_RE, _I_FORMS, _TRIGGE
 from classifiers.textscan import word_start
 from classifiers.pii import PiiDetector, find_pii, find_pii_batch
 from classifiers.types import Attachment, PostInput
-from tests.classifiers import test_helpseeking, test_impersonation, test_patterns, test_pii
+from tests.classifiers import test_helpseeking, test_impersonation, test_patterns, test_pii, test_rule_tables
 from tests.classifiers.test_pii import big_roster, fixture_roster
 
 # ------------------------------------------------------------------------------ the corpus
@@ -141,6 +141,8 @@ def _existing_tables() -> list[str]:
     out += list(test_helpseeking.HELP) + list(test_helpseeking.NOT_HELP)
     out += [c[0] for c in test_impersonation.CLAIMS] + [c[0] for c in test_impersonation.CLAIM_NEAR_MISSES]
     out += [a for a, _ in test_impersonation.DISTRICT_ACCOUNTS]
+    # every round's rule table (round seven on): a new round's rules reach this corpus with it
+    out += [t for table in test_rule_tables.TABLES for t, _ in table.positives + table.negatives]
     return [t for t in out if isinstance(t, str)]
 
 
