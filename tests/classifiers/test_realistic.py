@@ -40,6 +40,29 @@ def test_report_counts_recall_and_false_labels():
     assert [m["text"] for m in realistic.misses(labels, rows)] == ["b", "c"]
 
 
+def test_a_set_with_game_rows_is_read_and_reported(tmp_path):
+    # the seed files' negative kind "game" (written "gaming" by some writers) is accepted, so a
+    # seed file can be scored as it is; a set without such rows reports no "game" figure
+    path = tmp_path / "set.csv"
+    path.write_text("text,category,label,kind\n"
+                    "gg ez we destroyed them,none,0,gaming\n"
+                    "that boss fight killed me,none,0,game\n"
+                    "ur trash at this game lol,none,0,slang\n", encoding="utf-8")
+    rows = realistic.read(path)
+    assert [r.kind for r in rows] == ["game", "game", "slang"]
+    rep = realistic.report([["bullying"], [], []], rows)
+    assert rep["false_labels"]["game"]["n"] == 2 and rep["false_labels"]["game"]["rate"] == 0.5
+    assert "game" not in realistic.report([[]], rows[2:])["false_labels"]
+
+
+def test_an_unknown_negative_kind_names_file_line_and_key(tmp_path):
+    from classifiers.datasets import DataFileError
+    path = tmp_path / "set.csv"
+    path.write_text("text,category,label,kind\nhi,none,0,chatter\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"set\.csv:2: kind: expected one of help, .*game, got 'chatter'"):
+        realistic.read(path)
+
+
 @pytest.fixture(scope="module")
 def figures():
     from classifiers.textmodels import TextModels
