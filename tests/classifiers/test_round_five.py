@@ -305,7 +305,7 @@ def test_heads_only_save_writes_the_4bit_bank_and_kernel_rows_into_it(tmp_path):
         assert "knn_vectors" not in z.files
         assert z["knn_vectors4"].dtype == np.uint8 and z["knn_vectors4"].shape == (len(bank), 192)
         assert z["knn_scale"].dtype == z["knn_offset"].dtype == np.float32
-    assert (tmp_path / "heads.npz").stat().st_size < 4_500_000     # test_textmodels: the shipped bound
+    assert (tmp_path / "heads.npz").stat().st_size < 4_900_000     # test_textmodels: the shipped bound
     with np.load(tmp_path / KERNEL_FILE) as z:
         assert not [n for n in z.files if n.startswith("sv_")]
         for c in cats:

@@ -28,19 +28,19 @@ def test_shipped_model_files_load_without_pickle(category):
 
 
 def test_shipped_models_are_small():
-    # Every model file under 5 MB, heads.npz under 4.5 MB. heads.npz is mostly the seed posts'
+    # Every model file under 5 MB, heads.npz under 4.9 MB. heads.npz is mostly the seed posts'
     # vectors (the nearest-neighbour member's bank, the kernel member's support vectors by row):
     # round seven stores them at 4 bits a component (192 bytes a post plus a float32 scale;
     # classifiers.heads.quantize_rows4), 3.84 MB for round six's 14,650 posts where int8 made it
-    # 6.5 MB; round eight's 1,172 posts bring it to 4.08 MB. The bound catches a return to int8 or
-    # float16 rows (6.5 MB, 11 MB), and leaves room for about 2,000 more posts. kernel.npz holds
-    # row numbers into them (~90 KB).
+    # 6.5 MB; round eight's posts bring it to 4.08 MB, round nine's (2,360) to 4.53 MB. The bound
+    # catches a return to int8 or float16 rows (6.5 MB, 11 MB), and leaves room for about 1,800
+    # more posts under the 5 MB every file must stay under. kernel.npz holds row numbers into them.
     models = default_model_dir()
     sizes = {p.name: p.stat().st_size for p in models.glob("*.npz")}
     with np.load(models / "heads.npz") as z:
         assert z["knn_vectors4"].dtype == np.uint8
     assert all(size < 5_000_000 for size in sizes.values()), sizes
-    assert sizes["heads.npz"] < 4_500_000, sizes
+    assert sizes["heads.npz"] < 4_900_000, sizes
     assert sizes.get("kernel.npz", 0) < 500_000
 
 
