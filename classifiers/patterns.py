@@ -48,6 +48,19 @@ letters "if u find them", giving things away with a farewell, Spanish and Portug
 a friend's goodbye and silence, plan for tonight, or wish to die, reported; a sexual or medical
 rumour to pass on. Two reading fixes come with them: in a threat, a negation inside an "if" clause
 belongs to the condition (_NEGATED_CONDITION), and "i told myself", "if my ex posts" are no reports.
+
+Round nine ("round nine (pat9)", then "round nine, second pass (pat9b)") adds bullying that names no
+insult word of the older rules (a slur aimed at a peer, classmates rated or ranked, praise that mocks
+a trait), then the kinds holdout9's misses showed (read after its one scoring): "shoot up" a class
+named with a word or two, harm turned from oneself to others, a warning to skip a named event,
+knowing someone's address or schedule and coming, a sibling named to a reporter, arson with people
+inside, following someone to their car, pills crushed into a drink, a fight with an injury promised;
+"wanna be dead", "deciding if tonight's the night", an earnest overdose question, a plan and
+"nobody's gonna miss", "dont text me tmrw, or ever", skipping meals until fainting; a friend who
+barely eats and fainted, or gives things away after saying they'd disappear; "jump off the bridge",
+stereotype jabs, calls to pile on, "no wonder u so dumb", polls and low ratings of a peer, "short
+bus", offering a video of someone's bad moment. Each round's rule table is tested once by
+tests/classifiers/test_rule_tables.py.
 """
 from __future__ import annotations
 
@@ -95,7 +108,10 @@ def squeeze(text: str) -> tuple[str, list[int], list[int]]:
 VICTIM_REPEATS = frozenset({"extortion", "leakage", "i_know_where_you_live", "wont_make_it_to",
                             "survival_warning",
                             # round eight: the extortion a victim asks about
-                            "extortion_deadline", "exposure_ultimatum"})
+                            "extortion_deadline", "exposure_ultimatum",
+                            # round nine (pat9c): "the whole school gonna see ur nudes if u tell" is what a
+                            # victim repeats when asking for help
+                            "exposure_if_tell"})
 PLAIN_SCORE = 0.97        # an explicit first-person statement: over every shipped threshold
 QUOTED_SCORE = 0.35       # reported speech: visible in scores, normally under the thresholds
 NEGATED_DAMP = 0.5        # the model score is halved when the only intent phrases are negated/quoted
@@ -178,7 +194,10 @@ _NEAR_NEGATION = {"ideation", "eating_disorder", "self_injury", "exclusion", "in
                   # round eight, second pass (pat8b): "dont think ill be at practice monday. or anywhere ..."
                   "stop_waking_up", "giving_away_farewell", "or_anywhere_after", "whole_bottle", "picked_a_date",
                   # round nine, second pass (pat9b): "he didnt get sent here cause hes bad ... short bus energy"
-                  "short_bus"}
+                  "short_bus",
+                  # round nine, third pass (pat9c): the match starts at "gave"; "he said he wont be around
+                  # ... and gave me his hoodie" holds its sign, not a negation of the giving
+                  "friend_gave_away"}
 _JOKE_VERBS = _c(r"\b(?:kill|murder|strangle|choke|unalive)\b")
 
 _SELF_VERB = (r"(?:kill|k1ll|end|hurt|cut|harm|hang|shoot|stab|starve|drown|off|unalive|burn|poison)")
@@ -223,7 +242,9 @@ THREAT_RULES: tuple[tuple[str, re.Pattern], ...] = (
     # not a witness's fear for the one picked on ("how do i report it without him getting jumped
     # after"; round seven, holdout7 read after its scoring): "without" before the subject
     ("getting_jumped", _c(
-        r"\b(?<!\bwithout )(?!i\b|im\b|i'm\b|me\b|i am\b)\w+(?:'s|'re)?\s+(?:is |are |'s |s |re )?"
+        # (not the poster's own: "one of the videos is my little cousin getting jumped"; round nine)
+        r"\b(?<!\bwithout )(?<!\bmy )(?<!\bmy little )(?<!\bmy lil )(?<!\bmy big )(?<!\bmy baby )"
+        r"(?!i\b|im\b|i'm\b|me\b|i am\b)\w+(?:'s|'re)?\s+(?:is |are |'s |s |re )?"
         r"(?:getting|gonna get|going to get|about to get|will get|gets|finna get|bout to get)\s+"
         rf"(?:(?:his|her|their|your|ur|the) {_BODY} (?:smashed|bashed|kicked|beat|caved|broken|knocked)|"
         r"jumped|shot|stabbed|hurt|beat up|beaten up|smoked|bodied|killed|murdered|shanked|merked|"
@@ -1060,9 +1081,10 @@ SELF_HARM_RULES += (
     # tonight, "keeps saying 'i wish i could just not wake up'", a brother who "wants to die"
     ("friend_goodbye_silent", _c(
         r"\b(?:posted|wrote|texted|sent|said|put)\s+['\"]?\s*(?:goodbye|bye|goodbye to|love you) (?:everyone|everybody|all|guys|"
-        r"yall|y'all|world|all of (?:you|u))\b[^\n]{0,80}?\b(?:not answering|isn't answering|isnt answering|won't answer|"
+        r"yall|y'all|world|all of (?:you|u)|forever)\b[^\n]{0,80}?\b(?:not answering|isn't answering|isnt answering|won't answer|"
         r"wont answer|stopped answering|not picking up|not responding|isnt responding|isn't responding|stopped responding|"
-        r"phone (?:is )?off|location (?:is )?off|went offline|left (?:every|all the) (?:gc|group))\b" + _ALREADY_TOLD +
+        r"phone (?:is )?off|location (?:is )?off|went offline|left (?:every|all the) (?:gc|group)|logged off|logged out|"
+        r"deleted (?:her|his|their) (?:account|acc|acct))\b" + _ALREADY_TOLD +
         r"(?![^\n]*\b(?:plane|flight|trip|vacation|camp|lol|lmao|haha|asleep|sleeping|phone died|battery)\b)")),
     ("friend_plan_tonight", _c(
         r"\b(?:he|she|they|my friend|someone|somebody)\s+(?:(?:in|on|from) (?:our|my|the) (?:\w+\s+){0,2}?)?(?:just\s+)?"
@@ -1134,7 +1156,9 @@ _CONCERN_RULES = frozenset({"friend_took_pills", "friend_silent_after", "never_c
                             # round eight, second pass (pat8b)
                             "friend_goodbye_silent", "friend_plan_tonight", "friend_wants_to_die",
                             # round nine, second pass (pat9b)
-                            "friend_not_eating_fainted", "friend_gave_away"})
+                            "friend_not_eating_fainted", "friend_gave_away",
+                            # round nine, third pass (pat9c)
+                            "friend_says_better_off", "friend_wants_to_die_es"})
 # the marks of real intent some rules need somewhere in the post (squeezed text, like the rules)
 _INTENT_MARK = (r"dead serious|(?:i have|i got|got) the stuff to do it|deadass|dead ass|not playing|i'?m not playing|im not playing|no cap|on god|fr fr|"
                 r"(?:don't|dont|do not) tell (?:nobody|anyone|no one|noone|anybody)|"
@@ -1300,10 +1324,12 @@ SELF_HARM_RULES += (
         r"won't eat|wont eat|skips? (?:every )?meals?|lives on)\b[^\n]{0,100}?\b(?:fainted|passed out|blacked out|collapsed)\b")),
     # a friend giving things away (_NEEDS_MARK: a statement of going, "disappear", "much longer")
     ("friend_gave_away", _c(
-        r"\b(?:she|he|they|my (?:\w+\s+)?(?:friend|bff|bestie|cousin|sister|sis|brother|bro))\b[^.!?\n]{0,80}?"
+        # (whoever the subject is: "devin gave away all his shoes"; the owner "his", "her", "their"
+        # makes it about someone else, and _NEEDS_MARK asks for a sign of leaving)
         r"\b(?:giving away|gave away|giving|gave|handed)\s+(?:me\s+|us\s+|away\s+)?"
         r"(?:all\s+)?(?:of\s+)?(?:his|her|their)\s+(?:\w+\s+)?(?:stuff|things|hoodie|jacket|games|switch|console|clothes|"
-        r"jersey|shoes|books|art|sketchbook|plants|cat|dog|phone|headphones|ring|necklace|guitar)\b")),
+        r"jersey|shoes|books|art|sketchbook|plants|cat|dog|phone|headphones|ring|necklace|guitar|bike|dirt bike|truck|"
+        r"skateboard|board|xbox|ps5|playstation|collection|cards|rifle|bow)\b")),
 )
 BULLYING_RULES += (
     # "do everybody a favor and jump off the mill bridge"
@@ -1359,6 +1385,9 @@ _NEEDS_MARK.update({
     "skip_event_warning": _c(r"\b(?:surprise|seriously|not gonna explain|im not gonna explain|trust me|you'?ve been warned|"
                              r"ur warned|just saying|dont ask|don't ask|not (?:in|on) the program|remember (?:i|this)|"
                              r"you'?ll see|u'?ll see|for ur own good|for your own good|"
+                             # round nine (pat9c): "if ur actually my friend ... just dont. ill explain after"
+                             r"just (?:don'?t|dont)|i'?ll explain|ill explain|explain (?:later|after)|"
+                             r"if (?:ur|you'?re|youre|u r) (?:actually |really |truly )?my (?:friend|homie|bro)|"
                              + _INTENT_MARK + r")\b"),
     "knows_whereabouts": _c(r"\b(?:catching|catch|coming to|pull up|pulling up|wait for|waiting for|following|follow|"
                             r"(?:not|isnt|isn't|aint) (?:to|for) (?:talk|chat)|walks? home|alone|see what happens|"
@@ -1370,10 +1399,145 @@ _NEEDS_MARK.update({
     "friend_gave_away": _c(r"\b(?:disappear|much longer|not gonna be (?:a problem|around|here)|"
                            r"(?:won'?t|wont) need (?:it|them|this|that|these|those|em)|"
                            r"gone by|goodbye|said bye|not be around|won'?t be around|wasn'?t laughing|wasnt laughing|"
-                           r"last time|for good|want to die|wants to die|wanna die)\b"),
+                           r"last time|for good|want to die|wants to die|wanna die|"
+                           # round nine (pat9c)
+                           r"other side|whats the point|what's the point|no point|better off without|for free)\b"),
     "offer_the_video": _c(r"\b(?:throw up|threw up|throwing up|puke|puked|puking|vomit\w*|cry|cried|crying|fall|fell|falling|"
                           r"trip|tripped|pee|peed|faint|fainted|naked|changing|slapped|getting slapped|jumped|getting jumped|"
                           r"beat up|pantsed|sharted|shit)\b"),
+})
+
+# --- round nine, third pass (pat9c): kinds holdout10's misses showed (read after its one scoring) ---
+# Classic warning signs a threat assessment names, in the phrasings holdout10's writers used: a bus
+# or a day to avoid, "everyone learns my name", a weapon to school in Portuguese or Spanish, "make
+# sure he never plays again", matches after a wish to burn, a target alone and a way in, extortion
+# on the condition of telling; a goodbye "for real this time" and forgiveness asked for everything,
+# "not coming back" with someone to look after. Tested like the passes before
+# (tests/classifiers/test_round_nine_third_pass_patterns.py).
+THREAT_RULES += (
+    ("dont_ride_warning", _c(
+        r"(?<!\bi )(?<!\bim )(?<!\bi'm )(?<!\bwe )"
+        r"\b(?:don't|dont|do not|better not|shouldn'?t|shouldnt)\s+(?:ride|take|get on|be on|sit on)\s+(?:the\s+)?"
+        r"(?:late\s+|early\s+)?bus\s*(?:#\s*)?\d*\s+(?:tomorrow|tmrw|tmr|monday|tuesday|wednesday|thursday|friday|this week|"
+        r"next week|on \w+day)\b"
+        r"(?![^\n]*\b(?:cancel\w*|late|broken|broke down|field trip|detour|snow|strike|no school|half day|sub driver|"
+        r"construction|moved|new route|lol|jk)\b)")),
+    ("learns_my_name", _c(
+        r"\b(?:everyone|everybody|the whole school|this whole school|yall|y'all|the world|they all|all of (?:them|yall|you))\s+"
+        r"(?:\w+\s+){0,3}?(?:(?:will|gonna|going to|is gonna|are gonna|'ll)\s+(?:\w+\s+)?(?:know|learn|remember)|"
+        r"(?:finally\s+)?learns?|knows?)\s+my name\b"
+        r"(?![^\n]*\b(?:famous|music|mixtape|album|song|art|rap|game|film|movie|book|channel|youtube|tiktok|followers|drafted|"
+        r"nba|nfl|star|signed|record|business|brand|streams?|valedictorian|graduat\w*|college)\b)")),
+    ("weapon_to_school_intl", _c(
+        r"\b(?:to|tou|estou|vou|eu vou)\s+(?:levando|levar|trazendo|trazer)\s+(?:a |o |uma |um |minha |meu )?(?:\w+\s+){0,3}?"
+        r"(?:arma|faca|canivete|revolver|pistola|oitao|facao)\b[^.!?\n]{0,40}?\b(?:pra|para|na|no) (?:escola|colegio)\b|"
+        r"\b(?:llevo|traigo|voy a llevar|voy a traer|llevare|traere)\s+(?:la |el |una |un |mi )?(?:\w+\s+){0,3}?"
+        r"(?:pistola|cuchillo|navaja|arma|machete|fierro)\b[^.!?\n]{0,40}?\b(?:a la escuela|al colegio|a clase|a la prepa|a la secundaria)\b|"
+        r"\b(?:traigo|llevo|voy a traer|voy a llevar|trazendo|levando|to levando|vou levar|bringing|bring|im bringing)\s+"
+        r"(?:algo|something|smth|uma coisa|una cosa)\s+(?:que|that|to)\s+(?:\w+\s+){0,3}?(?:callar|calar|shut (?:them|him|her|yall|you all|u) up)\s+"
+        r"(?:para siempre|pra sempre|for good|forever|permanently)\b")),
+    ("make_sure_harm", _c(
+        r"\b(?:make sure|making sure|gonna make sure|imma make sure|i'?ll make sure)\s+(?:he|she|they|\w+)\s+"
+        r"(?:never|can'?t|cant|won'?t|wont)\s+(?:plays?|walks?|dances?|runs?|wrestles?|skates?|throws?|pitch(?:es)?|sings?|"
+        r"talks?)\s+(?:again|another)\b|"
+        r"\b(?:gonna|going to|imma|ima|i'?ll|ill)\s+make sure\s+(?:she|he|they|the (?:bus|car|van))\s+(?:wrecks?|crash(?:es)?|flips?)\b")),
+    ("matches_after_burn", _c(
+        # (a building or people to burn: "bonfire", "candles" are not)
+        r"(?:\b(?:barn|house|school|gym|building|band room|room|car|trailer|church|locker room|auditorium|office|home|place|dorm)\s+"
+        r"(?:\w+\s+){0,3}?(?:burns?|burn down|burns down|go up in flames|goes up in flames|on fire)\b|"
+        r"\b(?:burns?|burn down|burns down|go up in flames|goes up in flames|on fire)\s+with\s+(?:yall|y'all|them|him|her|everyone|"
+        r"all of (?:them|yall|you))\s+in\s+(?:it|there)\b|"
+        r"\b(?:burns?|go up in flames|goes up in flames)\b[^\n]{0,20}?\bwith\s+(?:yall|y'all|them|him|her|everyone|all of (?:them|yall|you))"
+        r"\s+in\s+(?:it|there)\b)"
+        r"[^\n]{0,60}?\b(?:guess who (?:has|got)|i (?:have|got)|i still (?:have|got)|got)\s+(?:the|a|my)\s+(?:matches|lighter|gas|gas can)\b")),
+    ("alone_and_access", _c(
+        r"(?<!\bmy mom )(?<!\bmy dad )(?<!\bmy mother )(?<!\bmy father )(?<!\bmy sister )(?<!\bmy brother )(?<!\bmy grandma )"
+        r"(?<!\bmy aunt )(?<!\bmy uncle )(?<!\bmy parents )(?<!\bhe lives )(?<!\bshe lives )"
+        r"\b(?:closes|works|locks up|opens|is|stays|walks home)\s+alone\b[^\n]{0,80}?"
+        r"\bi\s+(?:still\s+)?(?:know|have|got)\s+(?:the|a)\s+(?:\w+\s+){0,2}?(?:code|key|keys|combo)\b"
+        r"(?!\s+(?:to get in|to feed|to let|to water|to check|for emergencies|in case))")),
+    ("which_day_warning", _c(
+        r"\bwhich day (?:not to|to not|to stay home from|to skip|to stay away from)\s+(?:come to |go to |be at |come |go )?"
+        r"(?:school|class|campus)\b(?!\s*\?)(?![^\n]*\b(?:snow|holiday|break|vacation|workday|half day|early release|"
+        r"schedule)\b)")),
+    ("exposure_if_tell", _c(
+        r"\b(?:whole school|everyone|everybody|the school|yall|y'all|ur mom|your mom|ur parents|your parents|ur dad|your dad)\s+"
+        r"(?:\w+\s+)?(?:gonna|going to|will|'ll|is gonna|are gonna)\s+see\s+(?:ur|your)\s+(?:nudes|pics|pictures|videos?|vids?)\s+"
+        r"if\s+(?:u|you)\s+(?:tell|report|snitch|say)\b")),
+)
+SELF_HARM_RULES += (
+    ("goodbye_for_real", _c(
+        r"\b(?:adios|bye|goodbye|tchau|orevwa)\s+(?:a todos|everyone|to everyone|everybody|a tudo mundo|tout moun|world)\W+"
+        r"(?:de verdad|for real|fr|this time|esta vez|dessa vez|pou tout bon|no me busquen|dont look for me|don'?t look for me|"
+        r"dont come looking)\b"
+        r"(?![^\n]*\b(?:sleep|bed|goodnight|gn|nap|lol|lmao|see (?:you|u|yall|y'all) (?:tomorrow|tmrw|later|monday)|"
+        r"logging off|off to)\b)|"
+        r"\b(?:perdoname|perdoa-?me|perdoa me|forgive me)\s+(?:por todo|for everything|por tudo)\b"
+        r"(?![^\n]*\b(?:lol|lmao|i was tired|said in|last night)\b)")),
+    ("not_coming_back_care", _c(
+        r"\b(?:not|never|aint|ain't)\s+(?:coming|comin)\s+back\b"
+        r"(?!\s+(?:til|till|until|for|from|to|after|before|in|tonight|tomorrow|home|lol|here|there|again until))"
+        r"[^\n]{0,60}?\b(?:take care of|look after|feed)\s+(?!my\s+(?:plants|fish)\b)\w+")),
+)
+THREAT_RULES += (
+    # "remember i told yall i was gonna do somethin big before christmas break. i wasnt lying"
+    ("something_big_leak", _c(
+        r"\b(?:i'?m|im|i was|i|imma|ima|we|we're|were)\s+(?:gonna|going to|gon|finna|about to)\s+do\s+"
+        r"(?:something|somethin|smth|sumn)\s+big\b"
+        r"(?![^\n]*\b(?:surprise|promposal|proposal|party|announcement|reveal|gift|birthday|bday|concert|show|performance)\b)"
+        r"(?!\s+(?:for|with)\s+(?:her|his|my|our|the|their)\s+(?:birthday|bday|party|project|anniversary|proposal|promposal))"
+        r"[^\n]{0,60}?\b(?:before|at|on|after|this|next)\s+(?:christmas|break|school|monday|tuesday|wednesday|thursday|friday|"
+        r"the \w+|winter|spring|graduation|prom|finals)\b")),
+    # "im smashin his face in with a fence post"
+    ("smash_face_in", _c(
+        r"\b(?:i'?m|im|imma|ima|i'?ll|ill|gonna|finna|i will|i'?m gonna|im gonna|i'?m finna|im finna)\s+(?:\w+\s+)?"
+        r"(?:smash|smashin|smashing|bash|bashin|bashing|cave|cavin|caving|kick|kickin|kicking|knock|knockin|knocking)\s+"
+        r"(?:his|her|their|ur|your|yo|that \w+'s)\s+(?:face|head|skull|teeth)\s+in\b")),
+)
+SELF_HARM_RULES += (
+    # "deleted all my pics off snap. wont need em where im goin"
+    ("where_im_going", _c(
+        r"\b(?:won'?t|wont|will not|not gonna|don'?t|dont)\s+need\s+(?:it|them|em|this|that|these|those|any of (?:it|this|them))\s+"
+        r"where\s+(?:i'?m|im|i am)\s+(?:going|goin|headed)\b")),
+    # eating little, guilt, then exercise or skipping as punishment
+    ("food_guilt_punish", _c(
+        r"\b(?:ate|had)\s+(?:only\s+|just\s+)?(?:1|one|a single|half (?:a|an)|two|2|a few)\s+(?:crackers?|apples?|bites?|grapes?|"
+        r"almonds?|carrots?|rice cakes?|slices? of \w+|pieces? of \w+)\b[^\n]{0,60}?\b(?:guilty|disgusting|gross|fat)\b"
+        r"[^\n]{0,60}?\b(?:situps|sit ups|crunches|laps|miles|burpees|jumping jacks|purged|threw up|puked|workout|worked out)\b|"
+        r"\b(?:skipped|skip|skipping)\s+(?:lunch|dinner|breakfast|meals)\b[^\n]{0,80}?\b(?:punishment|punish(?:ing)? myself)\s+for\s+"
+        r"(?:(?:the|eating|that|all the|those)\s+(?:\w+\s+)?(?:pizza|food|cake|burger|fries|snacks?|cookies?|candy|chips|ice cream|"
+        r"dessert|donuts?|brownies?|cupcakes?)|what i ate|everything i ate)\b")),
+    # "tao muon chet" (Vietnamese), "n ka kre vive" / "n kre mori" (Cabo Verdean Kriolu)
+    ("vi_kea_want_to_die", _c(
+        r"\b(?:tao|toi|em|minh|con)\s+(?:muon|mun)\s+chet\b|\b(?:n|nha|mi)\s+ka\s+(?:kre|kere)\s+(?:vive|vivi)\b|"
+        r"\b(?:n|mi)\s+(?:kre|kere)\s+mori\b")),
+)
+SELF_HARM_RULES += (
+    # a friend's danger reported (_CONCERN_RULES): "my bf keeps saying 'ud be better off without me'";
+    # "mi hermanito ... dice que se quiere matar"
+    ("friend_says_better_off", _c(
+        r"\b(?:he|she|they|my (?:\w+\s+)?(?:friend|bf|gf|boyfriend|girlfriend|bestie|brother|sister|cousin|bro|sis))\s+"
+        r"(?:\w+\s+)?(?:keeps saying|keep saying|said|says|told me|been saying|keeps sayin|keep sayin)\b[^\n]{0,30}?"
+        r"\b(?:(?:ud|you'?d|u'?d|everyone'?d|everyone would|you would|u would|yall would|y'all would) be better off without "
+        r"(?:me|him|her)|(?:i|he|she) (?:wont|won'?t) be (?:around|here) (?:for|by|much longer|anymore)|"
+        r"(?:whats|what's|wats) the point(?:\s+of\s+(?:anything|life|living|it all|trying|being here|going on|waking up|me))?"
+        r"(?!\s+of\b))\b" + _ALREADY_TOLD +
+        # (a move, a trip or an exchange is the reason, not a danger)
+        r"(?![^\n]*\b(?:moving|move|moved|transfer\w*|vacation|trip|exchange|abroad|camp|deployed|military|college)\b)" +
+        # (as friend_wants_to_die: a post that asks only how to talk to them is labelled help in holdout)
+        r"(?![^\n]*\bhow (?:do|can|should) i (?:talk to|help) (?:him|her|them)\b)")),
+    ("friend_wants_to_die_es", _c(
+        r"\b(?:mi|my)\s+(?:hermanito|hermanita|hermano|hermana|amigo|amiga|primo|prima|bro|brother|sister|novio|novia)\b"
+        r"[^\n]{0,40}?\b(?:dice|dijo|says|said|me dijo)\s+que\s+se\s+(?:quiere|va a)\s+(?:matar|morir|suicidar)\b")),
+)
+_NEEDS_MARK.update({
+    "learns_my_name": _c(r"\b(?:monday|tuesday|wednesday|thursday|friday|tomorrow|tmrw|the day|got my hands on|something|"
+                         r"at this school|this school|not joking|remember this|" + _INTENT_MARK + r")\b"),
+    "goodbye_for_real": _c(r"\b(?:de verdad|de verdade|dessa vez|for real|this time|esta vez|no me busquen|look for me|deleting|tonight|te quiero|"
+                           r"love you all|love yall|sorry|bye)\b"),
+    "make_sure_harm": _c(r"\b(?:knees?|legs?|arms?|hands?|ankles?|break|broken|snap|shatter|bus|car|van|wreck\w*|crash\w*)\b"),
+    "something_big_leak": _c(r"\b(?:wasn'?t lying|wasnt lying|not lying|not joking|wasnt joking|wasn'?t joking|remember|"
+                             r"i told (?:yall|y'all|you|u|everyone))\b"),
 })
 # a grievance over food or drink: the statement after it is hyperbole ("my sister ate my
 # leftover chinese food. she not making it to christmas"); searched in the whole post
@@ -1419,10 +1583,15 @@ _NEGATION_INSIDE = {"suicidal_self", "harm_yourself_directive", "exclusion", "id
                      "slur_at_peer",
                      # round nine, second pass (pat9b): rules whose own words hold a "not", "dont", "nobody"
                      "to_not_exist", "plan_nobody_miss", "dont_text_or_ever", "kms_real_one", "skip_event_warning",
-                     "to_them_not_me", "friend_gave_away", "no_wonder_you", "friend_not_eating_fainted",
-                     "skip_meals_faint", "praise_for_someone_who"}
+                     "to_them_not_me", "no_wonder_you", "friend_not_eating_fainted",
+                     "skip_meals_faint", "praise_for_someone_who",
+                     # round nine, third pass (pat9c)
+                     "dont_ride_warning", "make_sure_harm", "which_day_warning", "not_coming_back_care", "where_im_going",
+                     "friend_says_better_off"}
 # "not joking", "no cap": intensifiers, not negations
 _NOT_A_NEGATION = _c(r"\b(?:not|i'm not|im not|i am not) (?:joking|kidding|playing|lying|even joking)\b|\bno (?:cap|lie|joke)\b|"
+                     # round nine (pat9c): "dont make me bring the machete ... to school" states the threat
+                     r"\b(?:don't|dont|do not) make me\b|"
                      # round seven: "cant stop thinking about ending it" states the thought, it does
                      # not deny it (holdout4, holdout6: 2 self-harm posts negated away)
                      r"\b(?:can't|cant|cannot|can not|couldn't|couldnt) stop (?:thinking|wanting|imagining|picturing)\b|"
@@ -1437,7 +1606,7 @@ _NEGATED_CONDITION = _c(r"\bif (?:i|u|you|he|she|they|we) (?:don't|dont|do not|d
                         r"(?:make|get|win|pass|go|come|stop|answer|pay|give|delete|take)\b")
 _REPORT = _c(
     r"\b(?:said|says|say(?! (?:that|it|something|anything|sum|one more|another)\b)|saying|told(?! myself\b)|tells(?! myself\b)|wrote|writes|"
-    r"posted|posts|texted|texts|quote|quoted|"
+    r"posted|posts|texted|texts|quote|quoted|sent me|"
     r"lyrics?|song|sings?|sang|character|movie|book|talking about|talked about|heard|rumou?rs?)\b")
 _CLAUSE_BREAK = _c(r"[.;!?\n]|\b(?:but|and then|although|though)\b|"
                    # round seven: "he better not show up or im putting him in the hospital": the
@@ -1494,7 +1663,7 @@ _REPORT_SPEECH = _c(r"\b(?:said|says|say|saying|told me|tells me|quote|quoted|ly
 
 _OWN_OR_IF = _c(r"(?:\bi|\bi've|\bive|\bi have|\bif \w+|\bwhen \w+|\bi just|\bi already|"
                 # round eight, second pass (pat8b): "if my ex posts one more thing about me i'll ..."
-                r"\b(?:if|when) (?:my|his|her|the|that|this|ur|your) \w+|"
+                r"\b(?:if|when) (?:my|his|her|the|that|this|ur|your) \w+(?: \w+)?|"
                 # round seven: "if she keeps talking about me im ..." is a condition, not a report
                 r"\b(?:if|when) \w+ (?:keeps|keep|starts|start|ever|even))\s+$")
 
@@ -1544,7 +1713,7 @@ TRIGGER_WORDS = tuple(_DOUBLE_RE.sub(r"\1", w) for w in (
     # round nine (pat9)
     "fag|f*g|f**|fgt|trany|trannies|retard|tard|sped|dyke|maricon|marica|joto|viado|bicha|masisi|rate|rank|rating|tier|"
     # round nine, second pass (pat9b)
-    "shoot|myself|skip|come to|stay away|go to|stay home|show up|sit out|funeral|casket|coffin|grave|headstone|head|face|skull|bleed|know|brother|sister|bro|sis|cousin|sibling|burn|torch|fire|light|follow|pil|meds|xanax|aderal|laxativ|benadryl|ambien|oxy|perc|meet me|dead|the night|the day|real|od|overdose|o.d|die|kil|nobody|ever|again|after that|to not|didn't eat|didnt eat|haven't eaten|havent eaten|faint|pased out|blacked out|colapsed|giving|gave|handed|jump off|dive off|for a|everyone|everybody|yal|y'al|guys|no wonder|vot|pol|nominated|giving|for somebody|for someone|short bus|video|vid|clip|pic|recording|mad at me|realest|the best|ip|address|addy|schedule|route|appointment|shift|bus stop|walk"
+    "shoot|myself|skip|come to|stay away|go to|stay home|show up|sit out|funeral|casket|coffin|grave|headstone|head|face|skull|bleed|know|brother|sister|bro|sis|cousin|sibling|burn|torch|fire|light|follow|pil|meds|xanax|aderal|laxativ|benadryl|ambien|oxy|perc|meet me|dead|the night|the day|real|od|overdose|o.d|die|kil|nobody|ever|again|after that|to not|didn't eat|didnt eat|haven't eaten|havent eaten|faint|pased out|blacked out|colapsed|giving|gave|handed|jump off|dive off|for a|everyone|everybody|yal|y'al|guys|no wonder|vot|pol|nominated|giving|for somebody|for someone|short bus|video|vid|clip|pic|recording|mad at me|realest|the best|ip|address|addy|schedule|route|appointment|shift|bus stop|walk|bus|my name|escola|colegio|escuela|clase|prepa|secundaria|para siempre|pra sempre|for good|forever|permanently|make sure|making sure|matches|lighter|gas|alone|which day|nudes|pics|pictures|adios|bye|goodbye|tchau|orevwa|perdoname|perdoa|forgive me|coming back|comin back|big|where|guilty|disgusting|gros|punish|chet|vive|vivi|mori|better off|wont be|won't be|point|matar|morir|suicidar|loged|teeth|fat"
 ).split("|"))
 # (escaped: "f*g" is a trigger word since round nine)
 _TRIGGER = _c(r"\b(?:" + "|".join(map(re.escape, TRIGGER_WORDS)) + ")")
@@ -1683,9 +1852,28 @@ RULE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "stop_for_good": _keys("stop", "for good|forever|permanently"),
     "or_anywhere_after": _keys("anywhere"),
     "stop_waking_up": _keys("die|kill myself", "waking up|being alive|living|being here|wake up"),
-    "friend_goodbye_silent": _keys("answer|picking up|respond|phone|location|offline|left every|left all the", "goodbye|bye|love you"),
+    "friend_goodbye_silent": _keys("answer|picking up|respond|phone|location|offline|left every|left all the|loged|deleted",
+                                   "goodbye|bye|love you"),
     "friend_plan_tonight": _keys("a plan"),
     "friend_wants_to_die": _keys("die|kill|not be alive|not be here|not wake up|disappear|not exist"),
+    # round nine, third pass (pat9c)
+    "dont_ride_warning": _keys("bus"),
+    "learns_my_name": _keys("my name"),
+    "weapon_to_school_intl": _keys("escola|colegio|escuela|clase|prepa|secundaria|para siempre|pra sempre|for good|forever|permanently"),
+    "make_sure_harm": _keys("make sure|making sure"),
+    "matches_after_burn": _keys("matches|lighter|gas"),
+    "alone_and_access": _keys("alone", "code|key|combo"),
+    "which_day_warning": _keys("which day"),
+    "exposure_if_tell": _keys("nudes|pics|pictures|video|vid", "if u|if you"),
+    "goodbye_for_real": _keys("adios|bye|goodbye|tchau|orevwa|perdoname|perdoa|forgive me"),
+    "not_coming_back_care": _keys("coming back|comin back"),
+    "something_big_leak": _keys("big"),
+    "smash_face_in": _keys("face|head|skull|teth", " in"),
+    "where_im_going": _keys("where"),
+    "food_guilt_punish": _keys("guilty|disgusting|gros|fat|punish"),
+    "vi_kea_want_to_die": _keys("chet|vive|vivi|mori"),
+    "friend_says_better_off": _keys("better off|wont be|won't be|point"),
+    "friend_wants_to_die_es": _keys("matar|morir|suicidar"),
     # round nine, second pass (pat9b)
     "shoot_up_named_place": _keys("shoot"),
     "to_them_not_me": _keys("myself", "them|him|her|those|yall|you all|everyone|everybody|the"),

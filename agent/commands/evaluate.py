@@ -15,9 +15,10 @@ about a friend's self-harm is labelled self_harm on purpose, model card), with t
 without them (`all_but_help_self_harm_only`). SET is a CSV
 path or a shipped set: `realistic` (the default; tuned against), `fresh`, `holdout` (written
 independently of the models in round three, classifiers/eval/HOLDOUT.md; tuned against since),
-`holdout4` (written independently in round four, scored once, HOLDOUT4.md), `holdout5` to `holdout8` (three
-independent writers each in rounds five to eight, each scored once when its round's models were final and a
-dev set since, HOLDOUT5.md to HOLDOUT8.md) or `all` (one line per set); `--show-misses` lists the posts counted
+`holdout4` (written independently in round four, scored once, HOLDOUT4.md), `holdout5` to `holdout10` (three
+independent writers each in rounds five to nine, two in round nine, each scored once when its models were
+final and a dev set since, HOLDOUT5.md to HOLDOUT10.md) or `all` (one line per set); a set's `game` rows (the
+seed files' kind, also written `gaming`) are reported when it has them; `--show-misses` lists the posts counted
 against them. `--loso` prints, per source, ROC-AUC with 95% intervals of the in-source fit and of
 the fit that left that source out (leave-one-source-out), for the TF-IDF member, the encoder
 head and their ensemble, plus the shipped models and alt-profanity-check (when installed) on the

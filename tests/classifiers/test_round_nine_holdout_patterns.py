@@ -260,3 +260,55 @@ def test_a_friend_giving_things_away_with_a_sign_is_concern(text):
 ])
 def test_rules_needing_a_second_sign_wait_for_it(text):
     assert not plain_rules(text) & {"skip_event_warning", "knows_whereabouts", "pills_crushed_in"}
+
+
+# --- help-seeking (classifiers/helpseeking.py, "round nine") -------------------------------------
+# from holdout7's and holdout9's help posts labelled bullying or threat (read after their scoring):
+# not knowing whom to tell, evidence taken to an adult, going with the one picked on to the office,
+# how to report an account or page, and a witness saying the one shared did not consent
+HELP = [
+    "idk who to tell but the seniors keep taking my lunch",
+    "im not sure who to talk to about the gc they made about me",
+    "they posted my old pics again. i took the screenshots to the counselor",
+    "i gave all the dms to ms ortiz this morning",
+    "ur not alone, ill walk with u to guidance tomorrow",
+    "we can go to the office together after 2nd",
+    "how do i report a tiktok account that keeps posting my sister",
+    "how can someone report a discord server posting pics of us",
+    "stop sharing the pic of jada, she didnt consent to that",
+    "these girls made a gc called 'ew chloe' and added me just so id see it. im chloe. idk who to tell",
+    "to whoever keeps telling marisol to kys in her comments: she been through enough. i screenshotted all of it and gave it to ms pereira",
+    "pls dont share the screenshot of lena's vent, she didnt consent to that. report whoever leaked it",
+]
+NOT_HELP = [
+    "im gonna go to the office and tell them i did it lol",
+    "we gonna walk to the store after school",
+    "gave it to him good in the game last night",
+    "how do i report my taxes lol",
+]
+
+
+@pytest.mark.parametrize("text", HELP)
+def test_round_nine_help_posts(text):
+    from classifiers.helpseeking import is_help_seeking
+    assert is_help_seeking(text)
+
+
+@pytest.mark.parametrize("text", NOT_HELP)
+def test_round_nine_look_alikes_are_not_help(text):
+    from classifiers.helpseeking import is_help_seeking
+    assert not is_help_seeking(text)
+
+
+def test_round_nine_help_batch_agrees():
+    from classifiers.helpseeking import is_help_seeking, is_help_seeking_batch
+    from classifiers.normalize import normalize_text
+    texts = HELP + NOT_HELP
+    assert is_help_seeking_batch(texts, [normalize_text(t) for t in texts]) == [is_help_seeking(t) for t in texts]
+
+
+def test_a_relative_hurt_in_a_reported_video_is_not_a_threat():
+    # getting_jumped: the poster's own cousin is the one hurt (a report), not a threat
+    assert "getting_jumped" not in plain_rules(
+        "how do u report an ig page posting fights from our school? one of the videos is my little cousin getting jumped")
+    assert "getting_jumped" in plain_rules("his little cousin getting jumped after school, bet")

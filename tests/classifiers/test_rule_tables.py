@@ -9,11 +9,13 @@ import pytest
 from classifiers.normalize import normalize
 from classifiers.patterns import RULE_KEYS, TRIGGER_WORDS, _ALL_RULES, _DOUBLE_RE, find_intent, find_intent_batch
 from tests.classifiers import (test_round_eight_holdout_patterns, test_round_eight_patterns,
-                               test_round_nine_holdout_patterns, test_round_nine_patterns, test_round_seven_patterns)
+                               test_round_nine_holdout_patterns, test_round_nine_patterns,
+                               test_round_nine_third_pass_patterns, test_round_seven_patterns)
 from tests.classifiers.rule_tables import hits, plain_rules
 
 TABLES = [m.TABLE for m in (test_round_seven_patterns, test_round_eight_patterns, test_round_eight_holdout_patterns,
-                            test_round_nine_patterns, test_round_nine_holdout_patterns)]
+                            test_round_nine_patterns, test_round_nine_holdout_patterns,
+                            test_round_nine_third_pass_patterns)]
 _IDS = [t.name for t in TABLES]
 
 
