@@ -1444,9 +1444,9 @@ THREAT_RULES += (
     ("matches_after_burn", _c(
         # (a building or people to burn: "bonfire", "candles" are not)
         r"(?:\b(?:barn|house|school|gym|building|band room|room|car|trailer|church|locker room|auditorium|office|home|place|dorm)\s+"
-        r"(?:\w+\s+){0,3}?(?:burns?|burn down|burns down|go up in flames|goes up in flames|on fire)\b|"
+        r"(?:\w+\s+){0,4}?(?:burns?|burn down|burns down|go up in flames|goes up in flames|on fire)\b|"
         r"\b(?:burns?|burn down|burns down|go up in flames|goes up in flames|on fire)\s+with\s+(?:yall|y'all|them|him|her|everyone|"
-        r"all of (?:them|yall|you))\s+in\s+(?:it|there)\b|"
+        r"all of (?:them|yall|you))\s+(?:\w+\s+)?in\s+(?:it|there)\b|"
         r"\b(?:burns?|go up in flames|goes up in flames)\b[^\n]{0,20}?\bwith\s+(?:yall|y'all|them|him|her|everyone|all of (?:them|yall|you))"
         r"\s+in\s+(?:it|there)\b)"
         r"[^\n]{0,60}?\b(?:guess who (?:has|got)|i (?:have|got)|i still (?:have|got)|got)\s+(?:the|a|my)\s+(?:matches|lighter|gas|gas can)\b")),
@@ -1504,9 +1504,9 @@ SELF_HARM_RULES += (
         r"\b(?:ate|had)\s+(?:only\s+|just\s+)?(?:1|one|a single|half (?:a|an)|two|2|a few)\s+(?:crackers?|apples?|bites?|grapes?|"
         r"almonds?|carrots?|rice cakes?|slices? of \w+|pieces? of \w+)\b[^\n]{0,60}?\b(?:guilty|disgusting|gross|fat)\b"
         r"[^\n]{0,60}?\b(?:situps|sit ups|crunches|laps|miles|burpees|jumping jacks|purged|threw up|puked|workout|worked out)\b|"
-        r"\b(?:skipped|skip|skipping)\s+(?:lunch|dinner|breakfast|meals)\b[^\n]{0,80}?\b(?:punishment|punish(?:ing)? myself)\s+for\s+"
-        r"(?:(?:the|eating|that|all the|those)\s+(?:\w+\s+)?(?:pizza|food|cake|burger|fries|snacks?|cookies?|candy|chips|ice cream|"
-        r"dessert|donuts?|brownies?|cupcakes?)|what i ate|everything i ate)\b")),
+        r"\b(?:skipped|skip|skipping)\s+(?:lunch|dinner|breakfast|meals)\b[^\n]{0,80}?\b(?:punishment|punish(?:ing)? myself)"
+        r"(?:\s+for\s+(?:(?:the|eating|that|all the|those)\s+(?:\w+\s+)?(?:pizza|food|cake|burger|fries|snacks?|cookies?|candy|chips|"
+        r"ice cream|dessert|donuts?|brownies?|cupcakes?)|what i ate|everything i ate)\b|\s*(?:[.!,\n]|$))")),
     # "tao muon chet" (Vietnamese), "n ka kre vive" / "n kre mori" (Cabo Verdean Kriolu)
     ("vi_kea_want_to_die", _c(
         r"\b(?:tao|toi|em|minh|con)\s+(?:muon|mun)\s+chet\b|\b(?:n|nha|mi)\s+ka\s+(?:kre|kere)\s+(?:vive|vivi)\b|"
@@ -1665,7 +1665,9 @@ _OWN_OR_IF = _c(r"(?:\bi|\bi've|\bive|\bi have|\bif \w+|\bwhen \w+|\bi just|\bi 
                 # round eight, second pass (pat8b): "if my ex posts one more thing about me i'll ..."
                 r"\b(?:if|when) (?:my|his|her|the|that|this|ur|your) \w+(?: \w+)?|"
                 # round seven: "if she keeps talking about me im ..." is a condition, not a report
-                r"\b(?:if|when) \w+ (?:keeps|keep|starts|start|ever|even))\s+$")
+                r"\b(?:if|when) \w+ (?:keeps|keep|starts|start|ever|even)|"
+                # round nine (pat9c): "spread one more rumor bout me ... and i'm caving ur face in"
+                r"\b(?:one more|another|any more|1 more))\s+$")
 
 
 # Every rule needs one of these words; most posts have none, and one search rules them out.

@@ -170,3 +170,8 @@ def test_a_two_word_subject_of_a_condition_is_no_report():
     # "if the bus driver writes me up ..." is a condition, so the threat after it is not reported speech
     assert "make_sure_harm" in plain_rules(
         "im dead serious. if the bus driver writes me up one more time im gonna make sure she wrecks that bus")
+
+
+def test_one_more_rumor_is_a_condition_not_a_report():
+    # "rumor" is a report word; after "one more" it names the condition of the threat
+    assert "smash_face_in" in plain_rules("spread one more rumor bout me mia and i'm caving ur face in at the bus loop")
