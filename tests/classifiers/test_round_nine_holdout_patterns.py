@@ -312,3 +312,14 @@ def test_a_relative_hurt_in_a_reported_video_is_not_a_threat():
     assert "getting_jumped" not in plain_rules(
         "how do u report an ig page posting fights from our school? one of the videos is my little cousin getting jumped")
     assert "getting_jumped" in plain_rules("his little cousin getting jumped after school, bet")
+
+
+@pytest.mark.parametrize("text, help_post", [
+    ("coach said come talk to him if anyone on the team keeps messing with me. so i will", True),
+    ("Pastor Mike said come talk to him if anybody at youth group is messin with u. so im gonna. Kaylee and them wont leave me alone", True),
+    ("jake said come find him after school. bet", False),        # a fight, not an adult's invitation
+    ("this is my last post. thank u to the people who cared. please dont come find me", False),   # a goodbye
+])
+def test_an_adults_invitation_to_talk(text, help_post):
+    from classifiers.helpseeking import is_help_seeking
+    assert is_help_seeking(text) is help_post
