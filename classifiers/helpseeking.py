@@ -79,7 +79,8 @@ _RULES = (
                # round seven (holdout7, read after its scoring): "come talk to me or ms allard", and a
                # witness afraid to speak up ("if i say something will they come for me")
                # (not "please dont come find me", a goodbye; round nine)
-               r"(?<!\bdont )(?<!\bdon't )(?<!\bdo not )(?<!\bnever )\bcome (?:talk to|find|sit with|sit w) (?:me|us)\b|"
+               r"\bcome (?<!dont come )(?<!don't come )(?<!do not come )(?<!never come )"
+               r"(?:talk to|find|sit with|sit w) (?:me|us)\b|"
                r"\bif i (?:say something|say anything|tell|report (?:it|this|them))\b.{0,40}\b(?:will|would|could) "
                r"(?:they|he|she|them) (?:come for|come after|jump|hurt|find out|know|get|beat|retaliat)|"
                r"\b(?:i'?m|i am) (?:here|always here) (?:for you|if you need)\b|\bplease (?:talk to|tell) (?:someone|an adult|a counselou?r)\b|"
