@@ -2,8 +2,9 @@
 
 A round's test module states its new rules (name -> category), posts each rule must find plainly
 (POSITIVES: the post that showed the gap and paraphrases of our own) and harmless twins it must
-not (NEGATIVES), as a RuleTable; test_rule_tables.py runs the same checks over every round's
-table, so a new round adds a table, not another copy of the checks."""
+not (NEGATIVES), and the help posts its help rules must find (HELP, NOT_HELP), as a RuleTable;
+test_rule_tables.py runs the same checks over every round's table, so a new round adds a table,
+not another copy of the checks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,3 +31,6 @@ class RuleTable:
     min_negatives: int = 0                   # harmless twins a new rule needs in NEGATIVES
     # rules added since the batch scan's trigger words existed must be let through by them
     check_triggers: bool = True
+    # help-seeking posts the round's help rules must find, and look-alikes they must not
+    help: tuple[str, ...] = ()
+    not_help: tuple[str, ...] = ()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pytest
 
-from classifiers.helpseeking import is_help_seeking, is_help_seeking_batch
+from classifiers.helpseeking import is_help_seeking
 from classifiers.patterns import _CONCERN_RULES
 from classifiers.types import PostInput
 from tests.classifiers.rule_tables import RuleTable, hits, plain_rules
@@ -174,7 +174,6 @@ POSITIVES = [
 ]
 
 
-
 # harmless twins: (text, rule that must not fire plainly)
 NEGATIVES = [
     ('my little brother got lice at school, tell everyone to check their kids', 'stigma_rumor_spread'),
@@ -261,13 +260,6 @@ NEGATIVES = [
     ('my best friend keeps saying she wants to die and idk how to help her', 'friend_wants_to_die'),
 ]
 
-# the shared checks (found plainly, not by its twins, keys, batch) run in test_rule_tables.py
-TABLE = RuleTable('round eight, second pass', NEW_RULES, POSITIVES, NEGATIVES, min_positives=4, min_negatives=2)
-
-
-
-
-
 
 def test_friend_reports_are_concern_rules():
     # a report of a friend's danger is what these rules read: the reporting verb must not weaken them
@@ -327,19 +319,10 @@ NOT_HELP = [
 ]
 
 
-@pytest.mark.parametrize("text", HELP)
-def test_second_pass_help_posts(text):
-    assert is_help_seeking(text)
-
-
-@pytest.mark.parametrize("text", NOT_HELP)
-def test_second_pass_bullying_is_not_help(text):
-    assert not is_help_seeking(text)
-
-
-def test_help_batch_agrees():
-    texts = HELP + NOT_HELP
-    assert is_help_seeking_batch(texts, [None] * len(texts)) == [is_help_seeking(t) for t in texts]
+# the shared checks (rules found plainly, not by their twins, keys, batch; help posts found, their
+# look-alikes not) run in test_rule_tables.py
+TABLE = RuleTable('round eight, second pass', NEW_RULES, POSITIVES, NEGATIVES, min_positives=4, min_negatives=2,
+                  help=tuple(HELP), not_help=tuple(NOT_HELP))
 
 
 # --- through the whole pipeline ---------------------------------------------------------------------

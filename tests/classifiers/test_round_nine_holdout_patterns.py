@@ -236,9 +236,6 @@ NEGATIVES = [
     ("i have the clip of ur goal lmk if u want it for ur edit", "offer_the_video"),
 ]
 
-# the shared checks (found plainly, not by its twins, keys, batch) run in test_rule_tables.py
-TABLE = RuleTable("round nine, second pass", NEW_RULES, POSITIVES, NEGATIVES, min_positives=4, min_negatives=2)
-
 
 def test_friend_reports_are_concern_rules():
     # a friend's danger reported is never weakened by its report (patterns._quoted)
@@ -288,23 +285,10 @@ NOT_HELP = [
 ]
 
 
-@pytest.mark.parametrize("text", HELP)
-def test_round_nine_help_posts(text):
-    from classifiers.helpseeking import is_help_seeking
-    assert is_help_seeking(text)
-
-
-@pytest.mark.parametrize("text", NOT_HELP)
-def test_round_nine_look_alikes_are_not_help(text):
-    from classifiers.helpseeking import is_help_seeking
-    assert not is_help_seeking(text)
-
-
-def test_round_nine_help_batch_agrees():
-    from classifiers.helpseeking import is_help_seeking, is_help_seeking_batch
-    from classifiers.normalize import normalize_text
-    texts = HELP + NOT_HELP
-    assert is_help_seeking_batch(texts, [normalize_text(t) for t in texts]) == [is_help_seeking(t) for t in texts]
+# the shared checks (rules found plainly, not by their twins, keys, batch; help posts found, their
+# look-alikes not) run in test_rule_tables.py
+TABLE = RuleTable("round nine, second pass", NEW_RULES, POSITIVES, NEGATIVES, min_positives=4, min_negatives=2,
+                  help=tuple(HELP), not_help=tuple(NOT_HELP))
 
 
 def test_a_relative_hurt_in_a_reported_video_is_not_a_threat():

@@ -1,11 +1,13 @@
 """The checks every round's intent-rule table must pass (tables in the test_round_*_patterns
 modules; rule_tables.py says what a table holds): each positive is found plainly, no harmless twin
 is, each new rule is in its category with its keys and enough posts, the keyword index never skips
-a rule that matches, and the batch scan finds what single posts find."""
+a rule that matches, and the batch scan finds what single posts find; and each round's help posts
+are help-seeking, their look-alikes are not, in single posts and in a batch."""
 from __future__ import annotations
 
 import pytest
 
+from classifiers.helpseeking import is_help_seeking, is_help_seeking_batch
 from classifiers.normalize import normalize
 from classifiers.patterns import RULE_KEYS, TRIGGER_WORDS, _ALL_RULES, _DOUBLE_RE, find_intent, find_intent_batch
 from tests.classifiers import (test_round_eight_holdout_patterns, test_round_eight_patterns,
@@ -58,3 +60,23 @@ def test_keys_never_skip_a_rule_that_matches(text, rule):
 def test_batch_finds_what_single_posts_find(table):
     texts = [normalize(t, offsets=False).text for t, _ in table.positives + table.negatives]
     assert find_intent_batch(texts) == [find_intent(t) for t in texts]
+
+
+def _help_rows(attr: str):
+    return [pytest.param(text, id=f"{t.name}: {text[:40]}") for t in TABLES for text in getattr(t, attr)]
+
+
+@pytest.mark.parametrize("text", _help_rows("help"))
+def test_help_post_is_help_seeking(text):
+    assert is_help_seeking(text)
+
+
+@pytest.mark.parametrize("text", _help_rows("not_help"))
+def test_help_look_alike_is_not_help_seeking(text):
+    assert not is_help_seeking(text)
+
+
+@pytest.mark.parametrize("table", [t for t in TABLES if t.help or t.not_help], ids=lambda t: t.name)
+def test_help_batch_finds_what_single_posts_find(table):
+    texts = list(table.help + table.not_help)
+    assert is_help_seeking_batch(texts, [None] * len(texts)) == [is_help_seeking(t) for t in texts]
